@@ -1,0 +1,163 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "signoff/v1/directory.pb.h"
+#include "signoff/v1/instance.pb.h"
+#include "signoff/v1/service.pb.h"
+
+namespace signoff::storage {
+
+// The stored outcome of a mutating call, replayed when the same request_id
+// comes again.
+struct IdempotencyRecord {
+  std::string request_id;
+  std::string method;
+  // A digest of the request, to tell a repeat from a reuse of the id.
+  std::string fingerprint;
+  // The serialized reply message.
+  std::string reply;
+};
+
+// Everything one command changes. A mutation commits whole or not at all.
+struct Mutation {
+  std::optional<IdempotencyRecord> idempotency;
+
+  // The instance's new state. Its version must be expected_version + 1;
+  // expected_version 0 inserts a new instance.
+  std::optional<signoff::v1::InstanceState> instance;
+  int64_t expected_version = 0;
+  // Non-empty while the instance holds its subject: a second open instance
+  // with the same key is refused with ALREADY_EXISTS.
+  std::string open_subject_key;
+
+  // Appended in order; the store assigns both sequence numbers and the
+  // hash chain.
+  std::vector<signoff::v1::Event> events;
+  // Tasks created or changed by this command, upserted into the inbox
+  // index.
+  std::vector<signoff::v1::Task> tasks;
+
+  // A new definition version; the store assigns the next version number.
+  std::optional<signoff::v1::PublishedDefinition> definition;
+
+  std::vector<signoff::v1::User> users;
+  std::vector<signoff::v1::Department> departments;
+};
+
+struct CommitResult {
+  // The request_id was already committed; nothing of this mutation was
+  // applied and `existing` holds the first call's record.
+  bool duplicate_request = false;
+  IdempotencyRecord existing;
+  // The events as stored, with sequence numbers and hashes.
+  std::vector<signoff::v1::Event> events;
+  // The version number given to a published definition.
+  int32_t definition_version = 0;
+};
+
+struct InstanceFilter {
+  std::string definition_key;
+  signoff::v1::InstanceStatus status = signoff::v1::INSTANCE_STATUS_UNSPECIFIED;
+  std::string applicant;
+  std::string subject;
+  int32_t page_size = 50;
+  std::string page_token;
+};
+
+struct TaskFilter {
+  std::string assignee;
+  // A candidate group (role in department).
+  std::string role;
+  std::string department;
+  signoff::v1::TaskStatus status = signoff::v1::TASK_STATUS_UNSPECIFIED;
+  std::string instance_id;
+  // An inbox: tasks assigned to inbox_user, or offered to one of
+  // inbox_groups, that are pending.
+  std::string inbox_user;
+  std::vector<signoff::v1::CandidateGroup> inbox_groups;
+  int32_t page_size = 50;
+  std::string page_token;
+};
+
+struct UserFilter {
+  std::string department;
+  std::string role;
+  int32_t page_size = 100;
+  std::string page_token;
+};
+
+template <typename T>
+struct Page {
+  std::vector<T> items;
+  std::string next_page_token;
+};
+
+// Persistence for signoff. Implementations are thread-safe. Writes go
+// through Commit, which a single writer applies, batching concurrent
+// mutations into one transaction; reads may run concurrently.
+//
+// Errors: NOT_FOUND for missing rows, ABORTED when expected_version does
+// not match, ALREADY_EXISTS for a held subject, INVALID_ARGUMENT for a bad
+// page token, UNAVAILABLE or INTERNAL for database failures.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual absl::StatusOr<CommitResult> Commit(Mutation mutation) = 0;
+
+  virtual absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotency(
+      const std::string& request_id) = 0;
+
+  // version 0 reads the latest.
+  virtual absl::StatusOr<signoff::v1::PublishedDefinition> GetDefinition(
+      const std::string& key, int32_t version) = 0;
+  virtual absl::StatusOr<std::vector<signoff::v1::DefinitionSummary>>
+  ListDefinitions() = 0;
+
+  virtual absl::StatusOr<signoff::v1::InstanceState> GetInstance(
+      const std::string& id) = 0;
+  virtual absl::StatusOr<Page<signoff::v1::InstanceState>> ListInstances(
+      const InstanceFilter& filter) = 0;
+  // Ordered by instance_seq.
+  virtual absl::StatusOr<std::vector<signoff::v1::Event>> ListEvents(
+      const std::string& instance_id) = 0;
+
+  virtual absl::StatusOr<signoff::v1::Task> GetTask(const std::string& id) = 0;
+  virtual absl::StatusOr<Page<signoff::v1::Task>> ListTasks(
+      const TaskFilter& filter) = 0;
+
+  virtual absl::StatusOr<signoff::v1::Organisation> LoadDirectory() = 0;
+  virtual absl::StatusOr<signoff::v1::User> GetUser(const std::string& id) = 0;
+  virtual absl::StatusOr<Page<signoff::v1::User>> ListUsers(
+      const UserFilter& filter) = 0;
+};
+
+struct SqliteOptions {
+  std::string path;
+  // FULL keeps an acknowledged commit through power loss; NORMAL is
+  // faster and only survives process crashes.
+  std::string synchronous = "FULL";
+  int busy_timeout_ms = 5000;
+  int read_pool_size = 4;
+  // Upper bound on mutations that share one transaction.
+  int max_batch = 64;
+};
+
+// Opens (creating if needed) the database and applies pending migrations.
+absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options);
+
+// Applies pending migrations and returns the schema version reached.
+absl::StatusOr<int> MigrateSqlite(const std::string& path);
+
+// Recomputes an instance's hash chain; false if any event was altered,
+// removed or reordered.
+bool VerifyEventChain(const std::vector<signoff::v1::Event>& events);
+
+}  // namespace signoff::storage

@@ -1,0 +1,97 @@
+#include "workflow/definition_index.h"
+
+#include <deque>
+#include <set>
+
+namespace signoff::workflow {
+
+namespace v1 = ::signoff::v1;
+
+DefinitionIndex::DefinitionIndex(const v1::WorkflowDefinition& definition)
+    : definition_(definition) {
+  for (const auto& step : definition.steps()) steps_.emplace(step.id(), &step);
+  start_step_ = definition.start_step();
+  if (start_step_.empty() && definition.steps_size() > 0) {
+    start_step_ = definition.steps(0).id();
+  }
+  AssignBranchScopes();
+}
+
+void DefinitionIndex::AssignBranchScopes() {
+  for (const auto& step : definition_.steps()) {
+    if (!step.has_parallel()) continue;
+    for (const auto& branch : step.parallel().branches()) {
+      std::deque<std::string> queue = {branch.start()};
+      std::set<std::string> seen;
+      while (!queue.empty()) {
+        std::string id = queue.front();
+        queue.pop_front();
+        const v1::Step* member = Find(id);
+        if (member == nullptr || id == step.id() || !seen.insert(id).second) continue;
+        StepScope scope{step.id(), branch.id()};
+        auto [it, inserted] = scopes_.emplace(id, scope);
+        if (!inserted && (it->second.parallel != scope.parallel ||
+                          it->second.branch != scope.branch)) {
+          conflicts_.push_back(id);
+        }
+        for (const auto& route : member->next()) queue.push_back(route.to());
+      }
+    }
+  }
+}
+
+const v1::Step* DefinitionIndex::Find(const std::string& id) const {
+  auto it = steps_.find(id);
+  return it == steps_.end() ? nullptr : it->second;
+}
+
+const StepScope& DefinitionIndex::ScopeOf(const std::string& id) const {
+  static const StepScope kTopLevel;
+  auto it = scopes_.find(id);
+  return it == scopes_.end() ? kTopLevel : it->second;
+}
+
+v1::StepKind KindOf(const v1::Step& step) {
+  switch (step.kind_case()) {
+    case v1::Step::kApproval:
+      return v1::STEP_APPROVAL;
+    case v1::Step::kTask:
+      return v1::STEP_TASK;
+    case v1::Step::kSystem:
+      return v1::STEP_SYSTEM;
+    case v1::Step::kParallel:
+      return v1::STEP_PARALLEL;
+    case v1::Step::kEnd:
+      return v1::STEP_END;
+    default:
+      return v1::STEP_KIND_UNSPECIFIED;
+  }
+}
+
+namespace {
+
+std::vector<v1::Action> ToActions(const google::protobuf::RepeatedField<int>& values) {
+  std::vector<v1::Action> actions;
+  for (int value : values) actions.push_back(static_cast<v1::Action>(value));
+  return actions;
+}
+
+}  // namespace
+
+std::vector<v1::Action> AllowedActions(const v1::Step& step) {
+  if (step.actions().allowed_size() > 0) return ToActions(step.actions().allowed());
+  if (step.has_approval()) {
+    return {v1::APPROVE, v1::REJECT, v1::RETURN, v1::COMMENT, v1::REMIND};
+  }
+  if (step.has_system()) return {v1::COMPLETE, v1::REJECT, v1::COMMENT, v1::REMIND};
+  return {v1::COMPLETE, v1::COMMENT, v1::REMIND};
+}
+
+std::vector<v1::Action> CommentRequired(const v1::Step& step) {
+  if (step.actions().require_comment_size() > 0) {
+    return ToActions(step.actions().require_comment());
+  }
+  return {v1::REJECT, v1::RETURN};
+}
+
+}  // namespace signoff::workflow

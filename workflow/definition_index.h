@@ -1,0 +1,48 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "signoff/v1/definition.pb.h"
+#include "signoff/v1/instance.pb.h"
+
+namespace signoff::workflow {
+
+// Where a step sits: at the top level, or inside a branch of a parallel.
+struct StepScope {
+  std::string parallel;  // empty at the top level
+  std::string branch;
+};
+
+// Lookups over a definition that the validator and the engine share.
+class DefinitionIndex {
+ public:
+  explicit DefinitionIndex(const signoff::v1::WorkflowDefinition& definition);
+
+  const signoff::v1::Step* Find(const std::string& id) const;
+  const std::string& start_step() const { return start_step_; }
+  // Steps reachable inside each branch, keyed by parallel step and branch.
+  const StepScope& ScopeOf(const std::string& id) const;
+  // Steps claimed by more than one scope; the validator reports them.
+  const std::vector<std::string>& conflicting_steps() const { return conflicts_; }
+  const signoff::v1::WorkflowDefinition& definition() const { return definition_; }
+
+ private:
+  void AssignBranchScopes();
+
+  const signoff::v1::WorkflowDefinition& definition_;
+  std::map<std::string, const signoff::v1::Step*> steps_;
+  std::map<std::string, StepScope> scopes_;
+  std::vector<std::string> conflicts_;
+  std::string start_step_;
+};
+
+signoff::v1::StepKind KindOf(const signoff::v1::Step& step);
+
+// The actions a step allows and those that need a comment, with the
+// defaults applied.
+std::vector<signoff::v1::Action> AllowedActions(const signoff::v1::Step& step);
+std::vector<signoff::v1::Action> CommentRequired(const signoff::v1::Step& step);
+
+}  // namespace signoff::workflow

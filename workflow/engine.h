@@ -1,0 +1,65 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "signoff/v1/command.pb.h"
+#include "signoff/v1/definition.pb.h"
+#include "signoff/v1/instance.pb.h"
+#include "signoff/v1/service.pb.h"
+#include "workflow/directory.h"
+
+namespace signoff::workflow {
+
+// The actor recorded on decisions the engine makes by itself.
+inline constexpr char kSystemActor[] = "system";
+inline constexpr char kDefaultAdminRole[] = "workflow-admin";
+
+// Everything Apply needs from outside: the engine itself reads no clock and
+// generates no ids.
+struct Context {
+  absl::Time now;
+  // The directory user issuing the command.
+  std::string actor;
+  const Directory* directory = nullptr;
+  // The id a Start command gives its instance.
+  std::string new_instance_id;
+};
+
+struct Transition {
+  // The state after the command; folding `events` onto the old state gives
+  // it.
+  signoff::v1::InstanceState state;
+  std::vector<signoff::v1::Event> events;
+};
+
+// Applies one command to an instance. Deterministic: the same inputs always
+// give the same transition. On error nothing is to be stored.
+//
+// Errors: INVALID_ARGUMENT (bad form or request, with field violations),
+// FAILED_PRECONDITION (action not allowed in this state), PERMISSION_DENIED
+// (not the caller's task or instance), NOT_FOUND (no such task).
+absl::StatusOr<Transition> Apply(const signoff::v1::WorkflowDefinition& definition,
+                                 const signoff::v1::InstanceState& state,
+                                 const signoff::v1::Command& command,
+                                 const Context& context);
+
+// Folds one event into a state. Replaying an instance's events onto an
+// empty state rebuilds it.
+absl::Status Evolve(signoff::v1::InstanceState& state, const signoff::v1::Event& event);
+absl::StatusOr<signoff::v1::InstanceState> Replay(
+    const std::vector<signoff::v1::Event>& events);
+
+// Who would act at each step for this form and applicant, assuming every
+// step is approved: Apply on a scratch instance.
+absl::StatusOr<signoff::v1::PreviewRouteResponse> PreviewRoute(
+    const signoff::v1::WorkflowDefinition& definition,
+    const google::protobuf::Struct& form, const std::string& applicant,
+    const Context& context);
+
+// The role whose holders administer instances of this definition.
+std::string AdminRole(const signoff::v1::WorkflowDefinition& definition);
+
+}  // namespace signoff::workflow

@@ -1,0 +1,221 @@
+// The fold from events to state. Everything the engine decides reaches the
+// state only through here, which is what makes replay exact.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "workflow/engine.h"
+
+namespace signoff::workflow {
+
+namespace v1 = ::signoff::v1;
+
+namespace {
+
+template <typename Repeated, typename Pred>
+void RemoveIf(Repeated& items, Pred pred) {
+  auto* field = &items;
+  for (int i = field->size() - 1; i >= 0; --i) {
+    if (pred(field->Get(i))) field->DeleteSubrange(i, 1);
+  }
+}
+
+absl::Status ReplaceTask(v1::InstanceState& state, const v1::Task& task) {
+  for (auto& existing : *state.mutable_tasks()) {
+    if (existing.id() == task.id()) {
+      existing = task;
+      return absl::OkStatus();
+    }
+  }
+  return absl::InternalError(absl::StrCat("event names unknown task ", task.id()));
+}
+
+void RecordApproval(v1::InstanceState& state, const v1::Task& task) {
+  if (task.kind() != v1::STEP_APPROVAL || task.decision() != v1::APPROVE) return;
+  for (auto& approval : *state.mutable_approvals()) {
+    if (approval.user() == task.assignee()) {
+      approval.set_form_revision(state.form_revision());
+      return;
+    }
+  }
+  auto* approval = state.add_approvals();
+  approval->set_user(task.assignee());
+  approval->set_form_revision(state.form_revision());
+}
+
+void ApplyStart(v1::InstanceState& state, const v1::Event& event) {
+  const auto& started = event.instance_started();
+  state.set_id(event.instance_id());
+  state.set_definition_key(started.definition_key());
+  state.set_definition_version(started.definition_version());
+  state.set_applicant(started.applicant());
+  state.set_subject(started.subject());
+  *state.mutable_form() = started.form();
+  state.set_form_revision(1);
+  state.set_status(v1::RUNNING);
+  *state.mutable_created_at() = event.time();
+}
+
+void ApplyFinish(v1::InstanceState& state, const v1::Event& event) {
+  state.set_status(event.instance_finished().status());
+  *state.mutable_finished_at() = event.time();
+  state.set_outcome_reason(event.reason());
+  state.clear_active_steps();
+  state.clear_active_parallels();
+}
+
+void ApplyReturn(v1::InstanceState& state, const v1::Event& event) {
+  const auto& returned = event.instance_returned();
+  if (returned.to_step().empty()) {
+    state.set_status(v1::RETURNED);
+    state.set_returned_from_step(returned.from_step());
+    return;
+  }
+  auto& completed = *state.mutable_completed_steps();
+  auto it = std::find(completed.begin(), completed.end(), returned.to_step());
+  if (it != completed.end()) {
+    completed.DeleteSubrange(static_cast<int>(it - completed.begin()),
+                             static_cast<int>(completed.end() - it));
+  }
+}
+
+void ApplyResubmit(v1::InstanceState& state, const v1::Event& event) {
+  const auto& resubmitted = event.instance_resubmitted();
+  *state.mutable_form() = resubmitted.form();
+  if (resubmitted.changes_size() > 0) state.set_form_revision(state.form_revision() + 1);
+  state.set_status(v1::RUNNING);
+  if (resubmitted.resume_at().empty()) state.clear_completed_steps();
+}
+
+void CompleteBranch(v1::InstanceState& state, const v1::BranchCompleted& done) {
+  for (auto& parallel : *state.mutable_active_parallels()) {
+    if (parallel.token() != done.parallel_token()) continue;
+    RemoveIf(*parallel.mutable_running_branches(),
+             [&](const std::string& b) { return b == done.branch(); });
+    parallel.add_completed_branches(done.branch());
+  }
+}
+
+void JoinParallel(v1::InstanceState& state, const std::string& token) {
+  for (const auto& parallel : state.active_parallels()) {
+    if (parallel.token() == token && parallel.parent_token().empty()) {
+      state.add_completed_steps(parallel.step_id());
+    }
+  }
+  RemoveIf(*state.mutable_active_parallels(),
+           [&](const v1::ActiveParallel& p) { return p.token() == token; });
+}
+
+void CompleteStep(v1::InstanceState& state, const v1::StepCompleted& done) {
+  for (const auto& step : state.active_steps()) {
+    if (step.token() == done.token() && step.parent_token().empty() && !done.rejected()) {
+      state.add_completed_steps(step.step_id());
+    }
+  }
+  RemoveIf(*state.mutable_active_steps(),
+           [&](const v1::ActiveStep& s) { return s.token() == done.token(); });
+}
+
+void CancelStep(v1::InstanceState& state, const std::string& token) {
+  RemoveIf(*state.mutable_active_steps(),
+           [&](const v1::ActiveStep& s) { return s.token() == token; });
+  RemoveIf(*state.mutable_active_parallels(),
+           [&](const v1::ActiveParallel& p) { return p.token() == token; });
+}
+
+absl::Status ApplyTaskEvent(v1::InstanceState& state, const v1::Event& event) {
+  switch (event.body_case()) {
+    case v1::Event::kTaskCreated:
+      *state.add_tasks() = event.task_created().task();
+      state.set_next_task(state.next_task() + 1);
+      return absl::OkStatus();
+    case v1::Event::kTaskUpdated:
+      return ReplaceTask(state, event.task_updated().task());
+    case v1::Event::kTaskCancelled:
+      return ReplaceTask(state, event.task_cancelled().task());
+    case v1::Event::kTaskCompleted: {
+      absl::Status status = ReplaceTask(state, event.task_completed().task());
+      if (status.ok() && event.actor() != kSystemActor) {
+        RecordApproval(state, event.task_completed().task());
+      }
+      return status;
+    }
+    case v1::Event::kTaskReminded:
+      for (auto& task : *state.mutable_tasks()) {
+        if (task.id() == event.task_id()) task.set_reminders(event.task_reminded().reminders());
+      }
+      return absl::OkStatus();
+    default:
+      return absl::InternalError("not a task event");
+  }
+}
+
+}  // namespace
+
+absl::Status Evolve(v1::InstanceState& state, const v1::Event& event) {
+  *state.mutable_updated_at() = event.time();
+  switch (event.body_case()) {
+    case v1::Event::kInstanceStarted:
+      ApplyStart(state, event);
+      break;
+    case v1::Event::kStepEntered:
+      *state.add_active_steps() = event.step_entered().step();
+      state.set_next_token(state.next_token() + 1);
+      break;
+    case v1::Event::kParallelStarted:
+      *state.add_active_parallels() = event.parallel_started().parallel();
+      state.set_next_token(state.next_token() + 1);
+      break;
+    case v1::Event::kBranchCompleted:
+      CompleteBranch(state, event.branch_completed());
+      break;
+    case v1::Event::kParallelJoined:
+      JoinParallel(state, event.parallel_joined().parallel_token());
+      break;
+    case v1::Event::kStepCompleted:
+      CompleteStep(state, event.step_completed());
+      break;
+    case v1::Event::kStepCancelled:
+      CancelStep(state, event.step_cancelled().token());
+      break;
+    case v1::Event::kTaskCreated:
+    case v1::Event::kTaskUpdated:
+    case v1::Event::kTaskCompleted:
+    case v1::Event::kTaskCancelled:
+    case v1::Event::kTaskReminded:
+      return ApplyTaskEvent(state, event);
+    case v1::Event::kInstanceReturned:
+      ApplyReturn(state, event);
+      break;
+    case v1::Event::kInstanceResubmitted:
+      ApplyResubmit(state, event);
+      break;
+    case v1::Event::kInstanceFinished:
+      ApplyFinish(state, event);
+      break;
+    case v1::Event::kAppealFiled:
+      state.set_status(v1::RUNNING);
+      state.set_appeals(state.appeals() + 1);
+      state.clear_finished_at();
+      state.clear_outcome_reason();
+      state.clear_completed_steps();
+      break;
+    case v1::Event::kApproverSkipped:
+    case v1::Event::kCommentAdded:
+    case v1::Event::kCcSent:
+      break;
+    default:
+      return absl::InternalError(absl::StrCat("event ", event.instance_seq(), " has no body"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::InstanceState> Replay(const std::vector<v1::Event>& events) {
+  v1::InstanceState state;
+  for (const auto& event : events) {
+    absl::Status status = Evolve(state, event);
+    if (!status.ok()) return status;
+  }
+  return state;
+}
+
+}  // namespace signoff::workflow

@@ -1,0 +1,383 @@
+#include "workflow/validation.h"
+
+#include <functional>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "re2/re2.h"
+#include "workflow/definition_index.h"
+
+namespace signoff::workflow {
+
+namespace v1 = ::signoff::v1;
+
+namespace {
+
+// Collects problems while walking one definition.
+class Validator {
+ public:
+  Validator(const v1::WorkflowDefinition& definition, const Directory* directory)
+      : definition_(definition), index_(definition), directory_(directory) {}
+
+  std::vector<v1::Problem> Run() {
+    CheckHeader();
+    CheckForm();
+    CheckSteps();
+    if (problems_.empty()) CheckGraph();
+    return std::move(problems_);
+  }
+
+ private:
+  void Add(const std::string& path, const std::string& message) {
+    v1::Problem problem;
+    problem.set_path(path);
+    problem.set_message(message);
+    problems_.push_back(std::move(problem));
+  }
+
+  const v1::FormField* Field(const std::string& name) const {
+    for (const auto& field : definition_.form().fields()) {
+      if (field.name() == name) return &field;
+    }
+    return nullptr;
+  }
+
+  void CheckHeader() {
+    static const RE2 kKey("[a-z][a-z0-9-]{0,62}");
+    if (!RE2::FullMatch(definition_.key(), kKey)) {
+      Add("key", "must be lowercase letters, digits and dashes, starting with a letter");
+    }
+    if (definition_.steps_size() == 0) Add("steps", "a definition needs at least one step");
+    if (!definition_.start_step().empty() && !index_.Find(definition_.start_step())) {
+      Add("start_step", absl::StrCat("unknown step '", definition_.start_step(), "'"));
+    }
+    if (definition_.has_subject()) {
+      const auto* field = Field(definition_.subject().field());
+      if (field == nullptr) {
+        Add("subject.field",
+            absl::StrCat("unknown form field '", definition_.subject().field(), "'"));
+      } else if (field->type() == v1::LIST || field->type() == v1::BOOL) {
+        Add("subject.field", "the subject must be a single value");
+      }
+    }
+    std::set<std::string> codes;
+    for (int i = 0; i < definition_.reject_reasons_size(); ++i) {
+      const auto& code = definition_.reject_reasons(i).code();
+      const std::string path = absl::StrCat("reject_reasons[", i, "].code");
+      if (code.empty()) Add(path, "must not be empty");
+      if (!codes.insert(code).second) Add(path, absl::StrCat("duplicate code '", code, "'"));
+    }
+    if (definition_.appeal().allowed() && !definition_.appeal().to_step().empty()) {
+      CheckTopLevelTarget("appeal.to_step", definition_.appeal().to_step());
+    }
+    CheckRules("cc_on_finish", definition_.cc_on_finish(), /*may_be_empty=*/true);
+  }
+
+  void CheckForm() {
+    std::set<std::string> names;
+    for (int i = 0; i < definition_.form().fields_size(); ++i) {
+      const auto& field = definition_.form().fields(i);
+      const std::string path = absl::StrCat("form.fields[", i, "]");
+      static const RE2 kName("[A-Za-z_][A-Za-z0-9_]{0,62}");
+      if (!RE2::FullMatch(field.name(), kName)) {
+        Add(path + ".name", "must be a letter or _ followed by letters, digits or _");
+      }
+      if (!names.insert(field.name()).second) {
+        Add(path + ".name", absl::StrCat("duplicate field '", field.name(), "'"));
+      }
+      if (field.type() == v1::FIELD_TYPE_UNSPECIFIED) Add(path + ".type", "must be set");
+      const bool is_enum = field.type() == v1::ENUM ||
+                           (field.type() == v1::LIST && field.item_type() == v1::ENUM);
+      if (is_enum && field.values_size() == 0) Add(path + ".values", "an enum needs values");
+      if (field.type() == v1::LIST &&
+          (field.item_type() == v1::FIELD_TYPE_UNSPECIFIED || field.item_type() == v1::LIST)) {
+        Add(path + ".item_type", "a list needs a scalar item type");
+      }
+      if (!field.pattern().empty() && !RE2(field.pattern(), RE2::Quiet).ok()) {
+        Add(path + ".pattern", "is not a valid regular expression");
+      }
+      if (field.has_min() && field.has_max() && field.min() > field.max()) {
+        Add(path + ".max", "must not be below min");
+      }
+    }
+  }
+
+  void CheckSteps() {
+    std::set<std::string> ids;
+    for (int i = 0; i < definition_.steps_size(); ++i) {
+      const auto& step = definition_.steps(i);
+      const std::string path = absl::StrCat("steps[", i, "]");
+      static const RE2 kId("[A-Za-z0-9_.-]{1,64}");
+      if (!RE2::FullMatch(step.id(), kId)) {
+        Add(path + ".id", "must be 1-64 letters, digits, '.', '_' or '-'");
+      }
+      if (!ids.insert(step.id()).second) {
+        Add(path + ".id", absl::StrCat("duplicate step id '", step.id(), "'"));
+      }
+      CheckStep(step, path);
+    }
+    for (const auto& id : index_.conflicting_steps()) {
+      Add(StepPath(id), "belongs to more than one parallel branch");
+    }
+  }
+
+  std::string StepPath(const std::string& id) const {
+    for (int i = 0; i < definition_.steps_size(); ++i) {
+      if (definition_.steps(i).id() == id) return absl::StrCat("steps[", i, "]");
+    }
+    return "steps";
+  }
+
+  void CheckStep(const v1::Step& step, const std::string& path) {
+    switch (step.kind_case()) {
+      case v1::Step::kApproval: {
+        const auto& approval = step.approval();
+        CheckRules(path + ".approval.approvers", approval.approvers(), false);
+        if (approval.policy() == v1::QUORUM && approval.quorum() == 0) {
+          Add(path + ".approval.quorum", "QUORUM needs a quorum of at least 1");
+        }
+        if (approval.policy() != v1::QUORUM && approval.quorum() != 0) {
+          Add(path + ".approval.quorum", "only QUORUM takes a quorum");
+        }
+        break;
+      }
+      case v1::Step::kTask:
+        CheckRules(path + ".task.assignees", step.task().assignees(), false);
+        break;
+      case v1::Step::kSystem:
+        CheckRules(path + ".system.workers", step.system().workers(), false);
+        break;
+      case v1::Step::kParallel:
+        CheckParallel(step, path + ".parallel");
+        break;
+      case v1::Step::kEnd:
+        if (step.next_size() > 0) Add(path + ".next", "an end step has no routes");
+        break;
+      default:
+        Add(path, "must have one of approval, task, system, parallel, end");
+    }
+    CheckRoutes(step, path);
+    CheckRules(path + ".cc", step.cc(), true);
+    if (!step.on_reject().empty()) CheckTopLevelTarget(path + ".on_reject", step.on_reject());
+  }
+
+  void CheckRoutes(const v1::Step& step, const std::string& path) {
+    bool has_default = false;
+    for (int r = 0; r < step.next_size(); ++r) {
+      const auto& route = step.next(r);
+      const std::string route_path = absl::StrCat(path, ".next[", r, "]");
+      if (!index_.Find(route.to())) {
+        Add(route_path + ".to", absl::StrCat("unknown step '", route.to(), "'"));
+      }
+      if (route.has_when()) {
+        CheckCondition(route.when(), route_path + ".when");
+      } else {
+        has_default = true;
+      }
+    }
+    if (step.next_size() > 0 && !has_default) {
+      Add(path + ".next", "needs a last route without `when`, so that some route always holds");
+    }
+  }
+
+  void CheckCondition(const v1::Condition& condition, const std::string& path) {
+    const int kinds = (condition.all_size() > 0) + (condition.any_size() > 0) +
+                      condition.has_not_() + !condition.field().empty();
+    if (kinds != 1) {
+      Add(path, "must be exactly one of: a comparison (field, op, value), all, any, not");
+      return;
+    }
+    for (int i = 0; i < condition.all_size(); ++i) {
+      CheckCondition(condition.all(i), absl::StrCat(path, ".all[", i, "]"));
+    }
+    for (int i = 0; i < condition.any_size(); ++i) {
+      CheckCondition(condition.any(i), absl::StrCat(path, ".any[", i, "]"));
+    }
+    if (condition.has_not_()) CheckCondition(condition.not_(), path + ".not");
+    if (condition.field().empty()) return;
+    if (Field(condition.field()) == nullptr) {
+      Add(path + ".field", absl::StrCat("unknown form field '", condition.field(), "'"));
+    }
+    const auto op = condition.op();
+    if (op == v1::OPERATOR_UNSPECIFIED) Add(path + ".op", "must be set");
+    const bool wants_list = op == v1::IN || op == v1::NOT_IN;
+    const bool has_list =
+        condition.value().kind_case() == google::protobuf::Value::kListValue;
+    if (wants_list != has_list && op != v1::IS_SET && op != v1::OPERATOR_UNSPECIFIED) {
+      Add(path + ".value", wants_list ? "IN and NOT_IN take a list" : "must be a single value");
+    }
+  }
+
+  void CheckParallel(const v1::Step& step, const std::string& path) {
+    const auto& parallel = step.parallel();
+    if (parallel.branches_size() == 0) Add(path + ".branches", "needs at least one branch");
+    std::set<std::string> ids;
+    for (int b = 0; b < parallel.branches_size(); ++b) {
+      const auto& branch = parallel.branches(b);
+      const std::string branch_path = absl::StrCat(path, ".branches[", b, "]");
+      if (branch.id().empty()) Add(branch_path + ".id", "must not be empty");
+      if (!ids.insert(branch.id()).second) {
+        Add(branch_path + ".id", absl::StrCat("duplicate branch '", branch.id(), "'"));
+      }
+      const v1::Step* start = index_.Find(branch.start());
+      if (start == nullptr) {
+        Add(branch_path + ".start", absl::StrCat("unknown step '", branch.start(), "'"));
+      } else if (start->has_end()) {
+        Add(branch_path + ".start", "a branch cannot start at an end step");
+      }
+      if (branch.has_when()) CheckCondition(branch.when(), branch_path + ".when");
+    }
+    if (parallel.join() == v1::JOIN_N &&
+        (parallel.n() == 0 || static_cast<int>(parallel.n()) > parallel.branches_size())) {
+      Add(path + ".n", "JOIN_N needs n between 1 and the number of branches");
+    }
+    if (step.next_size() == 0) Add(absl::StrCat(path.substr(0, path.rfind('.')), ".next"),
+                                   "a parallel step needs a route for after the join");
+  }
+
+  void CheckTopLevelTarget(const std::string& path, const std::string& id) {
+    if (!index_.Find(id)) {
+      Add(path, absl::StrCat("unknown step '", id, "'"));
+    } else if (!index_.ScopeOf(id).parallel.empty()) {
+      Add(path, absl::StrCat("step '", id, "' is inside a parallel branch"));
+    }
+  }
+
+  void CheckRules(const std::string& path,
+                  const google::protobuf::RepeatedPtrField<v1::ApproverRule>& rules,
+                  bool may_be_empty) {
+    if (rules.empty() && !may_be_empty) Add(path, "names no one: add at least one rule");
+    for (int i = 0; i < rules.size(); ++i) CheckRule(rules[i], absl::StrCat(path, "[", i, "]"));
+  }
+
+  void CheckRule(const v1::ApproverRule& rule, const std::string& path) {
+    switch (rule.rule_case()) {
+      case v1::ApproverRule::kUser:
+        if (rule.user().empty()) Add(path + ".user", "names no one");
+        else CheckUserExists(path + ".user", rule.user());
+        break;
+      case v1::ApproverRule::kRole:
+        if (rule.role().name().empty()) Add(path + ".role.name", "names no role");
+        CheckDepartmentExists(path + ".role.department", rule.role().department());
+        if (directory_ != nullptr && !rule.role().name().empty() &&
+            directory_->HoldersOf(rule.role().name(), "").empty()) {
+          Add(path + ".role.name",
+              absl::StrCat("no one in the directory holds role '", rule.role().name(), "'"));
+        }
+        break;
+      case v1::ApproverRule::kManagerLevel:
+        if (rule.manager_level() == 0 || rule.manager_level() > 10) {
+          Add(path + ".manager_level", "must be between 1 and 10");
+        }
+        break;
+      case v1::ApproverRule::kDepartmentHead:
+        CheckDepartmentExists(path + ".department_head.department",
+                              rule.department_head().department());
+        if (!rule.department_head().from_field().empty()) {
+          CheckFieldType(path + ".department_head.from_field",
+                         rule.department_head().from_field(), v1::STRING);
+        }
+        break;
+      case v1::ApproverRule::kFormField:
+        CheckFieldType(path + ".form_field", rule.form_field(), v1::USER);
+        break;
+      case v1::ApproverRule::kApplicant:
+        if (!rule.applicant()) Add(path + ".applicant", "names no one unless true");
+        break;
+      default:
+        Add(path, "names no one: set one of user, role, manager_level, department_head, "
+                  "form_field, applicant");
+    }
+  }
+
+  // A field holding `scalar` values, alone or in a list; STRING also
+  // accepts ENUM.
+  void CheckFieldType(const std::string& path, const std::string& name,
+                      v1::FieldType scalar) {
+    const v1::FormField* field = Field(name);
+    if (field == nullptr) {
+      Add(path, absl::StrCat("unknown form field '", name, "'"));
+      return;
+    }
+    v1::FieldType type = field->type() == v1::LIST ? field->item_type() : field->type();
+    const bool fits = type == scalar || (scalar == v1::STRING && type == v1::ENUM);
+    if (!fits) Add(path, absl::StrCat("field '", name, "' must hold ", v1::FieldType_Name(scalar),
+                                      " values"));
+  }
+
+  void CheckUserExists(const std::string& path, const std::string& id) {
+    if (directory_ != nullptr && directory_->FindUser(id) == nullptr) {
+      Add(path, absl::StrCat("unknown user '", id, "'"));
+    }
+  }
+
+  void CheckDepartmentExists(const std::string& path, const std::string& id) {
+    if (directory_ != nullptr && !id.empty() && directory_->FindDepartment(id) == nullptr) {
+      Add(path, absl::StrCat("unknown department '", id, "'"));
+    }
+  }
+
+  // Reachability from the start, and a way to an end from every step.
+  void CheckGraph() {
+    std::set<std::string> reachable;
+    std::function<void(const std::string&)> visit = [&](const std::string& id) {
+      const v1::Step* step = index_.Find(id);
+      if (step == nullptr || !reachable.insert(id).second) return;
+      for (const auto& route : step->next()) visit(route.to());
+      if (!step->on_reject().empty()) visit(step->on_reject());
+      for (const auto& branch : step->parallel().branches()) visit(branch.start());
+    };
+    visit(index_.start_step());
+    if (definition_.appeal().allowed() && !definition_.appeal().to_step().empty()) {
+      visit(definition_.appeal().to_step());
+    }
+    for (const auto& step : definition_.steps()) {
+      if (!reachable.count(step.id())) {
+        Add(StepPath(step.id()), absl::StrCat("step '", step.id(), "' is unreachable"));
+      }
+    }
+    CheckFinishes();
+  }
+
+  // A top-level step finishes when it can reach an END; a branch step when
+  // it can reach the end of its branch (a step with no routes).
+  void CheckFinishes() {
+    std::set<std::string> finishes;
+    bool grew = true;
+    while (grew) {
+      grew = false;
+      for (const auto& step : definition_.steps()) {
+        if (finishes.count(step.id())) continue;
+        const bool in_branch = !index_.ScopeOf(step.id()).parallel.empty();
+        bool done = step.has_end() || (in_branch && step.next_size() == 0);
+        for (const auto& route : step.next()) done = done || finishes.count(route.to());
+        if (done) grew = finishes.insert(step.id()).second;
+      }
+    }
+    for (const auto& step : definition_.steps()) {
+      const bool in_branch = !index_.ScopeOf(step.id()).parallel.empty();
+      if (in_branch && step.has_end()) {
+        Add(StepPath(step.id()), "an end step cannot be inside a parallel branch");
+      } else if (!finishes.count(step.id())) {
+        Add(StepPath(step.id()),
+            absl::StrCat("step '", step.id(), "' has no way to ",
+                         in_branch ? "the end of its branch" : "an end step"));
+      }
+    }
+  }
+
+  const v1::WorkflowDefinition& definition_;
+  DefinitionIndex index_;
+  const Directory* directory_;
+  std::vector<v1::Problem> problems_;
+};
+
+}  // namespace
+
+std::vector<v1::Problem> ValidateDefinition(const v1::WorkflowDefinition& definition,
+                                            const Directory* directory) {
+  return Validator(definition, directory).Run();
+}
+
+}  // namespace signoff::workflow

@@ -1,0 +1,18 @@
+#pragma once
+
+#include <vector>
+
+#include "signoff/v1/definition.pb.h"
+#include "signoff/v1/service.pb.h"
+#include "workflow/directory.h"
+
+namespace signoff::workflow {
+
+// Every problem of a definition, each with its path. An empty result means
+// the definition can be published. With a directory, named users,
+// departments and roles must also exist in it.
+std::vector<signoff::v1::Problem> ValidateDefinition(
+    const signoff::v1::WorkflowDefinition& definition,
+    const Directory* directory = nullptr);
+
+}  // namespace signoff::workflow

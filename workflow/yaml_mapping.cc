@@ -1,0 +1,229 @@
+#include "workflow/yaml_mapping.h"
+
+#include <cmath>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/util/json_util.h"
+#include "workflow/errors.h"
+#include "yaml-cpp/yaml.h"
+
+namespace signoff::workflow {
+
+namespace v1 = ::signoff::v1;
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+
+namespace {
+
+std::string JsonQuote(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += absl::StrCat("\\u00", c < 0x10 ? "0" : "", absl::Hex(c));
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+bool IsPlain(const YAML::Node& node) { return node.Tag() == "?"; }
+
+// Converts YAML to JSON text guided by a descriptor, collecting problems.
+class YamlToJson {
+ public:
+  std::string Message(const YAML::Node& node, const Descriptor* type,
+                      const std::string& path) {
+    if (type->full_name() == "google.protobuf.Value") return AnyValue(node, path);
+    if (type->full_name() == "google.protobuf.Struct") {
+      if (!node.IsMap()) return Problem(path, "must be a mapping");
+      return AnyValue(node, path);
+    }
+    if (node.IsNull()) return "{}";
+    if (!node.IsMap()) return Problem(path, "must be a mapping");
+    std::string out = "{";
+    for (const auto& entry : node) {
+      const std::string key = entry.first.as<std::string>();
+      const std::string field_path = path.empty() ? key : path + "." + key;
+      const FieldDescriptor* field = type->FindFieldByName(key);
+      for (int i = 0; field == nullptr && i < type->field_count(); ++i) {
+        if (type->field(i)->json_name() == key) field = type->field(i);
+      }
+      if (field == nullptr) {
+        Problem(field_path, absl::StrCat("unknown field '", key, "' in ",
+                                         type->name()));
+        continue;
+      }
+      if (out.size() > 1) out += ",";
+      out += JsonQuote(field->name()) + ":" + Field(entry.second, field, field_path);
+    }
+    return out + "}";
+  }
+
+  std::vector<v1::Problem> problems;
+
+ private:
+  std::string Problem(const std::string& path, const std::string& message) {
+    v1::Problem problem;
+    problem.set_path(path);
+    problem.set_message(message);
+    problems.push_back(std::move(problem));
+    return "null";
+  }
+
+  std::string Field(const YAML::Node& node, const FieldDescriptor* field,
+                    const std::string& path) {
+    if (!field->is_repeated()) return Single(node, field, path);
+    if (node.IsNull()) return "[]";
+    if (!node.IsSequence()) return Problem(path, "must be a list");
+    std::string out = "[";
+    for (size_t i = 0; i < node.size(); ++i) {
+      if (i > 0) out += ",";
+      out += Single(node[i], field, absl::StrCat(path, "[", i, "]"));
+    }
+    return out + "]";
+  }
+
+  std::string Single(const YAML::Node& node, const FieldDescriptor* field,
+                     const std::string& path) {
+    if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
+      return Message(node, field->message_type(), path);
+    }
+    if (!node.IsScalar()) return Problem(path, "must be a single value");
+    const std::string text = node.Scalar();
+    switch (field->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_STRING:
+        return JsonQuote(text);
+      case FieldDescriptor::CPPTYPE_BOOL:
+        if (text == "true" || text == "false") return text;
+        return Problem(path, "must be true or false");
+      case FieldDescriptor::CPPTYPE_ENUM:
+        if (field->enum_type()->FindValueByName(text) == nullptr) {
+          return Problem(path, absl::StrCat("unknown ", field->enum_type()->name(),
+                                            " value '", text, "'"));
+        }
+        return JsonQuote(text);
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+      case FieldDescriptor::CPPTYPE_FLOAT: {
+        double number;
+        if (absl::SimpleAtod(text, &number) && std::isfinite(number)) return text;
+        return Problem(path, "must be a number");
+      }
+      default: {
+        int64_t integer;
+        if (!absl::SimpleAtoi(text, &integer)) return Problem(path, "must be a whole number");
+        const bool is_unsigned = field->cpp_type() == FieldDescriptor::CPPTYPE_UINT32 ||
+                                 field->cpp_type() == FieldDescriptor::CPPTYPE_UINT64;
+        if (is_unsigned && integer < 0) return Problem(path, "must not be negative");
+        return text;
+      }
+    }
+  }
+
+  // Free-form values (google.protobuf.Value): plain scalars that read as
+  // numbers, booleans or null become those; quoted ones stay strings.
+  std::string AnyValue(const YAML::Node& node, const std::string& path) {
+    if (node.IsNull()) return "null";
+    if (node.IsSequence()) {
+      std::string out = "[";
+      for (size_t i = 0; i < node.size(); ++i) {
+        if (i > 0) out += ",";
+        out += AnyValue(node[i], absl::StrCat(path, "[", i, "]"));
+      }
+      return out + "]";
+    }
+    if (node.IsMap()) {
+      std::string out = "{";
+      for (const auto& entry : node) {
+        if (out.size() > 1) out += ",";
+        const std::string key = entry.first.as<std::string>();
+        out += JsonQuote(key) + ":" + AnyValue(entry.second, path + "." + key);
+      }
+      return out + "}";
+    }
+    const std::string text = node.Scalar();
+    if (IsPlain(node)) {
+      if (text == "true" || text == "false") return text;
+      if (text == "~" || text == "null") return "null";
+      double number;
+      if (absl::SimpleAtod(text, &number) && std::isfinite(number) &&
+          text.find_first_not_of("0123456789+-.eE") == std::string::npos) {
+        return absl::StrCat(number);
+      }
+    }
+    return JsonQuote(text);
+  }
+};
+
+v1::Problem ProblemAt(const std::string& path, const std::string& message) {
+  v1::Problem problem;
+  problem.set_path(path);
+  problem.set_message(message);
+  return problem;
+}
+
+absl::Status ToStatus(const std::string& what, const std::vector<v1::Problem>& problems) {
+  std::vector<FieldViolation> violations;
+  for (const auto& problem : problems) violations.push_back({problem.path(), problem.message()});
+  std::string message = absl::StrCat(what, " has ", problems.size(), " problem(s)");
+  if (!problems.empty()) {
+    absl::StrAppend(&message, "; first: ", problems[0].path(), ": ", problems[0].message());
+  }
+  return InvalidArgumentWithViolations(message, violations);
+}
+
+template <typename T>
+absl::StatusOr<T> ParseAs(const std::string& yaml, const std::string& what) {
+  T message;
+  auto problems = ParseYamlInto(yaml, message);
+  if (!problems.empty()) return ToStatus(what, problems);
+  return message;
+}
+
+}  // namespace
+
+std::vector<v1::Problem> ParseYamlInto(const std::string& yaml,
+                                       google::protobuf::Message& message) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    return {ProblemAt(absl::StrCat("line ", e.mark.line + 1), e.msg)};
+  }
+  YamlToJson converter;
+  std::string json;
+  try {
+    json = converter.Message(root, message.GetDescriptor(), "");
+  } catch (const YAML::Exception& e) {
+    return {ProblemAt(absl::StrCat("line ", e.mark.line + 1), e.msg)};
+  }
+  if (!converter.problems.empty()) return std::move(converter.problems);
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto status = google::protobuf::util::JsonStringToMessage(json, &message, options);
+  if (!status.ok()) return {ProblemAt("", std::string(status.message()))};
+  return {};
+}
+
+absl::StatusOr<v1::WorkflowDefinition> ParseDefinitionYaml(const std::string& yaml) {
+  return ParseAs<v1::WorkflowDefinition>(yaml, "the definition");
+}
+
+absl::StatusOr<v1::Organisation> ParseOrganisationYaml(const std::string& yaml) {
+  return ParseAs<v1::Organisation>(yaml, "the organisation");
+}
+
+absl::StatusOr<google::protobuf::Struct> ParseFormYaml(const std::string& yaml) {
+  return ParseAs<google::protobuf::Struct>(yaml, "the form");
+}
+
+}  // namespace signoff::workflow

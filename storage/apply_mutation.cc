@@ -1,0 +1,317 @@
+// The write side of SociStore: what one Mutation does to the tables.
+
+#include <soci/soci.h>
+
+#include <map>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "storage/codec.h"
+#include "storage/event_chain.h"
+#include "storage/mutation_writer.h"
+#include "storage/queries.h"
+#include "workflow/status_macros.h"
+
+namespace signoff::storage {
+namespace {
+
+using signoff::v1::Department;
+using signoff::v1::Event;
+using signoff::v1::InstanceState;
+using signoff::v1::PublishedDefinition;
+using signoff::v1::Task;
+using signoff::v1::User;
+
+// The oneof case name, which Event.type documents as its value.
+std::string EventBodyType(const Event& event) {
+  const auto* oneof = Event::descriptor()->FindOneofByName("body");
+  const auto* field = Event::GetReflection()->GetOneofFieldDescriptor(event, oneof);
+  return field == nullptr ? std::string() : field->name();
+}
+
+class MutationApplier {
+ public:
+  MutationApplier(soci::session& session, const Dialect& dialect, const Mutation& mutation)
+      : session_(session), dialect_(dialect), mutation_(mutation) {}
+
+  absl::StatusOr<CommitResult> Apply() {
+    CommitResult result;
+    if (mutation_.idempotency) {
+      ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> existing,
+                       QueryIdempotency(session_, mutation_.idempotency->request_id));
+      if (existing) {
+        result.duplicate_request = true;
+        result.existing = std::move(*existing);
+        return result;
+      }
+      RETURN_IF_ERROR(InsertIdempotency(*mutation_.idempotency));
+    }
+    if (mutation_.definition) {
+      ASSIGN_OR_RETURN(result.definition_version, InsertDefinition(*mutation_.definition));
+    }
+    for (const Department& department : mutation_.departments) {
+      RETURN_IF_ERROR(UpsertDepartment(department));
+    }
+    for (const User& user : mutation_.users) RETURN_IF_ERROR(UpsertUser(user));
+    if (mutation_.instance) RETURN_IF_ERROR(WriteInstance(*mutation_.instance));
+    for (const Event& event : mutation_.events) {
+      ASSIGN_OR_RETURN(Event stored, AppendEvent(event));
+      result.events.push_back(std::move(stored));
+    }
+    for (const Task& task : mutation_.tasks) RETURN_IF_ERROR(UpsertTask(task));
+    return result;
+  }
+
+ private:
+  // Events and tasks may leave instance_id empty to mean the mutation's
+  // instance.
+  std::string InstanceIdOr(const std::string& id) const {
+    if (!id.empty() || !mutation_.instance) return id;
+    return mutation_.instance->id();
+  }
+
+  absl::Status InsertIdempotency(const IdempotencyRecord& record) {
+    if (record.request_id.empty()) {
+      return absl::InvalidArgumentError("idempotency record has no request_id");
+    }
+    const std::string reply = absl::Base64Escape(record.reply);
+    const int64_t now = NowMicros();
+    session_ << "INSERT INTO idempotency (request_id, method, fingerprint, reply, created_us)"
+                " VALUES (:r, :m, :f, :b, :t)",
+        soci::use(record.request_id), soci::use(record.method),
+        soci::use(record.fingerprint), soci::use(reply), soci::use(now);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int32_t> InsertDefinition(const PublishedDefinition& published) {
+    const std::string key =
+        published.key().empty() ? published.definition().key() : published.key();
+    if (key.empty()) return absl::InvalidArgumentError("definition has no key");
+    if (!published.definition().key().empty() && published.definition().key() != key) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "definition key ", published.definition().key(), " is published as ", key));
+    }
+    ASSIGN_OR_RETURN(const std::string body, ToJson(published.definition()));
+    const int32_t version = NextDefinitionVersion(key);
+    const int64_t published_us = published.has_published_at()
+                                     ? ToMicros(published.published_at())
+                                     : NowMicros();
+    session_ << "INSERT INTO definitions (key, version, body, published_at, published_by)"
+                " VALUES (:k, :v, :b, :t, :p)",
+        soci::use(key), soci::use(version), soci::use(body), soci::use(published_us),
+        soci::use(published.published_by());
+    return version;
+  }
+
+  int32_t NextDefinitionVersion(const std::string& key) {
+    int32_t latest = 0;
+    soci::indicator ind = soci::i_null;
+    session_ << "SELECT MAX(version) FROM definitions WHERE key = :k", soci::use(key),
+        soci::into(latest, ind);
+    return (ind == soci::i_ok ? latest : 0) + 1;
+  }
+
+  absl::Status UpsertDepartment(const Department& department) {
+    if (department.id().empty()) return absl::InvalidArgumentError("department has no id");
+    ASSIGN_OR_RETURN(const std::string body, ToJson(department));
+    session_ << "INSERT INTO departments (id, parent, head, body) VALUES (:i, :p, :h, :b)"
+                " ON CONFLICT (id) DO UPDATE SET parent = excluded.parent,"
+                " head = excluded.head, body = excluded.body",
+        soci::use(department.id()), soci::use(department.parent()),
+        soci::use(department.head()), soci::use(body);
+    return absl::OkStatus();
+  }
+
+  absl::Status UpsertUser(const User& user) {
+    if (user.id().empty()) return absl::InvalidArgumentError("user has no id");
+    ASSIGN_OR_RETURN(const std::string body, ToJson(user));
+    session_ << "INSERT INTO users (id, department, manager, body) VALUES (:i, :d, :m, :b)"
+                " ON CONFLICT (id) DO UPDATE SET department = excluded.department,"
+                " manager = excluded.manager, body = excluded.body",
+        soci::use(user.id()), soci::use(user.department()), soci::use(user.manager()),
+        soci::use(body);
+    ReplaceRoles(user);
+    return absl::OkStatus();
+  }
+
+  void ReplaceRoles(const User& user) {
+    session_ << "DELETE FROM user_roles WHERE user_id = :u", soci::use(user.id());
+    for (const signoff::v1::RoleGrant& grant : user.roles()) {
+      const std::string& department =
+          grant.department().empty() ? user.department() : grant.department();
+      session_ << "INSERT INTO user_roles (user_id, role, department) VALUES (:u, :r, :d)"
+                  " ON CONFLICT DO NOTHING",
+          soci::use(user.id()), soci::use(grant.role()), soci::use(department);
+    }
+  }
+
+  absl::Status WriteInstance(const InstanceState& instance) {
+    RETURN_IF_ERROR(CheckInstanceVersion(instance));
+    RETURN_IF_ERROR(CheckSubjectFree(instance.id()));
+    ASSIGN_OR_RETURN(const std::string state, ToJson(instance));
+    try {
+      if (mutation_.expected_version == 0) return InsertInstance(instance, state);
+      return UpdateInstance(instance, state);
+    } catch (const std::exception& error) {
+      // Another replica took the subject between our check and our write.
+      if (!dialect_.IsUniqueViolation(error)) throw;
+      return SubjectHeldError("another instance");
+    }
+  }
+
+  absl::Status CheckInstanceVersion(const InstanceState& instance) const {
+    if (instance.id().empty()) return absl::InvalidArgumentError("instance has no id");
+    if (instance.version() != mutation_.expected_version + 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "instance ", instance.id(), " is stored with version ", instance.version(),
+          " but a commit expecting version ", mutation_.expected_version,
+          " must store version ", mutation_.expected_version + 1));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckSubjectFree(const std::string& instance_id) {
+    if (mutation_.open_subject_key.empty()) return absl::OkStatus();
+    std::string holder;
+    session_ << "SELECT id FROM instances WHERE open_subject = :s AND id <> :i",
+        soci::use(mutation_.open_subject_key), soci::use(instance_id), soci::into(holder);
+    if (!session_.got_data()) return absl::OkStatus();
+    return SubjectHeldError(absl::StrCat("instance ", holder));
+  }
+
+  absl::Status SubjectHeldError(const std::string& holder) const {
+    return absl::AlreadyExistsError(absl::StrCat("subject ", mutation_.open_subject_key,
+                                                 " already has an open instance (",
+                                                 holder, ")"));
+  }
+
+  absl::Status InsertInstance(const InstanceState& instance, const std::string& state) {
+    int found = 0;
+    session_ << "SELECT COUNT(*) FROM instances WHERE id = :i", soci::use(instance.id()),
+        soci::into(found);
+    if (found > 0) {
+      return absl::AbortedError(
+          absl::StrCat("instance ", instance.id(), " already exists"));
+    }
+    std::string open_subject = mutation_.open_subject_key;
+    soci::indicator open_subject_ind = open_subject.empty() ? soci::i_null : soci::i_ok;
+    const int status = instance.status();
+    const int64_t created_us = ToMicros(instance.created_at());
+    const int64_t updated_us = ToMicros(instance.updated_at());
+    session_ << "INSERT INTO instances (id, definition_key, definition_version, status,"
+                " applicant, subject, open_subject, version, state, created_us, updated_us)"
+                " VALUES (:i, :dk, :dv, :st, :a, :s, :o, :v, :j, :c, :u)",
+        soci::use(instance.id()), soci::use(instance.definition_key()),
+        soci::use(instance.definition_version()), soci::use(status),
+        soci::use(instance.applicant()), soci::use(instance.subject()),
+        soci::use(open_subject, open_subject_ind), soci::use(instance.version()),
+        soci::use(state), soci::use(created_us), soci::use(updated_us);
+    return absl::OkStatus();
+  }
+
+  absl::Status UpdateInstance(const InstanceState& instance, const std::string& state) {
+    std::string open_subject = mutation_.open_subject_key;
+    soci::indicator open_subject_ind = open_subject.empty() ? soci::i_null : soci::i_ok;
+    const int status = instance.status();
+    const int64_t updated_us = ToMicros(instance.updated_at());
+    soci::statement update =
+        (session_.prepare << "UPDATE instances SET status = :st, open_subject = :o,"
+                             " version = :v, state = :j, updated_us = :u"
+                             " WHERE id = :i AND version = :e",
+         soci::use(status), soci::use(open_subject, open_subject_ind),
+         soci::use(instance.version()), soci::use(state), soci::use(updated_us),
+         soci::use(instance.id()), soci::use(mutation_.expected_version));
+    update.execute(true);
+    if (update.get_affected_rows() == 0) {
+      return absl::AbortedError(
+          absl::StrCat("instance ", instance.id(), " changed concurrently"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Event> AppendEvent(const Event& event) {
+    Event stored = event;
+    stored.set_instance_id(InstanceIdOr(event.instance_id()));
+    if (stored.instance_id().empty()) {
+      return absl::InvalidArgumentError("event has no instance_id");
+    }
+    if (stored.type().empty()) stored.set_type(EventBodyType(stored));
+    ChainHead head = LoadChainHead(stored.instance_id());
+    stored.clear_global_seq();
+    stored.clear_hash();
+    stored.clear_prev_hash();
+    stored.set_instance_seq(head.seq + 1);
+    ASSIGN_OR_RETURN(const std::string body, ToJson(stored));
+    stored.set_prev_hash(head.hash);
+    stored.set_hash(ComputeEventHash(stored));
+    stored.set_global_seq(InsertEvent(stored, body));
+    return stored;
+  }
+
+  struct ChainHead {
+    int64_t seq = 0;
+    std::string hash;
+  };
+
+  // Read from the table rather than cached, so that it also sees events
+  // written earlier in the same batch.
+  ChainHead LoadChainHead(const std::string& instance_id) {
+    ChainHead head;
+    session_ << "SELECT instance_seq, hash FROM events WHERE instance_id = :i"
+                " ORDER BY instance_seq DESC LIMIT 1",
+        soci::use(instance_id), soci::into(head.seq), soci::into(head.hash);
+    if (!session_.got_data()) return ChainHead{};
+    return head;
+  }
+
+  int64_t InsertEvent(const Event& event, const std::string& body) {
+    const int64_t time_us = ToMicros(event.time());
+    int64_t global_seq = 0;
+    session_ << "INSERT INTO events (instance_id, instance_seq, type, time_us, actor, body,"
+                " prev_hash, hash) VALUES (:i, :n, :ty, :t, :a, :b, :p, :h)"
+                " RETURNING global_seq",
+        soci::use(event.instance_id()), soci::use(event.instance_seq()),
+        soci::use(event.type()), soci::use(time_us), soci::use(event.actor()),
+        soci::use(body), soci::use(event.prev_hash()), soci::use(event.hash()),
+        soci::into(global_seq);
+    return global_seq;
+  }
+
+  absl::Status UpsertTask(const Task& task) {
+    Task stored = task;
+    stored.set_instance_id(InstanceIdOr(task.instance_id()));
+    if (stored.id().empty() || stored.instance_id().empty()) {
+      return absl::InvalidArgumentError("task needs an id and an instance_id");
+    }
+    ASSIGN_OR_RETURN(const std::string body, ToJson(stored));
+    const int status = stored.status();
+    const int64_t created_us = ToMicros(stored.created_at());
+    session_ << "INSERT INTO tasks (id, instance_id, step_id, status, assignee,"
+                " candidate_role, candidate_department, created_us, body)"
+                " VALUES (:i, :n, :s, :st, :a, :r, :d, :c, :b)"
+                " ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id,"
+                " step_id = excluded.step_id, status = excluded.status,"
+                " assignee = excluded.assignee, candidate_role = excluded.candidate_role,"
+                " candidate_department = excluded.candidate_department,"
+                " created_us = excluded.created_us, body = excluded.body",
+        soci::use(stored.id()), soci::use(stored.instance_id()), soci::use(stored.step_id()),
+        soci::use(status), soci::use(stored.assignee()),
+        soci::use(stored.candidate_group().role()),
+        soci::use(stored.candidate_group().department()), soci::use(created_us),
+        soci::use(body);
+    return absl::OkStatus();
+  }
+
+  soci::session& session_;
+  const Dialect& dialect_;
+  const Mutation& mutation_;
+};
+
+}  // namespace
+
+absl::StatusOr<CommitResult> ApplyMutation(soci::session& session, const Dialect& dialect,
+                                           const Mutation& mutation) {
+  return MutationApplier(session, dialect, mutation).Apply();
+}
+
+}  // namespace signoff::storage

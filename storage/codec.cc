@@ -1,0 +1,74 @@
+#include "storage/codec.h"
+
+#include <algorithm>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace signoff::storage {
+namespace {
+
+constexpr int kMaxPageSize = 500;
+
+}  // namespace
+
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cannot store ", message.GetTypeName(), " as JSON: ", status.ToString()));
+  }
+  return json;
+}
+
+absl::Status FromJson(const std::string& json, google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  auto status = google::protobuf::util::JsonStringToMessage(json, message, options);
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("stored ", message->GetTypeName(),
+                                            " is not valid JSON: ", status.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+int64_t ToMicros(const google::protobuf::Timestamp& time) {
+  return google::protobuf::util::TimeUtil::TimestampToMicroseconds(time);
+}
+
+google::protobuf::Timestamp FromMicros(int64_t micros) {
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
+}
+
+int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
+
+std::string EncodePageToken(absl::string_view list, absl::string_view position) {
+  return absl::WebSafeBase64Escape(absl::StrCat(list, "/", position));
+}
+
+absl::StatusOr<std::string> DecodePageToken(absl::string_view list,
+                                            absl::string_view token) {
+  std::string decoded;
+  const std::string prefix = absl::StrCat(list, "/");
+  if (!absl::WebSafeBase64Unescape(token, &decoded) ||
+      !absl::StartsWith(decoded, prefix) || decoded.size() == prefix.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token is not a token from a previous ", list, " page"));
+  }
+  return decoded.substr(prefix.size());
+}
+
+int ClampPageSize(int32_t requested, int default_size) {
+  if (requested <= 0) return default_size;
+  return std::min<int32_t>(requested, kMaxPageSize);
+}
+
+}  // namespace signoff::storage

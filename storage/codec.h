@@ -1,0 +1,37 @@
+#pragma once
+
+// Conversions between protobuf values and what the tables store: messages
+// as JSON text, times as microseconds since the epoch, page positions as
+// opaque tokens.
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace signoff::storage {
+
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
+// Unknown fields are ignored so that rows written by a newer release stay
+// readable during a rolling upgrade.
+absl::Status FromJson(const std::string& json, google::protobuf::Message* message);
+
+int64_t ToMicros(const google::protobuf::Timestamp& time);
+google::protobuf::Timestamp FromMicros(int64_t micros);
+int64_t NowMicros();
+
+// A page token names the list it belongs to, so that a token from one list
+// is refused by another instead of silently skipping rows.
+std::string EncodePageToken(absl::string_view list, absl::string_view position);
+// The position, or INVALID_ARGUMENT for a token this list did not issue.
+absl::StatusOr<std::string> DecodePageToken(absl::string_view list,
+                                            absl::string_view token);
+
+// 1..500; values <= 0 take the default.
+int ClampPageSize(int32_t requested, int default_size);
+
+}  // namespace signoff::storage

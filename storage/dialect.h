@@ -1,0 +1,56 @@
+#pragma once
+
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "storage/migrations.h"
+
+namespace soci {
+class session;
+}
+
+namespace signoff::storage {
+
+// What differs between database backends. SociStore holds the shared SQL
+// and the group-commit writer; a Dialect supplies connections, transaction
+// starts, error mapping and the embedded migrations.
+class Dialect {
+ public:
+  virtual ~Dialect() = default;
+
+  // A short backend name for messages, e.g. "sqlite".
+  virtual std::string Name() const = 0;
+
+  // Opens a configured connection. May throw; callers guard.
+  virtual std::unique_ptr<soci::session> OpenWriteSession() const = 0;
+  virtual std::unique_ptr<soci::session> OpenReadSession() const = 0;
+
+  // Starts a transaction that will write, taking the write lock up front
+  // so that it cannot fail half-way with a lock upgrade.
+  virtual void BeginWrite(soci::session& session) const = 0;
+  // Starts a transaction in which several reads see one snapshot.
+  virtual void BeginRead(soci::session& session) const = 0;
+
+  // Maps a database exception to UNAVAILABLE (contention) or INTERNAL.
+  virtual absl::Status ToStatus(const std::exception& error) const = 0;
+  // True for a UNIQUE / PRIMARY KEY violation.
+  virtual bool IsUniqueViolation(const std::exception& error) const = 0;
+
+  virtual const std::vector<Migration>& Migrations() const = 0;
+};
+
+// Runs fn, turning any exception into a Status through the dialect. fn
+// returns absl::Status or absl::StatusOr<T>.
+template <typename Fn>
+auto Guarded(const Dialect& dialect, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::exception& error) {
+    return dialect.ToStatus(error);
+  }
+}
+
+}  // namespace signoff::storage

@@ -1,0 +1,54 @@
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "storage/store.h"
+
+namespace signoff::storage {
+
+// The single writer. Callers queue mutations and block; one thread takes
+// up to max_batch queued mutations at a time and hands them to the batch
+// function, which commits them in one transaction and returns one result
+// per mutation, in order.
+class GroupCommitter {
+ public:
+  using BatchFn = std::function<std::vector<absl::StatusOr<CommitResult>>(
+      const std::vector<const Mutation*>&)>;
+
+  GroupCommitter(int max_batch, BatchFn commit_batch);
+  // Commits what is already queued, then stops the thread.
+  ~GroupCommitter();
+
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  absl::StatusOr<CommitResult> Commit(Mutation mutation);
+
+ private:
+  struct Pending {
+    Mutation mutation;
+    std::promise<absl::StatusOr<CommitResult>> done;
+  };
+
+  void Run();
+  // Blocks until work is queued; empty once stopping with nothing left.
+  std::vector<Pending> TakeBatch();
+  void CommitBatch(std::vector<Pending>& batch);
+
+  const size_t max_batch_;
+  const BatchFn commit_batch_;
+  std::mutex mutex_;
+  std::condition_variable queued_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace signoff::storage

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "storage/dialect.h"
+#include "storage/store.h"
+
+namespace soci {
+class session;
+}
+
+namespace signoff::storage {
+
+// Owns the write connection and commits batches of mutations. Runs only on
+// the group-commit thread.
+class MutationWriter {
+ public:
+  // Opens the write connection and applies pending migrations on it.
+  static absl::StatusOr<std::unique_ptr<MutationWriter>> Open(const Dialect& dialect);
+  ~MutationWriter();
+
+  // One transaction for the whole batch; each mutation runs inside its own
+  // savepoint, so a mutation that fails is undone alone and the others
+  // still commit. If the transaction itself fails, every mutation gets
+  // that error.
+  std::vector<absl::StatusOr<CommitResult>> CommitBatch(
+      const std::vector<const Mutation*>& batch);
+
+ private:
+  // The returned Status is a transaction failure; *result is the
+  // mutation's own outcome.
+  absl::Status ApplyInSavepoint(const Mutation& mutation,
+                                absl::StatusOr<CommitResult>* result);
+  MutationWriter(const Dialect& dialect, std::unique_ptr<soci::session> session);
+
+  absl::Status Execute(const char* sql);
+  void RollbackQuietly();
+
+  const Dialect& dialect_;
+  std::unique_ptr<soci::session> session_;
+};
+
+// Applies one mutation's writes inside the caller's transaction. Check
+// failures come back as Status (ABORTED, ALREADY_EXISTS, INVALID_ARGUMENT);
+// database errors are thrown.
+absl::StatusOr<CommitResult> ApplyMutation(soci::session& session, const Dialect& dialect,
+                                           const Mutation& mutation);
+
+}  // namespace signoff::storage

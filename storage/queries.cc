@@ -1,0 +1,167 @@
+#include "storage/queries.h"
+
+#include <soci/soci.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "storage/codec.h"
+#include "storage/sql_query.h"
+#include "workflow/status_macros.h"
+
+namespace signoff::storage {
+namespace {
+
+using signoff::v1::DefinitionSummary;
+using signoff::v1::Event;
+using signoff::v1::InstanceState;
+using signoff::v1::PublishedDefinition;
+
+constexpr int kDefaultInstancePageSize = 50;
+
+absl::StatusOr<PublishedDefinition> DecodeDefinition(const std::string& key,
+                                                     int32_t version,
+                                                     const std::string& body,
+                                                     int64_t published_us,
+                                                     const std::string& published_by) {
+  PublishedDefinition published;
+  published.set_key(key);
+  published.set_version(version);
+  RETURN_IF_ERROR(FromJson(body, published.mutable_definition()));
+  *published.mutable_published_at() = FromMicros(published_us);
+  published.set_published_by(published_by);
+  return published;
+}
+
+int32_t LatestDefinitionVersion(soci::session& session, const std::string& key) {
+  int32_t version = 0;
+  soci::indicator ind = soci::i_null;
+  session << "SELECT MAX(version) FROM definitions WHERE key = :k", soci::use(key),
+      soci::into(version, ind);
+  return ind == soci::i_ok ? version : 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<IdempotencyRecord>> QueryIdempotency(
+    soci::session& session, const std::string& request_id) {
+  IdempotencyRecord record;
+  std::string reply_base64;
+  session << "SELECT request_id, method, fingerprint, reply FROM idempotency"
+             " WHERE request_id = :r",
+      soci::use(request_id), soci::into(record.request_id), soci::into(record.method),
+      soci::into(record.fingerprint), soci::into(reply_base64);
+  if (!session.got_data()) return std::nullopt;
+  if (!absl::Base64Unescape(reply_base64, &record.reply)) {
+    return absl::InternalError(
+        absl::StrCat("stored reply of request ", request_id, " is not base64"));
+  }
+  return record;
+}
+
+absl::StatusOr<PublishedDefinition> QueryDefinition(soci::session& session,
+                                                    const std::string& key,
+                                                    int32_t version) {
+  const int32_t wanted = version > 0 ? version : LatestDefinitionVersion(session, key);
+  std::string body, published_by;
+  int64_t published_us = 0;
+  session << "SELECT body, published_at, published_by FROM definitions"
+             " WHERE key = :k AND version = :v",
+      soci::use(key), soci::use(wanted), soci::into(body), soci::into(published_us),
+      soci::into(published_by);
+  if (!session.got_data()) {
+    return absl::NotFoundError(
+        version > 0 ? absl::StrCat("definition ", key, " has no version ", version)
+                    : absl::StrCat("definition ", key, " is not published"));
+  }
+  return DecodeDefinition(key, wanted, body, published_us, published_by);
+}
+
+absl::StatusOr<std::vector<DefinitionSummary>> QueryDefinitionSummaries(
+    soci::session& session) {
+  std::string key, body, published_by;
+  int32_t version = 0;
+  int64_t published_us = 0;
+  soci::statement statement =
+      (session.prepare << "SELECT d.key, d.version, d.body, d.published_at,"
+                          " d.published_by FROM definitions d"
+                          " JOIN (SELECT key, MAX(version) AS latest FROM definitions"
+                          " GROUP BY key) m ON d.key = m.key AND d.version = m.latest"
+                          " ORDER BY d.key",
+       soci::into(key), soci::into(version), soci::into(body), soci::into(published_us),
+       soci::into(published_by));
+  statement.execute();
+  std::vector<DefinitionSummary> summaries;
+  while (statement.fetch()) {
+    ASSIGN_OR_RETURN(PublishedDefinition published,
+                     DecodeDefinition(key, version, body, published_us, published_by));
+    DefinitionSummary& summary = summaries.emplace_back();
+    summary.set_key(key);
+    summary.set_name(published.definition().name());
+    summary.set_latest_version(version);
+    *summary.mutable_published_at() = published.published_at();
+  }
+  return summaries;
+}
+
+absl::StatusOr<InstanceState> QueryInstance(soci::session& session,
+                                            const std::string& id) {
+  SqlQuery query("SELECT state FROM instances");
+  query.Where(absl::StrCat("id = ", query.Bind(id)));
+  ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
+                   FetchJsonRows<InstanceState>(session, query));
+  if (rows.empty()) return absl::NotFoundError(absl::StrCat("instance ", id, " not found"));
+  return std::move(rows.front());
+}
+
+absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
+                                                   const InstanceFilter& filter) {
+  const int page_size = ClampPageSize(filter.page_size, kDefaultInstancePageSize);
+  SqlQuery query("SELECT state FROM instances");
+  if (!filter.page_token.empty()) {
+    ASSIGN_OR_RETURN(std::string after, DecodePageToken("instances", filter.page_token));
+    query.Where(absl::StrCat("id < ", query.Bind(after)));
+  }
+  if (!filter.definition_key.empty()) {
+    query.Where(absl::StrCat("definition_key = ", query.Bind(filter.definition_key)));
+  }
+  if (filter.status != signoff::v1::INSTANCE_STATUS_UNSPECIFIED) {
+    query.Where(absl::StrCat("status = ", query.Bind(int64_t{filter.status})));
+  }
+  if (!filter.applicant.empty()) {
+    query.Where(absl::StrCat("applicant = ", query.Bind(filter.applicant)));
+  }
+  if (!filter.subject.empty()) {
+    query.Where(absl::StrCat("subject = ", query.Bind(filter.subject)));
+  }
+  query.Append(absl::StrCat(" ORDER BY id DESC LIMIT ", query.Bind(int64_t{page_size + 1})));
+  ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
+                   FetchJsonRows<InstanceState>(session, query));
+  return MakePage(std::move(rows), page_size, "instances",
+                  [](const InstanceState& instance) { return instance.id(); });
+}
+
+absl::StatusOr<std::vector<Event>> QueryEvents(soci::session& session,
+                                               const std::string& instance_id) {
+  int64_t global_seq = 0, instance_seq = 0;
+  std::string prev_hash, hash, body;
+  soci::statement statement =
+      (session.prepare << "SELECT global_seq, instance_seq, prev_hash, hash, body"
+                          " FROM events WHERE instance_id = :i ORDER BY instance_seq",
+       soci::use(instance_id), soci::into(global_seq), soci::into(instance_seq),
+       soci::into(prev_hash), soci::into(hash), soci::into(body));
+  statement.execute();
+  std::vector<Event> events;
+  while (statement.fetch()) {
+    Event& event = events.emplace_back();
+    RETURN_IF_ERROR(FromJson(body, &event));
+    // The columns, not the body, are what the chain was computed with.
+    event.set_global_seq(global_seq);
+    event.set_instance_id(instance_id);
+    event.set_instance_seq(instance_seq);
+    event.set_prev_hash(prev_hash);
+    event.set_hash(hash);
+  }
+  return events;
+}
+
+}  // namespace signoff::storage

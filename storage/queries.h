@@ -1,0 +1,46 @@
+#pragma once
+
+// The read side of SociStore: one function per query, each running on a
+// session the caller leases. They may throw soci errors; the store's
+// boundary turns those into Status.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "storage/store.h"
+
+namespace soci {
+class session;
+}
+
+namespace signoff::storage {
+
+absl::StatusOr<std::optional<IdempotencyRecord>> QueryIdempotency(
+    soci::session& session, const std::string& request_id);
+
+absl::StatusOr<signoff::v1::PublishedDefinition> QueryDefinition(
+    soci::session& session, const std::string& key, int32_t version);
+absl::StatusOr<std::vector<signoff::v1::DefinitionSummary>> QueryDefinitionSummaries(
+    soci::session& session);
+
+absl::StatusOr<signoff::v1::InstanceState> QueryInstance(soci::session& session,
+                                                         const std::string& id);
+absl::StatusOr<Page<signoff::v1::InstanceState>> QueryInstances(
+    soci::session& session, const InstanceFilter& filter);
+absl::StatusOr<std::vector<signoff::v1::Event>> QueryEvents(
+    soci::session& session, const std::string& instance_id);
+
+absl::StatusOr<signoff::v1::Task> QueryTask(soci::session& session, const std::string& id);
+absl::StatusOr<Page<signoff::v1::Task>> QueryTasks(soci::session& session,
+                                                   const TaskFilter& filter);
+
+absl::StatusOr<signoff::v1::Organisation> QueryDirectory(soci::session& session);
+absl::StatusOr<signoff::v1::User> QueryUser(soci::session& session, const std::string& id);
+// With a role, `department` is where the role is held (a grant's resolved
+// department); without one, it is the users' own department.
+absl::StatusOr<Page<signoff::v1::User>> QueryUsers(soci::session& session,
+                                                   const UserFilter& filter);
+
+}  // namespace signoff::storage

@@ -1,0 +1,136 @@
+#include "storage/soci_store.h"
+
+#include <soci/soci.h>
+
+#include "absl/strings/str_cat.h"
+#include "storage/group_commit.h"
+#include "storage/mutation_writer.h"
+#include "storage/queries.h"
+#include "storage/session_pool.h"
+#include "workflow/status_macros.h"
+
+namespace signoff::storage {
+namespace {
+
+using signoff::v1::DefinitionSummary;
+using signoff::v1::Event;
+using signoff::v1::InstanceState;
+using signoff::v1::Organisation;
+using signoff::v1::PublishedDefinition;
+using signoff::v1::Task;
+using signoff::v1::User;
+
+// Gives several reads one snapshot, and always ends the transaction so the
+// connection goes back to the pool clean.
+class ReadTransaction {
+ public:
+  ReadTransaction(soci::session& session, const Dialect& dialect) : session_(session) {
+    dialect.BeginRead(session_);
+  }
+  ~ReadTransaction() {
+    try {
+      session_ << "ROLLBACK";
+    } catch (...) {
+      // Nothing was written; a failed end leaves nothing to undo.
+    }
+  }
+
+ private:
+  soci::session& session_;
+};
+
+class SociStore final : public Store {
+ public:
+  SociStore(std::unique_ptr<Dialect> dialect, std::unique_ptr<SessionPool> readers,
+            std::unique_ptr<MutationWriter> writer, int max_batch)
+      : dialect_(std::move(dialect)),
+        readers_(std::move(readers)),
+        writer_(std::move(writer)),
+        committer_(max_batch, [this](const std::vector<const Mutation*>& batch) {
+          return writer_->CommitBatch(batch);
+        }) {}
+
+  absl::StatusOr<CommitResult> Commit(Mutation mutation) override {
+    return committer_.Commit(std::move(mutation));
+  }
+
+  absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotency(
+      const std::string& request_id) override {
+    return Read([&](soci::session& s) { return QueryIdempotency(s, request_id); });
+  }
+
+  absl::StatusOr<PublishedDefinition> GetDefinition(const std::string& key,
+                                                    int32_t version) override {
+    return Read([&](soci::session& s) { return QueryDefinition(s, key, version); });
+  }
+
+  absl::StatusOr<std::vector<DefinitionSummary>> ListDefinitions() override {
+    return Read([&](soci::session& s) { return QueryDefinitionSummaries(s); });
+  }
+
+  absl::StatusOr<InstanceState> GetInstance(const std::string& id) override {
+    return Read([&](soci::session& s) { return QueryInstance(s, id); });
+  }
+
+  absl::StatusOr<Page<InstanceState>> ListInstances(const InstanceFilter& filter) override {
+    return Read([&](soci::session& s) { return QueryInstances(s, filter); });
+  }
+
+  absl::StatusOr<std::vector<Event>> ListEvents(const std::string& instance_id) override {
+    return Read([&](soci::session& s) { return QueryEvents(s, instance_id); });
+  }
+
+  absl::StatusOr<Task> GetTask(const std::string& id) override {
+    return Read([&](soci::session& s) { return QueryTask(s, id); });
+  }
+
+  absl::StatusOr<Page<Task>> ListTasks(const TaskFilter& filter) override {
+    return Read([&](soci::session& s) { return QueryTasks(s, filter); });
+  }
+
+  absl::StatusOr<Organisation> LoadDirectory() override {
+    return Read([&](soci::session& s) {
+      ReadTransaction snapshot(s, *dialect_);
+      return QueryDirectory(s);
+    });
+  }
+
+  absl::StatusOr<User> GetUser(const std::string& id) override {
+    return Read([&](soci::session& s) { return QueryUser(s, id); });
+  }
+
+  absl::StatusOr<Page<User>> ListUsers(const UserFilter& filter) override {
+    return Read([&](soci::session& s) { return QueryUsers(s, filter); });
+  }
+
+ private:
+  template <typename Query>
+  auto Read(Query&& query) -> decltype(query(std::declval<soci::session&>())) {
+    SessionPool::Lease session = readers_->Acquire();
+    return Guarded(*dialect_, [&] { return query(*session); });
+  }
+
+  // Declared in this order so that the writer thread stops first.
+  std::unique_ptr<Dialect> dialect_;
+  std::unique_ptr<SessionPool> readers_;
+  std::unique_ptr<MutationWriter> writer_;
+  GroupCommitter committer_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> OpenSociStore(std::unique_ptr<Dialect> dialect,
+                                                     const SociStoreOptions& options) {
+  if (options.max_batch < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_batch must be at least 1, got ", options.max_batch));
+  }
+  // The writer migrates, so readers only ever see the current schema.
+  ASSIGN_OR_RETURN(std::unique_ptr<MutationWriter> writer, MutationWriter::Open(*dialect));
+  ASSIGN_OR_RETURN(std::unique_ptr<SessionPool> readers,
+                   SessionPool::Open(*dialect, options.read_pool_size));
+  return std::unique_ptr<Store>(new SociStore(std::move(dialect), std::move(readers),
+                                              std::move(writer), options.max_batch));
+}
+
+}  // namespace signoff::storage

@@ -84,13 +84,19 @@ std::vector<std::string> Directory::ManagerChain(const std::string& user) const 
 
 namespace {
 
+// Paths name elements by id, so that they stay meaningful after a change
+// is merged into the whole organisation.
+std::string ElementPath(const char* list, int index, const std::string& id) {
+  return id.empty() ? absl::StrCat(list, "[", index, "]") : absl::StrCat(list, "[", id, "]");
+}
+
 void CheckDepartments(const v1::Organisation& org,
                       const std::set<std::string>& department_ids,
                       const std::set<std::string>& user_ids,
                       std::vector<FieldViolation>& out) {
   for (int i = 0; i < org.departments_size(); ++i) {
     const auto& department = org.departments(i);
-    const std::string path = absl::StrCat("departments[", i, "]");
+    const std::string path = ElementPath("departments", i, department.id());
     if (department.id().empty()) out.push_back({path + ".id", "must not be empty"});
     if (!department.parent().empty() && !department_ids.count(department.parent())) {
       out.push_back({path + ".parent",
@@ -110,7 +116,7 @@ void CheckUsers(const v1::Organisation& org,
   Directory directory(org);
   for (int i = 0; i < org.users_size(); ++i) {
     const auto& user = org.users(i);
-    const std::string path = absl::StrCat("users[", i, "]");
+    const std::string path = ElementPath("users", i, user.id());
     if (user.id().empty()) out.push_back({path + ".id", "must not be empty"});
     if (!user.department().empty() && !department_ids.count(user.department())) {
       out.push_back({path + ".department",

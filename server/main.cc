@@ -1,0 +1,130 @@
+// signoffd: the signoff workflow and approval service.
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "absl/time/clock.h"
+#include "server/seed.h"
+#include "server/server.h"
+#include "storage/store.h"
+#include "workflow/errors.h"
+
+namespace {
+
+using signoff::server::Core;
+
+struct Flags {
+  std::string db = "var/signoff.db";
+  std::string synchronous = "FULL";
+  std::string organisation;
+  std::vector<std::string> definitions;
+  signoff::server::ServerOptions server;
+};
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "signoffd: %s\n", status.ToString().c_str());
+  for (const auto& violation : signoff::workflow::ViolationsOf(status)) {
+    std::fprintf(stderr, "  %s: %s\n", violation.field.c_str(), violation.description.c_str());
+  }
+  return 1;
+}
+
+absl::StatusOr<std::shared_ptr<signoff::storage::Store>> OpenStore(const Flags& flags) {
+  const auto parent = std::filesystem::path(flags.db).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
+  signoff::storage::SqliteOptions options;
+  options.path = flags.db;
+  options.synchronous = flags.synchronous;
+  auto store = signoff::storage::OpenSqliteStore(options);
+  if (!store.ok()) return store.status();
+  return std::shared_ptr<signoff::storage::Store>(std::move(*store));
+}
+
+std::atomic<bool> stop_requested{false};
+
+void OnSignal(int) { stop_requested = true; }
+
+int Serve(const Flags& flags) {
+  auto store = OpenStore(flags);
+  if (!store.ok()) return Fail(store.status());
+  auto core = Core::Create(*store, [] { return absl::Now(); });
+  if (!core.ok()) return Fail(core.status());
+  std::shared_ptr<Core> shared_core = std::move(*core);
+  if (!flags.organisation.empty() || !flags.definitions.empty()) {
+    absl::Status seeded = signoff::server::Seed(*shared_core, flags.organisation, flags.definitions);
+    if (!seeded.ok()) return Fail(seeded);
+  }
+  auto server = signoff::server::SignoffServer::Start(shared_core, flags.server);
+  if (!server.ok()) return Fail(server.status());
+  std::printf("signoffd listening on %s (port %d), database %s\n", flags.server.listen.c_str(),
+              (*server)->port(), flags.db.c_str());
+  std::fflush(stdout);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  while (!stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::fprintf(stderr, "signoffd: shutting down\n");
+  (*server)->Shutdown();
+  return 0;
+}
+
+void AddStoreFlags(CLI::App& app, Flags& flags) {
+  app.add_option("--db", flags.db, "SQLite database file")->envname("SIGNOFF_DB");
+  app.add_option("--synchronous", flags.synchronous,
+                 "SQLite synchronous mode: FULL survives power loss, NORMAL only crashes")
+      ->envname("SIGNOFF_SYNCHRONOUS")
+      ->check(CLI::IsMember({"FULL", "NORMAL"}));
+}
+
+void AddSeedFlags(CLI::App& app, Flags& flags) {
+  app.add_option("--directory", flags.organisation,
+                 "organisation YAML to load before serving (users, departments)")
+      ->envname("SIGNOFF_DIRECTORY");
+  app.add_option("--definitions", flags.definitions,
+                 "definition YAML files or folders to publish when changed")
+      ->envname("SIGNOFF_DEFINITIONS");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  CLI::App app{"signoffd: the signoff workflow and approval service"};
+  app.require_subcommand(0, 1);
+  AddStoreFlags(app, flags);
+  AddSeedFlags(app, flags);
+  app.add_option("--listen", flags.server.listen, "address to serve gRPC on")
+      ->envname("SIGNOFF_LISTEN");
+  app.add_option("--auth", flags.server.auth, "identity mode: dev (x-signoff-user header)")
+      ->envname("SIGNOFF_AUTH")
+      ->check(CLI::IsMember({"dev"}));
+  app.add_option("--workers", flags.server.workers, "threads running store work")
+      ->envname("SIGNOFF_WORKERS")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--max-queued", flags.server.max_queued,
+                 "calls that may wait for a worker before RESOURCE_EXHAUSTED")
+      ->envname("SIGNOFF_MAX_QUEUED")
+      ->check(CLI::Range(1, 1000000));
+  auto* serve = app.add_subcommand("serve", "serve gRPC (the default)");
+  auto* migrate = app.add_subcommand("migrate", "apply pending database migrations and exit");
+  auto* seed = app.add_subcommand("seed", "load --directory and publish --definitions, then exit");
+  CLI11_PARSE(app, argc, argv);
+
+  if (migrate->parsed()) {
+    auto version = signoff::storage::MigrateSqlite(flags.db);
+    if (!version.ok()) return Fail(version.status());
+    std::printf("schema version %d\n", *version);
+    return 0;
+  }
+  if (seed->parsed()) {
+    auto store = OpenStore(flags);
+    if (!store.ok()) return Fail(store.status());
+    auto core = Core::Create(*store, [] { return absl::Now(); });
+    if (!core.ok()) return Fail(core.status());
+    absl::Status seeded = signoff::server::Seed(**core, flags.organisation, flags.definitions);
+    return seeded.ok() ? 0 : Fail(seeded);
+  }
+  (void)serve;
+  return Serve(flags);
+}

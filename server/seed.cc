@@ -1,0 +1,82 @@
+#include "server/seed.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "workflow/status_macros.h"
+#include "workflow/yaml_mapping.h"
+
+namespace signoff::server {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::StatusOr<std::string> ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path.string()));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::Status WithFile(const absl::Status& status, const fs::path& path) {
+  if (status.ok()) return status;
+  absl::Status annotated(status.code(), absl::StrCat(path.string(), ": ", status.message()));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    annotated.SetPayload(url, payload);
+  });
+  return annotated;
+}
+
+std::vector<fs::path> DefinitionFiles(const std::vector<std::string>& inputs,
+                                      const fs::path& organisation_file) {
+  std::vector<fs::path> files;
+  std::error_code ignored;
+  for (const auto& input : inputs) {
+    if (!fs::is_directory(input)) {
+      files.emplace_back(input);
+      continue;
+    }
+    for (const auto& entry : fs::directory_iterator(input)) {
+      if (entry.path().extension() != ".yaml") continue;
+      if (!organisation_file.empty() && fs::equivalent(entry.path(), organisation_file, ignored)) {
+        continue;
+      }
+      files.push_back(entry.path());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+}  // namespace
+
+absl::Status Seed(Core& core, const std::string& organisation_file,
+                  const std::vector<std::string>& definitions) {
+  if (!organisation_file.empty()) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(organisation_file));
+    auto organisation = workflow::ParseOrganisationYaml(text);
+    RETURN_IF_ERROR(WithFile(organisation.status(), organisation_file));
+    RETURN_IF_ERROR(WithFile(core.SeedOrganisation(*organisation), organisation_file));
+    std::printf("directory: %d departments, %d users from %s\n",
+                organisation->departments_size(), organisation->users_size(),
+                organisation_file.c_str());
+  }
+  for (const auto& file : DefinitionFiles(definitions, organisation_file)) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+    auto definition = workflow::ParseDefinitionYaml(text);
+    RETURN_IF_ERROR(WithFile(definition.status(), file));
+    auto version = core.PublishIfChanged(*definition);
+    RETURN_IF_ERROR(WithFile(version.status(), file));
+    std::printf("definition %s: version %d\n", definition->key().c_str(), *version);
+  }
+  std::fflush(stdout);
+  return absl::OkStatus();
+}
+
+}  // namespace signoff::server

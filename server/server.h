@@ -1,0 +1,56 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "server/core.h"
+#include "server/executor.h"
+
+namespace signoff::server {
+
+struct ServerOptions {
+  std::string listen = "127.0.0.1:50051";
+  // "dev" trusts the x-signoff-user header, and only on loopback.
+  std::string auth = "dev";
+  int workers = 8;
+  size_t max_queued = 1024;
+  int max_message_bytes = 4 << 20;
+  // Log one JSON line per call to stderr.
+  bool log_calls = true;
+};
+
+// True for addresses only this machine can reach.
+bool IsLoopbackAddress(const std::string& listen);
+
+class Transport;
+
+// signoffd's gRPC server: the four services, health and reflection, over a
+// Core.
+class SignoffServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<SignoffServer>> Start(std::shared_ptr<Core> core,
+                                                              const ServerOptions& options);
+  ~SignoffServer();
+
+  int port() const { return port_; }
+  std::shared_ptr<grpc::Channel> InProcessChannel();
+  void Wait();
+  // Stops taking calls, finishes those under way, then stops the workers.
+  void Shutdown();
+
+ private:
+  SignoffServer() = default;
+
+  std::shared_ptr<Core> core_;
+  std::unique_ptr<BoundedExecutor> executor_;
+  std::unique_ptr<Transport> transport_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace signoff::server

@@ -2,9 +2,8 @@
 
 #include <soci/soci.h>
 
-#include <map>
-
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/codec.h"
 #include "storage/event_chain.h"
@@ -35,34 +34,47 @@ class MutationApplier {
       : session_(session), dialect_(dialect), mutation_(mutation) {}
 
   absl::StatusOr<CommitResult> Apply() {
-    CommitResult result;
     if (mutation_.idempotency) {
       ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> existing,
                        QueryIdempotency(session_, mutation_.idempotency->request_id));
-      if (existing) {
-        result.duplicate_request = true;
-        result.existing = std::move(*existing);
-        return result;
-      }
+      if (existing) return DuplicateOf(std::move(*existing));
       RETURN_IF_ERROR(InsertIdempotency(*mutation_.idempotency));
     }
+    CommitResult result;
+    RETURN_IF_ERROR(ApplyDefinitionAndDirectory(&result));
+    RETURN_IF_ERROR(ApplyInstanceEventsAndTasks(&result));
+    return result;
+  }
+
+ private:
+  static CommitResult DuplicateOf(IdempotencyRecord existing) {
+    CommitResult result;
+    result.duplicate_request = true;
+    result.existing = std::move(existing);
+    return result;
+  }
+
+  absl::Status ApplyDefinitionAndDirectory(CommitResult* result) {
     if (mutation_.definition) {
-      ASSIGN_OR_RETURN(result.definition_version, InsertDefinition(*mutation_.definition));
+      ASSIGN_OR_RETURN(result->definition_version, InsertDefinition(*mutation_.definition));
     }
     for (const Department& department : mutation_.departments) {
       RETURN_IF_ERROR(UpsertDepartment(department));
     }
     for (const User& user : mutation_.users) RETURN_IF_ERROR(UpsertUser(user));
+    return absl::OkStatus();
+  }
+
+  absl::Status ApplyInstanceEventsAndTasks(CommitResult* result) {
     if (mutation_.instance) RETURN_IF_ERROR(WriteInstance(*mutation_.instance));
     for (const Event& event : mutation_.events) {
       ASSIGN_OR_RETURN(Event stored, AppendEvent(event));
-      result.events.push_back(std::move(stored));
+      result->events.push_back(std::move(stored));
     }
     for (const Task& task : mutation_.tasks) RETURN_IF_ERROR(UpsertTask(task));
-    return result;
+    return absl::OkStatus();
   }
 
- private:
   // Events and tasks may leave instance_id empty to mean the mutation's
   // instance.
   std::string InstanceIdOr(const std::string& id) const {
@@ -153,9 +165,13 @@ class MutationApplier {
       if (mutation_.expected_version == 0) return InsertInstance(instance, state);
       return UpdateInstance(instance, state);
     } catch (const std::exception& error) {
-      // Another replica took the subject between our check and our write.
+      // Another replica wrote between our checks and our write.
       if (!dialect_.IsUniqueViolation(error)) throw;
-      return SubjectHeldError("another instance");
+      if (absl::StrContains(error.what(), "open_subject")) {
+        return SubjectHeldError("another instance");
+      }
+      return absl::AbortedError(
+          absl::StrCat("instance ", instance.id(), " changed concurrently"));
     }
   }
 

@@ -36,7 +36,8 @@ class Dialect {
 
   // Maps a database exception to UNAVAILABLE (contention) or INTERNAL.
   virtual absl::Status ToStatus(const std::exception& error) const = 0;
-  // True for a UNIQUE / PRIMARY KEY violation.
+  // True for a UNIQUE / PRIMARY KEY violation; what() must name the column
+  // or constraint (e.g. "open_subject") so callers can tell which.
   virtual bool IsUniqueViolation(const std::exception& error) const = 0;
 
   virtual const std::vector<Migration>& Migrations() const = 0;

@@ -24,6 +24,14 @@ constexpr int kSqliteBusy = 5;
 constexpr int kSqliteLocked = 6;
 constexpr int kSqliteConstraint = 19;
 
+// SOCI appends the statement and every bound value to its message; the
+// values can be whole instance states with personal data, and errors
+// travel to clients and logs, so only the statement is kept.
+std::string WithoutBoundValues(const std::string& message) {
+  const size_t values = message.find("\" with :");
+  return values == std::string::npos ? message : message.substr(0, values + 1);
+}
+
 absl::Status ValidateOptions(const SqliteOptions& options) {
   static const std::set<std::string> kSynchronousModes = {"OFF", "NORMAL", "FULL", "EXTRA"};
   if (options.path.empty()) return absl::InvalidArgumentError("SQLite path is empty");
@@ -76,10 +84,11 @@ class SqliteDialect final : public Dialect {
       return absl::InternalError(absl::StrCat("sqlite: ", error.what()));
     }
     const int code = sqlite_error->result();
+    const std::string message = WithoutBoundValues(error.what());
     if (code == kSqliteBusy || code == kSqliteLocked) {
-      return absl::UnavailableError(absl::StrCat("sqlite database is busy: ", error.what()));
+      return absl::UnavailableError(absl::StrCat("sqlite database is busy: ", message));
     }
-    return absl::InternalError(absl::StrCat("sqlite error ", code, ": ", error.what()));
+    return absl::InternalError(absl::StrCat("sqlite error ", code, ": ", message));
   }
 
   bool IsUniqueViolation(const std::exception& error) const override {

@@ -146,6 +146,7 @@ TEST_P(StoreTest, EventsForUnknownInstanceAreRejectedWholeMutation) {
   mutation.events.push_back(MakeEvent("ghost", "alice"));
   auto result = store().Commit(mutation);
   EXPECT_FALSE(result.ok());
+  EXPECT_CODE(result, absl::StatusCode::kInternal);
   ASSERT_OK_AND_ASSIGN(auto events, store().ListEvents("ghost"));
   EXPECT_TRUE(events.empty());
   ASSERT_OK_AND_ASSIGN(auto record, store().FindIdempotency("r-1"));

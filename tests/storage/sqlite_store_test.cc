@@ -1,0 +1,156 @@
+// What only the SQLite backend has: pragmas, lock contention, options and
+// the migration script splitter.
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "storage/migrations.h"
+#include "store_test_base.h"
+
+namespace signoff::storage::testing {
+namespace {
+
+using ::testing::ElementsAre;
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string name = absl::StrCat("signoff_sqlite_", getpid(), "_",
+                                    ::testing::UnitTest::GetInstance()->random_seed(), "_",
+                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    directory_ = std::filesystem::path(::testing::TempDir()) / name;
+    std::filesystem::remove_all(directory_);
+    std::filesystem::create_directories(directory_);
+  }
+  void TearDown() override { std::filesystem::remove_all(directory_); }
+
+  std::string Path() const { return (directory_ / "store.db").string(); }
+
+  SqliteOptions Options() const {
+    SqliteOptions options;
+    options.path = Path();
+    return options;
+  }
+
+ private:
+  std::filesystem::path directory_;
+};
+
+// A second connection that holds SQLite's write lock while it lives.
+class WriteLockHolder {
+ public:
+  explicit WriteLockHolder(const std::string& path) {
+    sqlite3_open(path.c_str(), &db_);
+    locked_ = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK;
+  }
+  ~WriteLockHolder() {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_close(db_);
+  }
+  bool locked() const { return locked_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+  bool locked_ = false;
+};
+
+std::string JournalMode(const std::string& path) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  std::string mode;
+  sqlite3_exec(
+      db, "PRAGMA journal_mode",
+      [](void* out, int, char** values, char**) {
+        *static_cast<std::string*>(out) = values[0] == nullptr ? "" : values[0];
+        return 0;
+      },
+      &mode, nullptr);
+  sqlite3_close(db);
+  return mode;
+}
+
+TEST_F(SqliteStoreTest, DatabaseUsesWriteAheadLog) {
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(Options()));
+  EXPECT_EQ(JournalMode(Path()), "wal");
+}
+
+TEST_F(SqliteStoreTest, MigrateReachesTheLastEmbeddedVersion) {
+  ASSERT_FALSE(SqliteMigrations().empty());
+  ASSERT_OK_AND_ASSIGN(int version, MigrateSqlite(Path()));
+  EXPECT_EQ(version, SqliteMigrations().back().version);
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(Options()));
+  ASSERT_OK_AND_ASSIGN(int again, MigrateSqlite(Path()));
+  EXPECT_EQ(again, version);
+}
+
+TEST_F(SqliteStoreTest, HeldWriteLockGivesUnavailableAndLosesNothing) {
+  SqliteOptions options = Options();
+  options.busy_timeout_ms = 50;
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(options));
+  ASSERT_OK(store->Commit(StartMutation(MakeInstance("i-1", 1))));
+  {
+    WriteLockHolder lock(Path());
+    ASSERT_TRUE(lock.locked());
+    EXPECT_CODE(store->Commit(StartMutation(MakeInstance("i-2", 1))),
+                absl::StatusCode::kUnavailable);
+    // WAL readers are not blocked by a writer.
+    EXPECT_OK(store->GetInstance("i-1"));
+  }
+  EXPECT_CODE(store->GetInstance("i-2"), absl::StatusCode::kNotFound);
+  ASSERT_OK(store->Commit(StartMutation(MakeInstance("i-2", 1))));
+  EXPECT_OK(store->GetInstance("i-2"));
+}
+
+TEST_F(SqliteStoreTest, BadOptionsAreInvalidArgument) {
+  SqliteOptions no_path;
+  EXPECT_CODE(OpenSqliteStore(no_path), absl::StatusCode::kInvalidArgument);
+  SqliteOptions bad_sync = Options();
+  bad_sync.synchronous = "FULL; DROP TABLE users";
+  EXPECT_CODE(OpenSqliteStore(bad_sync), absl::StatusCode::kInvalidArgument);
+  SqliteOptions no_readers = Options();
+  no_readers.read_pool_size = 0;
+  EXPECT_CODE(OpenSqliteStore(no_readers), absl::StatusCode::kInvalidArgument);
+  SqliteOptions no_batch = Options();
+  no_batch.max_batch = 0;
+  EXPECT_CODE(OpenSqliteStore(no_batch), absl::StatusCode::kInvalidArgument);
+  SqliteOptions normal = Options();
+  normal.synchronous = "normal";
+  EXPECT_OK(OpenSqliteStore(normal));
+}
+
+TEST_F(SqliteStoreTest, UnopenablePathIsAnErrorNotACrash) {
+  SqliteOptions options;
+  options.path = "/nonexistent-signoff-dir/sub/store.db";
+  auto store = OpenSqliteStore(options);
+  EXPECT_FALSE(store.ok());
+  EXPECT_FALSE(MigrateSqlite(options.path).ok());
+}
+
+TEST(SplitSqlScriptTest, SplitsOnSemicolonsOutsideQuotesAndComments) {
+  const std::string script =
+      "-- a comment; with a semicolon\n"
+      "CREATE TABLE t (a TEXT DEFAULT 'x;y');\n"
+      "/* block; comment */ INSERT INTO t VALUES ('it''s; fine');\n"
+      "\n  ;\n"
+      "SELECT \"odd;name\" FROM t";
+  EXPECT_THAT(SplitSqlScript(script),
+              ElementsAre("CREATE TABLE t (a TEXT DEFAULT 'x;y')",
+                          "INSERT INTO t VALUES ('it''s; fine')",
+                          "SELECT \"odd;name\" FROM t"));
+}
+
+TEST(SplitSqlScriptTest, EmbeddedMigrationsSplitIntoStatements) {
+  for (const Migration& migration : SqliteMigrations()) {
+    const auto statements = SplitSqlScript(migration.sql);
+    EXPECT_FALSE(statements.empty()) << migration.name;
+    for (const std::string& statement : statements) {
+      EXPECT_EQ(statement.find(';'), std::string::npos) << statement;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace signoff::storage::testing

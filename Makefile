@@ -1,0 +1,49 @@
+# The two entry points: `make run` and `make test`. Both install what is
+# missing, build, and go.
+SHELL := /bin/bash
+BUILD_DIR ?= build
+JOBS ?= 2
+LISTEN ?= 127.0.0.1:50051
+DB ?= var/signoff.db
+
+DEBIAN_PACKAGES := build-essential cmake pkg-config ccache \
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
+  libsoci-dev libsoci-sqlite3-4.0 libsqlite3-dev libboost-dev libpq-dev \
+  libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libre2-dev libssl-dev
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test build deps configure clean
+
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+
+build: configure
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+run: build
+	@mkdir -p $(dir $(DB))
+	$(BUILD_DIR)/bin/signoffd migrate --db $(DB)
+	@echo
+	@echo "signoffd on $(LISTEN), data in $(DB). Try (grpcurl speaks reflection):"
+	@echo "  grpcurl -plaintext -H 'x-signoff-user: bob.zhang' $(LISTEN) list"
+	@echo "  grpcurl -plaintext -H 'x-signoff-user: bob.zhang' $(LISTEN) signoff.v1.DefinitionService/ListDefinitions"
+	@echo "See README.md for a tour. Ctrl-C stops it; the data stays."
+	@echo
+	exec $(BUILD_DIR)/bin/signoffd serve --db $(DB) --listen $(LISTEN) \
+	  --directory workflow/definitions/demo-org.yaml --definitions workflow/definitions
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "status_matchers.h"
+#include "test_organisation.h"
 #include "workflow/engine.h"
 #include "workflow/validation.h"
 #include "workflow/yaml_mapping.h"
@@ -18,28 +19,6 @@ namespace signoff::testing {
 
 namespace v1 = ::signoff::v1;
 
-// A small organisation: ann and bo report to mia, who reports to sam (head
-// of sales), who reports to ceo.
-inline constexpr char kTestOrganisation[] = R"(
-departments:
-  - {id: root, name: Company, head: ceo}
-  - {id: sales, name: Sales, parent: root, head: sam}
-  - {id: fin, name: Finance, parent: root, head: fiona}
-  - {id: hr, name: HR, parent: root, head: hana}
-users:
-  - {id: ceo, department: root, roles: [{role: workflow-admin}]}
-  - {id: sam, department: sales, manager: ceo}
-  - {id: mia, department: sales, manager: sam}
-  - {id: ann, department: sales, manager: mia}
-  - {id: bo, department: sales, manager: mia}
-  - {id: fiona, department: fin, manager: ceo, roles: [{role: finance-reviewer}]}
-  - {id: fred, department: fin, manager: fiona, roles: [{role: finance-reviewer}]}
-  - {id: hana, department: hr, manager: ceo}
-  - {id: hal, department: hr, manager: hana, roles: [{role: hrbp}]}
-  - {id: hue, department: hr, manager: hana, roles: [{role: hrbp}]}
-  - {id: svc, department: root, service: true}
-  - {id: gone, department: sales, manager: mia, disabled: true}
-)";
 
 class Harness {
  public:

@@ -1,0 +1,598 @@
+// In-process gRPC tests: every RPC through the real transport, with the
+// error codes of DESIGN.md's table.
+#include <grpcpp/generic/generic_stub.h>
+
+#include <future>
+#include <mutex>
+#include <set>
+#include <filesystem>
+#include <thread>
+
+#include "api_client.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "server/executor.h"
+#include "server/server.h"
+#include "status_matchers.h"
+#include "storage/store.h"
+#include "test_organisation.h"
+#include "workflow/engine.h"
+
+namespace signoff::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAre;
+using Svc = v1::InstanceService::Stub;
+
+constexpr char kLeaveDefinition[] = R"(
+key: leave
+name: Leave request
+form:
+  fields:
+    - {name: employee, type: USER, required: true}
+    - {name: days, type: NUMBER, required: true, min: 0.5, max: 60}
+    - {name: reason, type: STRING}
+subject: {field: employee, type: employee, unique_open: true}
+reject_reasons: [{code: staffing}, {code: policy}]
+appeal: {allowed: true, window_days: 5}
+steps:
+  - id: manager
+    approval: {approvers: [{manager_level: 1}]}
+    actions: {allowed: [APPROVE, REJECT, RETURN, TRANSFER, DELEGATE, ADD_SIGNER, COMMENT, CC, REMIND]}
+    next: [{when: {field: days, op: GT, value: 5}, to: finance}, {to: hr}]
+  - id: finance
+    approval: {approvers: [{user: fiona}, {user: fred}], policy: ANY}
+    next: [{to: hr}]
+  - id: hr
+    approval: {approvers: [{role: {name: hrbp, department: hr, candidate_group: true}}]}
+    next: [{to: done}]
+  - {id: done, end: {}}
+)";
+
+// The server's clock, moved by tests instead of sleeping.
+class FakeClock {
+ public:
+  absl::Time load() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return now_;
+  }
+  void Advance(absl::Duration by) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    now_ += by;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  absl::Time now_ = absl::FromUnixSeconds(1767225600);
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("signoff-server-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    storage::SqliteOptions options;
+    options.path = (dir_ / "signoff.db").string();
+    auto opened = storage::OpenSqliteStore(options);
+    ASSERT_OK(opened);
+    store_ = std::move(*opened);
+    auto core = server::Core::Create(store_, [this] { return now_.load(); });
+    ASSERT_OK(core);
+    core_ = std::move(*core);
+    auto organisation = workflow::ParseOrganisationYaml(kTestOrganisation);
+    ASSERT_OK(organisation);
+    ASSERT_OK(core_->SeedOrganisation(*organisation));
+    server::ServerOptions server_options;
+    server_options.listen = "127.0.0.1:0";
+    server_options.log_calls = false;
+    server_options.max_message_bytes = 256 << 10;
+    auto started = server::SignoffServer::Start(core_, server_options);
+    ASSERT_OK(started);
+    server_ = std::move(*started);
+    client_ = std::make_unique<ApiClient>(server_->InProcessChannel());
+    ASSERT_OK(Publish(kLeaveDefinition, "publish-leave"));
+  }
+
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    core_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  absl::StatusOr<v1::PublishDefinitionResponse> Publish(const std::string& yaml,
+                                                        const std::string& request_id,
+                                                        const std::string& user = "ceo") {
+    v1::PublishDefinitionRequest request;
+    request.set_request_id(request_id);
+    request.mutable_source()->set_yaml(yaml);
+    return client_->Call(user, *client_->definitions,
+                         &v1::DefinitionService::Stub::PublishDefinition, request);
+  }
+
+  std::string PendingTaskOf(const v1::InstanceView& view, const std::string& user) {
+    for (const auto& task : view.pending_tasks()) {
+      if (task.assignee() == user && task.status() == v1::PENDING) return task.id();
+    }
+    return "";
+  }
+
+  // Folding the stored events gives the stored state.
+  void ExpectReplayMatchesStore(const std::string& id) {
+    auto events = store_->ListEvents(id);
+    ASSERT_OK(events);
+    EXPECT_TRUE(storage::VerifyEventChain(*events));
+    auto replayed = workflow::Replay(*events);
+    ASSERT_OK(replayed);
+    auto stored = store_->GetInstance(id);
+    ASSERT_OK(stored);
+    replayed->set_version(stored->version());
+    std::string difference;
+    google::protobuf::util::MessageDifferencer differencer;
+    differencer.ReportDifferencesToString(&difference);
+    EXPECT_TRUE(differencer.Compare(*replayed, *stored)) << difference;
+  }
+
+  std::filesystem::path dir_;
+  FakeClock now_;
+  std::shared_ptr<storage::Store> store_;
+  std::shared_ptr<server::Core> core_;
+  std::unique_ptr<server::SignoffServer> server_;
+  std::unique_ptr<ApiClient> client_;
+};
+
+TEST_F(ServerTest, ValidateDefinitionReturnsEveryProblemWithItsPath) {
+  v1::ValidateDefinitionRequest request;
+  request.mutable_source()->set_yaml(R"(
+key: t
+steps:
+  - {id: a, approval: {approvers: [{user: ghost}]}, next: [{to: nowhere}]}
+  - {id: a, end: {}}
+)");
+  ASSERT_OK_AND_ASSIGN(auto response,
+                       client_->Call("ann", *client_->definitions,
+                                     &v1::DefinitionService::Stub::ValidateDefinition, request));
+  EXPECT_FALSE(response.valid());
+  std::vector<std::string> paths;
+  for (const auto& problem : response.problems()) paths.push_back(problem.path());
+  EXPECT_THAT(paths, Contains("steps[0].approval.approvers[0].user"));
+  EXPECT_THAT(paths, Contains("steps[0].next[0].to"));
+  EXPECT_THAT(paths, Contains("steps[1].id"));
+
+  request.mutable_source()->set_yaml("key: t\nbogus: 1\n");
+  ASSERT_OK_AND_ASSIGN(response, client_->Call("ann", *client_->definitions,
+                                               &v1::DefinitionService::Stub::ValidateDefinition,
+                                               request));
+  ASSERT_EQ(response.problems_size(), 1);
+  EXPECT_EQ(response.problems(0).path(), "bogus");
+
+  request.mutable_source()->set_yaml(kLeaveDefinition);
+  ASSERT_OK_AND_ASSIGN(response, client_->Call("ann", *client_->definitions,
+                                               &v1::DefinitionService::Stub::ValidateDefinition,
+                                               request));
+  EXPECT_TRUE(response.valid());
+}
+
+TEST_F(ServerTest, PublishIsVersionedImmutableAndAdminOnly) {
+  std::string changed = kLeaveDefinition;
+  changed.replace(changed.find("Leave request"), 13, "Leave request v2");
+  ASSERT_OK_AND_ASSIGN(auto second, Publish(changed, "publish-leave-2"));
+  EXPECT_EQ(second.published().version(), 2);
+  EXPECT_CODE(Publish(changed, "publish-leave-3", "ann"), absl::StatusCode::kPermissionDenied);
+  EXPECT_CODE(Publish("key: t\nsteps: []\n", "publish-bad"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), Contains("definition.steps"));
+
+  v1::GetDefinitionRequest get;
+  get.set_key("leave");
+  ASSERT_OK_AND_ASSIGN(auto latest, client_->Call("ann", *client_->definitions,
+                                                  &v1::DefinitionService::Stub::GetDefinition, get));
+  EXPECT_EQ(latest.published().version(), 2);
+  EXPECT_EQ(latest.published().definition().name(), "Leave request v2");
+  get.set_version(1);
+  ASSERT_OK_AND_ASSIGN(auto first, client_->Call("ann", *client_->definitions,
+                                                 &v1::DefinitionService::Stub::GetDefinition, get));
+  EXPECT_EQ(first.published().definition().name(), "Leave request");
+  get.set_version(9);
+  EXPECT_CODE(client_->Call("ann", *client_->definitions,
+                            &v1::DefinitionService::Stub::GetDefinition, get),
+              absl::StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto list, client_->Call("ann", *client_->definitions,
+                                                &v1::DefinitionService::Stub::ListDefinitions,
+                                                v1::ListDefinitionsRequest()));
+  ASSERT_EQ(list.definitions_size(), 1);
+  EXPECT_EQ(list.definitions(0).latest_version(), 2);
+}
+
+TEST_F(ServerTest, IdentityIsRequired) {
+  EXPECT_CODE(client_->Start("", "leave", "{employee: ann, days: 1}", "r1"),
+              absl::StatusCode::kUnauthenticated);
+  EXPECT_CODE(client_->Start("mallory", "leave", "{employee: ann, days: 1}", "r1"),
+              absl::StatusCode::kUnauthenticated);
+  EXPECT_CODE(client_->Start("gone", "leave", "{employee: ann, days: 1}", "r1"),
+              absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(ServerTest, BadFormGivesFieldViolations) {
+  EXPECT_CODE(client_->Start("ann", "leave", "{employee: ghost, days: 99, extra: x}", "r1"),
+              absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(),
+              UnorderedElementsAre("form.employee", "form.days", "form.extra"));
+  EXPECT_CODE(client_->Start("ann", "nope", "{employee: ann, days: 1}", "r2"),
+              absl::StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto list, client_->Call("ann", *client_->instances, &Svc::ListInstances,
+                                                v1::ListInstancesRequest()));
+  EXPECT_EQ(list.instances_size(), 0);
+}
+
+TEST_F(ServerTest, RequestIdMakesChangesIdempotent) {
+  ASSERT_OK_AND_ASSIGN(auto first, client_->Start("ann", "leave", "{employee: ann, days: 1}", "r1"));
+  ASSERT_OK_AND_ASSIGN(auto again, client_->Start("ann", "leave", "{employee: ann, days: 1}", "r1"));
+  EXPECT_EQ(first.id(), again.id());
+  EXPECT_EQ(first.version(), again.version());
+  EXPECT_CODE(client_->Start("ann", "leave", "{employee: ann, days: 2}", "r1"),
+              absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("request_id"));
+  EXPECT_CODE(client_->Start("ann", "leave", "{employee: bo, days: 2}", ""),
+              absl::StatusCode::kInvalidArgument);
+
+  const std::string task = PendingTaskOf(first, "mia");
+  ASSERT_OK_AND_ASSIGN(auto decided, client_->Decide("mia", task, v1::APPROVE, "d1"));
+  ASSERT_OK_AND_ASSIGN(auto repeated, client_->Decide("mia", task, v1::APPROVE, "d1"));
+  EXPECT_EQ(decided.instance().version(), repeated.instance().version());
+  ASSERT_OK_AND_ASSIGN(auto history, client_->History("ann", first.id()));
+  int completions = 0;
+  for (const auto& event : history.events()) completions += event.has_task_completed();
+  EXPECT_EQ(completions, 1);
+  ASSERT_OK_AND_ASSIGN(auto list, client_->Call("ann", *client_->instances, &Svc::ListInstances,
+                                                v1::ListInstancesRequest()));
+  EXPECT_EQ(list.instances_size(), 1);
+}
+
+TEST_F(ServerTest, OneOpenInstancePerSubject) {
+  ASSERT_OK_AND_ASSIGN(auto first, client_->Start("ann", "leave", "{employee: ann, days: 1}", "r1"));
+  EXPECT_CODE(client_->Start("bo", "leave", "{employee: ann, days: 2}", "r2"),
+              absl::StatusCode::kAlreadyExists);
+  ASSERT_OK(client_->Start("bo", "leave", "{employee: bo, days: 2}", "r3"));
+  v1::WithdrawInstanceRequest withdraw;
+  withdraw.set_request_id("w1");
+  withdraw.set_id(first.id());
+  ASSERT_OK(client_->Call("ann", *client_->instances, &Svc::WithdrawInstance, withdraw));
+  ASSERT_OK(client_->Start("bo", "leave", "{employee: ann, days: 2}", "r4"));
+}
+
+TEST_F(ServerTest, DecisionsCheckTheCallerAndTheState) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "leave", "{employee: ann, days: 1}", "r1"));
+  const std::string task = PendingTaskOf(view, "mia");
+  EXPECT_CODE(client_->Decide("bo", task, v1::APPROVE, "d1"), absl::StatusCode::kPermissionDenied);
+  EXPECT_CODE(client_->Decide("mia", "no-such-task", v1::APPROVE, "d2"),
+              absl::StatusCode::kNotFound);
+  EXPECT_CODE(client_->Decide("mia", task, v1::ACTION_UNSPECIFIED, "d3"),
+              absl::StatusCode::kInvalidArgument);
+  ASSERT_OK(client_->Decide("mia", task, v1::APPROVE, "d4"));
+  EXPECT_CODE(client_->Decide("mia", task, v1::APPROVE, "d5"),
+              absl::StatusCode::kFailedPrecondition);
+  v1::CancelInstanceRequest cancel;
+  cancel.set_request_id("c1");
+  cancel.set_id(view.id());
+  cancel.set_comment("test");
+  EXPECT_CODE(client_->Call("ann", *client_->instances, &Svc::CancelInstance, cancel),
+              absl::StatusCode::kPermissionDenied);
+  ASSERT_OK_AND_ASSIGN(auto cancelled,
+                       client_->Call("ceo", *client_->instances, &Svc::CancelInstance, cancel));
+  EXPECT_EQ(cancelled.instance().status(), v1::CANCELLED);
+  cancel.set_request_id("c2");
+  EXPECT_CODE(client_->Call("ceo", *client_->instances, &Svc::CancelInstance, cancel),
+              absl::StatusCode::kFailedPrecondition);
+  ExpectReplayMatchesStore(view.id());
+}
+
+TEST_F(ServerTest, ReturnResubmitRejectAndAppeal) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "leave", "{employee: ann, days: 8}", "r1"));
+  ASSERT_OK_AND_ASSIGN(auto decided, client_->Decide("mia", PendingTaskOf(view, "mia"), v1::RETURN,
+                                                     "d1", "fewer days, please"));
+  EXPECT_EQ(decided.instance().status(), v1::RETURNED);
+
+  v1::ResubmitInstanceRequest resubmit;
+  resubmit.set_request_id("s1");
+  resubmit.set_id(view.id());
+  *resubmit.mutable_form() = *workflow::ParseFormYaml("{employee: ann, days: 6}");
+  EXPECT_CODE(client_->Call("bo", *client_->instances, &Svc::ResubmitInstance, resubmit),
+              absl::StatusCode::kPermissionDenied);
+  ASSERT_OK_AND_ASSIGN(auto resubmitted,
+                       client_->Call("ann", *client_->instances, &Svc::ResubmitInstance, resubmit));
+  EXPECT_EQ(resubmitted.instance().form_revision(), 2);
+  ASSERT_OK(client_->Decide("mia", PendingTaskOf(resubmitted.instance(), "mia"), v1::APPROVE, "d2"));
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  EXPECT_THAT(view.active_steps(), ElementsAre("finance"));
+
+  v1::DecideTaskRequest reject;
+  reject.set_task_id(PendingTaskOf(view, "fred"));
+  reject.set_action(v1::REJECT);
+  reject.set_comment("budget");
+  reject.set_reason_code("nope");
+  EXPECT_CODE(client_->Decide("fred", reject, "d3"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("reason_code"));
+  reject.set_reason_code("staffing");
+  ASSERT_OK_AND_ASSIGN(decided, client_->Decide("fred", reject, "d4"));
+  EXPECT_EQ(decided.instance().status(), v1::REJECTED);
+
+  v1::AppealInstanceRequest appeal;
+  appeal.set_request_id("a1");
+  appeal.set_id(view.id());
+  appeal.set_comment("cover is arranged");
+  now_.Advance(absl::Hours(24));
+  ASSERT_OK_AND_ASSIGN(auto appealed,
+                       client_->Call("ann", *client_->instances, &Svc::AppealInstance, appeal));
+  EXPECT_EQ(appealed.instance().status(), v1::RUNNING);
+
+  ASSERT_OK_AND_ASSIGN(auto history, client_->History("ann", view.id()));
+  EXPECT_TRUE(history.chain_verified());
+  bool diff_recorded = false;
+  for (const auto& event : history.events()) {
+    if (event.has_instance_resubmitted()) {
+      diff_recorded = event.instance_resubmitted().changes_size() == 1 &&
+                      event.instance_resubmitted().changes(0).field() == "days";
+    }
+  }
+  EXPECT_TRUE(diff_recorded);
+  ExpectReplayMatchesStore(view.id());
+}
+
+TEST_F(ServerTest, TaskListsClaimAndRemind) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "leave", "{employee: ann, days: 1}", "r1"));
+  ASSERT_OK_AND_ASSIGN(auto inbox, client_->Inbox("mia"));
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_EQ(inbox[0].definition_key(), "leave");
+  EXPECT_EQ(inbox[0].applicant(), "ann");
+
+  v1::RemindTaskRequest remind;
+  remind.set_request_id("m1");
+  remind.set_id(inbox[0].id());
+  ASSERT_OK_AND_ASSIGN(auto reminded,
+                       client_->Call("ann", *client_->tasks, &v1::TaskService::Stub::RemindTask, remind));
+  EXPECT_EQ(reminded.task().reminders(), 1);
+
+  ASSERT_OK(client_->Decide("mia", inbox[0].id(), v1::APPROVE, "d1"));
+  // The HR step goes to the hrbp group: both members see it.
+  ASSERT_OK_AND_ASSIGN(auto hal_inbox, client_->Inbox("hal"));
+  ASSERT_OK_AND_ASSIGN(auto hue_inbox, client_->Inbox("hue"));
+  ASSERT_EQ(hal_inbox.size(), 1u);
+  ASSERT_EQ(hue_inbox.size(), 1u);
+  v1::ListTasksRequest by_group;
+  by_group.set_role("hrbp");
+  by_group.set_department("hr");
+  ASSERT_OK_AND_ASSIGN(auto group, client_->Call("ceo", *client_->tasks,
+                                                 &v1::TaskService::Stub::ListTasks, by_group));
+  ASSERT_EQ(group.tasks_size(), 1);
+
+  v1::ClaimTaskRequest claim;
+  claim.set_request_id("c1");
+  claim.set_id(hal_inbox[0].id());
+  EXPECT_CODE(client_->Call("fred", *client_->tasks, &v1::TaskService::Stub::ClaimTask, claim),
+              absl::StatusCode::kPermissionDenied);
+  claim.set_request_id("c2");
+  ASSERT_OK_AND_ASSIGN(auto claimed,
+                       client_->Call("hal", *client_->tasks, &v1::TaskService::Stub::ClaimTask, claim));
+  EXPECT_EQ(claimed.task().assignee(), "hal");
+  ASSERT_OK_AND_ASSIGN(hue_inbox, client_->Inbox("hue"));
+  EXPECT_TRUE(hue_inbox.empty());
+
+  v1::ListTasksRequest by_assignee;
+  by_assignee.set_assignee("mia");
+  by_assignee.set_status(v1::DONE);
+  ASSERT_OK_AND_ASSIGN(auto done, client_->Call("ceo", *client_->tasks,
+                                                &v1::TaskService::Stub::ListTasks, by_assignee));
+  ASSERT_EQ(done.tasks_size(), 1);
+  v1::GetTaskRequest get;
+  get.set_id(done.tasks(0).id());
+  ASSERT_OK_AND_ASSIGN(auto fetched,
+                       client_->Call("ceo", *client_->tasks, &v1::TaskService::Stub::GetTask, get));
+  EXPECT_EQ(fetched.task().decision(), v1::APPROVE);
+  ASSERT_OK(client_->Decide("hal", claimed.task().id(), v1::APPROVE, "d2"));
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  EXPECT_EQ(view.status(), v1::APPROVED);
+  ExpectReplayMatchesStore(view.id());
+}
+
+TEST_F(ServerTest, ListInstancesFiltersAndPages) {
+  for (const char* user : {"ann", "bo"}) {
+    ASSERT_OK(client_->Start(user, "leave", std::string("{employee: ") + user + ", days: 1}",
+                             std::string("start-") + user));
+  }
+  ASSERT_OK(client_->Start("ann", "leave", "{employee: hal, days: 1}", "start-hal"));
+  v1::ListInstancesRequest request;
+  request.set_applicant("ann");
+  ASSERT_OK_AND_ASSIGN(auto by_applicant,
+                       client_->Call("ceo", *client_->instances, &Svc::ListInstances, request));
+  EXPECT_EQ(by_applicant.instances_size(), 2);
+  request.Clear();
+  request.set_subject("bo");
+  ASSERT_OK_AND_ASSIGN(auto by_subject,
+                       client_->Call("ceo", *client_->instances, &Svc::ListInstances, request));
+  ASSERT_EQ(by_subject.instances_size(), 1);
+  EXPECT_EQ(by_subject.instances(0).applicant(), "bo");
+
+  request.Clear();
+  request.set_definition_key("leave");
+  request.set_status(v1::RUNNING);
+  request.set_page_size(2);
+  std::set<std::string> seen;
+  for (int page = 0; page < 5; ++page) {
+    ASSERT_OK_AND_ASSIGN(auto response,
+                         client_->Call("ceo", *client_->instances, &Svc::ListInstances, request));
+    for (const auto& instance : response.instances()) seen.insert(instance.id());
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  EXPECT_EQ(seen.size(), 3u);
+  request.set_page_token("%%garbage%%");
+  EXPECT_CODE(client_->Call("ceo", *client_->instances, &Svc::ListInstances, request),
+              absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ServerTest, RacingDecisionsHaveExactlyOneWinner) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "leave", "{employee: ann, days: 9}", "r1"));
+  ASSERT_OK(client_->Decide("mia", PendingTaskOf(view, "mia"), v1::APPROVE, "d0"));
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  const std::string fiona_task = PendingTaskOf(view, "fiona");
+  const std::string fred_task = PendingTaskOf(view, "fred");
+  ASSERT_FALSE(fiona_task.empty());
+  ASSERT_FALSE(fred_task.empty());
+  absl::Status results[2];
+  std::thread fiona([&] {
+    ApiClient client(server_->InProcessChannel());
+    results[0] = client.Decide("fiona", fiona_task, v1::APPROVE, "race-fiona").status();
+  });
+  std::thread fred([&] {
+    ApiClient client(server_->InProcessChannel());
+    results[1] = client.Decide("fred", fred_task, v1::APPROVE, "race-fred").status();
+  });
+  fiona.join();
+  fred.join();
+  const int winners = results[0].ok() + results[1].ok();
+  EXPECT_EQ(winners, 1) << results[0] << " / " << results[1];
+  for (const auto& result : results) {
+    if (!result.ok()) {
+      EXPECT_TRUE(absl::IsFailedPrecondition(result) || absl::IsAborted(result)) << result;
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  EXPECT_THAT(view.active_steps(), ElementsAre("hr"));
+  ExpectReplayMatchesStore(view.id());
+}
+
+TEST_F(ServerTest, PreviewRouteShowsApproversWithoutStarting) {
+  v1::PreviewRouteRequest request;
+  request.set_definition_key("leave");
+  *request.mutable_form() = *workflow::ParseFormYaml("{employee: ann, days: 8}");
+  ASSERT_OK_AND_ASSIGN(auto preview, client_->Call("ann", *client_->instances,
+                                                   &Svc::PreviewRoute, request));
+  std::vector<std::string> steps;
+  for (const auto& step : preview.steps()) steps.push_back(step.step_id());
+  EXPECT_THAT(steps, ElementsAre("manager", "finance", "hr", "done"));
+  EXPECT_EQ(preview.steps(0).approvers(0).user(), "mia");
+  EXPECT_EQ(preview.steps(0).approvers(0).chosen_by(), "manager_level:1");
+  EXPECT_EQ(preview.final_status(), v1::APPROVED);
+  request.set_applicant("ghost");
+  EXPECT_CODE(client_->Call("ann", *client_->instances, &Svc::PreviewRoute, request),
+              absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(auto list, client_->Call("ann", *client_->instances, &Svc::ListInstances,
+                                                v1::ListInstancesRequest()));
+  EXPECT_EQ(list.instances_size(), 0);
+}
+
+TEST_F(ServerTest, DirectoryUpsertsAreCheckedAndAdminOnly) {
+  using Dir = v1::DirectoryService::Stub;
+  v1::UpsertDepartmentsRequest departments;
+  departments.set_request_id("d1");
+  auto* legal = departments.add_departments();
+  legal->set_id("legal");
+  legal->set_parent("root");
+  legal->set_head("lea");
+  EXPECT_CODE(client_->Call("ceo", *client_->directory, &Dir::UpsertDepartments, departments),
+              absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("departments[legal].head"));
+
+  v1::UpsertUsersRequest users;
+  users.set_request_id("u1");
+  auto* lea = users.add_users();
+  lea->set_id("lea");
+  lea->set_department("root");
+  lea->set_manager("ceo");
+  auto* grant = lea->add_roles();
+  grant->set_role("legal-reviewer");
+  EXPECT_CODE(client_->Call("ann", *client_->directory, &Dir::UpsertUsers, users),
+              absl::StatusCode::kPermissionDenied);
+  ASSERT_OK(client_->Call("ceo", *client_->directory, &Dir::UpsertUsers, users));
+  departments.set_request_id("d2");
+  ASSERT_OK(client_->Call("ceo", *client_->directory, &Dir::UpsertDepartments, departments));
+
+  v1::GetUserRequest get;
+  get.set_id("ann");
+  ASSERT_OK_AND_ASSIGN(auto ann, client_->Call("lea", *client_->directory, &Dir::GetUser, get));
+  EXPECT_THAT(ann.manager_chain(), ElementsAre("mia", "sam", "ceo"));
+  EXPECT_EQ(ann.department().head(), "sam");
+  get.set_id("nobody");
+  EXPECT_CODE(client_->Call("lea", *client_->directory, &Dir::GetUser, get),
+              absl::StatusCode::kNotFound);
+
+  v1::ListUsersRequest list;
+  list.set_role("hrbp");
+  ASSERT_OK_AND_ASSIGN(auto hrbps, client_->Call("lea", *client_->directory, &Dir::ListUsers, list));
+  std::vector<std::string> ids;
+  for (const auto& user : hrbps.users()) ids.push_back(user.id());
+  EXPECT_THAT(ids, UnorderedElementsAre("hal", "hue"));
+  list.Clear();
+  list.set_department("fin");
+  ASSERT_OK_AND_ASSIGN(auto finance, client_->Call("lea", *client_->directory, &Dir::ListUsers, list));
+  EXPECT_EQ(finance.users_size(), 2);
+}
+
+TEST_F(ServerTest, OversizedRequestsAreRefused) {
+  v1::StartInstanceRequest request;
+  request.set_request_id("big");
+  request.set_definition_key("leave");
+  (*request.mutable_form()->mutable_fields())["reason"].set_string_value(std::string(512 << 10, 'x'));
+  EXPECT_CODE(client_->Call("ann", *client_->instances, &Svc::StartInstance, request),
+              absl::StatusCode::kResourceExhausted);
+}
+
+TEST_F(ServerTest, HealthReportsLivenessAndReadiness) {
+  grpc::GenericStub stub(server_->InProcessChannel());
+  for (const std::string service : {"liveness", "readiness"}) {
+    // grpc.health.v1.HealthCheckRequest{service}: field 1, length-delimited.
+    std::string request_bytes = std::string("\x0a", 1) + static_cast<char>(service.size()) + service;
+    grpc::Slice slice(request_bytes);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    grpc::ClientContext context;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                   &response, [&](grpc::Status status) { done.set_value(status); });
+    grpc::Status status = done.get_future().get();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    std::vector<grpc::Slice> slices;
+    ASSERT_TRUE(response.Dump(&slices).ok());
+    std::string bytes;
+    for (const auto& part : slices) bytes.append(reinterpret_cast<const char*>(part.begin()), part.size());
+    // HealthCheckResponse{status: SERVING (1)}.
+    EXPECT_EQ(bytes, std::string("\x08\x01", 2)) << service;
+  }
+}
+
+TEST(BoundedExecutorTest, RefusesWorkBeyondItsQueue) {
+  server::BoundedExecutor executor(1, 1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> running;
+  ASSERT_TRUE(executor.TrySubmit([&] {
+    running.set_value();
+    released.wait();
+  }));
+  running.get_future().wait();
+  EXPECT_TRUE(executor.TrySubmit([] {}));
+  EXPECT_FALSE(executor.TrySubmit([] {}));
+  release.set_value();
+  executor.Stop();
+  EXPECT_FALSE(executor.TrySubmit([] {}));
+}
+
+TEST(ServerOptionsTest, DevAuthOnlyOnLoopback) {
+  EXPECT_TRUE(server::IsLoopbackAddress("127.0.0.1:50051"));
+  EXPECT_TRUE(server::IsLoopbackAddress("[::1]:50051"));
+  EXPECT_TRUE(server::IsLoopbackAddress("localhost:1"));
+  EXPECT_FALSE(server::IsLoopbackAddress("0.0.0.0:50051"));
+  EXPECT_FALSE(server::IsLoopbackAddress("10.1.2.3:50051"));
+  server::ServerOptions options;
+  options.listen = "0.0.0.0:0";
+  EXPECT_CODE(server::SignoffServer::Start(nullptr, options), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace signoff::testing

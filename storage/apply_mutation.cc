@@ -105,6 +105,7 @@ class MutationApplier {
     }
     ASSIGN_OR_RETURN(const std::string body, ToJson(published.definition()));
     const int32_t version = NextDefinitionVersion(key);
+    // Unset would list the definition as published in 1970.
     const int64_t published_us = published.has_published_at()
                                      ? ToMicros(published.published_at())
                                      : NowMicros();

@@ -8,6 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/migrations.h"
+#include "storage/mutation_writer.h"
+#include "storage/sqlite_dialect.h"
 #include "store_test_base.h"
 
 namespace signoff::storage::testing {
@@ -102,6 +104,32 @@ TEST_F(SqliteStoreTest, HeldWriteLockGivesUnavailableAndLosesNothing) {
   EXPECT_CODE(store->GetInstance("i-2"), absl::StatusCode::kNotFound);
   ASSERT_OK(store->Commit(StartMutation(MakeInstance("i-2", 1))));
   EXPECT_OK(store->GetInstance("i-2"));
+}
+
+TEST_F(SqliteStoreTest, TransactionFailureFailsEveryMemberOfTheBatch) {
+  SqliteOptions options = Options();
+  options.busy_timeout_ms = 50;
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(options));
+  ASSERT_OK_AND_ASSIGN(auto dialect, MakeSqliteDialect(options));
+  ASSERT_OK_AND_ASSIGN(auto writer, MutationWriter::Open(*dialect));
+  Mutation a = StartMutation(MakeInstance("a", 1));
+  Mutation b = StartMutation(MakeInstance("b", 1));
+  Mutation c = StartMutation(MakeInstance("c", 1));
+  {
+    WriteLockHolder lock(Path());
+    ASSERT_TRUE(lock.locked());
+    auto results = writer->CommitBatch({&a, &b, &c});
+    ASSERT_EQ(results.size(), 3u);
+    for (const auto& result : results) {
+      EXPECT_CODE(result, absl::StatusCode::kUnavailable);
+    }
+  }
+  for (const char* id : {"a", "b", "c"}) {
+    EXPECT_CODE(store->GetInstance(id), absl::StatusCode::kNotFound);
+  }
+  auto retried = writer->CommitBatch({&a, &b, &c});
+  for (const auto& result : retried) EXPECT_OK(result);
+  EXPECT_OK(store->GetInstance("c"));
 }
 
 TEST_F(SqliteStoreTest, BadOptionsAreInvalidArgument) {

@@ -41,6 +41,9 @@ struct BackendParam {
   std::function<std::unique_ptr<StoreBackend>()> make;
 };
 
+// Shows the backend's name, not its bytes, in test output.
+inline void PrintTo(const BackendParam& param, std::ostream* out) { *out << param.name; }
+
 inline std::string BackendName(const ::testing::TestParamInfo<BackendParam>& info) {
   return info.param.name;
 }

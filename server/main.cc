@@ -89,9 +89,14 @@ void AddSeedFlags(CLI::App& app, Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed stdout (a supervisor that stopped reading) must not kill the
+  // server.
+  std::signal(SIGPIPE, SIG_IGN);
   Flags flags;
   CLI::App app{"signoffd: the signoff workflow and approval service"};
   app.require_subcommand(0, 1);
+  // Flags are shared, so they may follow the subcommand.
+  app.fallthrough();
   AddStoreFlags(app, flags);
   AddSeedFlags(app, flags);
   app.add_option("--listen", flags.server.listen, "address to serve gRPC on")

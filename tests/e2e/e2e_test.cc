@@ -1,0 +1,299 @@
+// End to end: the real signoffd with the shipped definitions and the demo
+// organisation, driven through gRPC over TCP, killed and restarted midway.
+#include <grpcpp/grpcpp.h>
+
+#include <filesystem>
+
+#include "api_client.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "server/core.h"
+#include "signoffd_process.h"
+#include "status_matchers.h"
+#include "workflow/engine.h"
+
+namespace signoff::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+
+class EndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           absl::StrCat("signoff-e2e-", ::getpid(), "-",
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
+    server_ = std::make_unique<SignoffdProcess>(
+        SIGNOFFD_BINARY, dir_,
+        std::vector<std::string>{"--directory", definitions + "/demo-org.yaml", "--definitions",
+                                 definitions});
+    StartServer();
+  }
+
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void StartServer() {
+    server_->Start();
+    auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
+                                          std::chrono::seconds(10)));
+    client_ = std::make_unique<ApiClient>(channel);
+  }
+
+  // A crash and a restart: every acknowledged change must still be there.
+  void CrashAndRestart() {
+    client_.reset();
+    server_->Kill(SIGKILL);
+    StartServer();
+  }
+
+  // The single pending task of `user` in `instance`, claiming a group task
+  // first when needed.
+  std::string TaskFor(const std::string& user, const std::string& instance) {
+    auto inbox = client_->Inbox(user);
+    EXPECT_TRUE(inbox.ok()) << inbox.status();
+    if (!inbox.ok()) return "";
+    for (const auto& task : *inbox) {
+      if (task.instance_id() != instance) continue;
+      if (task.assignee().empty()) {
+        v1::ClaimTaskRequest claim;
+        claim.set_request_id(absl::StrCat("claim-", task.id(), "-", user));
+        claim.set_id(task.id());
+        EXPECT_OK(client_->Call(user, *client_->tasks, &v1::TaskService::Stub::ClaimTask, claim));
+      }
+      return task.id();
+    }
+    ADD_FAILURE() << "no task for " << user << " in " << instance;
+    return "";
+  }
+
+  void Approve(const std::string& user, const std::string& instance) {
+    const std::string task = TaskFor(user, instance);
+    ASSERT_OK(client_->Decide(user, task, v1::APPROVE, absl::StrCat("approve-", task)));
+  }
+
+  void Complete(const std::string& user, const std::string& instance,
+                const std::string& result_yaml = "{}") {
+    v1::DecideTaskRequest request;
+    request.set_task_id(TaskFor(user, instance));
+    request.set_action(v1::COMPLETE);
+    *request.mutable_result() = *workflow::ParseFormYaml(result_yaml);
+    ASSERT_OK(client_->Decide(user, request, absl::StrCat("complete-", request.task_id())));
+  }
+
+  v1::InstanceView Get(const std::string& id) {
+    auto view = client_->Get("grace.liu", id);
+    EXPECT_TRUE(view.ok()) << view.status();
+    return view.ok() ? *view : v1::InstanceView();
+  }
+
+  // The audit trail, checked: the hash chain holds and folding it gives
+  // the instance the server reports.
+  std::vector<v1::Event> VerifiedHistory(const std::string& id) {
+    auto history = client_->History("grace.liu", id);
+    EXPECT_TRUE(history.ok()) << history.status();
+    if (!history.ok()) return {};
+    EXPECT_TRUE(history->chain_verified());
+    std::vector<v1::Event> events(history->events().begin(), history->events().end());
+    auto replayed = workflow::Replay(events);
+    EXPECT_TRUE(replayed.ok()) << replayed.status();
+    v1::InstanceView expected = server::ViewOf(*replayed);
+    v1::InstanceView actual = Get(id);
+    expected.set_version(actual.version());
+    std::string difference;
+    google::protobuf::util::MessageDifferencer differencer;
+    differencer.ReportDifferencesToString(&difference);
+    EXPECT_TRUE(differencer.Compare(expected, actual)) << difference;
+    for (size_t i = 0; i < events.size(); ++i) {
+      EXPECT_EQ(events[i].instance_seq(), static_cast<int64_t>(i) + 1);
+    }
+    return events;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<SignoffdProcess> server_;
+  std::unique_ptr<ApiClient> client_;
+};
+
+constexpr char kProbationForm[] = R"({
+  employee: bob.zhang, grade: P5, probation_end: 2026-03-31,
+  self_assessment: "Closed 40 dealer cases and trained two new colleagues.",
+  needs_cross_feedback: true, feedback_departments: [finance, legal],
+  recommendation: confirm})";
+
+TEST_F(EndToEndTest, ProbationReviewWithReturnResubmitAndACrash) {
+  ASSERT_OK_AND_ASSIGN(auto view,
+                       client_->Start("bob.zhang", "probation-review", kProbationForm, "pr-1"));
+  const std::string id = view.id();
+  Approve("alice.chen", id);
+
+  // The department head sends it back to the employee for more detail.
+  const std::string head_task = TaskFor("ivy.wang", id);
+  ASSERT_OK(client_->Decide("ivy.wang", head_task, v1::RETURN, "return-1",
+                            "Add the customer satisfaction figures."));
+  EXPECT_EQ(Get(id).status(), v1::RETURNED);
+
+  CrashAndRestart();
+  EXPECT_EQ(Get(id).status(), v1::RETURNED);
+
+  v1::ResubmitInstanceRequest resubmit;
+  resubmit.set_request_id("resubmit-1");
+  resubmit.set_id(id);
+  std::string form = kProbationForm;
+  form.replace(form.find("colleagues."), 11, "colleagues; CSAT 4.8.");
+  *resubmit.mutable_form() = *workflow::ParseFormYaml(form);
+  ASSERT_OK(client_->Call("bob.zhang", *client_->instances,
+                          &v1::InstanceService::Stub::ResubmitInstance, resubmit));
+  // It resumes at the returning step.
+  EXPECT_THAT(Get(id).active_steps(), ElementsAre("department-review"));
+  Approve("ivy.wang", id);
+
+  // Cross-department feedback goes to each named department's head at once.
+  EXPECT_THAT(Get(id).active_steps(), ElementsAre("cross-department-feedback"));
+  std::set<std::string> heads;
+  view = Get(id);
+  for (const auto& task : view.pending_tasks()) heads.insert(task.assignee());
+  EXPECT_EQ(heads.size(), 2u);
+  for (const auto& head : heads) Approve(head, id);
+
+  EXPECT_THAT(Get(id).active_steps(), ElementsAre("hr-review"));
+  Approve("amy.song", id);
+  EXPECT_THAT(Get(id).active_steps(), ElementsAre("final-approval-junior"));
+  CrashAndRestart();
+  Approve("linda.xu", id);
+  Complete("brian.cao", id);
+
+  view = Get(id);
+  EXPECT_EQ(view.status(), v1::APPROVED);
+  EXPECT_TRUE(view.pending_tasks().empty());
+  auto events = VerifiedHistory(id);
+  std::vector<std::string> types;
+  for (const auto& event : events) types.push_back(event.type());
+  EXPECT_THAT(types, Contains("instance_returned"));
+  EXPECT_THAT(types, Contains("instance_resubmitted"));
+  EXPECT_THAT(types, Contains("cc_sent"));
+  EXPECT_EQ(events.back().type(), "cc_sent");
+}
+
+TEST_F(EndToEndTest, ProbationReviewRejectedGoesThroughTheNotification) {
+  std::string form = kProbationForm;
+  form.replace(form.find("P5"), 2, "P7");
+  form.replace(form.find("needs_cross_feedback: true"), 26, "needs_cross_feedback: false");
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("cathy.wu", "probation-review",
+                                                 absl::StrCat(form.substr(0, form.find("bob.zhang")),
+                                                              "cathy.wu",
+                                                              form.substr(form.find("bob.zhang") + 9)),
+                                                 "pr-2"));
+  const std::string id = view.id();
+  Approve("alice.chen", id);
+  Approve("ivy.wang", id);
+  Approve("brian.cao", id);
+  EXPECT_THAT(Get(id).active_steps(), ElementsAre("final-approval-senior"));
+  v1::DecideTaskRequest reject;
+  reject.set_task_id(TaskFor("grace.liu", id));
+  reject.set_action(v1::REJECT);
+  reject.set_reason_code("goals_not_met");
+  reject.set_comment("Two of three probation goals were missed.");
+  ASSERT_OK(client_->Decide("grace.liu", reject, "reject-1"));
+  EXPECT_THAT(Get(id).active_steps(), ElementsAre("notify-rejection"));
+  Complete("amy.song", id);
+  EXPECT_EQ(Get(id).status(), v1::REJECTED);
+  auto events = VerifiedHistory(id);
+  bool rejection_recorded = false;
+  for (const auto& event : events) {
+    rejection_recorded |= event.has_task_completed() && event.reason() == "goals_not_met" &&
+                          event.actor() == "grace.liu";
+  }
+  EXPECT_TRUE(rejection_recorded);
+}
+
+TEST_F(EndToEndTest, DealerClaimWithFinanceAndITDataAdjustment) {
+  ASSERT_OK_AND_ASSIGN(
+      auto view,
+      client_->Start("bob.zhang", "dealer-application",
+                     "{dealer_id: D-1001, application_type: claim, amount: '250000.00', "
+                     "region: sales-east, description: 'Q1 special-sales claim', "
+                     "data_adjustment: true, adjustment_details: 'Fix dealer tier'}",
+                     "da-1"));
+  const std::string id = view.id();
+  Approve("alice.chen", id);
+  // Above the threshold: claims and finance review in parallel.
+  view = Get(id);
+  std::set<std::string> steps(view.active_steps().begin(), view.active_steps().end());
+  EXPECT_EQ(steps, (std::set<std::string>{"claims-branch-review", "finance-branch-review"}));
+  Approve("tina.luo", id);
+  CrashAndRestart();
+  Approve("victor.fang", id);
+
+  EXPECT_THAT(Get(id).active_steps(), ElementsAre("it-data-adjustment"));
+  Complete("svc-it-data", id, "{ticket: IT-7731, applied: true}");
+  EXPECT_THAT(Get(id).active_steps(), ElementsAre("confirm-adjustment"));
+  Complete("bob.zhang", id);
+  EXPECT_EQ(Get(id).status(), v1::APPROVED);
+
+  auto events = VerifiedHistory(id);
+  bool result_recorded = false;
+  for (const auto& event : events) {
+    if (event.has_task_completed() && event.actor() == "svc-it-data") {
+      result_recorded =
+          event.task_completed().task().result().fields().at("ticket").string_value() == "IT-7731";
+    }
+  }
+  EXPECT_TRUE(result_recorded);
+}
+
+TEST_F(EndToEndTest, DealerAccountRejectedThenAppealed) {
+  ASSERT_OK_AND_ASSIGN(auto view,
+                       client_->Start("bob.zhang", "dealer-application",
+                                      "{dealer_id: D-2002, application_type: account, "
+                                      "region: sales-east, description: 'New dealer account'}",
+                                      "da-2"));
+  const std::string id = view.id();
+  Approve("alice.chen", id);
+  v1::DecideTaskRequest reject;
+  reject.set_task_id(TaskFor("sam.qian", id));
+  reject.set_action(v1::REJECT);
+  reject.set_reason_code("incomplete_documents");
+  reject.set_comment("Business licence missing.");
+  ASSERT_OK(client_->Decide("sam.qian", reject, "reject-2"));
+  EXPECT_EQ(Get(id).status(), v1::REJECTED);
+
+  CrashAndRestart();
+  v1::AppealInstanceRequest appeal;
+  appeal.set_request_id("appeal-2");
+  appeal.set_id(id);
+  appeal.set_comment("Licence uploaded to the dealer file.");
+  ASSERT_OK(client_->Call("bob.zhang", *client_->instances,
+                          &v1::InstanceService::Stub::AppealInstance, appeal));
+  EXPECT_EQ(Get(id).status(), v1::RUNNING);
+  // alice.chen approved this same form before: dedupe carries her approval.
+  EXPECT_THAT(Get(id).active_steps(), ElementsAre("account-review"));
+  Approve("sophie.ye", id);
+  EXPECT_EQ(Get(id).status(), v1::APPROVED);
+  VerifiedHistory(id);
+}
+
+TEST_F(EndToEndTest, RestartKeepsDefinitionsWithoutRepublishing) {
+  v1::ListDefinitionsRequest request;
+  ASSERT_OK_AND_ASSIGN(auto before, client_->Call("grace.liu", *client_->definitions,
+                                                  &v1::DefinitionService::Stub::ListDefinitions,
+                                                  request));
+  CrashAndRestart();
+  ASSERT_OK_AND_ASSIGN(auto after, client_->Call("grace.liu", *client_->definitions,
+                                                 &v1::DefinitionService::Stub::ListDefinitions,
+                                                 request));
+  ASSERT_EQ(before.definitions_size(), 2);
+  ASSERT_EQ(after.definitions_size(), 2);
+  for (const auto& summary : after.definitions()) EXPECT_EQ(summary.latest_version(), 1);
+}
+
+}  // namespace
+}  // namespace signoff::testing

@@ -105,6 +105,12 @@ class MutationApplier {
     }
     ASSIGN_OR_RETURN(const std::string body, ToJson(published.definition()));
     const int32_t version = NextDefinitionVersion(key);
+    // A caller that names the version it expects (to put it in its reply
+    // before committing) loses a race with another publish.
+    if (published.version() != 0 && published.version() != version) {
+      return absl::AbortedError(absl::StrCat("definition ", key, " version ",
+                                             published.version(), " was published concurrently"));
+    }
     // Unset would list the definition as published in 1970.
     const int64_t published_us = published.has_published_at()
                                      ? ToMicros(published.published_at())

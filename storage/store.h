@@ -44,7 +44,9 @@ struct Mutation {
   // index.
   std::vector<signoff::v1::Task> tasks;
 
-  // A new definition version; the store assigns the next version number.
+  // A new definition version. The store assigns the next version number;
+  // if the definition names a version, it must be that next one, or the
+  // commit is ABORTED.
   std::optional<signoff::v1::PublishedDefinition> definition;
 
   std::vector<signoff::v1::User> users;

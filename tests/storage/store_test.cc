@@ -66,6 +66,19 @@ TEST_P(StoreTest, DefinitionVersionsCountUpPerKey) {
   EXPECT_EQ(latest.definition().name(), "v2");
 }
 
+TEST_P(StoreTest, NamedDefinitionVersionMustBeTheNextOne) {
+  ASSERT_OK(store().Commit(Publish(MakeDefinition("dealer", "v1"))));
+  Mutation stale = Publish(MakeDefinition("dealer", "raced"));
+  stale.definition->set_version(1);
+  EXPECT_CODE(store().Commit(std::move(stale)), absl::StatusCode::kAborted);
+  Mutation next = Publish(MakeDefinition("dealer", "v2"));
+  next.definition->set_version(2);
+  ASSERT_OK_AND_ASSIGN(CommitResult result, store().Commit(std::move(next)));
+  EXPECT_EQ(result.definition_version, 2);
+  ASSERT_OK_AND_ASSIGN(PublishedDefinition latest, store().GetDefinition("dealer", 0));
+  EXPECT_EQ(latest.definition().name(), "v2");
+}
+
 TEST_P(StoreTest, MissingDefinitionIsNotFound) {
   EXPECT_CODE(store().GetDefinition("nope", 0), absl::StatusCode::kNotFound);
   ASSERT_OK(store().Commit(Publish(MakeDefinition("dealer", "v1"))));

@@ -1,0 +1,223 @@
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "commands.h"
+#include "form_input.h"
+#include "output.h"
+#include "workflow/validation.h"
+#include "workflow/yaml_mapping.h"
+
+namespace signoff::cli {
+
+namespace {
+
+using Stub = v1::DefinitionService::Stub;
+
+void PrintProblems(const std::string& file, const v1::ValidateDefinitionResponse& response) {
+  if (response.valid()) {
+    std::cout << file << ": valid (" << response.definition().key() << ")\n";
+    return;
+  }
+  std::cout << file << ": " << response.problems_size() << " problem(s)\n";
+  for (const auto& problem : response.problems()) {
+    std::cout << "  " << (problem.path().empty() ? "(file)" : problem.path()) << ": "
+              << problem.message() << "\n";
+  }
+}
+
+// The same checks as the server's, without a directory to check names
+// against.
+v1::ValidateDefinitionResponse ValidateOffline(const std::string& yaml) {
+  v1::ValidateDefinitionResponse response;
+  v1::WorkflowDefinition definition;
+  for (auto& problem : workflow::ParseYamlInto(yaml, definition)) {
+    *response.add_problems() = std::move(problem);
+  }
+  if (response.problems_size() == 0) {
+    for (auto& problem : workflow::ValidateDefinition(definition)) {
+      *response.add_problems() = std::move(problem);
+    }
+    *response.mutable_definition() = definition;
+  }
+  response.set_valid(response.problems_size() == 0);
+  return response;
+}
+
+absl::Status Validate(Cli& cli, const std::vector<std::string>& files, bool offline) {
+  int invalid = 0;
+  for (const auto& file : files) {
+    auto yaml = ReadFile(file);
+    if (!yaml.ok()) return yaml.status();
+    v1::ValidateDefinitionResponse response;
+    if (offline) {
+      response = ValidateOffline(*yaml);
+    } else {
+      v1::ValidateDefinitionRequest request;
+      request.mutable_source()->set_yaml(*yaml);
+      auto answered = cli.Connect().Call(cli.Connect().definitions(), &Stub::ValidateDefinition, request);
+      if (!answered.ok()) return answered.status();
+      response = *answered;
+    }
+    invalid += !response.valid();
+    if (cli.json()) {
+      PrintJson(response);
+    } else {
+      PrintProblems(file, response);
+    }
+  }
+  if (invalid > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(invalid, " of ", files.size(),
+                                                   " definition(s) are invalid"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Publish(Cli& cli, const std::vector<std::string>& files, const std::string& request_id) {
+  for (const auto& file : files) {
+    auto yaml = ReadFile(file);
+    if (!yaml.ok()) return yaml.status();
+    v1::PublishDefinitionRequest request;
+    request.set_request_id(request_id.empty() ? NewRequestId() : absl::StrCat(request_id, "-", file));
+    request.mutable_source()->set_yaml(*yaml);
+    auto response = cli.Connect().Call(cli.Connect().definitions(), &Stub::PublishDefinition, request);
+    if (!response.ok()) return Annotate(response.status(), file);
+    if (cli.json()) {
+      PrintJson(*response);
+    } else {
+      std::cout << "published " << response->published().key() << " version "
+                << response->published().version() << " from " << file << "\n";
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Get(Cli& cli, const std::string& reference) {
+  v1::GetDefinitionRequest request;
+  const auto at = reference.find('@');
+  request.set_key(reference.substr(0, at));
+  if (at != std::string::npos) {
+    int version = 0;
+    if (!absl::SimpleAtoi(reference.substr(at + 1), &version) || version <= 0) {
+      return UsageError("a version after @ must be a positive number, e.g. probation-review@2");
+    }
+    request.set_version(version);
+  }
+  auto response = cli.Connect().Call(cli.Connect().definitions(), &Stub::GetDefinition, request);
+  if (!response.ok()) return response.status();
+  if (cli.json()) {
+    PrintJson(*response);
+    return absl::OkStatus();
+  }
+  const auto& published = response->published();
+  std::cout << "Key:        " << published.key() << "\nVersion:    " << published.version()
+            << "\nName:       " << published.definition().name()
+            << "\nPublished:  " << LocalTime(published.published_at()) << " by "
+            << published.published_by() << "\n";
+  Table steps({"STEP", "KIND", "NAME", "NEXT"});
+  for (const auto& step : published.definition().steps()) {
+    std::string next;
+    for (const auto& route : step.next()) {
+      next += (next.empty() ? "" : ",") + route.to() + (route.has_when() ? "?" : "");
+    }
+    steps.Add({step.id(), step.kind_case() == v1::Step::KIND_NOT_SET
+                              ? ""
+                              : step.GetDescriptor()->FindFieldByNumber(step.kind_case())->name(),
+               step.name(), next});
+  }
+  steps.Print();
+  return absl::OkStatus();
+}
+
+absl::Status List(Cli& cli) {
+  auto response = cli.Connect().Call(cli.Connect().definitions(), &Stub::ListDefinitions,
+                                     v1::ListDefinitionsRequest());
+  if (!response.ok()) return response.status();
+  if (cli.json()) {
+    PrintJson(*response);
+    return absl::OkStatus();
+  }
+  Table table({"KEY", "NAME", "LATEST", "PUBLISHED"});
+  for (const auto& summary : response->definitions()) {
+    table.Add({summary.key(), summary.name(), absl::StrCat(summary.latest_version()),
+               LocalTime(summary.published_at())});
+  }
+  table.Print();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddDefinitionCommands(CLI::App& app, Cli& cli) {
+  auto* noun = app.add_subcommand("definition", "validate, publish and read process definitions");
+  noun->require_subcommand(1);
+
+  struct ValidateArgs {
+    std::vector<std::string> files;
+    bool offline = false;
+  };
+  auto validate_args = std::make_shared<ValidateArgs>();
+  auto* validate = Command(*noun, "validate", "report every problem of definition files",
+                           "signoffctl definition validate --offline workflow/definitions/probation-review.yaml");
+  validate->add_option("files", validate_args->files, "definition YAML files")->required()->check(CLI::ExistingFile);
+  validate->add_flag("--offline", validate_args->offline,
+                     "check locally, without a server (names are not checked against the directory)");
+  validate->callback([&cli, validate_args] {
+    cli.run = [&cli, validate_args] { return Validate(cli, validate_args->files, validate_args->offline); };
+  });
+
+  struct PublishArgs {
+    std::vector<std::string> files;
+    std::string request_id;
+  };
+  auto publish_args = std::make_shared<PublishArgs>();
+  auto* publish = Command(*noun, "publish", "publish each file as the next version of its key",
+                          "signoffctl --as carl.yuan definition publish dealer-application.yaml");
+  publish->add_option("files", publish_args->files, "definition YAML files")->required()->check(CLI::ExistingFile);
+  publish->add_option("--request-id", publish_args->request_id, "idempotency key prefix");
+  publish->callback([&cli, publish_args] {
+    cli.run = [&cli, publish_args] { return Publish(cli, publish_args->files, publish_args->request_id); };
+  });
+
+  auto* list = Command(*noun, "list", "list published definitions", "signoffctl definition list");
+  list->callback([&cli] { cli.run = [&cli] { return List(cli); }; });
+
+  auto reference = std::make_shared<std::string>();
+  auto* get = Command(*noun, "get", "show a definition, the latest or KEY@VERSION",
+                      "signoffctl definition get probation-review@1");
+  get->add_option("reference", *reference, "KEY or KEY@VERSION")->required();
+  get->callback([&cli, reference] { cli.run = [&cli, reference] { return Get(cli, *reference); }; });
+}
+
+void AddHealthCommand(CLI::App& app, Cli& cli) {
+  auto* health = Command(app, "health", "check signoffd's liveness and readiness",
+                         "signoffctl --address 127.0.0.1:50051 health");
+  health->callback([&cli] {
+    cli.run = [&cli]() -> absl::Status {
+      Table table({"SERVICE", "STATUS"});
+      bool all_serving = true;
+      std::string json = "{";
+      for (const std::string service : {"liveness", "readiness"}) {
+        grpc::health::v1::HealthCheckRequest request;
+        request.set_service(service);
+        auto response = cli.Connect().Call(cli.Connect().health(),
+                                           &grpc::health::v1::Health::Stub::Check, request);
+        if (!response.ok()) return response.status();
+        const std::string status =
+            grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response->status());
+        all_serving = all_serving && response->status() == grpc::health::v1::HealthCheckResponse::SERVING;
+        table.Add({service, status});
+        json += absl::StrCat(json.size() > 1 ? "," : "", "\"", service, "\":\"", status, "\"");
+      }
+      if (cli.json()) {
+        std::cout << json << "}\n";
+      } else {
+        table.Print();
+      }
+      if (!all_serving) return absl::UnavailableError("signoffd is not serving");
+      return absl::OkStatus();
+    };
+  });
+}
+
+}  // namespace signoff::cli

@@ -1,0 +1,273 @@
+#include <iostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "commands.h"
+#include "form_input.h"
+#include "output.h"
+
+namespace signoff::cli {
+
+namespace {
+
+using Stub = v1::InstanceService::Stub;
+
+struct FormArgs {
+  std::vector<std::string> pairs;
+  std::string file;
+};
+
+void AddFormOptions(CLI::App& command, FormArgs& form) {
+  auto* pairs = command.add_option("--form", form.pairs, "a form value, name=value (repeatable)");
+  auto* file = command.add_option("--form-file", form.file, "form values as YAML or JSON")
+                   ->check(CLI::ExistingFile);
+  pairs->excludes(file);
+}
+
+// Form values typed by the definition they are meant for.
+absl::StatusOr<google::protobuf::Struct> FormFor(Cli& cli, const std::string& key, int32_t version,
+                                                 const FormArgs& args) {
+  v1::GetDefinitionRequest request;
+  request.set_key(key);
+  request.set_version(version);
+  auto definition =
+      cli.Connect().Call(cli.Connect().definitions(), &v1::DefinitionService::Stub::GetDefinition, request);
+  if (!definition.ok()) return definition.status();
+  return BuildForm(args.pairs, args.file, definition->published().definition().form());
+}
+
+absl::Status PrintInstanceResponse(Cli& cli, const absl::StatusOr<v1::InstanceResponse>& response) {
+  if (!response.ok()) return response.status();
+  if (cli.json()) {
+    PrintJson(*response);
+  } else {
+    PrintInstance(response->instance());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::InstanceStatus> ParseStatus(const std::string& text) {
+  v1::InstanceStatus status = v1::INSTANCE_STATUS_UNSPECIFIED;
+  if (!text.empty() && !v1::InstanceStatus_Parse(absl::AsciiStrToUpper(text), &status)) {
+    return UsageError(absl::StrCat("unknown status '", text,
+                                   "'; one of running, returned, approved, rejected, withdrawn, cancelled"));
+  }
+  return status;
+}
+
+struct ListArgs {
+  std::string definition;
+  std::string status;
+  std::string applicant;
+  std::string subject;
+  int limit = 50;
+};
+
+absl::Status List(Cli& cli, const ListArgs& args) {
+  auto status = ParseStatus(args.status);
+  if (!status.ok()) return status.status();
+  v1::ListInstancesRequest request;
+  request.set_definition_key(args.definition);
+  request.set_status(*status);
+  request.set_applicant(args.applicant);
+  request.set_subject(args.subject);
+  v1::ListInstancesResponse all;
+  for (;;) {
+    request.set_page_size(std::min(100, args.limit - all.instances_size()));
+    auto page = cli.Connect().Call(cli.Connect().instances(), &Stub::ListInstances, request);
+    if (!page.ok()) return page.status();
+    for (auto& instance : *page->mutable_instances()) *all.add_instances() = std::move(instance);
+    all.set_next_page_token(page->next_page_token());
+    if (page->next_page_token().empty() || all.instances_size() >= args.limit) break;
+    request.set_page_token(page->next_page_token());
+  }
+  if (cli.json()) {
+    PrintJson(all);
+  } else {
+    PrintInstances({all.instances().begin(), all.instances().end()});
+  }
+  return absl::OkStatus();
+}
+
+struct Args {
+  std::string id;
+  std::string key;
+  int version = 0;
+  std::string comment;
+  std::string request_id;
+  std::string applicant;
+  FormArgs form;
+
+  std::string RequestId() const { return request_id.empty() ? NewRequestId() : request_id; }
+};
+
+absl::Status Start(Cli& cli, const Args& args) {
+  auto form = FormFor(cli, args.key, args.version, args.form);
+  if (!form.ok()) return form.status();
+  v1::StartInstanceRequest request;
+  request.set_request_id(args.RequestId());
+  request.set_definition_key(args.key);
+  request.set_definition_version(args.version);
+  *request.mutable_form() = *form;
+  return PrintInstanceResponse(cli, cli.Connect().Call(cli.Connect().instances(), &Stub::StartInstance, request));
+}
+
+absl::Status Preview(Cli& cli, const Args& args) {
+  auto form = FormFor(cli, args.key, args.version, args.form);
+  if (!form.ok()) return form.status();
+  v1::PreviewRouteRequest request;
+  request.set_definition_key(args.key);
+  request.set_definition_version(args.version);
+  request.set_applicant(args.applicant);
+  *request.mutable_form() = *form;
+  auto response = cli.Connect().Call(cli.Connect().instances(), &Stub::PreviewRoute, request);
+  if (!response.ok()) return response.status();
+  if (cli.json()) {
+    PrintJson(*response);
+  } else {
+    PrintPreview(*response);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status History(Cli& cli, const Args& args) {
+  v1::GetHistoryRequest request;
+  request.set_instance_id(args.id);
+  auto response = cli.Connect().Call(cli.Connect().instances(), &Stub::GetHistory, request);
+  if (!response.ok()) return response.status();
+  if (cli.json()) {
+    PrintJson(*response);
+  } else {
+    PrintHistory({response->events().begin(), response->events().end()}, response->chain_verified());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Resubmit(Cli& cli, const Args& args) {
+  v1::GetInstanceRequest get;
+  get.set_id(args.id);
+  auto current = cli.Connect().Call(cli.Connect().instances(), &Stub::GetInstance, get);
+  if (!current.ok()) return current.status();
+  auto form = FormFor(cli, current->instance().definition_key(),
+                      current->instance().definition_version(), args.form);
+  if (!form.ok()) return form.status();
+  // Pairs change single fields; the rest of the form stays as it was.
+  if (args.form.file.empty()) {
+    google::protobuf::Struct full = current->instance().form();
+    for (const auto& [name, value] : form->fields()) (*full.mutable_fields())[name] = value;
+    *form = full;
+  }
+  v1::ResubmitInstanceRequest request;
+  request.set_request_id(args.RequestId());
+  request.set_id(args.id);
+  request.set_comment(args.comment);
+  *request.mutable_form() = *form;
+  return PrintInstanceResponse(cli, cli.Connect().Call(cli.Connect().instances(), &Stub::ResubmitInstance, request));
+}
+
+template <typename Request>
+Request WithIdAndComment(const Args& args) {
+  Request request;
+  request.set_request_id(args.RequestId());
+  request.set_id(args.id);
+  request.set_comment(args.comment);
+  return request;
+}
+
+CLI::App* WithId(CLI::App* command, Args& args) {
+  command->add_option("id", args.id, "instance id")->required();
+  return command;
+}
+
+void AddCommonChangeOptions(CLI::App& command, Args& args, bool comment_required) {
+  auto* comment = command.add_option("--comment", args.comment, "why");
+  if (comment_required) comment->required();
+  command.add_option("--request-id", args.request_id, "idempotency key; repeating it is safe");
+}
+
+}  // namespace
+
+void AddInstanceCommands(CLI::App& app, Cli& cli) {
+  auto* noun = app.add_subcommand("instance", "start, inspect and manage process instances");
+  noun->require_subcommand(1);
+  auto args = std::make_shared<Args>();
+
+  auto* start = Command(*noun, "start", "start an instance of a definition",
+                        "signoffctl --as bob.zhang instance start dealer-application --form dealer_id=D-1 "
+                        "--form application_type=account --form region=sales-east --form description=New");
+  start->add_option("key", args->key, "definition key")->required();
+  start->add_option("--version", args->version, "definition version (default: latest)");
+  AddFormOptions(*start, args->form);
+  start->add_option("--request-id", args->request_id, "idempotency key; repeating it is safe");
+  start->callback([&cli, args] { cli.run = [&cli, args] { return Start(cli, *args); }; });
+
+  auto* preview = Command(*noun, "preview", "show who would approve each step, starting nothing",
+                          "signoffctl --as bob.zhang instance preview probation-review --form-file form.yaml");
+  preview->add_option("key", args->key, "definition key")->required();
+  preview->add_option("--version", args->version, "definition version (default: latest)");
+  preview->add_option("--applicant", args->applicant, "preview for this applicant (default: you)");
+  AddFormOptions(*preview, args->form);
+  preview->callback([&cli, args] { cli.run = [&cli, args] { return Preview(cli, *args); }; });
+
+  auto list_args = std::make_shared<ListArgs>();
+  auto* list = Command(*noun, "list", "list instances, newest first",
+                       "signoffctl instance list --definition probation-review --status running");
+  list->add_option("--definition", list_args->definition, "definition key");
+  list->add_option("--status", list_args->status, "running, returned, approved, rejected, withdrawn, cancelled");
+  list->add_option("--applicant", list_args->applicant, "applicant user id");
+  list->add_option("--subject", list_args->subject, "subject (dealer, employee, ...)");
+  list->add_option("--limit", list_args->limit, "at most this many")->check(CLI::Range(1, 100000))->capture_default_str();
+  list->callback([&cli, list_args] { cli.run = [&cli, list_args] { return List(cli, *list_args); }; });
+
+  auto* get = WithId(Command(*noun, "get", "show an instance and its pending tasks",
+                             "signoffctl instance get i0001"), *args);
+  get->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      v1::GetInstanceRequest request;
+      request.set_id(args->id);
+      return PrintInstanceResponse(cli, cli.Connect().Call(cli.Connect().instances(), &Stub::GetInstance, request));
+    };
+  });
+
+  auto* history = WithId(Command(*noun, "history", "show the audit trail and check its hash chain",
+                                 "signoffctl instance history i0001"), *args);
+  history->callback([&cli, args] { cli.run = [&cli, args] { return History(cli, *args); }; });
+
+  auto* withdraw = WithId(Command(*noun, "withdraw", "take back your own instance",
+                                  "signoffctl --as bob.zhang instance withdraw i0001"), *args);
+  AddCommonChangeOptions(*withdraw, *args, false);
+  withdraw->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      return PrintInstanceResponse(cli, cli.Connect().Call(cli.Connect().instances(), &Stub::WithdrawInstance,
+                                                           WithIdAndComment<v1::WithdrawInstanceRequest>(*args)));
+    };
+  });
+
+  auto* resubmit = WithId(Command(*noun, "resubmit", "send a returned instance again with a corrected form",
+                                  "signoffctl --as bob.zhang instance resubmit i0001 --form amount=1200"), *args);
+  AddFormOptions(*resubmit, args->form);
+  AddCommonChangeOptions(*resubmit, *args, false);
+  resubmit->callback([&cli, args] { cli.run = [&cli, args] { return Resubmit(cli, *args); }; });
+
+  auto* appeal = WithId(Command(*noun, "appeal", "contest a rejection within the definition's window",
+                                "signoffctl --as bob.zhang instance appeal i0001 --comment 'licence attached'"), *args);
+  AddCommonChangeOptions(*appeal, *args, true);
+  appeal->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      return PrintInstanceResponse(cli, cli.Connect().Call(cli.Connect().instances(), &Stub::AppealInstance,
+                                                           WithIdAndComment<v1::AppealInstanceRequest>(*args)));
+    };
+  });
+
+  auto* cancel = WithId(Command(*noun, "cancel", "stop an instance (administrators)",
+                                "signoffctl --as carl.yuan instance cancel i0001 --comment duplicate"), *args);
+  AddCommonChangeOptions(*cancel, *args, true);
+  cancel->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      return PrintInstanceResponse(cli, cli.Connect().Call(cli.Connect().instances(), &Stub::CancelInstance,
+                                                           WithIdAndComment<v1::CancelInstanceRequest>(*args)));
+    };
+  });
+}
+
+}  // namespace signoff::cli

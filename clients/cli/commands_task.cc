@@ -1,0 +1,244 @@
+#include <iostream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "commands.h"
+#include "form_input.h"
+#include "output.h"
+#include "workflow/yaml_mapping.h"
+
+namespace signoff::cli {
+
+namespace {
+
+using Stub = v1::TaskService::Stub;
+
+struct TaskArgs {
+  std::string id;
+  std::string comment;
+  std::string reason;
+  std::string to;
+  std::vector<std::string> users;
+  std::string position;
+  std::string result_file;
+  std::string request_id;
+
+  std::string RequestId() const { return request_id.empty() ? NewRequestId() : request_id; }
+};
+
+absl::Status PrintTaskResponse(Cli& cli, const absl::StatusOr<v1::TaskResponse>& response) {
+  if (!response.ok()) return response.status();
+  if (cli.json()) {
+    PrintJson(*response);
+  } else {
+    PrintTask(response->task());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Decide(Cli& cli, const TaskArgs& args, v1::Action action) {
+  v1::DecideTaskRequest request;
+  request.set_request_id(args.RequestId());
+  request.set_task_id(args.id);
+  request.set_action(action);
+  request.set_comment(args.comment);
+  request.set_reason_code(args.reason);
+  if (action == v1::RETURN) request.set_return_to_step(args.to);
+  if (action == v1::TRANSFER || action == v1::DELEGATE) request.add_users(args.to);
+  for (const auto& user : args.users) request.add_users(user);
+  if (action == v1::ADD_SIGNER) {
+    v1::SignerPosition position = v1::SIGNER_POSITION_UNSPECIFIED;
+    v1::SignerPosition_Parse(absl::AsciiStrToUpper(args.position), &position);
+    request.set_signer_position(position);
+  }
+  if (!args.result_file.empty()) {
+    auto text = ReadFile(args.result_file);
+    if (!text.ok()) return text.status();
+    auto result = workflow::ParseFormYaml(*text);
+    if (!result.ok()) return Annotate(result.status(), args.result_file);
+    *request.mutable_result() = *result;
+  }
+  auto response = cli.Connect().Call(cli.Connect().tasks(), &Stub::DecideTask, request);
+  if (!response.ok()) return response.status();
+  if (cli.json()) {
+    PrintJson(*response);
+    return absl::OkStatus();
+  }
+  std::cout << v1::Action_Name(action) << " recorded on " << args.id << "; instance "
+            << response->instance().id() << " is " << v1::InstanceStatus_Name(response->instance().status());
+  if (response->instance().active_steps_size() > 0) {
+    std::cout << " at " << absl::StrJoin(response->instance().active_steps(), ", ");
+  }
+  std::cout << "\n";
+  return absl::OkStatus();
+}
+
+struct ListArgs {
+  std::string assignee;
+  std::string role;
+  std::string department;
+  std::string status;
+  std::string instance;
+  int limit = 50;
+};
+
+absl::Status List(Cli& cli, const ListArgs& args) {
+  v1::ListTasksRequest request;
+  request.set_assignee(args.assignee);
+  request.set_role(args.role);
+  request.set_department(args.department);
+  request.set_instance_id(args.instance);
+  v1::TaskStatus status = v1::TASK_STATUS_UNSPECIFIED;
+  if (!args.status.empty()) {
+    const std::string upper = absl::AsciiStrToUpper(args.status);
+    if (!v1::TaskStatus_Parse(upper, &status) && !v1::TaskStatus_Parse("TASK_" + upper, &status)) {
+      return UsageError(absl::StrCat("unknown task status '", args.status,
+                                     "'; one of pending, waiting, done, cancelled"));
+    }
+  }
+  request.set_status(status);
+  v1::ListTasksResponse all;
+  for (;;) {
+    request.set_page_size(std::min(100, args.limit - all.tasks_size()));
+    auto page = cli.Connect().Call(cli.Connect().tasks(), &Stub::ListTasks, request);
+    if (!page.ok()) return page.status();
+    for (auto& task : *page->mutable_tasks()) *all.add_tasks() = std::move(task);
+    all.set_next_page_token(page->next_page_token());
+    if (page->next_page_token().empty() || all.tasks_size() >= args.limit) break;
+    request.set_page_token(page->next_page_token());
+  }
+  if (cli.json()) {
+    PrintJson(all);
+  } else {
+    PrintTasks({all.tasks().begin(), all.tasks().end()});
+  }
+  return absl::OkStatus();
+}
+
+CLI::App* TaskCommand(CLI::App& noun, const std::string& name, const std::string& description,
+                      const std::string& example, TaskArgs& args) {
+  CLI::App* command = Command(noun, name, description, example);
+  command->add_option("id", args.id, "task id")->required();
+  command->add_option("--request-id", args.request_id, "idempotency key; repeating it is safe");
+  return command;
+}
+
+void OnRun(Cli& cli, CLI::App* command, std::shared_ptr<TaskArgs> args, v1::Action action) {
+  command->callback([&cli, args, action] {
+    cli.run = [&cli, args, action] { return Decide(cli, *args, action); };
+  });
+}
+
+}  // namespace
+
+void AddTaskCommands(CLI::App& app, Cli& cli) {
+  auto* noun = app.add_subcommand("task", "work the inbox: list, claim and decide tasks");
+  noun->require_subcommand(1);
+  auto args = std::make_shared<TaskArgs>();
+
+  auto list_args = std::make_shared<ListArgs>();
+  auto* list = Command(*noun, "list", "your inbox, or tasks by assignee, group or status",
+                       "signoffctl --as alice.chen task list");
+  auto* assignee = list->add_option("--assignee", list_args->assignee, "tasks of this user");
+  auto* role = list->add_option("--role", list_args->role, "candidate-group role");
+  list->add_option("--department", list_args->department, "candidate-group department")->needs(role);
+  assignee->excludes(role);
+  list->add_option("--status", list_args->status, "pending, waiting, done, cancelled");
+  list->add_option("--instance", list_args->instance, "tasks of one instance");
+  list->add_option("--limit", list_args->limit, "at most this many")->check(CLI::Range(1, 100000))->capture_default_str();
+  list->callback([&cli, list_args] { cli.run = [&cli, list_args] { return List(cli, *list_args); }; });
+
+  auto* get = Command(*noun, "get", "show one task", "signoffctl task get i0001-t1");
+  get->add_option("id", args->id, "task id")->required();
+  get->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      v1::GetTaskRequest request;
+      request.set_id(args->id);
+      return PrintTaskResponse(cli, cli.Connect().Call(cli.Connect().tasks(), &Stub::GetTask, request));
+    };
+  });
+
+  auto* claim = TaskCommand(*noun, "claim", "take a candidate-group task for yourself",
+                            "signoffctl --as amy.song task claim i0001-t4", *args);
+  claim->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      v1::ClaimTaskRequest request;
+      request.set_request_id(args->RequestId());
+      request.set_id(args->id);
+      return PrintTaskResponse(cli, cli.Connect().Call(cli.Connect().tasks(), &Stub::ClaimTask, request));
+    };
+  });
+
+  auto* approve = TaskCommand(*noun, "approve", "approve", "signoffctl --as alice.chen task approve i0001-t1", *args);
+  approve->add_option("--comment", args->comment, "a note for the record");
+  OnRun(cli, approve, args, v1::APPROVE);
+
+  auto* complete = TaskCommand(*noun, "complete", "finish a TASK or SYSTEM step, optionally with a result",
+                               "signoffctl --as svc-it-data task complete i0001-t6 --result-file result.yaml", *args);
+  complete->add_option("--comment", args->comment, "a note for the record");
+  complete->add_option("--result-file", args->result_file, "the work's result as YAML or JSON")
+      ->check(CLI::ExistingFile);
+  OnRun(cli, complete, args, v1::COMPLETE);
+
+  auto* reject = TaskCommand(*noun, "reject", "reject with one of the definition's reason codes",
+                             "signoffctl --as ivy.wang task reject i0001-t2 --reason goals_not_met --comment 'see notes'",
+                             *args);
+  reject->add_option("--reason", args->reason, "reason code")->required();
+  reject->add_option("--comment", args->comment, "why");
+  OnRun(cli, reject, args, v1::REJECT);
+
+  auto* back = TaskCommand(*noun, "return", "send back to the applicant, or --to an earlier step",
+                           "signoffctl --as ivy.wang task return i0001-t2 --comment 'add figures'", *args);
+  back->add_option("--to", args->to, "an earlier step id (default: the applicant)");
+  back->add_option("--comment", args->comment, "what to change")->required();
+  OnRun(cli, back, args, v1::RETURN);
+
+  auto* transfer = TaskCommand(*noun, "transfer", "hand the task over to someone else",
+                               "signoffctl --as ivy.wang task transfer i0001-t2 --to henry.zhao", *args);
+  transfer->add_option("--to", args->to, "user id")->required();
+  transfer->add_option("--comment", args->comment, "why");
+  OnRun(cli, transfer, args, v1::TRANSFER);
+
+  auto* delegate = TaskCommand(*noun, "delegate", "let someone decide on your behalf",
+                               "signoffctl --as ivy.wang task delegate i0001-t2 --to henry.zhao", *args);
+  delegate->add_option("--to", args->to, "user id")->required();
+  delegate->add_option("--comment", args->comment, "why");
+  OnRun(cli, delegate, args, v1::DELEGATE);
+
+  auto* add_signer = TaskCommand(*noun, "add-signer", "add a signer before, after or alongside you",
+                                 "signoffctl --as ivy.wang task add-signer i0001-t2 --user henry.zhao --position before",
+                                 *args);
+  add_signer->add_option("--user", args->users, "user id")->required()->expected(1);
+  add_signer->add_option("--position", args->position, "before, after or parallel")
+      ->required()
+      ->check(CLI::IsMember({"before", "after", "parallel"}));
+  add_signer->add_option("--comment", args->comment, "why");
+  OnRun(cli, add_signer, args, v1::ADD_SIGNER);
+
+  auto* comment = TaskCommand(*noun, "comment", "add a comment to the record",
+                              "signoffctl --as ivy.wang task comment i0001-t2 --text 'checking with finance'", *args);
+  comment->add_option("--text", args->comment, "the comment")->required();
+  OnRun(cli, comment, args, v1::COMMENT);
+
+  auto* cc = TaskCommand(*noun, "cc", "copy others on the task",
+                         "signoffctl --as ivy.wang task cc i0001-t2 --user linda.xu", *args);
+  cc->add_option("--user", args->users, "user ids")->required();
+  cc->add_option("--comment", args->comment, "a note");
+  OnRun(cli, cc, args, v1::CC);
+
+  auto* remind = TaskCommand(*noun, "remind", "nudge the assignee (applicant or administrator)",
+                             "signoffctl --as bob.zhang task remind i0001-t2", *args);
+  remind->add_option("--comment", args->comment, "a note");
+  remind->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      v1::RemindTaskRequest request;
+      request.set_request_id(args->RequestId());
+      request.set_id(args->id);
+      request.set_comment(args->comment);
+      return PrintTaskResponse(cli, cli.Connect().Call(cli.Connect().tasks(), &Stub::RemindTask, request));
+    };
+  });
+}
+
+}  // namespace signoff::cli

@@ -1,0 +1,47 @@
+#include "connection.h"
+
+#include "absl/random/random.h"
+#include "absl/strings/str_format.h"
+#include "google/rpc/status.pb.h"
+#include "workflow/errors.h"
+
+namespace signoff::cli {
+
+Connection::Connection(const GlobalOptions& options) : options_(options) {
+  auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
+  definitions_ = v1::DefinitionService::NewStub(channel);
+  instances_ = v1::InstanceService::NewStub(channel);
+  tasks_ = v1::TaskService::NewStub(channel);
+  directory_ = v1::DirectoryService::NewStub(channel);
+  health_ = grpc::health::v1::Health::NewStub(channel);
+}
+
+void Connection::Prepare(grpc::ClientContext& context) const {
+  if (!options_.user.empty()) context.AddMetadata("x-signoff-user", options_.user);
+  if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(static_cast<int64_t>(options_.timeout_seconds * 1000)));
+}
+
+absl::Status Connection::FromGrpc(const grpc::Status& status) {
+  absl::Status converted(static_cast<absl::StatusCode>(status.error_code()),
+                         status.error_message());
+  converted.SetPayload(kRpcFailure, absl::Cord("1"));
+  google::rpc::Status details;
+  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
+    for (const auto& any : details.details()) {
+      if (any.type_url() == workflow::kBadRequestTypeUrl) {
+        converted.SetPayload(workflow::kBadRequestTypeUrl, absl::Cord(any.value()));
+      }
+    }
+  }
+  return converted;
+}
+
+std::string NewRequestId() {
+  static absl::BitGen random;
+  return absl::StrFormat("ctl-%016x%016x", absl::Uniform<uint64_t>(random),
+                         absl::Uniform<uint64_t>(random));
+}
+
+}  // namespace signoff::cli

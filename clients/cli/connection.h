@@ -1,0 +1,66 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "signoff/v1/service.grpc.pb.h"
+
+namespace signoff::cli {
+
+struct GlobalOptions {
+  std::string address = "127.0.0.1:50051";
+  std::string user;
+  std::string token;
+  std::string output = "table";
+  double timeout_seconds = 15;
+};
+
+// Payload key marking a status that came back from signoffd, as opposed to
+// a local failure; the exit code depends on it.
+inline constexpr char kRpcFailure[] = "signoff.cli/rpc";
+
+// The stubs of one signoffd, and calls with identity and deadline.
+class Connection {
+ public:
+  explicit Connection(const GlobalOptions& options);
+
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Call(Stub& stub,
+                                grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                             Response*),
+                                const Request& request) {
+    grpc::ClientContext context;
+    Prepare(context);
+    Response response;
+    grpc::Status status = (stub.*method)(&context, request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    return response;
+  }
+
+  v1::DefinitionService::Stub& definitions() { return *definitions_; }
+  v1::InstanceService::Stub& instances() { return *instances_; }
+  v1::TaskService::Stub& tasks() { return *tasks_; }
+  v1::DirectoryService::Stub& directory() { return *directory_; }
+  grpc::health::v1::Health::Stub& health() { return *health_; }
+
+ private:
+  void Prepare(grpc::ClientContext& context) const;
+  static absl::Status FromGrpc(const grpc::Status& status);
+
+  GlobalOptions options_;
+  std::unique_ptr<v1::DefinitionService::Stub> definitions_;
+  std::unique_ptr<v1::InstanceService::Stub> instances_;
+  std::unique_ptr<v1::TaskService::Stub> tasks_;
+  std::unique_ptr<v1::DirectoryService::Stub> directory_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+};
+
+// A fresh id for a mutating call, unless the user gave one.
+std::string NewRequestId();
+
+}  // namespace signoff::cli

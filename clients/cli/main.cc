@@ -1,0 +1,83 @@
+// signoffctl: the admin CLI for signoffd.
+#include <cstdio>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "commands.h"
+#include "form_input.h"
+#include "workflow/errors.h"
+
+namespace signoff::cli {
+
+CLI::App* Command(CLI::App& parent, const std::string& name, const std::string& description,
+                  const std::string& example) {
+  CLI::App* command = parent.add_subcommand(name, description);
+  command->footer("Example:\n  " + example);
+  return command;
+}
+
+namespace {
+
+// 0 ok, 1 local failure, 2 usage, 64 + code for a failed call (as grpcurl).
+int Report(const absl::Status& status) {
+  if (status.ok()) return 0;
+  const bool from_server = status.GetPayload(kRpcFailure).has_value();
+  if (status.GetPayload(kUsageError).has_value()) {
+    std::cerr << "usage error: " << status.message() << "\n";
+    return 2;
+  }
+  std::cerr << "error: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+            << "\n";
+  for (const auto& violation : workflow::ViolationsOf(status)) {
+    std::cerr << "  " << violation.field << ": " << violation.description << "\n";
+  }
+  return from_server ? 64 + static_cast<int>(status.code()) : 1;
+}
+
+}  // namespace
+}  // namespace signoff::cli
+
+int main(int argc, char** argv) {
+  using namespace signoff::cli;
+  Cli cli;
+  CLI::App app{"signoffctl: drive the signoff workflow service from a terminal"};
+  app.footer(
+      "Examples:\n"
+      "  signoffctl --as bob.zhang task list\n"
+      "  signoffctl --as bob.zhang instance start dealer-application --form dealer_id=D-1 ...\n"
+      "Exit codes: 0 ok, 1 local error, 2 usage error, 64+gRPC code when a call fails.");
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--address", cli.globals.address, "signoffd address")
+      ->envname("SIGNOFF_ADDRESS")
+      ->capture_default_str();
+  app.add_option("--as", cli.globals.user, "act as this directory user (dev identity header)")
+      ->envname("SIGNOFF_USER");
+  app.add_option("--token", cli.globals.token, "bearer token to send")->envname("SIGNOFF_TOKEN");
+  app.add_option("-o,--output", cli.globals.output, "table (for people) or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  app.add_option("--timeout", cli.globals.timeout_seconds, "seconds to wait for each call")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  AddHealthCommand(app, cli);
+  AddDefinitionCommands(app, cli);
+  AddInstanceCommands(app, cli);
+  AddTaskCommands(app, cli);
+  AddDirectoryCommands(app, cli);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  if (!cli.run) {
+    std::cerr << "usage error: name a command; see --help\n";
+    return 2;
+  }
+  return Report(cli.run());
+}

@@ -77,22 +77,65 @@ bool Compare(const v1::Condition& condition, const Value* field) {
   }
 }
 
+// FNV-1a over the bytes, then a splitmix64 finalizer so that ids that
+// differ in one character still spread over the whole range. Spelled out
+// rather than taken from a library so that it never changes under us.
+uint64_t StableHash(const std::string& text) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  hash ^= hash >> 30;
+  hash *= 0xbf58476d1ce4e5b9ULL;
+  hash ^= hash >> 27;
+  hash *= 0x94d049bb133111ebULL;
+  hash ^= hash >> 31;
+  return hash;
+}
+
 }  // namespace
 
-bool Evaluate(const v1::Condition& condition, const Struct& form) {
+double SampleDraw(const std::string& seed, const std::string& instance_id) {
+  const uint64_t hash = StableHash(seed + '\x1f' + instance_id);
+  // The top 53 bits fill a double's mantissa exactly.
+  return static_cast<double>(hash >> 11) / static_cast<double>(1ULL << 53);
+}
+
+std::vector<const v1::Sample*> SamplesIn(const v1::Condition& condition) {
+  std::vector<const v1::Sample*> samples;
+  if (condition.has_sample()) samples.push_back(&condition.sample());
+  for (const auto& part : condition.all()) {
+    for (const auto* sample : SamplesIn(part)) samples.push_back(sample);
+  }
+  for (const auto& part : condition.any()) {
+    for (const auto* sample : SamplesIn(part)) samples.push_back(sample);
+  }
+  if (condition.has_not_()) {
+    for (const auto* sample : SamplesIn(condition.not_())) samples.push_back(sample);
+  }
+  return samples;
+}
+
+bool Evaluate(const v1::Condition& condition, const Struct& form,
+              const std::string& instance_id) {
   if (condition.all_size() > 0) {
     for (const auto& part : condition.all()) {
-      if (!Evaluate(part, form)) return false;
+      if (!Evaluate(part, form, instance_id)) return false;
     }
     return true;
   }
   if (condition.any_size() > 0) {
     for (const auto& part : condition.any()) {
-      if (Evaluate(part, form)) return true;
+      if (Evaluate(part, form, instance_id)) return true;
     }
     return false;
   }
-  if (condition.has_not_()) return !Evaluate(condition.not_(), form);
+  if (condition.has_not_()) return !Evaluate(condition.not_(), form, instance_id);
+  if (condition.has_sample()) {
+    return !instance_id.empty() &&
+           SampleDraw(condition.sample().seed(), instance_id) < condition.sample().rate();
+  }
   auto it = form.fields().find(condition.field());
   return Compare(condition, it == form.fields().end() ? nullptr : &it->second);
 }

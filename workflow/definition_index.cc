@@ -9,7 +9,11 @@ namespace v1 = ::signoff::v1;
 
 DefinitionIndex::DefinitionIndex(const v1::WorkflowDefinition& definition)
     : definition_(definition) {
-  for (const auto& step : definition.steps()) steps_.emplace(step.id(), &step);
+  for (const auto& step : definition.steps()) {
+    steps_.emplace(step.id(), &step);
+    if (step.has_wait() && !step.wait().signal().empty()) signals_.insert(step.wait().signal());
+  }
+  for (const auto& signal : definition.buffered_signals()) signals_.insert(signal);
   start_step_ = definition.start_step();
   if (start_step_.empty() && definition.steps_size() > 0) {
     start_step_ = definition.steps(0).id();
@@ -34,10 +38,22 @@ void DefinitionIndex::AssignBranchScopes() {
                           it->second.branch != scope.branch)) {
           conflicts_.push_back(id);
         }
-        for (const auto& route : member->next()) queue.push_back(route.to());
+        for (const std::string& target : TargetsOf(*member)) queue.push_back(target);
       }
     }
   }
+}
+
+std::vector<std::string> TargetsOf(const v1::Step& step) {
+  std::vector<std::string> targets;
+  for (const auto& route : step.next()) targets.push_back(route.to());
+  if (step.has_wait() && !step.wait().on_timeout().empty()) {
+    targets.push_back(step.wait().on_timeout());
+  }
+  if (step.sla().on_timeout().action() == v1::TIMEOUT_GO_TO) {
+    targets.push_back(step.sla().on_timeout().to_step());
+  }
+  return targets;
 }
 
 const v1::Step* DefinitionIndex::Find(const std::string& id) const {
@@ -63,6 +79,8 @@ v1::StepKind KindOf(const v1::Step& step) {
       return v1::STEP_PARALLEL;
     case v1::Step::kEnd:
       return v1::STEP_END;
+    case v1::Step::kWait:
+      return v1::STEP_WAIT;
     default:
       return v1::STEP_KIND_UNSPECIFIED;
   }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ class DefinitionIndex {
   const std::string& start_step() const { return start_step_; }
   // Steps reachable inside each branch, keyed by parallel step and branch.
   const StepScope& ScopeOf(const std::string& id) const;
+  // A signal some WAIT step waits for, or one the definition buffers.
+  bool KnowsSignal(const std::string& name) const { return signals_.count(name) > 0; }
   // Steps claimed by more than one scope; the validator reports them.
   const std::vector<std::string>& conflicting_steps() const { return conflicts_; }
   const signoff::v1::WorkflowDefinition& definition() const { return definition_; }
@@ -34,11 +37,16 @@ class DefinitionIndex {
   const signoff::v1::WorkflowDefinition& definition_;
   std::map<std::string, const signoff::v1::Step*> steps_;
   std::map<std::string, StepScope> scopes_;
+  std::set<std::string> signals_;
   std::vector<std::string> conflicts_;
   std::string start_step_;
 };
 
 signoff::v1::StepKind KindOf(const signoff::v1::Step& step);
+
+// Where a step can lead without a rejection: its routes, a WAIT's timeout
+// step and an SLA's go-to step.
+std::vector<std::string> TargetsOf(const signoff::v1::Step& step);
 
 // The actions a step allows and those that need a comment, with the
 // defaults applied.

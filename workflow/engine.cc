@@ -7,12 +7,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
+#include "absl/strings/str_format.h"
 #include "workflow/approvers.h"
+#include "workflow/calendar.h"
 #include "workflow/conditions.h"
 #include "workflow/definition_index.h"
 #include "workflow/errors.h"
 #include "workflow/form.h"
+#include "workflow/sla_clock.h"
 #include "workflow/status_macros.h"
 
 namespace signoff::workflow {
@@ -24,6 +28,14 @@ namespace {
 
 google::protobuf::Timestamp ToTimestamp(absl::Time time) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& stamp) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(stamp));
+}
+
+std::string FormatTimestamp(const google::protobuf::Timestamp& stamp) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", FromTimestamp(stamp), absl::UTCTimeZone());
 }
 
 bool IsOpen(const v1::Task& task) {
@@ -74,6 +86,16 @@ class Machine {
         return Appeal(command.appeal());
       case v1::Command::kCancel:
         return Cancel(command.cancel());
+      case v1::Command::kSignal:
+        return Signal(command.signal());
+      case v1::Command::kPauseClock:
+        return PauseClock(command.pause_clock());
+      case v1::Command::kResumeClock:
+        return ResumeClock(command.resume_clock());
+      case v1::Command::kExtendDeadline:
+        return ExtendDeadline(command.extend_deadline());
+      case v1::Command::kFireTimer:
+        return FireTimer(command.fire_timer());
       default:
         return absl::InvalidArgumentError("empty command");
     }
@@ -321,12 +343,9 @@ class Machine {
       return absl::FailedPreconditionError(
           absl::StrCat("instance ", state_.id(), " has used its ", max_appeals, " appeal(s)"));
     }
-    const absl::Time rejected_at =
-        absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(state_.finished_at()));
-    if (policy.window_days() > 0 &&
-        context_.now > rejected_at + absl::Hours(24) * policy.window_days()) {
+    if (state_.has_appeal_until() && context_.now > FromTimestamp(state_.appeal_until())) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "the appeal window of ", policy.window_days(), " day(s) has closed"));
+          "the appeal window closed at ", FormatTimestamp(state_.appeal_until())));
     }
     if (request.comment().empty()) {
       return InvalidArgumentWithViolations("an appeal needs a comment",
@@ -409,26 +428,31 @@ class Machine {
     return Reconcile(task.token());
   }
 
-  absl::Status Reject(const v1::Task& task, const v1::DecideTaskRequest& request) {
-    if (definition_.reject_reasons_size() > 0) {
-      bool known = false;
-      for (const auto& reason : definition_.reject_reasons()) {
-        known = known || reason.code() == request.reason_code();
-      }
-      if (!known) {
-        std::vector<std::string> codes;
-        for (const auto& reason : definition_.reject_reasons()) codes.push_back(reason.code());
-        return InvalidArgumentWithViolations(
-            "a reject needs one of the definition's reason codes",
-            {{"reason_code", absl::StrCat("must be one of: ", absl::StrJoin(codes, ", "))}});
-      }
+  static absl::Status RequireReasonCode(
+      const google::protobuf::RepeatedPtrField<v1::ReasonCode>& codes, const std::string& given,
+      const char* what) {
+    if (codes.empty()) return absl::OkStatus();
+    std::vector<std::string> known;
+    for (const auto& reason : codes) {
+      if (reason.code() == given) return absl::OkStatus();
+      known.push_back(reason.code());
     }
+    return InvalidArgumentWithViolations(
+        absl::StrCat(what, " needs one of the definition's reason codes"),
+        {{"reason_code", absl::StrCat("must be one of: ", absl::StrJoin(known, ", "))}});
+  }
+
+  absl::Status Reject(const v1::Task& task, const v1::DecideTaskRequest& request) {
+    RETURN_IF_ERROR(RequireReasonCode(definition_.reject_reasons(), request.reason_code(),
+                                      "a reject"));
     RETURN_IF_ERROR(EmitTask(Decided(task, v1::REJECT, request), v1::Event::kTaskCompleted, "",
                              request.reason_code(), request.comment()));
     return Reconcile(task.token());
   }
 
   absl::Status Return(const v1::Task& task, const v1::DecideTaskRequest& request) {
+    RETURN_IF_ERROR(RequireReasonCode(definition_.return_reasons(), request.reason_code(),
+                                      "a return"));
     const std::string& target = request.return_to_step();
     if (!target.empty()) {
       const auto& done = state_.completed_steps();
@@ -556,6 +580,558 @@ class Machine {
     return Emit(std::move(event));
   }
 
+  // ------------------------------------------------------------ signals
+
+  absl::Status Signal(const v1::SignalInstanceRequest& request) {
+    if (request.name().empty()) {
+      return InvalidArgumentWithViolations("a signal needs a name", {{"name", "is required"}});
+    }
+    if (!index_.KnowsSignal(request.name())) {
+      return InvalidArgumentWithViolations(
+          "unknown signal",
+          {{"name", absl::StrCat("definition ", definition_.key(), " waits for no signal '",
+                                 request.name(), "'")}});
+    }
+    if (!IsAdmin(context_.actor) && !IsServiceAccount(context_.actor)) {
+      return absl::PermissionDeniedError(
+          "only service accounts and administrators may signal instances");
+    }
+    RETURN_IF_ERROR(RequireStatus({v1::RUNNING, v1::RETURNED}));
+    std::vector<v1::ActiveStep> waiting;
+    for (const auto& active : state_.active_steps()) {
+      const v1::Step& step = StepOf(active.step_id());
+      if (step.has_wait() && step.wait().signal() == request.name()) waiting.push_back(active);
+    }
+    const auto& buffered = definition_.buffered_signals();
+    const bool bufferable =
+        std::find(buffered.begin(), buffered.end(), request.name()) != buffered.end();
+    if (waiting.empty() && !bufferable) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "instance ", state_.id(), " is not waiting for signal '", request.name(), "'"));
+    }
+    v1::Event event = NewEvent(waiting.empty() ? "" : waiting.front().step_id());
+    auto* received = event.mutable_signal_received();
+    received->set_name(request.name());
+    *received->mutable_payload() = request.payload();
+    received->set_buffered(waiting.empty());
+    RETURN_IF_ERROR(Emit(std::move(event)));
+    for (const auto& active : waiting) {
+      if (FindActive(active.token())) RETURN_IF_ERROR(FinishStep(active.token(), false, ""));
+    }
+    return absl::OkStatus();
+  }
+
+  bool IsServiceAccount(const std::string& user) const {
+    const v1::User* found = directory().FindUser(user);
+    return found != nullptr && found->service();
+  }
+
+  // ------------------------------------------------------------ timers
+
+  const v1::Timer* FindTimer(const std::string& id) const {
+    for (const auto& timer : state_.timers()) {
+      if (timer.id() == id) return &timer;
+    }
+    return nullptr;
+  }
+
+  const v1::StepClock* FindClock(const std::string& token) const {
+    for (const auto& clock : state_.clocks()) {
+      if (clock.token() == token) return &clock;
+    }
+    return nullptr;
+  }
+
+  std::string NextTimerId() const {
+    return absl::StrCat(state_.id(), "-m", state_.next_timer() + 1);
+  }
+
+  absl::Status SetTimer(const std::string& id, v1::TimerKind kind, const std::string& token,
+                        const std::string& step_id, absl::Time fire_at) {
+    v1::Event event = NewEvent(step_id);
+    v1::Timer* timer = event.mutable_timer_set()->mutable_timer();
+    timer->set_id(id);
+    timer->set_kind(kind);
+    *timer->mutable_fire_at() = ToTimestamp(fire_at);
+    timer->set_token(token);
+    timer->set_step_id(step_id);
+    return Emit(std::move(event), kSystemActor);
+  }
+
+  absl::Status CancelTimer(const std::string& id, const std::string& step_id) {
+    v1::Event event = NewEvent(step_id);
+    event.mutable_timer_cancelled()->set_timer_id(id);
+    return Emit(std::move(event), kSystemActor);
+  }
+
+  // Cancels the pending timers of a step that is ending.
+  absl::Status StopTimers(const std::string& token) {
+    std::vector<v1::Timer> stopping;
+    for (const auto& timer : state_.timers()) {
+      if (timer.token() == token) stopping.push_back(timer);
+    }
+    for (const auto& timer : stopping) RETURN_IF_ERROR(CancelTimer(timer.id(), timer.step_id()));
+    return absl::OkStatus();
+  }
+
+  absl::Status FireTimer(const v1::FireTimer& request) {
+    const v1::Timer* found = FindTimer(request.timer_id());
+    if (found == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("timer ", request.timer_id(), " is no longer pending"));
+    }
+    const v1::Timer timer = *found;
+    if (FromTimestamp(timer.fire_at()) > context_.now) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "timer ", timer.id(), " is not due until ", FormatTimestamp(timer.fire_at())));
+    }
+    v1::Event event = NewEvent(timer.step_id());
+    event.mutable_timer_fired()->set_timer_id(timer.id());
+    event.mutable_timer_fired()->set_kind(timer.kind());
+    event.set_reason(absl::StrCat("due at ", FormatTimestamp(timer.fire_at())));
+    RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+    if (timer.kind() == v1::TIMER_WAIT) return WaitRanOut(timer.token());
+    return AdvanceClock(timer.token());
+  }
+
+  // ------------------------------------------------------------ waits
+
+  absl::Status StartWait(const v1::Step& step, const std::string& token) {
+    const v1::WaitStep& wait = step.wait();
+    if (!wait.signal().empty()) {
+      for (const auto& buffered : state_.buffered_signals()) {
+        if (buffered.name() != wait.signal()) continue;
+        v1::Event event = NewEvent(step.id());
+        auto* received = event.mutable_signal_received();
+        received->set_name(buffered.name());
+        *received->mutable_payload() = buffered.payload();
+        received->set_from_buffer(true);
+        RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+        return FinishStep(token, false, "a buffered signal was waiting");
+      }
+    }
+    ASSIGN_OR_RETURN(std::optional<absl::Time> until, WaitDeadline(wait));
+    if (!until) return absl::OkStatus();
+    return SetTimer(NextTimerId(), v1::TIMER_WAIT, token, step.id(), *until);
+  }
+
+  absl::StatusOr<std::optional<absl::Time>> WaitDeadline(const v1::WaitStep& wait) const {
+    if (wait.has_duration()) {
+      ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(wait.duration(), definition_.calendar(),
+                                                         context_.calendars));
+      return basis.Add(context_.now, basis.Length(wait.duration()));
+    }
+    if (wait.until_date_field().empty()) return std::nullopt;
+    auto it = state_.form().fields().find(wait.until_date_field());
+    absl::CivilDay day;
+    if (it == state_.form().fields().end() || !absl::ParseCivilTime(AsText(it->second), &day)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "form field ", wait.until_date_field(), " holds no date to wait for"));
+    }
+    absl::TimeZone zone = absl::UTCTimeZone();
+    if (!definition_.calendar().empty()) {
+      const BusinessCalendar* calendar =
+          context_.calendars == nullptr ? nullptr : context_.calendars->Find(definition_.calendar());
+      if (calendar == nullptr) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("business calendar ", definition_.calendar(), " is not published"));
+      }
+      zone = calendar->zone();
+    }
+    // The wait lasts through the whole of that day.
+    return zone.At(absl::CivilSecond(day + 1)).pre;
+  }
+
+  absl::Status WaitRanOut(const std::string& token) {
+    std::optional<v1::ActiveStep> active = FindActive(token);
+    if (!active) return absl::OkStatus();
+    const v1::Step& step = StepOf(active->step_id());
+    if (step.wait().on_timeout().empty()) return FinishStep(token, false, "the wait ran out");
+    RETURN_IF_ERROR(CancelStep(token, step.id()));
+    return EnterStep(step.wait().on_timeout(), active->parent_token(), active->branch());
+  }
+
+  // ------------------------------------------------------------ SLA clocks
+
+  absl::StatusOr<SlaClock> ClockOf(const v1::Step& step) const {
+    return SlaClock::For(step.sla(), definition_.calendar(), context_.calendars);
+  }
+
+  absl::Status StartClock(const v1::Step& step, const std::string& token) {
+    if (!step.has_sla()) return absl::OkStatus();
+    ASSIGN_OR_RETURN(SlaClock sla, ClockOf(step));
+    return RecordClock(sla, sla.Start(token, step.id(), context_.now), v1::Event::kClockStarted,
+                       kSystemActor, "", "");
+  }
+
+  // Records a clock as changed: replaces its timer with one for its next
+  // point, and shows the deadline on the step's open tasks.
+  absl::Status RecordClock(const SlaClock& sla, v1::StepClock clock, v1::Event::BodyCase kind,
+                           const std::string& actor, const std::string& reason,
+                           const std::string& comment) {
+    if (!clock.timer_id().empty() && FindTimer(clock.timer_id()) != nullptr) {
+      RETURN_IF_ERROR(CancelTimer(clock.timer_id(), clock.step_id()));
+    }
+    clock.clear_timer_id();
+    std::optional<absl::Time> fire_at;
+    if (clock.has_running_since()) {
+      if (std::optional<int64_t> next = sla.NextPoint(clock)) {
+        ASSIGN_OR_RETURN(fire_at, sla.TimeAt(clock, *next));
+        clock.set_timer_id(NextTimerId());
+      }
+    }
+    v1::Event event = NewEvent(clock.step_id());
+    event.set_reason(reason);
+    event.set_comment(comment);
+    v1::ClockChanged* changed = nullptr;
+    switch (kind) {
+      case v1::Event::kClockStarted: changed = event.mutable_clock_started(); break;
+      case v1::Event::kClockPaused: changed = event.mutable_clock_paused(); break;
+      case v1::Event::kClockResumed: changed = event.mutable_clock_resumed(); break;
+      case v1::Event::kDeadlineExtended: changed = event.mutable_deadline_extended(); break;
+      default: changed = event.mutable_clock_advanced(); break;
+    }
+    *changed->mutable_clock() = clock;
+    RETURN_IF_ERROR(Emit(std::move(event), actor));
+    if (fire_at) {
+      RETURN_IF_ERROR(SetTimer(clock.timer_id(), v1::TIMER_SLA, clock.token(), clock.step_id(),
+                               *fire_at));
+    }
+    return ShowClockOnTasks(clock);
+  }
+
+  static void ShowClock(const v1::StepClock& clock, v1::Task& task) {
+    if (clock.has_due_at()) {
+      *task.mutable_due_at() = clock.due_at();
+    } else {
+      task.clear_due_at();
+    }
+    task.set_clock_paused(!clock.has_running_since());
+    if (clock.breached()) task.set_sla_breached(true);
+  }
+
+  absl::Status ShowClockOnTasks(const v1::StepClock& clock) {
+    std::vector<v1::Task> changed;
+    for (const auto& task : state_.tasks()) {
+      if (task.token() != clock.token() || !IsOpen(task)) continue;
+      v1::Task shown = task;
+      ShowClock(clock, shown);
+      if (!google::protobuf::util::MessageDifferencer::Equals(shown, task)) changed.push_back(shown);
+    }
+    for (const auto& task : changed) {
+      RETURN_IF_ERROR(EmitTask(task, v1::Event::kTaskUpdated, kSystemActor, "deadline changed"));
+    }
+    return absl::OkStatus();
+  }
+
+  // A clock timer fired: reminders, escalation rungs and the deadline that
+  // the clock has reached, then the timer for the next point.
+  absl::Status AdvanceClock(const std::string& token) {
+    const v1::StepClock* found = FindClock(token);
+    if (found == nullptr) return absl::OkStatus();
+    v1::StepClock clock = *found;
+    const v1::Step& step = StepOf(clock.step_id());
+    ASSIGN_OR_RETURN(SlaClock sla, ClockOf(step));
+    const ClockPoints points = sla.Due(clock, sla.Reading(clock, context_.now));
+    if (points.remind) RETURN_IF_ERROR(RemindOpenTasks(step, token, points.reminders_sent));
+    for (int rung : points.rungs) {
+      const v1::EscalationRung& ladder = step.sla().escalations(rung);
+      RETURN_IF_ERROR(Escalate(token, ladder.kind(), ladder.to(), rung));
+      if (!FindActive(token)) return absl::OkStatus();
+    }
+    clock.set_reminders_sent(points.reminders_sent);
+    if (!points.rungs.empty()) clock.set_escalations_done(points.rungs.back() + 1);
+    if (points.breach) clock.set_breached(true);
+    RETURN_IF_ERROR(RecordClock(sla, clock, v1::Event::kClockAdvanced, kSystemActor, "", ""));
+    if (points.breach) return Breach(step, clock);
+    return absl::OkStatus();
+  }
+
+  absl::Status RemindOpenTasks(const v1::Step& step, const std::string& token, int32_t count) {
+    const uint32_t max = step.sla().reminders().max();
+    const std::string reason = max > 0 ? absl::StrCat("reminder ", count, " of ", max)
+                                       : absl::StrCat("reminder ", count, " (until done)");
+    std::vector<v1::Task> pending;
+    for (const auto& task : state_.tasks()) {
+      if (task.token() == token && task.status() == v1::PENDING) pending.push_back(task);
+    }
+    for (const auto& task : pending) {
+      v1::Event event = NewEvent(task.step_id(), task.id());
+      event.set_reason(reason);
+      event.mutable_task_reminded()->set_reminders(task.reminders() + 1);
+      RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Breach(const v1::Step& step, const v1::StepClock& clock) {
+    const v1::TimeoutAction& timeout = step.sla().on_timeout();
+    const std::string reason =
+        absl::StrCat("the deadline of step ", step.id(), " (", FormatTimestamp(clock.due_at()),
+                     ") passed; ", TimeoutActionKind_Name(timeout.action()));
+    v1::Event event = NewEvent(step.id());
+    event.set_reason(timeout.action() == v1::TIMEOUT_AUTO_REJECT
+                         ? absl::StrCat(reason, " (", timeout.reason_code(), ")")
+                         : reason);
+    event.mutable_sla_breached()->set_token(clock.token());
+    *event.mutable_sla_breached()->mutable_due_at() = clock.due_at();
+    event.mutable_sla_breached()->set_action(timeout.action());
+    RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+    switch (timeout.action()) {
+      case v1::TIMEOUT_AUTO_APPROVE:
+        return FinishStep(clock.token(), false, reason);
+      case v1::TIMEOUT_AUTO_REJECT:
+        return FinishStep(clock.token(), true, absl::StrCat(reason, " (", timeout.reason_code(), ")"));
+      case v1::TIMEOUT_ESCALATE:
+        return Escalate(clock.token(), v1::ESCALATE_REASSIGN, timeout.escalate_to(), -1);
+      case v1::TIMEOUT_GO_TO: {
+        std::optional<v1::ActiveStep> active = FindActive(clock.token());
+        if (!active) return absl::OkStatus();
+        RETURN_IF_ERROR(CancelStep(clock.token(), step.id()));
+        return EnterStep(timeout.to_step(), active->parent_token(), active->branch());
+      }
+      default:
+        return absl::OkStatus();
+    }
+  }
+
+  // Who an escalation of `task` goes to: one user, a candidate group, or
+  // (notifying a role) its holders.
+  Candidate EscalationTargetOf(const v1::EscalationTarget& target, const v1::Task& task) const {
+    Candidate candidate;
+    if (!target.user().empty()) {
+      candidate.user = target.user();
+      candidate.chosen_by = absl::StrCat("escalation user:", target.user());
+    } else if (target.manager_level() > 0) {
+      const std::string& of = task.assignee().empty() ? state_.applicant() : task.assignee();
+      std::vector<std::string> chain = directory().ManagerChain(of);
+      if (target.manager_level() <= chain.size()) {
+        candidate.user = chain[target.manager_level() - 1];
+        candidate.chosen_by =
+            absl::StrCat("escalation manager_level:", target.manager_level(), " of ", of);
+      }
+    } else if (target.has_role()) {
+      const v1::User* applicant = directory().FindUser(state_.applicant());
+      candidate.group.set_role(target.role().name());
+      candidate.group.set_department(
+          !target.role().department().empty() ? target.role().department()
+          : applicant != nullptr              ? applicant->department()
+                                              : "");
+      candidate.chosen_by = absl::StrCat("escalation role:", target.role().name());
+    }
+    return candidate;
+  }
+
+  absl::Status Escalate(const std::string& token, v1::EscalationKind kind,
+                        const v1::EscalationTarget& target, int rung) {
+    std::vector<v1::Task> pending;
+    for (const auto& task : state_.tasks()) {
+      if (task.token() == token && task.status() == v1::PENDING) pending.push_back(task);
+    }
+    const bool reassign = kind == v1::ESCALATE_REASSIGN;
+    for (const auto& task : pending) {
+      Candidate to = EscalationTargetOf(target, task);
+      if (to.user.empty() && to.group.role().empty()) {
+        RETURN_IF_ERROR(RecordEscalation(task, kind, rung, {}, {}, "no one to escalate to"));
+        continue;
+      }
+      std::vector<std::string> users;
+      if (!to.user.empty()) {
+        users.push_back(to.user);
+      } else if (!reassign || !target.role().candidate_group()) {
+        users = directory().HoldersOf(to.group.role(), to.group.department());
+      }
+      if (!reassign) {
+        RETURN_IF_ERROR(RecordEscalation(task, kind, rung, users, {}, to.chosen_by));
+        continue;
+      }
+      RETURN_IF_ERROR(Reassign(task, to, users, rung));
+    }
+    return reassign ? Reconcile(token) : absl::OkStatus();
+  }
+
+  absl::Status Reassign(const v1::Task& task, const Candidate& to,
+                        const std::vector<std::string>& users, int rung) {
+    v1::Task moved = task;
+    moved.clear_delegated_from();
+    moved.set_chosen_by(to.chosen_by);
+    if (users.size() == 1) {
+      moved.set_assignee(users.front());
+      moved.clear_candidate_group();
+    } else {
+      moved.clear_assignee();
+      *moved.mutable_candidate_group() = to.group;
+    }
+    const bool self = task.kind() == v1::STEP_APPROVAL && moved.assignee() == state_.applicant() &&
+                      !definition_.policies().allow_self_approval();
+    if (self || google::protobuf::util::MessageDifferencer::Equals(moved, task)) {
+      return RecordEscalation(task, v1::ESCALATE_REASSIGN, rung, users, to.group,
+                              self ? "not reassigned: the target is the applicant"
+                                   : "not reassigned: already theirs");
+    }
+    RETURN_IF_ERROR(RecordEscalation(task, v1::ESCALATE_REASSIGN, rung, users, to.group,
+                                     to.chosen_by));
+    return EmitTask(moved, v1::Event::kTaskUpdated, kSystemActor, "escalated");
+  }
+
+  absl::Status RecordEscalation(const v1::Task& task, v1::EscalationKind kind, int rung,
+                                const std::vector<std::string>& users,
+                                const v1::CandidateGroup& group, const std::string& reason) {
+    v1::Event event = NewEvent(task.step_id(), task.id());
+    event.set_reason(reason);
+    auto* escalated = event.mutable_task_escalated();
+    escalated->set_rung(rung);
+    escalated->set_kind(kind);
+    for (const auto& user : users) escalated->add_users(user);
+    if (!group.role().empty()) *escalated->mutable_group() = group;
+    return Emit(std::move(event), kSystemActor);
+  }
+
+  // ------------------------------------------------------------ clock operations
+
+  // The open task a clock operation names, its step's clock, and whether
+  // the caller may operate it.
+  absl::StatusOr<v1::StepClock> ClockOperand(const std::string& task_id, v1::Action needed) const {
+    RETURN_IF_ERROR(RequireStatus({v1::RUNNING}));
+    const v1::Task* task = FindTask(task_id);
+    if (task == nullptr) return absl::NotFoundError(absl::StrCat("no task ", task_id));
+    if (!IsOpen(*task)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "task ", task_id, " is already ", v1::TaskStatus_Name(task->status())));
+    }
+    const v1::Step& step = StepOf(task->step_id());
+    if (!Contains(AllowedActions(step), needed)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("step ", step.id(), " does not allow ", v1::Action_Name(needed)));
+    }
+    const bool holder = task->assignee() == context_.actor ||
+                        task->delegated_from() == context_.actor ||
+                        (task->assignee().empty() &&
+                         directory().InGroup(context_.actor, task->candidate_group()));
+    if (!holder && !IsAdmin(context_.actor)) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "only the holder of task ", task_id, " or an administrator may change its clock"));
+    }
+    const v1::StepClock* clock = FindClock(task->token());
+    if (clock == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("step ", step.id(), " has no SLA clock"));
+    }
+    return *clock;
+  }
+
+  absl::Status PauseClock(const v1::ClockRequest& request) {
+    ASSIGN_OR_RETURN(v1::StepClock clock, ClockOperand(request.task_id(), v1::PAUSE_CLOCK));
+    if (!clock.has_running_since()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the clock of step ", clock.step_id(), " is already paused"));
+    }
+    ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
+    sla.Pause(clock, context_.now);
+    return RecordClock(sla, clock, v1::Event::kClockPaused, "", "paused", request.comment());
+  }
+
+  absl::Status ResumeClock(const v1::ClockRequest& request) {
+    ASSIGN_OR_RETURN(v1::StepClock clock, ClockOperand(request.task_id(), v1::PAUSE_CLOCK));
+    if (clock.has_running_since()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the clock of step ", clock.step_id(), " is not paused"));
+    }
+    ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
+    const absl::Duration paused_for = context_.now - FromTimestamp(clock.paused_at());
+    RETURN_IF_ERROR(sla.Resume(clock, context_.now));
+    return RecordClock(sla, clock, v1::Event::kClockResumed, "",
+                       absl::StrCat("resumed after ", absl::FormatDuration(paused_for)),
+                       request.comment());
+  }
+
+  absl::Status ExtendDeadline(const v1::ExtendDeadlineRequest& request) {
+    ASSIGN_OR_RETURN(v1::StepClock clock,
+                     ClockOperand(request.task_id(), v1::EXTEND_DEADLINE));
+    if (clock.due_offset_seconds() <= 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("step ", clock.step_id(), " has no deadline to extend"));
+    }
+    ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
+    ASSIGN_OR_RETURN(int64_t seconds, ExtensionSeconds(sla, clock, request));
+    RETURN_IF_ERROR(sla.Extend(clock, seconds, context_.now));
+    return RecordClock(sla, clock, v1::Event::kDeadlineExtended, "",
+                       absl::StrCat("extended by ", absl::FormatDuration(absl::Seconds(seconds)),
+                                    sla.basis().name().empty()
+                                        ? ""
+                                        : absl::StrCat(" of working time on ", sla.basis().name())),
+                       request.comment());
+  }
+
+  absl::StatusOr<int64_t> ExtensionSeconds(const SlaClock& sla, const v1::StepClock& clock,
+                                           const v1::ExtendDeadlineRequest& request) const {
+    if (request.has_by()) {
+      if (CalendarOf(request.by(), definition_.calendar()) != clock.calendar() &&
+          (!request.by().calendar().empty() || request.by().business())) {
+        return InvalidArgumentWithViolations(
+            "an extension counts on the deadline's own clock",
+            {{"by", absl::StrCat("leave calendar and business unset; this deadline counts on ",
+                                 clock.calendar().empty() ? "elapsed time" : clock.calendar())}});
+      }
+      const int64_t seconds = sla.Seconds(request.by());
+      if (seconds <= 0) {
+        return InvalidArgumentWithViolations("an extension must be longer than zero",
+                                             {{"by", "must be longer than zero"}});
+      }
+      return seconds;
+    }
+    if (!request.has_new_due_at()) {
+      return InvalidArgumentWithViolations(
+          "say how far to extend", {{"extension", "set by or new_due_at"}});
+    }
+    if (!clock.has_running_since()) {
+      return absl::FailedPreconditionError(
+          "a paused clock has no deadline time to move; resume it or extend by a span");
+    }
+    const absl::Time wanted = FromTimestamp(request.new_due_at());
+    const int64_t offset =
+        sla.Reading(clock, context_.now) + sla.SecondsUntil(context_.now, wanted);
+    if (wanted <= context_.now || offset <= clock.due_offset_seconds()) {
+      return InvalidArgumentWithViolations(
+          "an extension must move the deadline later",
+          {{"new_due_at", absl::StrCat("must be later than now and than the current deadline ",
+                                       clock.has_due_at() ? FormatTimestamp(clock.due_at())
+                                                          : std::string("(passed)"))}});
+    }
+    return offset - clock.due_offset_seconds();
+  }
+
+  // ------------------------------------------------------------ sampling and appeals
+
+  absl::Status RecordSamples(const v1::Condition& condition, const std::string& step_id) {
+    for (const v1::Sample* sample : SamplesIn(condition)) {
+      const double draw = SampleDraw(sample->seed(), state_.id());
+      v1::Event event = NewEvent(step_id);
+      auto* drawn = event.mutable_sample_drawn();
+      drawn->set_rate(sample->rate());
+      drawn->set_seed(sample->seed());
+      drawn->set_draw(draw);
+      drawn->set_selected(draw < sample->rate());
+      event.set_reason(absl::StrFormat("draw %.6f %s rate %.4f", draw,
+                                       draw < sample->rate() ? "below" : "not below",
+                                       sample->rate()));
+      RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<absl::Time>> AppealDeadline() const {
+    const v1::AppealPolicy& policy = definition_.appeal();
+    if (!policy.allowed()) return std::nullopt;
+    if (policy.has_window()) {
+      ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(policy.window(), definition_.calendar(),
+                                                         context_.calendars));
+      return basis.Add(context_.now, basis.Length(policy.window()));
+    }
+    if (policy.window_days() == 0) return std::nullopt;
+    return context_.now + absl::Hours(24) * policy.window_days();
+  }
+
   // ------------------------------------------------------------ flow
 
   absl::Status EnterStep(const std::string& id, const std::string& parent,
@@ -573,6 +1149,8 @@ class Machine {
     entered->set_kind(KindOf(*step));
     RETURN_IF_ERROR(Emit(std::move(event)));
     if (step->has_end()) return FinishStep(token, false, "");
+    if (step->has_wait()) return StartWait(*step, token);
+    RETURN_IF_ERROR(StartClock(*step, token));
     return CreateTasks(*step, token);
   }
 
@@ -596,6 +1174,7 @@ class Machine {
       task.set_token(token);
       task.set_slot(static_cast<int>(i));
       task.set_chosen_by(candidates[i].chosen_by);
+      if (const v1::StepClock* clock = FindClock(token)) ShowClock(*clock, task);
       if (candidates[i].is_group()) *task.mutable_candidate_group() = candidates[i].group;
       task.set_status(sequential && i > 0 ? v1::WAITING : v1::PENDING);
       RETURN_IF_ERROR(EmitTask(task, v1::Event::kTaskCreated));
@@ -796,6 +1375,7 @@ class Machine {
     std::optional<v1::ActiveStep> active = FindActive(token);
     if (!active) return absl::InternalError(absl::StrCat("no active step ", token));
     const v1::Step& step = StepOf(active->step_id());
+    RETURN_IF_ERROR(StopTimers(token));
     RETURN_IF_ERROR(CancelTasksOf(token, "the step was decided"));
     v1::Event event = NewEvent(step.id());
     event.set_reason(reason);
@@ -808,7 +1388,7 @@ class Machine {
     }
     if (rejected) {
       if (step.on_reject().empty()) {
-        return FinishInstance(v1::REJECTED, "", step.id());
+        return FinishInstance(v1::REJECTED, "", step.id(), reason);
       }
       RETURN_IF_ERROR(CancelEverything());
       return EnterStep(step.on_reject(), "", "");
@@ -820,7 +1400,8 @@ class Machine {
   absl::Status Advance(const v1::Step& step, const std::string& parent,
                        const std::string& branch) {
     for (const auto& route : step.next()) {
-      if (!route.has_when() || Evaluate(route.when(), state_.form())) {
+      if (route.has_when()) RETURN_IF_ERROR(RecordSamples(route.when(), step.id()));
+      if (!route.has_when() || Evaluate(route.when(), state_.form(), state_.id())) {
         return EnterStep(route.to(), parent, branch);
       }
     }
@@ -833,7 +1414,8 @@ class Machine {
                              const std::string& parent, const std::string& branch) {
     std::vector<const v1::Branch*> branches;
     for (const auto& candidate : step.parallel().branches()) {
-      if (!candidate.has_when() || Evaluate(candidate.when(), state_.form())) {
+      if (candidate.has_when()) RETURN_IF_ERROR(RecordSamples(candidate.when(), step.id()));
+      if (!candidate.has_when() || Evaluate(candidate.when(), state_.form(), state_.id())) {
         branches.push_back(&candidate);
       }
     }
@@ -883,6 +1465,7 @@ class Machine {
   }
 
   absl::Status CancelStep(const std::string& token, const std::string& step_id) {
+    RETURN_IF_ERROR(StopTimers(token));
     RETURN_IF_ERROR(CancelTasksOf(token, "the instance moved on"));
     v1::Event event = NewEvent(step_id);
     event.mutable_step_cancelled()->set_token(token);
@@ -920,11 +1503,18 @@ class Machine {
   }
 
   absl::Status FinishInstance(v1::InstanceStatus status, const std::string& comment,
-                              const std::string& step_id) {
+                              const std::string& step_id, const std::string& reason = "") {
     RETURN_IF_ERROR(CancelEverything());
     v1::Event event = NewEvent(step_id);
     event.set_comment(comment);
+    event.set_reason(reason);
     event.mutable_instance_finished()->set_status(status);
+    if (status == v1::REJECTED) {
+      ASSIGN_OR_RETURN(std::optional<absl::Time> appeal_until, AppealDeadline());
+      if (appeal_until) {
+        *event.mutable_instance_finished()->mutable_appeal_until() = ToTimestamp(*appeal_until);
+      }
+    }
     RETURN_IF_ERROR(Emit(std::move(event)));
     return SendCc(definition_.cc_on_finish(), step_id);
   }

@@ -9,6 +9,7 @@
 #include "signoff/v1/definition.pb.h"
 #include "signoff/v1/instance.pb.h"
 #include "signoff/v1/service.pb.h"
+#include "workflow/calendar.h"
 #include "workflow/directory.h"
 
 namespace signoff::workflow {
@@ -24,6 +25,9 @@ struct Context {
   // The directory user issuing the command.
   std::string actor;
   const Directory* directory = nullptr;
+  // The business calendars spans may count on; may be null when the
+  // definition uses none.
+  const CalendarSet* calendars = nullptr;
   // The id a Start command gives its instance.
   std::string new_instance_id;
 };
@@ -37,6 +41,9 @@ struct Transition {
 
 // Applies one command to an instance. Deterministic: the same inputs always
 // give the same transition. On error nothing is to be stored.
+//
+// Timers: the transition's events set and cancel timers (timer_set,
+// timer_cancelled); a FireTimer command acts on one that came due.
 //
 // Errors: INVALID_ARGUMENT (bad form or request, with field violations),
 // FAILED_PRECONDITION (action not allowed in this state), PERMISSION_DENIED

@@ -57,6 +57,9 @@ void ApplyStart(v1::InstanceState& state, const v1::Event& event) {
 
 void ApplyFinish(v1::InstanceState& state, const v1::Event& event) {
   state.set_status(event.instance_finished().status());
+  if (event.instance_finished().has_appeal_until()) {
+    *state.mutable_appeal_until() = event.instance_finished().appeal_until();
+  }
   *state.mutable_finished_at() = event.time();
   state.set_outcome_reason(event.reason());
   state.clear_active_steps();
@@ -105,7 +108,79 @@ void JoinParallel(v1::InstanceState& state, const std::string& token) {
            [&](const v1::ActiveParallel& p) { return p.token() == token; });
 }
 
+void RemoveClock(v1::InstanceState& state, const std::string& token) {
+  RemoveIf(*state.mutable_clocks(), [&](const v1::StepClock& c) { return c.token() == token; });
+}
+
+void RemoveTimer(v1::InstanceState& state, const std::string& id) {
+  RemoveIf(*state.mutable_timers(), [&](const v1::Timer& t) { return t.id() == id; });
+}
+
+void ReplaceClock(v1::InstanceState& state, const v1::StepClock& clock) {
+  for (auto& existing : *state.mutable_clocks()) {
+    if (existing.token() == clock.token()) existing = clock;
+  }
+}
+
+void ApplySignal(v1::InstanceState& state, const v1::Event& event) {
+  const auto& received = event.signal_received();
+  if (received.buffered()) {
+    auto* buffered = state.add_buffered_signals();
+    buffered->set_name(received.name());
+    *buffered->mutable_payload() = received.payload();
+    *buffered->mutable_received_at() = event.time();
+  }
+  if (!received.from_buffer()) return;
+  auto& signals = *state.mutable_buffered_signals();
+  for (int i = 0; i < signals.size(); ++i) {
+    if (signals.Get(i).name() == received.name()) {
+      signals.DeleteSubrange(i, 1);
+      return;
+    }
+  }
+}
+
+absl::Status ApplyTimeEvent(v1::InstanceState& state, const v1::Event& event) {
+  switch (event.body_case()) {
+    case v1::Event::kTimerSet:
+      *state.add_timers() = event.timer_set().timer();
+      state.set_next_timer(state.next_timer() + 1);
+      break;
+    case v1::Event::kTimerCancelled:
+      RemoveTimer(state, event.timer_cancelled().timer_id());
+      break;
+    case v1::Event::kTimerFired:
+      RemoveTimer(state, event.timer_fired().timer_id());
+      break;
+    case v1::Event::kClockStarted:
+      *state.add_clocks() = event.clock_started().clock();
+      break;
+    case v1::Event::kClockPaused:
+      ReplaceClock(state, event.clock_paused().clock());
+      break;
+    case v1::Event::kClockResumed:
+      ReplaceClock(state, event.clock_resumed().clock());
+      break;
+    case v1::Event::kDeadlineExtended:
+      ReplaceClock(state, event.deadline_extended().clock());
+      break;
+    case v1::Event::kClockAdvanced:
+      ReplaceClock(state, event.clock_advanced().clock());
+      break;
+    case v1::Event::kSlaBreached:
+      state.set_sla_breached(true);
+      break;
+    case v1::Event::kSignalReceived:
+      ApplySignal(state, event);
+      break;
+    default:
+      return absl::InternalError("not a time event");
+  }
+  return absl::OkStatus();
+}
+
 void CompleteStep(v1::InstanceState& state, const v1::StepCompleted& done) {
+  RemoveClock(state, done.token());
   for (const auto& step : state.active_steps()) {
     if (step.token() == done.token() && step.parent_token().empty() && !done.rejected()) {
       state.add_completed_steps(step.step_id());
@@ -116,6 +191,7 @@ void CompleteStep(v1::InstanceState& state, const v1::StepCompleted& done) {
 }
 
 void CancelStep(v1::InstanceState& state, const std::string& token) {
+  RemoveClock(state, token);
   RemoveIf(*state.mutable_active_steps(),
            [&](const v1::ActiveStep& s) { return s.token() == token; });
   RemoveIf(*state.mutable_active_parallels(),
@@ -198,10 +274,24 @@ absl::Status Evolve(v1::InstanceState& state, const v1::Event& event) {
       state.clear_finished_at();
       state.clear_outcome_reason();
       state.clear_completed_steps();
+      state.clear_appeal_until();
       break;
+    case v1::Event::kTimerSet:
+    case v1::Event::kTimerCancelled:
+    case v1::Event::kTimerFired:
+    case v1::Event::kClockStarted:
+    case v1::Event::kClockPaused:
+    case v1::Event::kClockResumed:
+    case v1::Event::kDeadlineExtended:
+    case v1::Event::kClockAdvanced:
+    case v1::Event::kSlaBreached:
+    case v1::Event::kSignalReceived:
+      return ApplyTimeEvent(state, event);
     case v1::Event::kApproverSkipped:
     case v1::Event::kCommentAdded:
     case v1::Event::kCcSent:
+    case v1::Event::kTaskEscalated:
+    case v1::Event::kSampleDrawn:
       break;
     default:
       return absl::InternalError(absl::StrCat("event ", event.instance_seq(), " has no body"));

@@ -1,5 +1,6 @@
 // Route preview: the engine run on a scratch instance in which everyone
 // approves, recording who each step would go to.
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -127,6 +128,13 @@ std::optional<std::pair<v1::Task, std::string>> NextDecision(const v1::InstanceS
   return std::nullopt;
 }
 
+const v1::Timer* PendingWait(const v1::InstanceState& state) {
+  for (const auto& timer : state.timers()) {
+    if (timer.kind() == v1::TIMER_WAIT) return &timer;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::PreviewRouteResponse> PreviewRoute(const v1::WorkflowDefinition& definition,
@@ -144,7 +152,19 @@ absl::StatusOr<v1::PreviewRouteResponse> PreviewRoute(const v1::WorkflowDefiniti
   v1::InstanceState state = std::move(transition.state);
   for (int round = 0; round < kMaxRounds && state.status() == v1::RUNNING; ++round) {
     auto next = NextDecision(state, *context.directory);
-    if (!next) break;
+    if (!next) {
+      // Nobody decides a WAIT: preview it as running out.
+      const v1::Timer* wait = PendingWait(state);
+      if (wait == nullptr) break;
+      v1::Command fire;
+      fire.mutable_fire_timer()->set_timer_id(wait->id());
+      scratch.now = std::max(scratch.now, absl::FromUnixSeconds(wait->fire_at().seconds()) +
+                                              absl::Nanoseconds(wait->fire_at().nanos()));
+      ASSIGN_OR_RETURN(transition, Apply(definition, state, fire, scratch));
+      recorder.Record(transition.events);
+      state = std::move(transition.state);
+      continue;
+    }
     v1::Command decide;
     decide.mutable_decide()->set_task_id(next->first.id());
     decide.mutable_decide()->set_action(next->first.kind() == v1::STEP_APPROVAL ? v1::APPROVE

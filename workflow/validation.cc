@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
 #include "workflow/definition_index.h"
+#include "workflow/time_validation.h"
 
 namespace signoff::workflow {
 
@@ -17,13 +18,18 @@ namespace {
 // Collects problems while walking one definition.
 class Validator {
  public:
-  Validator(const v1::WorkflowDefinition& definition, const Directory* directory)
-      : definition_(definition), index_(definition), directory_(directory) {}
+  Validator(const v1::WorkflowDefinition& definition, const Directory* directory,
+            const CalendarSet* calendars)
+      : definition_(definition), index_(definition), directory_(directory),
+        calendars_(calendars) {}
 
   std::vector<v1::Problem> Run() {
     CheckHeader();
     CheckForm();
     CheckSteps();
+    for (auto& problem : ValidateTimeSettings(definition_, index_, calendars_)) {
+      problems_.push_back(std::move(problem));
+    }
     if (problems_.empty()) CheckGraph();
     return std::move(problems_);
   }
@@ -154,8 +160,10 @@ class Validator {
       case v1::Step::kEnd:
         if (step.next_size() > 0) Add(path + ".next", "an end step has no routes");
         break;
+      case v1::Step::kWait:
+        break;
       default:
-        Add(path, "must have one of approval, task, system, parallel, end");
+        Add(path, "must have one of approval, task, system, wait, parallel, end");
     }
     CheckRoutes(step, path);
     CheckRules(path + ".cc", step.cc(), true);
@@ -183,9 +191,18 @@ class Validator {
 
   void CheckCondition(const v1::Condition& condition, const std::string& path) {
     const int kinds = (condition.all_size() > 0) + (condition.any_size() > 0) +
-                      condition.has_not_() + !condition.field().empty();
+                      condition.has_not_() + !condition.field().empty() +
+                      condition.has_sample();
     if (kinds != 1) {
-      Add(path, "must be exactly one of: a comparison (field, op, value), all, any, not");
+      Add(path, "must be exactly one of: a comparison (field, op, value), all, any, not, sample");
+      return;
+    }
+    if (condition.has_sample()) {
+      const double rate = condition.sample().rate();
+      if (!(rate >= 0.0 && rate <= 1.0)) Add(path + ".sample.rate", "must be between 0 and 1");
+      if (condition.sample().seed().empty()) {
+        Add(path + ".sample.seed", "must be set, so that the draw can be reproduced");
+      }
       return;
     }
     for (int i = 0; i < condition.all_size(); ++i) {
@@ -324,7 +341,7 @@ class Validator {
     std::function<void(const std::string&)> visit = [&](const std::string& id) {
       const v1::Step* step = index_.Find(id);
       if (step == nullptr || !reachable.insert(id).second) return;
-      for (const auto& route : step->next()) visit(route.to());
+      for (const std::string& target : TargetsOf(*step)) visit(target);
       if (!step->on_reject().empty()) visit(step->on_reject());
       for (const auto& branch : step->parallel().branches()) visit(branch.start());
     };
@@ -351,7 +368,9 @@ class Validator {
         if (finishes.count(step.id())) continue;
         const bool in_branch = !index_.ScopeOf(step.id()).parallel.empty();
         bool done = step.has_end() || (in_branch && step.next_size() == 0);
-        for (const auto& route : step.next()) done = done || finishes.count(route.to());
+        for (const std::string& target : TargetsOf(step)) {
+          done = done || finishes.count(target);
+        }
         if (done) grew = finishes.insert(step.id()).second;
       }
     }
@@ -370,14 +389,16 @@ class Validator {
   const v1::WorkflowDefinition& definition_;
   DefinitionIndex index_;
   const Directory* directory_;
+  const CalendarSet* calendars_;
   std::vector<v1::Problem> problems_;
 };
 
 }  // namespace
 
 std::vector<v1::Problem> ValidateDefinition(const v1::WorkflowDefinition& definition,
-                                            const Directory* directory) {
-  return Validator(definition, directory).Run();
+                                            const Directory* directory,
+                                            const CalendarSet* calendars) {
+  return Validator(definition, directory, calendars).Run();
 }
 
 }  // namespace signoff::workflow

@@ -222,6 +222,10 @@ absl::StatusOr<v1::Organisation> ParseOrganisationYaml(const std::string& yaml) 
   return ParseAs<v1::Organisation>(yaml, "the organisation");
 }
 
+absl::StatusOr<v1::Calendar> ParseCalendarYaml(const std::string& yaml) {
+  return ParseAs<v1::Calendar>(yaml, "the calendar");
+}
+
 absl::StatusOr<google::protobuf::Struct> ParseFormYaml(const std::string& yaml) {
   return ParseAs<google::protobuf::Struct>(yaml, "the form");
 }

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/struct.pb.h"
+#include "signoff/v1/calendar.pb.h"
 #include "signoff/v1/definition.pb.h"
 #include "signoff/v1/directory.pb.h"
 #include "signoff/v1/service.pb.h"
@@ -25,6 +26,7 @@ absl::StatusOr<signoff::v1::WorkflowDefinition> ParseDefinitionYaml(
     const std::string& yaml);
 absl::StatusOr<signoff::v1::Organisation> ParseOrganisationYaml(
     const std::string& yaml);
+absl::StatusOr<signoff::v1::Calendar> ParseCalendarYaml(const std::string& yaml);
 // Form values from YAML or JSON text (JSON is YAML).
 absl::StatusOr<google::protobuf::Struct> ParseFormYaml(const std::string& yaml);
 

@@ -2,6 +2,10 @@
 
 #include <openssl/sha.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <optional>
 #include <set>
 
 #include "absl/random/random.h"
@@ -56,6 +60,23 @@ std::string SubjectKey(const v1::WorkflowDefinition& definition,
   return absl::StrCat(state.definition_key(), "\x1f", state.subject());
 }
 
+// The timers a transition leaves set, and those it removed.
+void ChangedTimers(const std::vector<v1::Event>& events, storage::Mutation& mutation) {
+  std::map<std::string, std::optional<v1::Timer>> latest;
+  for (const auto& event : events) {
+    if (event.has_timer_set()) latest[event.timer_set().timer().id()] = event.timer_set().timer();
+    if (event.has_timer_cancelled()) latest[event.timer_cancelled().timer_id()] = std::nullopt;
+    if (event.has_timer_fired()) latest[event.timer_fired().timer_id()] = std::nullopt;
+  }
+  for (auto& [id, timer] : latest) {
+    if (timer) {
+      mutation.timers_set.push_back(std::move(*timer));
+    } else {
+      mutation.timers_removed.push_back(id);
+    }
+  }
+}
+
 // The tasks a transition touched, latest snapshot of each.
 std::vector<v1::Task> ChangedTasks(const std::vector<v1::Event>& events) {
   std::map<std::string, v1::Task> latest;
@@ -89,7 +110,15 @@ google::protobuf::Timestamp Now(const Clock& clock) {
 
 }  // namespace
 
-v1::InstanceView ViewOf(const v1::InstanceState& state) {
+void MarkOverdue(v1::Task& task, absl::Time now) {
+  const bool overdue =
+      task.status() == v1::PENDING && task.has_due_at() &&
+      absl::FromUnixSeconds(task.due_at().seconds()) + absl::Nanoseconds(task.due_at().nanos()) <
+          now;
+  task.set_overdue(overdue);
+}
+
+v1::InstanceView ViewOf(const v1::InstanceState& state, absl::Time now) {
   v1::InstanceView view;
   view.set_id(state.id());
   view.set_definition_key(state.definition_key());
@@ -102,7 +131,9 @@ v1::InstanceView ViewOf(const v1::InstanceState& state) {
   for (const auto& step : state.active_steps()) view.add_active_steps(step.step_id());
   for (const auto& task : state.tasks()) {
     if (task.status() == v1::PENDING || task.status() == v1::WAITING) {
-      *view.add_pending_tasks() = task;
+      v1::Task* shown = view.add_pending_tasks();
+      *shown = task;
+      MarkOverdue(*shown, now);
     }
   }
   *view.mutable_created_at() = state.created_at();
@@ -110,16 +141,24 @@ v1::InstanceView ViewOf(const v1::InstanceState& state) {
   if (state.has_finished_at()) *view.mutable_finished_at() = state.finished_at();
   view.set_version(state.version());
   view.set_outcome_reason(state.outcome_reason());
+  view.set_sla_breached(state.sla_breached());
+  *view.mutable_clocks() = state.clocks();
+  if (state.has_appeal_until()) *view.mutable_appeal_until() = state.appeal_until();
   return view;
 }
 
 Core::Core(std::shared_ptr<storage::Store> store, Clock clock)
-    : store_(std::move(store)), clock_(std::move(clock)) {}
+    : store_(std::move(store)), clock_(std::move(clock)) {
+  static thread_local absl::BitGen random;
+  timer_owner_ = absl::StrFormat("signoffd-%d-%08x", static_cast<int>(getpid()),
+                                 absl::Uniform<uint32_t>(random));
+}
 
 absl::StatusOr<std::unique_ptr<Core>> Core::Create(std::shared_ptr<storage::Store> store,
                                                    Clock clock) {
   std::unique_ptr<Core> core(new Core(std::move(store), std::move(clock)));
   RETURN_IF_ERROR(core->ReloadDirectory());
+  RETURN_IF_ERROR(core->ReloadCalendars());
   return core;
 }
 
@@ -225,6 +264,8 @@ absl::StatusOr<Reply> Core::RunCommand(
     context.actor = caller.user;
     auto current_directory = directory();
     context.directory = current_directory.get();
+    auto current_calendars = calendars();
+    context.calendars = current_calendars.get();
     v1::Command to_apply = command;
     if (command.has_start()) {
       ASSIGN_OR_RETURN(definition, Definition(command.start().definition_key(),
@@ -243,6 +284,7 @@ absl::StatusOr<Reply> Core::RunCommand(
     transition.state.set_version(state.version() + 1);
     mutation.open_subject_key = SubjectKey(definition->definition(), transition.state);
     mutation.tasks = ChangedTasks(transition.events);
+    ChangedTimers(transition.events, mutation);
     mutation.events = std::move(transition.events);
     Reply built = reply(transition.state);
     mutation.instance = std::move(transition.state);
@@ -257,7 +299,9 @@ namespace {
 
 v1::InstanceResponse InstanceReply(const v1::InstanceState& state) {
   v1::InstanceResponse response;
-  *response.mutable_instance() = ViewOf(state);
+  // A reply shows the instance as committed; what is overdue is a read's
+  // question.
+  *response.mutable_instance() = ViewOf(state, absl::InfinitePast());
   return response;
 }
 
@@ -328,6 +372,8 @@ absl::StatusOr<v1::PreviewRouteResponse> Core::PreviewRoute(
   workflow::Context context;
   context.now = clock_();
   context.directory = current_directory.get();
+  auto current_calendars = calendars();
+  context.calendars = current_calendars.get();
   return workflow::PreviewRoute(definition->definition(), request.form(), applicant, context);
 }
 
@@ -335,7 +381,9 @@ absl::StatusOr<v1::InstanceResponse> Core::GetInstance(const Caller& caller,
                                                        const v1::GetInstanceRequest& request) {
   RETURN_IF_ERROR(Authenticate(caller));
   ASSIGN_OR_RETURN(v1::InstanceState state, store_->GetInstance(request.id()));
-  return InstanceReply(state);
+  v1::InstanceResponse response;
+  *response.mutable_instance() = ViewOf(state, clock_());
+  return response;
 }
 
 absl::StatusOr<v1::ListInstancesResponse> Core::ListInstances(
@@ -346,11 +394,13 @@ absl::StatusOr<v1::ListInstancesResponse> Core::ListInstances(
   filter.status = request.status();
   filter.applicant = request.applicant();
   filter.subject = request.subject();
+  filter.sla_breached = request.sla_breached();
   filter.page_size = request.page_size() > 0 ? request.page_size() : 50;
   filter.page_token = request.page_token();
   ASSIGN_OR_RETURN(auto page, store_->ListInstances(filter));
   v1::ListInstancesResponse response;
-  for (const auto& state : page.items) *response.add_instances() = ViewOf(state);
+  const absl::Time now = clock_();
+  for (const auto& state : page.items) *response.add_instances() = ViewOf(state, now);
   response.set_next_page_token(page.next_page_token);
   return response;
 }
@@ -379,16 +429,25 @@ absl::StatusOr<v1::ListTasksResponse> Core::ListTasks(const Caller& caller,
   filter.instance_id = request.instance_id();
   filter.page_size = request.page_size() > 0 ? request.page_size() : 50;
   filter.page_token = request.page_token();
+  const absl::Time now = clock_();
+  if (request.overdue()) filter.due_before = now;
+  if (request.has_due_before()) {
+    const absl::Time due_before = absl::FromUnixSeconds(request.due_before().seconds());
+    filter.due_before = filter.due_before ? std::min(*filter.due_before, due_before) : due_before;
+  }
   const bool no_filter = filter.assignee.empty() && filter.role.empty() &&
                          filter.department.empty() && filter.instance_id.empty() &&
-                         filter.status == v1::TASK_STATUS_UNSPECIFIED;
+                         filter.status == v1::TASK_STATUS_UNSPECIFIED && !filter.due_before;
   if (no_filter) {
     filter.inbox_user = caller.user;
     filter.inbox_groups = directory()->GroupsOf(caller.user);
   }
   ASSIGN_OR_RETURN(auto page, store_->ListTasks(filter));
   v1::ListTasksResponse response;
-  for (auto& task : page.items) *response.add_tasks() = std::move(task);
+  for (auto& task : page.items) {
+    MarkOverdue(task, now);
+    *response.add_tasks() = std::move(task);
+  }
   response.set_next_page_token(page.next_page_token);
   return response;
 }
@@ -398,6 +457,7 @@ absl::StatusOr<v1::TaskResponse> Core::GetTask(const Caller& caller,
   RETURN_IF_ERROR(Authenticate(caller));
   v1::TaskResponse response;
   ASSIGN_OR_RETURN(*response.mutable_task(), store_->GetTask(request.id()));
+  MarkOverdue(*response.mutable_task(), clock_());
   return response;
 }
 
@@ -429,7 +489,7 @@ absl::StatusOr<v1::DecideTaskResponse> Core::DecideTask(const Caller& caller,
       [id](const v1::InstanceState& state) {
         v1::DecideTaskResponse response;
         if (const v1::Task* found = TaskIn(state, id)) *response.mutable_task() = *found;
-        *response.mutable_instance() = ViewOf(state);
+        *response.mutable_instance() = ViewOf(state, absl::InfinitePast());
         return response;
       });
 }
@@ -462,5 +522,20 @@ template absl::StatusOr<v1::UpsertDepartmentsResponse> Core::Idempotent(
     const std::string&, const google::protobuf::Message&, const std::string&,
     const std::function<
         absl::StatusOr<std::pair<storage::Mutation, v1::UpsertDepartmentsResponse>>()>&);
+
+template absl::StatusOr<v1::PublishCalendarResponse> Core::Idempotent(
+    const std::string&, const google::protobuf::Message&, const std::string&,
+    const std::function<
+        absl::StatusOr<std::pair<storage::Mutation, v1::PublishCalendarResponse>>()>&);
+
+// The time calls in core_time.cc run instance commands too.
+template absl::StatusOr<v1::InstanceResponse> Core::RunCommand(
+    const Caller&, const std::string&, const google::protobuf::Message&, const std::string&,
+    const std::string&, const v1::Command&,
+    const std::function<v1::InstanceResponse(const v1::InstanceState&)>&);
+template absl::StatusOr<v1::ClockResponse> Core::RunCommand(
+    const Caller&, const std::string&, const google::protobuf::Message&, const std::string&,
+    const std::string&, const v1::Command&,
+    const std::function<v1::ClockResponse(const v1::InstanceState&)>&);
 
 }  // namespace signoff::server

@@ -64,6 +64,8 @@ class Core {
                                                       const v1::AppealInstanceRequest& request);
   absl::StatusOr<v1::InstanceResponse> CancelInstance(const Caller& caller,
                                                       const v1::CancelInstanceRequest& request);
+  absl::StatusOr<v1::InstanceResponse> SignalInstance(const Caller& caller,
+                                                      const v1::SignalInstanceRequest& request);
 
   // TaskService
   absl::StatusOr<v1::ListTasksResponse> ListTasks(const Caller& caller,
@@ -76,6 +78,26 @@ class Core {
                                                     const v1::DecideTaskRequest& request);
   absl::StatusOr<v1::TaskResponse> RemindTask(const Caller& caller,
                                               const v1::RemindTaskRequest& request);
+  absl::StatusOr<v1::ClockResponse> PauseClock(const Caller& caller,
+                                               const v1::ClockRequest& request);
+  absl::StatusOr<v1::ClockResponse> ResumeClock(const Caller& caller,
+                                                const v1::ClockRequest& request);
+  absl::StatusOr<v1::ClockResponse> ExtendDeadline(const Caller& caller,
+                                                   const v1::ExtendDeadlineRequest& request);
+
+  // CalendarService
+  absl::StatusOr<v1::PublishCalendarResponse> PublishCalendar(
+      const Caller& caller, const v1::PublishCalendarRequest& request);
+  absl::StatusOr<v1::GetCalendarResponse> GetCalendar(const Caller& caller,
+                                                      const v1::GetCalendarRequest& request);
+  absl::StatusOr<v1::ListCalendarsResponse> ListCalendars(
+      const Caller& caller, const v1::ListCalendarsRequest& request);
+
+  // Fires up to `limit` timers that are due, each through the same commit
+  // path as a user's command, and returns how many changed an instance.
+  // Safe to call from several replicas: timers are leased, and a firing
+  // is idempotent under the timer's id.
+  absl::StatusOr<int> FireDueTimers(int limit);
 
   // DirectoryService
   absl::StatusOr<v1::UpsertUsersResponse> UpsertUsers(const Caller& caller,
@@ -91,6 +113,7 @@ class Core {
   // unless its latest version is already identical. Returns the version.
   absl::Status SeedOrganisation(const v1::Organisation& organisation);
   absl::StatusOr<int32_t> PublishIfChanged(const v1::WorkflowDefinition& definition);
+  absl::StatusOr<int32_t> PublishCalendarIfChanged(const v1::Calendar& calendar);
 
  private:
   Core(std::shared_ptr<storage::Store> store, Clock clock);
@@ -112,6 +135,17 @@ class Core {
       const std::function<absl::StatusOr<std::pair<storage::Mutation, Reply>>()>& attempt);
 
   absl::Status RequireAdmin(const Caller& caller) const;
+  std::shared_ptr<const workflow::CalendarSet> calendars() const;
+  absl::Status ReloadCalendars();
+  // A task's instance command with a reply showing the task and its clock.
+  absl::StatusOr<v1::ClockResponse> RunClockCommand(const Caller& caller, const std::string& method,
+                                                    const google::protobuf::Message& request,
+                                                    const std::string& request_id,
+                                                    const std::string& task_id,
+                                                    const v1::Command& command);
+  // Fires one claimed timer; a timer the instance no longer holds is
+  // dropped from the store.
+  absl::Status FireTimer(const storage::ClaimedTimer& claimed);
   std::shared_ptr<const workflow::Directory> directory() const;
   absl::Status ReloadDirectory();
   absl::StatusOr<std::shared_ptr<const v1::PublishedDefinition>> Definition(
@@ -124,11 +158,18 @@ class Core {
   Clock clock_;
   mutable std::mutex mutex_;
   std::shared_ptr<const workflow::Directory> directory_;
+  std::shared_ptr<const workflow::CalendarSet> calendars_;
+  // Names this process in timer leases.
+  std::string timer_owner_;
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<const v1::PublishedDefinition>>
       definitions_;
 };
 
-// The caller-facing view of an instance.
-v1::InstanceView ViewOf(const v1::InstanceState& state);
+// The caller-facing view of an instance; `now` decides which tasks show
+// as overdue.
+v1::InstanceView ViewOf(const v1::InstanceState& state, absl::Time now);
+
+// Sets a task's read-time overdue flag.
+void MarkOverdue(v1::Task& task, absl::Time now);
 
 }  // namespace signoff::server

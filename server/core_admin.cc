@@ -63,7 +63,9 @@ absl::StatusOr<v1::ValidateDefinitionResponse> Core::ValidateDefinition(
     return response;
   }
   auto current_directory = directory();
-  for (auto& problem : workflow::ValidateDefinition(*definition, current_directory.get())) {
+  auto current_calendars = calendars();
+  for (auto& problem : workflow::ValidateDefinition(*definition, current_directory.get(),
+                                                    current_calendars.get())) {
     *response.add_problems() = std::move(problem);
   }
   response.set_valid(response.problems_size() == 0);
@@ -77,7 +79,9 @@ absl::StatusOr<v1::PublishDefinitionResponse> Core::PublishDefinition(
   RETURN_IF_ERROR(RequireAdmin(caller));
   ASSIGN_OR_RETURN(v1::WorkflowDefinition definition, DefinitionFromSource(request.source()));
   auto current_directory = directory();
-  auto problems = workflow::ValidateDefinition(definition, current_directory.get());
+  auto current_calendars = calendars();
+  auto problems = workflow::ValidateDefinition(definition, current_directory.get(),
+                                               current_calendars.get());
   if (!problems.empty()) return ProblemsToStatus(problems);
   auto attempt = [&]() -> absl::StatusOr<std::pair<storage::Mutation, v1::PublishDefinitionResponse>> {
     auto latest = store_->GetDefinition(definition.key(), 0);

@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/seed.h"
 #include "server/server.h"
@@ -18,10 +20,38 @@ using signoff::server::Core;
 struct Flags {
   std::string db = "var/signoff.db";
   std::string synchronous = "FULL";
-  std::string organisation;
-  std::vector<std::string> definitions;
+  signoff::server::SeedSources seed;
+  std::string timer_poll = "1s";
+  std::string clock_offset = "0s";
   signoff::server::ServerOptions server;
+  absl::Duration offset;
 };
+
+// absl's duration syntax plus days ("30d"), which deadlines are spoken in.
+absl::StatusOr<absl::Duration> ParseFlagDuration(const std::string& name,
+                                                 const std::string& text) {
+  absl::Duration duration;
+  if (!text.empty() && text.back() == 'd') {
+    int days = 0;
+    if (absl::SimpleAtoi(text.substr(0, text.size() - 1), &days)) return absl::Hours(24) * days;
+  } else if (absl::ParseDuration(text, &duration)) {
+    return duration;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(name, ": '", text, "' is not a duration such as 500ms, 2h or 30d"));
+}
+
+absl::Time Now(const Flags& flags) { return absl::Now() + flags.offset; }
+
+absl::Status ParseTimeFlags(Flags& flags) {
+  auto poll = ParseFlagDuration("--timer-poll", flags.timer_poll);
+  if (!poll.ok()) return poll.status();
+  flags.server.timer_poll = *poll;
+  auto offset = ParseFlagDuration("--clock-offset", flags.clock_offset);
+  if (!offset.ok()) return offset.status();
+  flags.offset = *offset;
+  return absl::OkStatus();
+}
 
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "signoffd: %s\n", status.ToString().c_str());
@@ -49,13 +79,11 @@ void OnSignal(int) { stop_requested = true; }
 int Serve(const Flags& flags) {
   auto store = OpenStore(flags);
   if (!store.ok()) return Fail(store.status());
-  auto core = Core::Create(*store, [] { return absl::Now(); });
+  auto core = Core::Create(*store, [flags] { return Now(flags); });
   if (!core.ok()) return Fail(core.status());
   std::shared_ptr<Core> shared_core = std::move(*core);
-  if (!flags.organisation.empty() || !flags.definitions.empty()) {
-    absl::Status seeded = signoff::server::Seed(*shared_core, flags.organisation, flags.definitions);
-    if (!seeded.ok()) return Fail(seeded);
-  }
+  absl::Status seeded = signoff::server::Seed(*shared_core, flags.seed);
+  if (!seeded.ok()) return Fail(seeded);
   auto server = signoff::server::SignoffServer::Start(shared_core, flags.server);
   if (!server.ok()) return Fail(server.status());
   std::printf("signoffd listening on %s (port %d), database %s\n", flags.server.listen.c_str(),
@@ -78,11 +106,15 @@ void AddStoreFlags(CLI::App& app, Flags& flags) {
 }
 
 void AddSeedFlags(CLI::App& app, Flags& flags) {
-  app.add_option("--directory", flags.organisation,
+  app.add_option("--directory", flags.seed.organisation_file,
                  "organisation YAML to load before serving (users, departments)")
       ->envname("SIGNOFF_DIRECTORY");
-  app.add_option("--definitions", flags.definitions,
-                 "definition YAML files or folders to publish when changed")
+  app.add_option("--calendars", flags.seed.calendars,
+                 "business calendar YAML files or folders to publish when changed")
+      ->envname("SIGNOFF_CALENDARS");
+  app.add_option("--definitions", flags.seed.definitions,
+                 "definition YAML files or folders to publish when changed (a folder's "
+                 "calendars/ subfolder is published too)")
       ->envname("SIGNOFF_DEFINITIONS");
 }
 
@@ -111,10 +143,20 @@ int main(int argc, char** argv) {
                  "calls that may wait for a worker before RESOURCE_EXHAUSTED")
       ->envname("SIGNOFF_MAX_QUEUED")
       ->check(CLI::Range(1, 1000000));
+  app.add_option("--timer-poll", flags.timer_poll, "how often due timers are looked for")
+      ->envname("SIGNOFF_TIMER_POLL");
+  app.add_option("--clock-offset", flags.clock_offset,
+                 "shift the service clock, e.g. 30d, for rehearsing deadlines; never in "
+                 "production")
+      ->envname("SIGNOFF_CLOCK_OFFSET");
   auto* serve = app.add_subcommand("serve", "serve gRPC (the default)");
   auto* migrate = app.add_subcommand("migrate", "apply pending database migrations and exit");
   auto* seed = app.add_subcommand("seed", "load --directory and publish --definitions, then exit");
   CLI11_PARSE(app, argc, argv);
+  if (absl::Status parsed = ParseTimeFlags(flags); !parsed.ok()) {
+    std::fprintf(stderr, "signoffd: %s\n", std::string(parsed.message()).c_str());
+    return 2;
+  }
 
   if (migrate->parsed()) {
     auto version = signoff::storage::MigrateSqlite(flags.db);
@@ -125,9 +167,9 @@ int main(int argc, char** argv) {
   if (seed->parsed()) {
     auto store = OpenStore(flags);
     if (!store.ok()) return Fail(store.status());
-    auto core = Core::Create(*store, [] { return absl::Now(); });
+    auto core = Core::Create(*store, [flags] { return Now(flags); });
     if (!core.ok()) return Fail(core.status());
-    absl::Status seeded = signoff::server::Seed(**core, flags.organisation, flags.definitions);
+    absl::Status seeded = signoff::server::Seed(**core, flags.seed);
     return seeded.ok() ? 0 : Fail(seeded);
   }
   (void)serve;

@@ -33,8 +33,8 @@ absl::Status WithFile(const absl::Status& status, const fs::path& path) {
   return annotated;
 }
 
-std::vector<fs::path> DefinitionFiles(const std::vector<std::string>& inputs,
-                                      const fs::path& organisation_file) {
+std::vector<fs::path> YamlFiles(const std::vector<std::string>& inputs,
+                                const fs::path& organisation_file) {
   std::vector<fs::path> files;
   std::error_code ignored;
   for (const auto& input : inputs) {
@@ -54,10 +54,31 @@ std::vector<fs::path> DefinitionFiles(const std::vector<std::string>& inputs,
   return files;
 }
 
+std::vector<std::string> CalendarInputs(const SeedSources& sources) {
+  std::vector<std::string> inputs = sources.calendars;
+  for (const auto& input : sources.definitions) {
+    const fs::path bundled = fs::path(input) / "calendars";
+    if (fs::is_directory(bundled)) inputs.push_back(bundled.string());
+  }
+  return inputs;
+}
+
+absl::Status SeedCalendars(Core& core, const std::vector<std::string>& inputs) {
+  for (const auto& file : YamlFiles(inputs, {})) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+    auto calendar = workflow::ParseCalendarYaml(text);
+    RETURN_IF_ERROR(WithFile(calendar.status(), file));
+    auto version = core.PublishCalendarIfChanged(*calendar);
+    RETURN_IF_ERROR(WithFile(version.status(), file));
+    std::printf("calendar %s: version %d\n", calendar->name().c_str(), *version);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-absl::Status Seed(Core& core, const std::string& organisation_file,
-                  const std::vector<std::string>& definitions) {
+absl::Status Seed(Core& core, const SeedSources& sources) {
+  const std::string& organisation_file = sources.organisation_file;
   if (!organisation_file.empty()) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(organisation_file));
     auto organisation = workflow::ParseOrganisationYaml(text);
@@ -67,7 +88,8 @@ absl::Status Seed(Core& core, const std::string& organisation_file,
                 organisation->departments_size(), organisation->users_size(),
                 organisation_file.c_str());
   }
-  for (const auto& file : DefinitionFiles(definitions, organisation_file)) {
+  RETURN_IF_ERROR(SeedCalendars(core, CalendarInputs(sources)));
+  for (const auto& file : YamlFiles(sources.definitions, organisation_file)) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(file));
     auto definition = workflow::ParseDefinitionYaml(text);
     RETURN_IF_ERROR(WithFile(definition.status(), file));

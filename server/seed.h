@@ -8,11 +8,19 @@
 
 namespace signoff::server {
 
-// Loads an organisation file, then publishes each definition file whose
-// content differs from its latest version. `definitions` holds files or
-// folders (every *.yaml in them, except the organisation file). Prints one
-// line per definition to stdout.
-absl::Status Seed(Core& core, const std::string& organisation_file,
-                  const std::vector<std::string>& definitions);
+struct SeedSources {
+  std::string organisation_file;
+  // Files or folders of calendars (every *.yaml in a folder).
+  std::vector<std::string> calendars;
+  // Files or folders of definitions (every *.yaml in a folder, except the
+  // organisation file). A definitions folder's `calendars` subfolder is
+  // published with the calendars, so shipped definitions bring theirs.
+  std::vector<std::string> definitions;
+};
+
+// Loads the organisation, then publishes each calendar and definition
+// whose content differs from its latest version, calendars first since
+// definitions count on them. Prints one line per item to stdout.
+absl::Status Seed(Core& core, const SeedSources& sources);
 
 }  // namespace signoff::server

@@ -126,6 +126,7 @@ class InstanceServiceImpl final : public v1::InstanceService::CallbackService {
   SIGNOFF_RPC(ResubmitInstance, ResubmitInstanceRequest, InstanceResponse)
   SIGNOFF_RPC(AppealInstance, AppealInstanceRequest, InstanceResponse)
   SIGNOFF_RPC(CancelInstance, CancelInstanceRequest, InstanceResponse)
+  SIGNOFF_RPC(SignalInstance, SignalInstanceRequest, InstanceResponse)
 
  private:
   Transport& transport_;
@@ -139,6 +140,20 @@ class TaskServiceImpl final : public v1::TaskService::CallbackService {
   SIGNOFF_RPC(ClaimTask, ClaimTaskRequest, TaskResponse)
   SIGNOFF_RPC(DecideTask, DecideTaskRequest, DecideTaskResponse)
   SIGNOFF_RPC(RemindTask, RemindTaskRequest, TaskResponse)
+  SIGNOFF_RPC(PauseClock, ClockRequest, ClockResponse)
+  SIGNOFF_RPC(ResumeClock, ClockRequest, ClockResponse)
+  SIGNOFF_RPC(ExtendDeadline, ExtendDeadlineRequest, ClockResponse)
+
+ private:
+  Transport& transport_;
+};
+
+class CalendarServiceImpl final : public v1::CalendarService::CallbackService {
+ public:
+  explicit CalendarServiceImpl(Transport& transport) : transport_(transport) {}
+  SIGNOFF_RPC(PublishCalendar, PublishCalendarRequest, PublishCalendarResponse)
+  SIGNOFF_RPC(GetCalendar, GetCalendarRequest, GetCalendarResponse)
+  SIGNOFF_RPC(ListCalendars, ListCalendarsRequest, ListCalendarsResponse)
 
  private:
   Transport& transport_;
@@ -178,6 +193,7 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   server->services_.push_back(std::make_unique<InstanceServiceImpl>(*server->transport_));
   server->services_.push_back(std::make_unique<TaskServiceImpl>(*server->transport_));
   server->services_.push_back(std::make_unique<DirectoryServiceImpl>(*server->transport_));
+  server->services_.push_back(std::make_unique<CalendarServiceImpl>(*server->transport_));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -192,6 +208,9 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus("liveness", true);
   health->SetServingStatus("readiness", true);
+  if (options.timer_poll > absl::ZeroDuration()) {
+    server->scheduler_ = std::make_unique<TimerScheduler>(*server->core_, options.timer_poll);
+  }
   return server;
 }
 
@@ -209,6 +228,7 @@ void SignoffServer::Shutdown() {
   if (auto* health = server_->GetHealthCheckService()) {
     health->SetServingStatus("readiness", false);
   }
+  scheduler_.reset();
   server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   executor_->Stop();
 }

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "server/core.h"
 #include "server/executor.h"
+#include "server/timer_scheduler.h"
 
 namespace signoff::server {
 
@@ -20,6 +21,9 @@ struct ServerOptions {
   int max_message_bytes = 4 << 20;
   // Log one JSON line per call to stderr.
   bool log_calls = true;
+  // How often due timers are looked for; zero leaves firing to the
+  // caller (tests call Core::FireDueTimers themselves).
+  absl::Duration timer_poll = absl::Seconds(1);
 };
 
 // True for addresses only this machine can reach.
@@ -49,6 +53,7 @@ class SignoffServer {
   std::unique_ptr<Transport> transport_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<TimerScheduler> scheduler_;
   int port_ = 0;
   bool stopped_ = false;
 };

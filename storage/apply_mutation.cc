@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -43,6 +45,10 @@ class MutationApplier {
     CommitResult result;
     RETURN_IF_ERROR(ApplyDefinitionAndDirectory(&result));
     RETURN_IF_ERROR(ApplyInstanceEventsAndTasks(&result));
+    RETURN_IF_ERROR(ApplyTimers());
+    if (mutation_.timer_claim) {
+      ASSIGN_OR_RETURN(result.claimed_timers, ClaimTimers(*mutation_.timer_claim));
+    }
     return result;
   }
 
@@ -57,6 +63,9 @@ class MutationApplier {
   absl::Status ApplyDefinitionAndDirectory(CommitResult* result) {
     if (mutation_.definition) {
       ASSIGN_OR_RETURN(result->definition_version, InsertDefinition(*mutation_.definition));
+    }
+    if (mutation_.calendar) {
+      ASSIGN_OR_RETURN(result->calendar_version, InsertCalendar(*mutation_.calendar));
     }
     for (const Department& department : mutation_.departments) {
       RETURN_IF_ERROR(UpsertDepartment(department));
@@ -120,6 +129,82 @@ class MutationApplier {
         soci::use(key), soci::use(version), soci::use(body), soci::use(published_us),
         soci::use(published.published_by());
     return version;
+  }
+
+  absl::StatusOr<int32_t> InsertCalendar(const signoff::v1::PublishedCalendar& published) {
+    const std::string& name = published.calendar().name();
+    if (name.empty()) return absl::InvalidArgumentError("calendar has no name");
+    ASSIGN_OR_RETURN(const std::string body, ToJson(published.calendar()));
+    int32_t latest = 0;
+    soci::indicator ind = soci::i_null;
+    session_ << "SELECT MAX(version) FROM calendars WHERE name = :n", soci::use(name),
+        soci::into(latest, ind);
+    const int32_t version = (ind == soci::i_ok ? latest : 0) + 1;
+    if (published.version() != 0 && published.version() != version) {
+      return absl::AbortedError(absl::StrCat("calendar ", name, " version ", published.version(),
+                                             " was published concurrently"));
+    }
+    const int64_t published_us =
+        published.has_published_at() ? ToMicros(published.published_at()) : NowMicros();
+    session_ << "INSERT INTO calendars (name, version, body, published_at, published_by)"
+                " VALUES (:n, :v, :b, :t, :p)",
+        soci::use(name), soci::use(version), soci::use(body), soci::use(published_us),
+        soci::use(published.published_by());
+    return version;
+  }
+
+  absl::Status ApplyTimers() {
+    for (const std::string& id : mutation_.timers_removed) {
+      session_ << "DELETE FROM timers WHERE id = :i", soci::use(id);
+    }
+    for (const signoff::v1::Timer& timer : mutation_.timers_set) {
+      const std::string instance_id = InstanceIdOr("");
+      if (timer.id().empty() || instance_id.empty()) {
+        return absl::InvalidArgumentError("a timer needs an id and the mutation's instance");
+      }
+      const int kind = timer.kind();
+      const int64_t fire_us = ToMicros(timer.fire_at());
+      session_ << "INSERT INTO timers (id, instance_id, kind, token, step_id, fire_us)"
+                  " VALUES (:i, :n, :k, :t, :s, :f)"
+                  " ON CONFLICT (id) DO UPDATE SET fire_us = excluded.fire_us,"
+                  " lease_owner = NULL, lease_until_us = NULL",
+          soci::use(timer.id()), soci::use(instance_id), soci::use(kind),
+          soci::use(timer.token()), soci::use(timer.step_id()), soci::use(fire_us);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<ClaimedTimer>> ClaimTimers(const TimerClaim& claim) {
+    const int64_t now_us = absl::ToUnixMicros(claim.now);
+    const int64_t lease_until_us = absl::ToUnixMicros(claim.now + claim.lease);
+    const int limit = std::max(1, claim.limit);
+    std::vector<ClaimedTimer> claimed;
+    ClaimedTimer row;
+    int kind = 0;
+    int64_t fire_us = 0;
+    std::string id, token, step_id;
+    soci::statement select =
+        (session_.prepare << "SELECT id, instance_id, kind, token, step_id, fire_us FROM timers"
+                             " WHERE fire_us <= :now AND (lease_until_us IS NULL OR"
+                             " lease_until_us < :now2) ORDER BY fire_us, id LIMIT :n" +
+                                 dialect_.LockSkipLockedClause(),
+         soci::use(now_us), soci::use(now_us), soci::use(limit), soci::into(id),
+         soci::into(row.instance_id), soci::into(kind), soci::into(token), soci::into(step_id),
+         soci::into(fire_us));
+    select.execute();
+    while (select.fetch()) {
+      row.timer.set_id(id);
+      row.timer.set_kind(static_cast<signoff::v1::TimerKind>(kind));
+      row.timer.set_token(token);
+      row.timer.set_step_id(step_id);
+      *row.timer.mutable_fire_at() = FromMicros(fire_us);
+      claimed.push_back(row);
+    }
+    for (const ClaimedTimer& timer : claimed) {
+      session_ << "UPDATE timers SET lease_owner = :o, lease_until_us = :l WHERE id = :i",
+          soci::use(claim.owner), soci::use(lease_until_us), soci::use(timer.timer.id());
+    }
+    return claimed;
   }
 
   int32_t NextDefinitionVersion(const std::string& key) {
@@ -221,14 +306,16 @@ class MutationApplier {
     const int status = instance.status();
     const int64_t created_us = ToMicros(instance.created_at());
     const int64_t updated_us = ToMicros(instance.updated_at());
+    const int breached = instance.sla_breached() ? 1 : 0;
     session_ << "INSERT INTO instances (id, definition_key, definition_version, status,"
-                " applicant, subject, open_subject, version, state, created_us, updated_us)"
-                " VALUES (:i, :dk, :dv, :st, :a, :s, :o, :v, :j, :c, :u)",
+                " applicant, subject, open_subject, version, state, created_us, updated_us,"
+                " sla_breached)"
+                " VALUES (:i, :dk, :dv, :st, :a, :s, :o, :v, :j, :c, :u, :b)",
         soci::use(instance.id()), soci::use(instance.definition_key()),
         soci::use(instance.definition_version()), soci::use(status),
         soci::use(instance.applicant()), soci::use(instance.subject()),
         soci::use(open_subject, open_subject_ind), soci::use(instance.version()),
-        soci::use(state), soci::use(created_us), soci::use(updated_us);
+        soci::use(state), soci::use(created_us), soci::use(updated_us), soci::use(breached);
     return absl::OkStatus();
   }
 
@@ -237,12 +324,14 @@ class MutationApplier {
     soci::indicator open_subject_ind = open_subject.empty() ? soci::i_null : soci::i_ok;
     const int status = instance.status();
     const int64_t updated_us = ToMicros(instance.updated_at());
+    const int breached = instance.sla_breached() ? 1 : 0;
     soci::statement update =
         (session_.prepare << "UPDATE instances SET status = :st, open_subject = :o,"
-                             " version = :v, state = :j, updated_us = :u"
+                             " version = :v, state = :j, updated_us = :u, sla_breached = :b"
                              " WHERE id = :i AND version = :e",
          soci::use(status), soci::use(open_subject, open_subject_ind),
          soci::use(instance.version()), soci::use(state), soci::use(updated_us),
+         soci::use(breached),
          soci::use(instance.id()), soci::use(mutation_.expected_version));
     update.execute(true);
     if (update.get_affected_rows() == 0) {
@@ -307,21 +396,25 @@ class MutationApplier {
       return absl::InvalidArgumentError("task needs an id and an instance_id");
     }
     ASSIGN_OR_RETURN(const std::string body, ToJson(stored));
+    stored.clear_overdue();
     const int status = stored.status();
     const int64_t created_us = ToMicros(stored.created_at());
+    int64_t due_us = stored.has_due_at() ? ToMicros(stored.due_at()) : 0;
+    soci::indicator due_ind = stored.has_due_at() ? soci::i_ok : soci::i_null;
     session_ << "INSERT INTO tasks (id, instance_id, step_id, status, assignee,"
-                " candidate_role, candidate_department, created_us, body)"
-                " VALUES (:i, :n, :s, :st, :a, :r, :d, :c, :b)"
+                " candidate_role, candidate_department, created_us, body, due_us)"
+                " VALUES (:i, :n, :s, :st, :a, :r, :d, :c, :b, :due)"
                 " ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id,"
                 " step_id = excluded.step_id, status = excluded.status,"
                 " assignee = excluded.assignee, candidate_role = excluded.candidate_role,"
                 " candidate_department = excluded.candidate_department,"
-                " created_us = excluded.created_us, body = excluded.body",
+                " created_us = excluded.created_us, body = excluded.body,"
+                " due_us = excluded.due_us",
         soci::use(stored.id()), soci::use(stored.instance_id()), soci::use(stored.step_id()),
         soci::use(status), soci::use(stored.assignee()),
         soci::use(stored.candidate_group().role()),
         soci::use(stored.candidate_group().department()), soci::use(created_us),
-        soci::use(body);
+        soci::use(body), soci::use(due_us, due_ind);
     return absl::OkStatus();
   }
 

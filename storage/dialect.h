@@ -41,6 +41,11 @@ class Dialect {
   virtual bool IsUniqueViolation(const std::exception& error) const = 0;
 
   virtual const std::vector<Migration>& Migrations() const = 0;
+
+  // Appended to a SELECT that claims rows, so that concurrent claimers on
+  // a shared server skip each other's rows instead of waiting. SQLite
+  // already runs one writer at a time.
+  virtual std::string LockSkipLockedClause() const { return ""; }
 };
 
 // Runs fn, turning any exception into a Status through the dialect. fn

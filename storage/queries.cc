@@ -133,6 +133,7 @@ absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
   if (!filter.subject.empty()) {
     query.Where(absl::StrCat("subject = ", query.Bind(filter.subject)));
   }
+  if (filter.sla_breached) query.Where("sla_breached = 1");
   query.Append(absl::StrCat(" ORDER BY id DESC LIMIT ", query.Bind(int64_t{page_size + 1})));
   ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
                    FetchJsonRows<InstanceState>(session, query));

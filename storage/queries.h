@@ -25,6 +25,12 @@ absl::StatusOr<signoff::v1::PublishedDefinition> QueryDefinition(
 absl::StatusOr<std::vector<signoff::v1::DefinitionSummary>> QueryDefinitionSummaries(
     soci::session& session);
 
+absl::StatusOr<signoff::v1::PublishedCalendar> QueryCalendar(soci::session& session,
+                                                             const std::string& name,
+                                                             int32_t version);
+absl::StatusOr<std::vector<signoff::v1::PublishedCalendar>> QueryLatestCalendars(
+    soci::session& session);
+
 absl::StatusOr<signoff::v1::InstanceState> QueryInstance(soci::session& session,
                                                          const std::string& id);
 absl::StatusOr<Page<signoff::v1::InstanceState>> QueryInstances(

@@ -68,6 +68,15 @@ class SociStore final : public Store {
     return Read([&](soci::session& s) { return QueryDefinitionSummaries(s); });
   }
 
+  absl::StatusOr<signoff::v1::PublishedCalendar> GetCalendar(const std::string& name,
+                                                             int32_t version) override {
+    return Read([&](soci::session& s) { return QueryCalendar(s, name, version); });
+  }
+
+  absl::StatusOr<std::vector<signoff::v1::PublishedCalendar>> ListCalendars() override {
+    return Read([&](soci::session& s) { return QueryLatestCalendars(s); });
+  }
+
   absl::StatusOr<InstanceState> GetInstance(const std::string& id) override {
     return Read([&](soci::session& s) { return QueryInstance(s, id); });
   }

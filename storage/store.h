@@ -8,6 +8,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "signoff/v1/calendar.pb.h"
 #include "signoff/v1/directory.pb.h"
 #include "signoff/v1/instance.pb.h"
 #include "signoff/v1/service.pb.h"
@@ -23,6 +25,21 @@ struct IdempotencyRecord {
   std::string fingerprint;
   // The serialized reply message.
   std::string reply;
+};
+
+// A timer that came due, with the instance it belongs to.
+struct ClaimedTimer {
+  std::string instance_id;
+  signoff::v1::Timer timer;
+};
+
+// Leases due timers to one scheduler: timers whose fire time has come and
+// whose lease (if any) has run out.
+struct TimerClaim {
+  absl::Time now;
+  std::string owner;
+  absl::Duration lease;
+  int limit = 100;
 };
 
 // Everything one command changes. A mutation commits whole or not at all.
@@ -43,11 +60,18 @@ struct Mutation {
   // Tasks created or changed by this command, upserted into the inbox
   // index.
   std::vector<signoff::v1::Task> tasks;
+  // Timers of the mutation's instance set and removed (fired or
+  // cancelled) by this command.
+  std::vector<signoff::v1::Timer> timers_set;
+  std::vector<std::string> timers_removed;
+  std::optional<TimerClaim> timer_claim;
 
   // A new definition version. The store assigns the next version number;
   // if the definition names a version, it must be that next one, or the
   // commit is ABORTED.
   std::optional<signoff::v1::PublishedDefinition> definition;
+  // A new calendar version, numbered like definitions.
+  std::optional<signoff::v1::PublishedCalendar> calendar;
 
   std::vector<signoff::v1::User> users;
   std::vector<signoff::v1::Department> departments;
@@ -62,6 +86,8 @@ struct CommitResult {
   std::vector<signoff::v1::Event> events;
   // The version number given to a published definition.
   int32_t definition_version = 0;
+  int32_t calendar_version = 0;
+  std::vector<ClaimedTimer> claimed_timers;
 };
 
 struct InstanceFilter {
@@ -69,6 +95,8 @@ struct InstanceFilter {
   signoff::v1::InstanceStatus status = signoff::v1::INSTANCE_STATUS_UNSPECIFIED;
   std::string applicant;
   std::string subject;
+  // Only instances where some step missed its deadline.
+  bool sla_breached = false;
   int32_t page_size = 50;
   std::string page_token;
 };
@@ -80,6 +108,8 @@ struct TaskFilter {
   std::string department;
   signoff::v1::TaskStatus status = signoff::v1::TASK_STATUS_UNSPECIFIED;
   std::string instance_id;
+  // Only pending tasks due before this time (overdue: before now).
+  std::optional<absl::Time> due_before;
   // An inbox: tasks assigned to inbox_user, or offered to one of
   // inbox_groups, that are pending.
   std::string inbox_user;
@@ -122,6 +152,23 @@ class Store {
       const std::string& key, int32_t version) = 0;
   virtual absl::StatusOr<std::vector<signoff::v1::DefinitionSummary>>
   ListDefinitions() = 0;
+
+  // version 0 reads the latest.
+  virtual absl::StatusOr<signoff::v1::PublishedCalendar> GetCalendar(const std::string& name,
+                                                                     int32_t version) = 0;
+  // The latest version of each calendar, by name.
+  virtual absl::StatusOr<std::vector<signoff::v1::PublishedCalendar>> ListCalendars() = 0;
+
+  // Leases due timers to `claim.owner` through the single writer, oldest
+  // first. A timer leased to another owner comes back once its lease ends,
+  // so a scheduler that died mid-fire does not strand it.
+  absl::StatusOr<std::vector<ClaimedTimer>> ClaimDueTimers(const TimerClaim& claim) {
+    Mutation mutation;
+    mutation.timer_claim = claim;
+    absl::StatusOr<CommitResult> result = Commit(std::move(mutation));
+    if (!result.ok()) return result.status();
+    return std::move(result->claimed_timers);
+  }
 
   virtual absl::StatusOr<signoff::v1::InstanceState> GetInstance(
       const std::string& id) = 0;

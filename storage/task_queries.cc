@@ -78,6 +78,11 @@ void WhereMatchesFields(const TaskFilter& filter, SqlQuery& query) {
   if (!filter.instance_id.empty()) {
     query.Where(absl::StrCat("instance_id = ", query.Bind(filter.instance_id)));
   }
+  if (filter.due_before) {
+    query.Where(absl::StrCat("status = ", query.Bind(int64_t{signoff::v1::PENDING})));
+    query.Where(absl::StrCat("due_us IS NOT NULL AND due_us < ",
+                             query.Bind(absl::ToUnixMicros(*filter.due_before))));
+  }
 }
 
 bool IsInboxQuery(const TaskFilter& filter) {

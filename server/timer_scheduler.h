@@ -1,0 +1,35 @@
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "absl/time/time.h"
+#include "server/core.h"
+
+namespace signoff::server {
+
+// Fires due timers on a background thread: every poll interval, and at
+// once after a round that was full, until every due timer has fired.
+// Timers that came due while signoffd was down fire on the first round.
+class TimerScheduler {
+ public:
+  TimerScheduler(Core& core, absl::Duration poll);
+  // Finishes the round under way, then stops.
+  ~TimerScheduler();
+
+  TimerScheduler(const TimerScheduler&) = delete;
+  TimerScheduler& operator=(const TimerScheduler&) = delete;
+
+ private:
+  void Run();
+
+  Core& core_;
+  const absl::Duration poll_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace signoff::server

@@ -289,7 +289,7 @@ TEST_F(CliTest, DefinitionsAndDirectoryCommands) {
   EXPECT_EQ(auditors.Cell(0, "ID"), "ada.audit");
 
   ParsedTable definitions(Run({"--as", "bob.zhang", "definition", "list"}).out);
-  ASSERT_EQ(definitions.size(), 2u);
+  ASSERT_EQ(definitions.size(), 4u);
   EXPECT_EQ(definitions.Cell(0, "KEY"), "dealer-application");
   EXPECT_EQ(definitions.Cell(0, "LATEST"), "1");
   const std::string shipped =

@@ -20,6 +20,17 @@ namespace signoff::testing {
 namespace v1 = ::signoff::v1;
 
 
+// A business calendar for tests: UTC, Monday to Friday 09:00-17:00 (an
+// eight-hour day), with 2026-01-05 (a Monday) off and 2026-01-10 (a
+// Saturday) worked.
+inline constexpr char kTestCalendar[] = R"(
+name: work
+time_zone: UTC
+working_hours: [{start: "09:00", end: "17:00"}]
+years:
+  - {year: 2026, holidays: ["2026-01-05"], workdays: ["2026-01-10"]}
+)";
+
 class Harness {
  public:
   explicit Harness(const std::string& definition_yaml,
@@ -27,10 +38,15 @@ class Harness {
     auto organisation = workflow::ParseOrganisationYaml(organisation_yaml);
     EXPECT_TRUE(organisation.ok()) << organisation.status();
     directory_ = std::make_unique<workflow::Directory>(*organisation);
+    auto calendar = workflow::ParseCalendarYaml(kTestCalendar);
+    EXPECT_TRUE(calendar.ok()) << calendar.status();
+    auto built = workflow::BusinessCalendar::Create(*calendar, absl::UTCTimeZone());
+    EXPECT_TRUE(built.ok()) << built.status();
+    calendars_.Add(std::make_shared<const workflow::BusinessCalendar>(std::move(*built)));
     auto definition = workflow::ParseDefinitionYaml(definition_yaml);
     EXPECT_TRUE(definition.ok()) << definition.status();
     definition_ = *definition;
-    auto problems = workflow::ValidateDefinition(definition_, directory_.get());
+    auto problems = workflow::ValidateDefinition(definition_, directory_.get(), &calendars_);
     for (const auto& problem : problems) {
       ADD_FAILURE() << problem.path() << ": " << problem.message();
     }
@@ -43,6 +59,7 @@ class Harness {
     context.now = now;
     context.actor = actor;
     context.directory = directory_.get();
+    context.calendars = &calendars_;
     context.new_instance_id = "i1";
     auto transition = workflow::Apply(definition_, state_, command, context);
     if (!transition.ok()) return transition.status();
@@ -84,6 +101,38 @@ class Harness {
     if (task == nullptr) return absl::NotFoundError("no pending task for " + user);
     return Decide(user, task->id(),
                   task->kind() == v1::STEP_APPROVAL ? v1::APPROVE : v1::COMPLETE);
+  }
+
+  // Fires every timer due at `now`, earliest first, as signoffd's
+  // scheduler would.
+  absl::Status FireDue() {
+    for (int guard = 0; guard < 1000; ++guard) {
+      const v1::Timer* due = nullptr;
+      for (const auto& timer : state_.timers()) {
+        if (TimeOf(timer.fire_at()) > now) continue;
+        if (due == nullptr || TimeOf(timer.fire_at()) < TimeOf(due->fire_at())) due = &timer;
+      }
+      if (due == nullptr) return absl::OkStatus();
+      absl::Status fired = Fire(due->id());
+      if (!fired.ok()) return fired;
+    }
+    return absl::InternalError("timers kept coming due");
+  }
+
+  absl::Status Fire(const std::string& timer_id) {
+    v1::Command command;
+    command.mutable_fire_timer()->set_timer_id(timer_id);
+    return Run(workflow::kSystemActor, command);
+  }
+
+  // Moves the clock on and fires what came due.
+  absl::Status Advance(absl::Duration by) {
+    now += by;
+    return FireDue();
+  }
+
+  static absl::Time TimeOf(const google::protobuf::Timestamp& stamp) {
+    return absl::FromUnixSeconds(stamp.seconds()) + absl::Nanoseconds(stamp.nanos());
   }
 
   const v1::Task* PendingTaskOf(const std::string& user) const {
@@ -133,6 +182,7 @@ class Harness {
 
  private:
   std::unique_ptr<workflow::Directory> directory_;
+  workflow::CalendarSet calendars_;
   v1::WorkflowDefinition definition_;
   v1::InstanceState state_;
   std::vector<v1::Event> events_;

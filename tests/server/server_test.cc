@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api_client.h"
+#include "server_fixture.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "server/executor.h"
@@ -25,127 +26,6 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
 using Svc = v1::InstanceService::Stub;
-
-constexpr char kLeaveDefinition[] = R"(
-key: leave
-name: Leave request
-form:
-  fields:
-    - {name: employee, type: USER, required: true}
-    - {name: days, type: NUMBER, required: true, min: 0.5, max: 60}
-    - {name: reason, type: STRING}
-subject: {field: employee, type: employee, unique_open: true}
-reject_reasons: [{code: staffing}, {code: policy}]
-appeal: {allowed: true, window_days: 5}
-steps:
-  - id: manager
-    approval: {approvers: [{manager_level: 1}]}
-    actions: {allowed: [APPROVE, REJECT, RETURN, TRANSFER, DELEGATE, ADD_SIGNER, COMMENT, CC, REMIND]}
-    next: [{when: {field: days, op: GT, value: 5}, to: finance}, {to: hr}]
-  - id: finance
-    approval: {approvers: [{user: fiona}, {user: fred}], policy: ANY}
-    next: [{to: hr}]
-  - id: hr
-    approval: {approvers: [{role: {name: hrbp, department: hr, candidate_group: true}}]}
-    next: [{to: done}]
-  - {id: done, end: {}}
-)";
-
-// The server's clock, moved by tests instead of sleeping.
-class FakeClock {
- public:
-  absl::Time load() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return now_;
-  }
-  void Advance(absl::Duration by) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    now_ += by;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  absl::Time now_ = absl::FromUnixSeconds(1767225600);
-};
-
-class ServerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("signoff-server-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    storage::SqliteOptions options;
-    options.path = (dir_ / "signoff.db").string();
-    auto opened = storage::OpenSqliteStore(options);
-    ASSERT_OK(opened);
-    store_ = std::move(*opened);
-    auto core = server::Core::Create(store_, [this] { return now_.load(); });
-    ASSERT_OK(core);
-    core_ = std::move(*core);
-    auto organisation = workflow::ParseOrganisationYaml(kTestOrganisation);
-    ASSERT_OK(organisation);
-    ASSERT_OK(core_->SeedOrganisation(*organisation));
-    server::ServerOptions server_options;
-    server_options.listen = "127.0.0.1:0";
-    server_options.log_calls = false;
-    server_options.max_message_bytes = 256 << 10;
-    auto started = server::SignoffServer::Start(core_, server_options);
-    ASSERT_OK(started);
-    server_ = std::move(*started);
-    client_ = std::make_unique<ApiClient>(server_->InProcessChannel());
-    ASSERT_OK(Publish(kLeaveDefinition, "publish-leave"));
-  }
-
-  void TearDown() override {
-    client_.reset();
-    server_.reset();
-    core_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  absl::StatusOr<v1::PublishDefinitionResponse> Publish(const std::string& yaml,
-                                                        const std::string& request_id,
-                                                        const std::string& user = "ceo") {
-    v1::PublishDefinitionRequest request;
-    request.set_request_id(request_id);
-    request.mutable_source()->set_yaml(yaml);
-    return client_->Call(user, *client_->definitions,
-                         &v1::DefinitionService::Stub::PublishDefinition, request);
-  }
-
-  std::string PendingTaskOf(const v1::InstanceView& view, const std::string& user) {
-    for (const auto& task : view.pending_tasks()) {
-      if (task.assignee() == user && task.status() == v1::PENDING) return task.id();
-    }
-    return "";
-  }
-
-  // Folding the stored events gives the stored state.
-  void ExpectReplayMatchesStore(const std::string& id) {
-    auto events = store_->ListEvents(id);
-    ASSERT_OK(events);
-    EXPECT_TRUE(storage::VerifyEventChain(*events));
-    auto replayed = workflow::Replay(*events);
-    ASSERT_OK(replayed);
-    auto stored = store_->GetInstance(id);
-    ASSERT_OK(stored);
-    replayed->set_version(stored->version());
-    std::string difference;
-    google::protobuf::util::MessageDifferencer differencer;
-    differencer.ReportDifferencesToString(&difference);
-    EXPECT_TRUE(differencer.Compare(*replayed, *stored)) << difference;
-  }
-
-  std::filesystem::path dir_;
-  FakeClock now_;
-  std::shared_ptr<storage::Store> store_;
-  std::shared_ptr<server::Core> core_;
-  std::unique_ptr<server::SignoffServer> server_;
-  std::unique_ptr<ApiClient> client_;
-};
 
 TEST_F(ServerTest, ValidateDefinitionReturnsEveryProblemWithItsPath) {
   v1::ValidateDefinitionRequest request;

@@ -22,7 +22,8 @@ class ApiClient {
       : definitions(v1::DefinitionService::NewStub(channel)),
         instances(v1::InstanceService::NewStub(channel)),
         tasks(v1::TaskService::NewStub(channel)),
-        directory(v1::DirectoryService::NewStub(channel)) {}
+        directory(v1::DirectoryService::NewStub(channel)),
+        calendars(v1::CalendarService::NewStub(channel)) {}
 
   // Calls `method` on `stub` as `user` and gives the reply or the status,
   // with the status details kept as the payload of the absl::Status.
@@ -114,6 +115,7 @@ class ApiClient {
   std::unique_ptr<v1::InstanceService::Stub> instances;
   std::unique_ptr<v1::TaskService::Stub> tasks;
   std::unique_ptr<v1::DirectoryService::Stub> directory;
+  std::unique_ptr<v1::CalendarService::Stub> calendars;
   std::string last_details;
 };
 

@@ -1,0 +1,339 @@
+// Time through the real server: calendars over gRPC, timers firing through
+// the commit path, restarts with overdue timers, a timer racing a human,
+// two schedulers sharing one database, signals and clock operations.
+#include <atomic>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "server_fixture.h"
+
+namespace signoff::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr char kCalendar[] = R"(
+name: work
+time_zone: Asia/Shanghai
+working_hours: [{start: "09:00", end: "18:00"}]
+)";
+
+// Reviewed by fred within four working hours, or rejected as late.
+constexpr char kDeadlineDefinition[] = R"(
+key: claim
+calendar: work
+reject_reasons: [{code: late}, {code: other}]
+steps:
+  - id: review
+    approval: {approvers: [{user: fred}]}
+    sla:
+      due: {hours: 4, business: true}
+      on_timeout: {action: TIMEOUT_AUTO_REJECT, reason_code: late}
+    actions: {allowed: [APPROVE, REJECT, COMMENT, PAUSE_CLOCK, EXTEND_DEADLINE]}
+    next: [{to: done}]
+  - {id: done, end: {}}
+)";
+
+constexpr char kWaitDefinition[] = R"(
+key: watch
+steps:
+  - id: hold
+    wait: {signal: kpi_recovered, duration: {days: 30}, on_timeout: interview}
+    next: [{to: recovered}]
+  - id: interview
+    task: {assignees: [{user: hal}]}
+    next: [{to: recovered}]
+  - {id: recovered, end: {}}
+)";
+
+class TimeServerTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    ASSERT_OK(PublishCalendar(kCalendar, "publish-work"));
+    ASSERT_OK(Publish(kDeadlineDefinition, "publish-claim"));
+    ASSERT_OK(Publish(kWaitDefinition, "publish-watch"));
+  }
+
+  absl::StatusOr<v1::PublishCalendarResponse> PublishCalendar(const std::string& yaml,
+                                                              const std::string& request_id,
+                                                              const std::string& user = "ceo") {
+    v1::PublishCalendarRequest request;
+    request.set_request_id(request_id);
+    request.set_yaml(yaml);
+    return client_->Call(user, *client_->calendars,
+                         &v1::CalendarService::Stub::PublishCalendar, request);
+  }
+
+  absl::StatusOr<v1::ListTasksResponse> Overdue(const std::string& user) {
+    v1::ListTasksRequest request;
+    request.set_overdue(true);
+    return client_->Call(user, *client_->tasks, &v1::TaskService::Stub::ListTasks, request);
+  }
+
+  absl::StatusOr<v1::ListInstancesResponse> Breached() {
+    v1::ListInstancesRequest request;
+    request.set_sla_breached(true);
+    return client_->Call("ceo", *client_->instances, &v1::InstanceService::Stub::ListInstances,
+                         request);
+  }
+
+  absl::StatusOr<v1::InstanceResponse> Signal(const std::string& user, const std::string& id,
+                                              const std::string& name,
+                                              const std::string& request_id) {
+    v1::SignalInstanceRequest request;
+    request.set_request_id(request_id);
+    request.set_id(id);
+    request.set_name(name);
+    return client_->Call(user, *client_->instances, &v1::InstanceService::Stub::SignalInstance,
+                         request);
+  }
+
+  int EventsOfType(const std::string& id, const std::string& type) {
+    auto events = store_->ListEvents(id);
+    EXPECT_TRUE(events.ok()) << events.status();
+    int count = 0;
+    for (const auto& event : events.ok() ? *events : std::vector<v1::Event>()) {
+      count += event.type() == type;
+    }
+    return count;
+  }
+};
+
+TEST_F(TimeServerTest, CalendarsArePublishedVersionedAndChecked) {
+  ASSERT_OK_AND_ASSIGN(auto again, PublishCalendar(kCalendar, "publish-work-2"));
+  EXPECT_EQ(again.published().version(), 2);
+  ASSERT_OK_AND_ASSIGN(auto repeat, PublishCalendar(kCalendar, "publish-work-2"));
+  EXPECT_EQ(repeat.published().version(), 2);
+  EXPECT_CODE(PublishCalendar(kCalendar, "by-ann", "ann"), absl::StatusCode::kPermissionDenied);
+  auto bad = PublishCalendar(R"(
+name: broken
+time_zone: Mars/Olympus
+working_hours: [{start: "18:00", end: "09:00"}]
+years: [{year: 2026, holidays: ["2026-02-30"]}]
+)", "publish-broken");
+  EXPECT_CODE(bad, absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(),
+              ::testing::IsSupersetOf({"calendar.working_hours[0].end",
+                                       "calendar.years[0].holidays[0]"}));
+  auto zone = PublishCalendar("{name: zoned, time_zone: Mars/Olympus}", "publish-zone");
+  EXPECT_CODE(zone, absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("calendar.time_zone"));
+
+  v1::GetCalendarRequest get;
+  get.set_name("work");
+  get.set_version(1);
+  ASSERT_OK_AND_ASSIGN(auto first, client_->Call("ann", *client_->calendars,
+                                                 &v1::CalendarService::Stub::GetCalendar, get));
+  EXPECT_EQ(first.published().calendar().time_zone(), "Asia/Shanghai");
+  get.set_name("nowhere");
+  get.set_version(0);
+  EXPECT_CODE(client_->Call("ann", *client_->calendars, &v1::CalendarService::Stub::GetCalendar,
+                            get),
+              absl::StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(auto list, client_->Call("ann", *client_->calendars,
+                                                &v1::CalendarService::Stub::ListCalendars,
+                                                v1::ListCalendarsRequest()));
+  ASSERT_EQ(list.calendars_size(), 1);
+  EXPECT_EQ(list.calendars(0).version(), 2);
+}
+
+TEST_F(TimeServerTest, ADefinitionOnAnUnknownCalendarIsRefused) {
+  std::string yaml = kDeadlineDefinition;
+  yaml.replace(yaml.find("calendar: work"), 14, "calendar: gone");
+  yaml.replace(yaml.find("key: claim"), 10, "key: other");
+  EXPECT_CODE(Publish(yaml, "publish-gone"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("definition.steps[0].sla.due"));
+}
+
+TEST_F(TimeServerTest, ADeadlineFiresThroughTheCommitPathOnce) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "claim", "{}", "start-1"));
+  ASSERT_EQ(view.pending_tasks_size(), 1);
+  EXPECT_TRUE(view.pending_tasks(0).has_due_at());
+  ASSERT_OK_AND_ASSIGN(auto overdue, Overdue("fred"));
+  EXPECT_THAT(overdue.tasks(), IsEmpty());
+  now_.Advance(absl::Hours(24 * 3));
+  ASSERT_OK_AND_ASSIGN(overdue, Overdue("fred"));
+  ASSERT_EQ(overdue.tasks_size(), 1);
+  EXPECT_TRUE(overdue.tasks(0).overdue());
+  ASSERT_OK_AND_ASSIGN(int fired, core_->FireDueTimers(10));
+  EXPECT_EQ(fired, 1);
+  ASSERT_OK_AND_ASSIGN(fired, core_->FireDueTimers(10));
+  EXPECT_EQ(fired, 0);
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  EXPECT_EQ(view.status(), v1::REJECTED);
+  EXPECT_TRUE(view.sla_breached());
+  ASSERT_OK_AND_ASSIGN(auto breached, Breached());
+  ASSERT_EQ(breached.instances_size(), 1);
+  EXPECT_EQ(breached.instances(0).id(), view.id());
+  EXPECT_EQ(EventsOfType(view.id(), "sla_breached"), 1);
+  ExpectReplayMatchesStore(view.id());
+}
+
+TEST_F(TimeServerTest, TimersThatCameDueWhileDownFireOnceAfterRestart) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_OK_AND_ASSIGN(auto view,
+                         client_->Start("ann", "claim", "{}", absl::StrCat("start-", i)));
+    ids.push_back(view.id());
+  }
+  Restart();
+  now_.Advance(absl::Hours(24 * 7));
+  Restart();
+  ASSERT_OK_AND_ASSIGN(int fired, core_->FireDueTimers(100));
+  EXPECT_EQ(fired, 3);
+  Restart();
+  ASSERT_OK_AND_ASSIGN(fired, core_->FireDueTimers(100));
+  EXPECT_EQ(fired, 0);
+  for (const auto& id : ids) {
+    EXPECT_EQ(EventsOfType(id, "sla_breached"), 1) << id;
+    ASSERT_OK_AND_ASSIGN(auto view, client_->Get("ann", id));
+    EXPECT_EQ(view.status(), v1::REJECTED);
+    ExpectReplayMatchesStore(id);
+  }
+}
+
+TEST_F(TimeServerTest, ATimerRacingADecisionHasExactlyOneOutcome) {
+  for (int round = 0; round < 8; ++round) {
+    ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "claim", "{}",
+                                                   absl::StrCat("race-start-", round)));
+    const std::string task = PendingTaskOf(view, "fred");
+    now_.Advance(absl::Hours(24 * 3));
+    absl::Status decided;
+    absl::StatusOr<int> fired;
+    std::thread human([&] {
+      ApiClient client(server_->InProcessChannel());
+      decided = client.Decide("fred", task, v1::APPROVE, absl::StrCat("race-", round)).status();
+    });
+    std::thread timer([&] { fired = core_->FireDueTimers(10); });
+    human.join();
+    timer.join();
+    ASSERT_OK(fired);
+    ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+    if (decided.ok()) {
+      EXPECT_EQ(view.status(), v1::APPROVED);
+      EXPECT_EQ(EventsOfType(view.id(), "sla_breached"), 0);
+    } else {
+      EXPECT_TRUE(absl::IsFailedPrecondition(decided) || absl::IsAborted(decided)) << decided;
+      EXPECT_EQ(view.status(), v1::REJECTED);
+      EXPECT_EQ(EventsOfType(view.id(), "sla_breached"), 1);
+    }
+    ASSERT_OK_AND_ASSIGN(int left, core_->FireDueTimers(10));
+    EXPECT_EQ(left, 0);
+    ExpectReplayMatchesStore(view.id());
+  }
+}
+
+TEST_F(TimeServerTest, TwoSchedulersOnOneDatabaseFireEachTimerOnce) {
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_OK(client_->Start("ann", "claim", "{}", absl::StrCat("pair-", i)).status());
+  }
+  now_.Advance(absl::Hours(24 * 7));
+  storage::SqliteOptions options;
+  options.path = (dir_ / "signoff.db").string();
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<storage::Store> other_store,
+                       storage::OpenSqliteStore(options));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<server::Core> other,
+                       server::Core::Create(other_store, [this] { return now_.load(); }));
+  std::atomic<int> fired{0};
+  auto drain = [&](server::Core& core) {
+    for (int round = 0; round < 10; ++round) {
+      absl::StatusOr<int> count = core.FireDueTimers(3);
+      if (count.ok()) fired += *count;
+    }
+  };
+  std::thread first([&] { drain(*core_); });
+  std::thread second([&] { drain(*other); });
+  first.join();
+  second.join();
+  EXPECT_EQ(fired.load(), 20);
+  ASSERT_OK_AND_ASSIGN(auto breached, Breached());
+  EXPECT_EQ(breached.instances_size(), 20);
+  for (const auto& instance : breached.instances()) {
+    EXPECT_EQ(EventsOfType(instance.id(), "sla_breached"), 1);
+  }
+}
+
+TEST_F(TimeServerTest, SignalsAreIdempotentAndChecked) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "watch", "{}", "watch-1"));
+  EXPECT_CODE(Signal("ann", view.id(), "kpi_recovered", "s0"),
+              absl::StatusCode::kPermissionDenied);
+  EXPECT_CODE(Signal("svc", view.id(), "kpi_worse", "s1"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("name"));
+  ASSERT_OK_AND_ASSIGN(auto signalled, Signal("svc", view.id(), "kpi_recovered", "s2"));
+  EXPECT_EQ(signalled.instance().status(), v1::APPROVED);
+  const int events = static_cast<int>(store_->ListEvents(view.id())->size());
+  ASSERT_OK_AND_ASSIGN(auto repeated, Signal("svc", view.id(), "kpi_recovered", "s2"));
+  EXPECT_EQ(repeated.instance().version(), signalled.instance().version());
+  EXPECT_EQ(static_cast<int>(store_->ListEvents(view.id())->size()), events);
+  EXPECT_CODE(Signal("svc", view.id(), "kpi_recovered", "s3"),
+              absl::StatusCode::kFailedPrecondition);
+  v1::SignalInstanceRequest reused;
+  reused.set_request_id("s2");
+  reused.set_id(view.id());
+  reused.set_name("kpi_recovered");
+  (*reused.mutable_payload()->mutable_fields())["x"].set_bool_value(true);
+  EXPECT_CODE(client_->Call("svc", *client_->instances,
+                            &v1::InstanceService::Stub::SignalInstance, reused),
+              absl::StatusCode::kInvalidArgument);
+  ExpectReplayMatchesStore(view.id());
+}
+
+TEST_F(TimeServerTest, AWaitThatRunsOutTakesItsTimeoutBranch) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "watch", "{}", "watch-2"));
+  now_.Advance(absl::Hours(24 * 31));
+  ASSERT_OK_AND_ASSIGN(int fired, core_->FireDueTimers(10));
+  EXPECT_EQ(fired, 1);
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  EXPECT_THAT(view.active_steps(), ElementsAre("interview"));
+  EXPECT_CODE(Signal("svc", view.id(), "kpi_recovered", "late"),
+              absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(TimeServerTest, ClockOperationsMoveTheDueTimeShownOnTasks) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "claim", "{}", "clock-1"));
+  const std::string task = PendingTaskOf(view, "fred");
+  const auto due = view.pending_tasks(0).due_at();
+  v1::ClockRequest pause;
+  pause.set_request_id("pause-1");
+  pause.set_task_id(task);
+  pause.set_comment("waiting for documents");
+  EXPECT_CODE(client_->Call("hal", *client_->tasks, &v1::TaskService::Stub::PauseClock, pause),
+              absl::StatusCode::kPermissionDenied);
+  ASSERT_OK_AND_ASSIGN(auto paused, client_->Call("fred", *client_->tasks,
+                                                  &v1::TaskService::Stub::PauseClock, pause));
+  EXPECT_TRUE(paused.task().clock_paused());
+  EXPECT_FALSE(paused.clock().has_running_since());
+  now_.Advance(absl::Hours(24 * 10));
+  ASSERT_OK_AND_ASSIGN(int fired, core_->FireDueTimers(10));
+  EXPECT_EQ(fired, 0);
+  v1::ClockRequest resume = pause;
+  resume.set_request_id("resume-1");
+  ASSERT_OK_AND_ASSIGN(auto resumed, client_->Call("fred", *client_->tasks,
+                                                   &v1::TaskService::Stub::ResumeClock, resume));
+  EXPECT_GT(resumed.task().due_at().seconds(), due.seconds());
+  v1::ExtendDeadlineRequest extend;
+  extend.set_request_id("extend-1");
+  extend.set_task_id(task);
+  extend.mutable_by()->set_hours(2);
+  ASSERT_OK_AND_ASSIGN(auto extended, client_->Call("fred", *client_->tasks,
+                                                    &v1::TaskService::Stub::ExtendDeadline,
+                                                    extend));
+  EXPECT_GT(extended.clock().due_offset_seconds(), resumed.clock().due_offset_seconds());
+  extend.set_request_id("extend-2");
+  extend.mutable_by()->set_hours(0);
+  EXPECT_CODE(client_->Call("fred", *client_->tasks, &v1::TaskService::Stub::ExtendDeadline,
+                            extend),
+              absl::StatusCode::kInvalidArgument);
+  v1::ListTasksRequest before;
+  before.mutable_due_before()->set_seconds(extended.task().due_at().seconds() + 1);
+  ASSERT_OK_AND_ASSIGN(auto due_soon, client_->Call("ceo", *client_->tasks,
+                                                    &v1::TaskService::Stub::ListTasks, before));
+  ASSERT_EQ(due_soon.tasks_size(), 1);
+  EXPECT_EQ(due_soon.tasks(0).id(), task);
+  ExpectReplayMatchesStore(view.id());
+}
+
+}  // namespace
+}  // namespace signoff::testing

@@ -971,7 +971,23 @@ class Machine {
     }
     RETURN_IF_ERROR(RecordEscalation(task, v1::ESCALATE_REASSIGN, rung, users, to.group,
                                      to.chosen_by));
+    if (HoldsOpenTask(task.token(), moved.assignee())) {
+      // One person answers once for the step, however many tasks reached them.
+      v1::Task merged = task;
+      merged.set_status(v1::TASK_CANCELLED);
+      return EmitTask(merged, v1::Event::kTaskCancelled, kSystemActor,
+                      absl::StrCat("escalated to ", moved.assignee(),
+                                   ", who already holds this step's task"));
+    }
     return EmitTask(moved, v1::Event::kTaskUpdated, kSystemActor, "escalated");
+  }
+
+  bool HoldsOpenTask(const std::string& token, const std::string& user) const {
+    if (user.empty()) return false;
+    for (const auto& task : state_.tasks()) {
+      if (task.token() == token && IsOpen(task) && task.assignee() == user) return true;
+    }
+    return false;
   }
 
   absl::Status RecordEscalation(const v1::Task& task, v1::EscalationKind kind, int rung,

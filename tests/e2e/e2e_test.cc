@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "server/core.h"
+#include "e2e_fixture.h"
 #include "signoffd_process.h"
 #include "status_matchers.h"
 #include "workflow/engine.h"
@@ -18,112 +19,6 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 
-class EndToEndTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           absl::StrCat("signoff-e2e-", ::getpid(), "-",
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
-    server_ = std::make_unique<SignoffdProcess>(
-        SIGNOFFD_BINARY, dir_,
-        std::vector<std::string>{"--directory", definitions + "/demo-org.yaml", "--definitions",
-                                 definitions});
-    StartServer();
-  }
-
-  void TearDown() override {
-    client_.reset();
-    server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  void StartServer() {
-    server_->Start();
-    auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
-    ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
-                                          std::chrono::seconds(10)));
-    client_ = std::make_unique<ApiClient>(channel);
-  }
-
-  // A crash and a restart: every acknowledged change must still be there.
-  void CrashAndRestart() {
-    client_.reset();
-    server_->Kill(SIGKILL);
-    StartServer();
-  }
-
-  // The single pending task of `user` in `instance`, claiming a group task
-  // first when needed.
-  std::string TaskFor(const std::string& user, const std::string& instance) {
-    auto inbox = client_->Inbox(user);
-    EXPECT_TRUE(inbox.ok()) << inbox.status();
-    if (!inbox.ok()) return "";
-    for (const auto& task : *inbox) {
-      if (task.instance_id() != instance) continue;
-      if (task.assignee().empty()) {
-        v1::ClaimTaskRequest claim;
-        claim.set_request_id(absl::StrCat("claim-", task.id(), "-", user));
-        claim.set_id(task.id());
-        EXPECT_OK(client_->Call(user, *client_->tasks, &v1::TaskService::Stub::ClaimTask, claim));
-      }
-      return task.id();
-    }
-    ADD_FAILURE() << "no task for " << user << " in " << instance;
-    return "";
-  }
-
-  void Approve(const std::string& user, const std::string& instance) {
-    const std::string task = TaskFor(user, instance);
-    ASSERT_OK(client_->Decide(user, task, v1::APPROVE, absl::StrCat("approve-", task)));
-  }
-
-  void Complete(const std::string& user, const std::string& instance,
-                const std::string& result_yaml = "{}") {
-    v1::DecideTaskRequest request;
-    request.set_task_id(TaskFor(user, instance));
-    request.set_action(v1::COMPLETE);
-    *request.mutable_result() = *workflow::ParseFormYaml(result_yaml);
-    ASSERT_OK(client_->Decide(user, request, absl::StrCat("complete-", request.task_id())));
-  }
-
-  v1::InstanceView Get(const std::string& id) {
-    auto view = client_->Get("grace.liu", id);
-    EXPECT_TRUE(view.ok()) << view.status();
-    return view.ok() ? *view : v1::InstanceView();
-  }
-
-  // The audit trail, checked: the hash chain holds and folding it gives
-  // the instance the server reports.
-  std::vector<v1::Event> VerifiedHistory(const std::string& id) {
-    auto history = client_->History("grace.liu", id);
-    EXPECT_TRUE(history.ok()) << history.status();
-    if (!history.ok()) return {};
-    EXPECT_TRUE(history->chain_verified());
-    std::vector<v1::Event> events(history->events().begin(), history->events().end());
-    auto replayed = workflow::Replay(events);
-    EXPECT_TRUE(replayed.ok()) << replayed.status();
-    v1::InstanceView expected = server::ViewOf(*replayed, absl::InfinitePast());
-    v1::InstanceView actual = Get(id);
-    expected.set_version(actual.version());
-    // Overdue is a projection at read time, not state the trail holds.
-    for (auto& task : *actual.mutable_pending_tasks()) task.clear_overdue();
-    std::string difference;
-    google::protobuf::util::MessageDifferencer differencer;
-    differencer.ReportDifferencesToString(&difference);
-    EXPECT_TRUE(differencer.Compare(expected, actual)) << difference;
-    for (size_t i = 0; i < events.size(); ++i) {
-      EXPECT_EQ(events[i].instance_seq(), static_cast<int64_t>(i) + 1);
-    }
-    return events;
-  }
-
-  std::filesystem::path dir_;
-  std::unique_ptr<SignoffdProcess> server_;
-  std::unique_ptr<ApiClient> client_;
-};
 
 constexpr char kProbationForm[] = R"({
   employee: bob.zhang, grade: P5, probation_end: 2026-03-31,

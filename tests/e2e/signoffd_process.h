@@ -27,6 +27,10 @@ class SignoffdProcess {
       : binary_(std::move(binary)), data_dir_(std::move(data_dir)), extra_(std::move(extra)) {}
   ~SignoffdProcess() { Kill(SIGKILL); }
 
+  // Flags for the next Start, e.g. a later --clock-offset.
+  void SetExtraFlags(std::vector<std::string> extra) { extra_ = std::move(extra); }
+  const std::vector<std::string>& extra_flags() const { return extra_; }
+
   // Starts the server and waits until it reports its port.
   void Start() {
     // Everything the child needs is built before fork: between fork and

@@ -227,6 +227,23 @@ TEST(SlaTest, EscalationLadderNotifiesThenReassignsToACandidateGroup) {
   EXPECT_EQ(h.state().status(), v1::APPROVED);
 }
 
+TEST(SlaTest, EscalatingSeveralTasksToOnePersonLeavesThemOne) {
+  Harness h(R"(
+key: two
+steps:
+  - id: review
+    approval: {approvers: [{user: fred}, {user: hal}], policy: ANY}
+    sla: {due: {hours: 1}, on_timeout: {action: TIMEOUT_ESCALATE, escalate_to: {user: ceo}}}
+    next: [{to: done}]
+  - {id: done, end: {}}
+)");
+  ASSERT_OK(h.Start("ann", "{}"));
+  ASSERT_OK(h.Advance(absl::Hours(1)));
+  EXPECT_THAT(h.PendingAssignees(), ElementsAre("ceo"));
+  ASSERT_OK(h.Approve("ceo"));
+  EXPECT_EQ(h.state().status(), v1::APPROVED);
+}
+
 TEST(SlaTest, EscalationNeverHandsTheApplicantTheirOwnApproval) {
   Harness h(SlaDefinition(
       "{due: {hours: 1}, on_timeout: {action: TIMEOUT_ESCALATE, escalate_to: {user: ann}}}"));

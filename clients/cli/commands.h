@@ -2,10 +2,13 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "connection.h"
+#include "output.h"
 
 namespace signoff::cli {
 
@@ -29,10 +32,32 @@ struct Cli {
 CLI::App* Command(CLI::App& parent, const std::string& name, const std::string& description,
                   const std::string& example);
 
+// Publishes `files` one by one: `publish` gets each file's name, text and
+// request id (`request_id`-FILE, or a fresh one) and prints the outcome. The
+// first failure stops, with the file's name before its message.
+using PublishOne = std::function<absl::Status(const std::string& file, const std::string& text,
+                                              const std::string& request_id)>;
+absl::Status PublishFiles(const std::vector<std::string>& files, const std::string& request_id,
+                          const PublishOne& publish);
+
+// A call's answer on stdout: JSON, or for people through `print`. A failed
+// call's status is passed on.
+template <typename Response, typename Print>
+absl::Status Show(Cli& cli, const absl::StatusOr<Response>& response, Print print) {
+  if (!response.ok()) return response.status();
+  if (cli.json()) {
+    PrintJson(*response);
+  } else {
+    print(*response);
+  }
+  return absl::OkStatus();
+}
+
 void AddHealthCommand(CLI::App& app, Cli& cli);
 void AddDefinitionCommands(CLI::App& app, Cli& cli);
 void AddInstanceCommands(CLI::App& app, Cli& cli);
 void AddTaskCommands(CLI::App& app, Cli& cli);
 void AddDirectoryCommands(CLI::App& app, Cli& cli);
+void AddCalendarCommands(CLI::App& app, Cli& cli);
 
 }  // namespace signoff::cli

@@ -1,6 +1,5 @@
 #include <iostream>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "commands.h"
 #include "form_input.h"
@@ -74,35 +73,29 @@ absl::Status Validate(Cli& cli, const std::vector<std::string>& files, bool offl
 }
 
 absl::Status Publish(Cli& cli, const std::vector<std::string>& files, const std::string& request_id) {
-  for (const auto& file : files) {
-    auto yaml = ReadFile(file);
-    if (!yaml.ok()) return yaml.status();
+  return PublishFiles(files, request_id, [&cli](const std::string& file, const std::string& yaml,
+                                                const std::string& id) -> absl::Status {
     v1::PublishDefinitionRequest request;
-    request.set_request_id(request_id.empty() ? NewRequestId() : absl::StrCat(request_id, "-", file));
-    request.mutable_source()->set_yaml(*yaml);
+    request.set_request_id(id);
+    request.mutable_source()->set_yaml(yaml);
     auto response = cli.Connect().Call(cli.Connect().definitions(), &Stub::PublishDefinition, request);
-    if (!response.ok()) return Annotate(response.status(), file);
+    if (!response.ok()) return response.status();
     if (cli.json()) {
       PrintJson(*response);
     } else {
       std::cout << "published " << response->published().key() << " version "
                 << response->published().version() << " from " << file << "\n";
     }
-  }
-  return absl::OkStatus();
+    return absl::OkStatus();
+  });
 }
 
 absl::Status Get(Cli& cli, const std::string& reference) {
+  auto parsed = ParseReference(reference, "probation-review@2");
+  if (!parsed.ok()) return parsed.status();
   v1::GetDefinitionRequest request;
-  const auto at = reference.find('@');
-  request.set_key(reference.substr(0, at));
-  if (at != std::string::npos) {
-    int version = 0;
-    if (!absl::SimpleAtoi(reference.substr(at + 1), &version) || version <= 0) {
-      return UsageError("a version after @ must be a positive number, e.g. probation-review@2");
-    }
-    request.set_version(version);
-  }
+  request.set_key(parsed->name);
+  request.set_version(parsed->version);
   auto response = cli.Connect().Call(cli.Connect().definitions(), &Stub::GetDefinition, request);
   if (!response.ok()) return response.status();
   if (cli.json()) {

@@ -37,13 +37,7 @@ absl::StatusOr<google::protobuf::Struct> FormFor(Cli& cli, const std::string& ke
 }
 
 absl::Status PrintInstanceResponse(Cli& cli, const absl::StatusOr<v1::InstanceResponse>& response) {
-  if (!response.ok()) return response.status();
-  if (cli.json()) {
-    PrintJson(*response);
-  } else {
-    PrintInstance(response->instance());
-  }
-  return absl::OkStatus();
+  return Show(cli, response, [](const v1::InstanceResponse& answer) { PrintInstance(answer.instance()); });
 }
 
 absl::StatusOr<v1::InstanceStatus> ParseStatus(const std::string& text) {
@@ -60,6 +54,7 @@ struct ListArgs {
   std::string status;
   std::string applicant;
   std::string subject;
+  bool sla_breached = false;
   int limit = 50;
 };
 
@@ -71,6 +66,7 @@ absl::Status List(Cli& cli, const ListArgs& args) {
   request.set_status(*status);
   request.set_applicant(args.applicant);
   request.set_subject(args.subject);
+  request.set_sla_breached(args.sla_breached);
   v1::ListInstancesResponse all;
   for (;;) {
     request.set_page_size(std::min(100, args.limit - all.instances_size()));
@@ -96,6 +92,8 @@ struct Args {
   std::string comment;
   std::string request_id;
   std::string applicant;
+  std::string signal;
+  std::string payload_file;
   FormArgs form;
 
   std::string RequestId() const { return request_id.empty() ? NewRequestId() : request_id; }
@@ -165,6 +163,19 @@ absl::Status Resubmit(Cli& cli, const Args& args) {
   return PrintInstanceResponse(cli, cli.Connect().Call(cli.Connect().instances(), &Stub::ResubmitInstance, request));
 }
 
+absl::Status Signal(Cli& cli, const Args& args) {
+  v1::SignalInstanceRequest request;
+  if (!args.payload_file.empty()) {
+    auto payload = ReadValuesFile(args.payload_file);
+    if (!payload.ok()) return payload.status();
+    *request.mutable_payload() = *payload;
+  }
+  request.set_request_id(args.RequestId());
+  request.set_id(args.id);
+  request.set_name(args.signal);
+  return PrintInstanceResponse(cli, cli.Connect().Call(cli.Connect().instances(), &Stub::SignalInstance, request));
+}
+
 template <typename Request>
 Request WithIdAndComment(const Args& args) {
   Request request;
@@ -216,6 +227,7 @@ void AddInstanceCommands(CLI::App& app, Cli& cli) {
   list->add_option("--status", list_args->status, "running, returned, approved, rejected, withdrawn, cancelled");
   list->add_option("--applicant", list_args->applicant, "applicant user id");
   list->add_option("--subject", list_args->subject, "subject (dealer, employee, ...)");
+  list->add_flag("--sla-breached", list_args->sla_breached, "only instances where some step missed its deadline");
   list->add_option("--limit", list_args->limit, "at most this many")->check(CLI::Range(1, 100000))->capture_default_str();
   list->callback([&cli, list_args] { cli.run = [&cli, list_args] { return List(cli, *list_args); }; });
 
@@ -258,6 +270,15 @@ void AddInstanceCommands(CLI::App& app, Cli& cli) {
                                                            WithIdAndComment<v1::AppealInstanceRequest>(*args)));
     };
   });
+
+  auto* signal = WithId(Command(*noun, "signal", "send a signal that a WAIT step of the instance waits for",
+                                "signoffctl --as svc-kpi-monitor instance signal i0001 kpi_recovered "
+                                "--payload-file kpis.yaml"), *args);
+  signal->add_option("name", args->signal, "the signal's name, as the definition's WAIT step names it")->required();
+  signal->add_option("--payload-file", args->payload_file, "data recorded with the signal, as YAML or JSON")
+      ->check(CLI::ExistingFile);
+  signal->add_option("--request-id", args->request_id, "idempotency key; repeating it is safe");
+  signal->callback([&cli, args] { cli.run = [&cli, args] { return Signal(cli, *args); }; });
 
   auto* cancel = WithId(Command(*noun, "cancel", "stop an instance (administrators)",
                                 "signoffctl --as carl.yuan instance cancel i0001 --comment duplicate"), *args);

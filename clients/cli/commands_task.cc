@@ -6,7 +6,6 @@
 #include "commands.h"
 #include "form_input.h"
 #include "output.h"
-#include "workflow/yaml_mapping.h"
 
 namespace signoff::cli {
 
@@ -22,19 +21,46 @@ struct TaskArgs {
   std::vector<std::string> users;
   std::string position;
   std::string result_file;
+  std::string by;
+  std::string until;
   std::string request_id;
 
   std::string RequestId() const { return request_id.empty() ? NewRequestId() : request_id; }
 };
 
 absl::Status PrintTaskResponse(Cli& cli, const absl::StatusOr<v1::TaskResponse>& response) {
-  if (!response.ok()) return response.status();
-  if (cli.json()) {
-    PrintJson(*response);
-  } else {
-    PrintTask(response->task());
+  return Show(cli, response, [](const v1::TaskResponse& answer) { PrintTask(answer.task()); });
+}
+
+absl::Status PrintClockResponse(Cli& cli, const absl::StatusOr<v1::ClockResponse>& response) {
+  return Show(cli, response, PrintClock);
+}
+
+// A request about the task's clock: ClockRequest or ExtendDeadlineRequest.
+template <typename Request>
+Request ClockRequestFor(const TaskArgs& args) {
+  Request request;
+  request.set_request_id(args.RequestId());
+  request.set_task_id(args.id);
+  request.set_comment(args.comment);
+  return request;
+}
+
+absl::Status Extend(Cli& cli, const TaskArgs& args) {
+  auto request = ClockRequestFor<v1::ExtendDeadlineRequest>(args);
+  if (args.by.empty() == args.until.empty()) {
+    return UsageError("give either --by DURATION (e.g. 1d4h) or --until TIME (RFC 3339)");
   }
-  return absl::OkStatus();
+  if (!args.by.empty()) {
+    auto span = ParseSpan("--by", args.by);
+    if (!span.ok()) return span.status();
+    *request.mutable_by() = *span;
+  } else {
+    auto until = ParseTimestamp("--until", args.until);
+    if (!until.ok()) return until.status();
+    *request.mutable_new_due_at() = *until;
+  }
+  return PrintClockResponse(cli, cli.Connect().Call(cli.Connect().tasks(), &Stub::ExtendDeadline, request));
 }
 
 absl::Status Decide(Cli& cli, const TaskArgs& args, v1::Action action) {
@@ -53,10 +79,8 @@ absl::Status Decide(Cli& cli, const TaskArgs& args, v1::Action action) {
     request.set_signer_position(position);
   }
   if (!args.result_file.empty()) {
-    auto text = ReadFile(args.result_file);
-    if (!text.ok()) return text.status();
-    auto result = workflow::ParseFormYaml(*text);
-    if (!result.ok()) return Annotate(result.status(), args.result_file);
+    auto result = ReadValuesFile(args.result_file);
+    if (!result.ok()) return result.status();
     *request.mutable_result() = *result;
   }
   auto response = cli.Connect().Call(cli.Connect().tasks(), &Stub::DecideTask, request);
@@ -80,6 +104,8 @@ struct ListArgs {
   std::string department;
   std::string status;
   std::string instance;
+  bool overdue = false;
+  std::string due_before;
   int limit = 50;
 };
 
@@ -89,6 +115,12 @@ absl::Status List(Cli& cli, const ListArgs& args) {
   request.set_role(args.role);
   request.set_department(args.department);
   request.set_instance_id(args.instance);
+  request.set_overdue(args.overdue);
+  if (!args.due_before.empty()) {
+    auto due_before = ParseTimestamp("--due-before", args.due_before);
+    if (!due_before.ok()) return due_before.status();
+    *request.mutable_due_before() = *due_before;
+  }
   v1::TaskStatus status = v1::TASK_STATUS_UNSPECIFIED;
   if (!args.status.empty()) {
     const std::string upper = absl::AsciiStrToUpper(args.status);
@@ -138,14 +170,18 @@ void AddTaskCommands(CLI::App& app, Cli& cli) {
   auto args = std::make_shared<TaskArgs>();
 
   auto list_args = std::make_shared<ListArgs>();
-  auto* list = Command(*noun, "list", "your inbox, or tasks by assignee, group or status",
-                       "signoffctl --as alice.chen task list");
+  auto* list = Command(*noun, "list", "your inbox, or tasks by assignee, group, status or due time",
+                       "signoffctl --as alice.chen task list --assignee alice.chen --overdue");
   auto* assignee = list->add_option("--assignee", list_args->assignee, "tasks of this user");
   auto* role = list->add_option("--role", list_args->role, "candidate-group role");
   list->add_option("--department", list_args->department, "candidate-group department")->needs(role);
   assignee->excludes(role);
   list->add_option("--status", list_args->status, "pending, waiting, done, cancelled");
   list->add_option("--instance", list_args->instance, "tasks of one instance");
+  list->add_flag("--overdue", list_args->overdue,
+                 "only pending tasks past their deadline (everyone's, unless --assignee or --role)");
+  list->add_option("--due-before", list_args->due_before,
+                   "only pending tasks due before this RFC 3339 time, e.g. 2026-03-02T18:00:00+08:00");
   list->add_option("--limit", list_args->limit, "at most this many")->check(CLI::Range(1, 100000))->capture_default_str();
   list->callback([&cli, list_args] { cli.run = [&cli, list_args] { return List(cli, *list_args); }; });
 
@@ -226,6 +262,39 @@ void AddTaskCommands(CLI::App& app, Cli& cli) {
   cc->add_option("--user", args->users, "user ids")->required();
   cc->add_option("--comment", args->comment, "a note");
   OnRun(cli, cc, args, v1::CC);
+
+  auto* pause = TaskCommand(*noun, "pause", "stop the SLA clock of the task's step, e.g. while documents are awaited",
+                            "signoffctl --as tina.luo task pause i0001-t1 --comment 'waiting for the invoice'",
+                            *args);
+  pause->add_option("--comment", args->comment, "why");
+  pause->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      return PrintClockResponse(cli, cli.Connect().Call(cli.Connect().tasks(), &Stub::PauseClock,
+                                                        ClockRequestFor<v1::ClockRequest>(*args)));
+    };
+  });
+
+  auto* resume = TaskCommand(*noun, "resume", "restart a paused SLA clock",
+                             "signoffctl --as tina.luo task resume i0001-t1 --comment 'invoice received'", *args);
+  resume->add_option("--comment", args->comment, "a note");
+  resume->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      return PrintClockResponse(cli, cli.Connect().Call(cli.Connect().tasks(), &Stub::ResumeClock,
+                                                        ClockRequestFor<v1::ClockRequest>(*args)));
+    };
+  });
+
+  auto* extend = TaskCommand(*noun, "extend", "move the step's deadline later, by a span or to a time",
+                             "signoffctl --as tina.luo task extend i0001-t1 --by 1d4h --comment 'dealer on leave'",
+                             *args);
+  auto* by = extend->add_option("--by", args->by,
+                                "how much later, e.g. 2d, 4h, 30m or 1d4h; on the SLA's own clock "
+                                "(working time when it counts on a calendar)");
+  auto* until = extend->add_option("--until", args->until,
+                                   "the new deadline, an RFC 3339 time such as 2026-03-02T18:00:00+08:00");
+  by->excludes(until);
+  extend->add_option("--comment", args->comment, "why");
+  extend->callback([&cli, args] { cli.run = [&cli, args] { return Extend(cli, *args); }; });
 
   auto* remind = TaskCommand(*noun, "remind", "nudge the assignee (applicant or administrator)",
                              "signoffctl --as bob.zhang task remind i0001-t2", *args);

@@ -13,6 +13,7 @@ Connection::Connection(const GlobalOptions& options) : options_(options) {
   instances_ = v1::InstanceService::NewStub(channel);
   tasks_ = v1::TaskService::NewStub(channel);
   directory_ = v1::DirectoryService::NewStub(channel);
+  calendars_ = v1::CalendarService::NewStub(channel);
   health_ = grpc::health::v1::Health::NewStub(channel);
 }
 

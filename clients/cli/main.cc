@@ -16,6 +16,18 @@ CLI::App* Command(CLI::App& parent, const std::string& name, const std::string& 
   return command;
 }
 
+absl::Status PublishFiles(const std::vector<std::string>& files, const std::string& request_id,
+                          const PublishOne& publish) {
+  for (const auto& file : files) {
+    auto text = ReadFile(file);
+    if (!text.ok()) return text.status();
+    const std::string id = request_id.empty() ? NewRequestId() : absl::StrCat(request_id, "-", file);
+    auto published = publish(file, *text, id);
+    if (!published.ok()) return Annotate(published, file);
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 
 // 0 ok, 1 local failure, 2 usage, 64 + code for a failed call (as grpcurl).
@@ -65,6 +77,7 @@ int main(int argc, char** argv) {
   AddInstanceCommands(app, cli);
   AddTaskCommands(app, cli);
   AddDirectoryCommands(app, cli);
+  AddCalendarCommands(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -86,10 +86,33 @@ std::string Assignee(const v1::Task& task) {
   return "";
 }
 
+std::string Due(const v1::Task& task) {
+  if (task.clock_paused()) return "paused";
+  if (!task.has_due_at()) return "-";
+  return absl::StrCat(LocalTime(task.due_at()), task.overdue() ? " (overdue)" : "");
+}
+
+namespace {
+
+// A step's SLA clock in a few words, e.g. "running, deadline after 16h of
+// working time on cn-mainland".
+std::string ClockState(const v1::StepClock& clock) {
+  std::vector<std::string> parts = {
+      clock.has_running_since() ? "running" : absl::StrCat("paused since ", LocalTime(clock.paused_at()))};
+  if (clock.due_offset_seconds() > 0) {
+    parts.push_back(absl::StrCat("deadline after ", absl::FormatDuration(absl::Seconds(clock.due_offset_seconds())),
+                                 clock.calendar().empty() ? "" : " of working time on " + clock.calendar()));
+  }
+  if (clock.breached()) parts.push_back("breached");
+  return absl::StrJoin(parts, ", ");
+}
+
+}  // namespace
+
 void PrintInstances(const std::vector<v1::InstanceView>& instances) {
   const absl::Time now = absl::Now();
-  Table table({"ID", "DEFINITION", "SUBJECT", "STATUS", "STEP", "ASSIGNEES", "APPLICANT", "AGE",
-               "UPDATED"});
+  Table table({"ID", "DEFINITION", "SUBJECT", "STATUS", "SLA", "STEP", "ASSIGNEES", "APPLICANT",
+               "AGE", "UPDATED"});
   for (const auto& instance : instances) {
     std::vector<std::string> assignees;
     for (const auto& task : instance.pending_tasks()) {
@@ -97,7 +120,8 @@ void PrintInstances(const std::vector<v1::InstanceView>& instances) {
     }
     table.Add({instance.id(), absl::StrCat(instance.definition_key(), "@", instance.definition_version()),
                instance.subject(), v1::InstanceStatus_Name(instance.status()),
-               absl::StrJoin(instance.active_steps(), ","), absl::StrJoin(assignees, ","),
+               instance.sla_breached() ? "breached" : "", absl::StrJoin(instance.active_steps(), ","),
+               absl::StrJoin(assignees, ","),
                instance.applicant(), Age(instance.created_at(), now),
                LocalTime(instance.updated_at())});
   }
@@ -115,6 +139,8 @@ void PrintInstance(const v1::InstanceView& instance) {
             << "Updated:     " << LocalTime(instance.updated_at()) << "\n";
   if (instance.has_finished_at()) std::cout << "Finished:    " << LocalTime(instance.finished_at()) << "\n";
   if (!instance.outcome_reason().empty()) std::cout << "Reason:      " << instance.outcome_reason() << "\n";
+  if (instance.has_appeal_until()) std::cout << "Appeal by:   " << LocalTime(instance.appeal_until()) << "\n";
+  if (instance.sla_breached()) std::cout << "SLA:         breached\n";
   std::cout << "Form (revision " << instance.form_revision() << "):\n";
   std::map<std::string, google::protobuf::Value> sorted(instance.form().fields().begin(),
                                                        instance.form().fields().end());
@@ -127,6 +153,15 @@ void PrintInstance(const v1::InstanceView& instance) {
     std::cout << "Tasks:\n";
     PrintTasks({instance.pending_tasks().begin(), instance.pending_tasks().end()});
   }
+  if (instance.clocks_size() > 0) {
+    std::cout << "Clocks:\n";
+    Table table({"STEP", "DUE", "CLOCK"});
+    for (const auto& clock : instance.clocks()) {
+      table.Add({clock.step_id(), clock.has_running_since() ? LocalTime(clock.due_at()) : "paused",
+                 ClockState(clock)});
+    }
+    table.Print();
+  }
 }
 
 void PrintTasks(const std::vector<v1::Task>& tasks) {
@@ -134,7 +169,7 @@ void PrintTasks(const std::vector<v1::Task>& tasks) {
   Table table({"ID", "DEFINITION", "SUBJECT", "STEP", "ASSIGNEE", "STATUS", "DUE", "AGE", "CREATED"});
   for (const auto& task : tasks) {
     table.Add({task.id(), task.definition_key(), task.subject(), task.step_id(), Assignee(task),
-               Name(v1::TaskStatus_Name(task.status())), "-", Age(task.created_at(), now),
+               Name(v1::TaskStatus_Name(task.status())), Due(task), Age(task.created_at(), now),
                LocalTime(task.created_at())});
   }
   table.Print();
@@ -151,6 +186,8 @@ void PrintTask(const v1::Task& task) {
             << "Chosen by:   " << task.chosen_by() << "\n"
             << "Applicant:   " << task.applicant() << "\n"
             << "Created:     " << LocalTime(task.created_at()) << "\n";
+  if (task.has_due_at() || task.clock_paused()) std::cout << "Due:         " << Due(task) << "\n";
+  if (task.sla_breached()) std::cout << "SLA:         breached\n";
   if (task.status() == v1::DONE) {
     std::cout << "Decision:    " << v1::Action_Name(task.decision()) << "\n"
               << "Completed:   " << LocalTime(task.completed_at()) << "\n";
@@ -158,6 +195,11 @@ void PrintTask(const v1::Task& task) {
   if (!task.comment().empty()) std::cout << "Comment:     " << task.comment() << "\n";
   if (!task.reason_code().empty()) std::cout << "Reason code: " << task.reason_code() << "\n";
   if (task.reminders() > 0) std::cout << "Reminders:   " << task.reminders() << "\n";
+}
+
+void PrintClock(const v1::ClockResponse& response) {
+  PrintTask(response.task());
+  std::cout << "Clock:       " << ClockState(response.clock()) << "\n";
 }
 
 namespace {
@@ -189,6 +231,14 @@ std::string Detail(const v1::Event& event) {
   }
   if (event.has_cc_sent()) parts.push_back(absl::StrCat("to ", absl::StrJoin(event.cc_sent().users(), ",")));
   if (event.has_approver_skipped()) parts.push_back(event.approver_skipped().user());
+  if (event.has_signal_received()) {
+    parts.push_back(absl::StrCat("signal ", event.signal_received().name(),
+                                 event.signal_received().buffered() ? " (buffered)" : ""));
+  }
+  if (event.has_sla_breached()) parts.push_back(absl::StrCat("due ", LocalTime(event.sla_breached().due_at())));
+  if (event.has_task_escalated() && event.task_escalated().users_size() > 0) {
+    parts.push_back(absl::StrCat("to ", absl::StrJoin(event.task_escalated().users(), ",")));
+  }
   if (!event.on_behalf_of().empty()) parts.push_back(absl::StrCat("for ", event.on_behalf_of()));
   if (!event.reason().empty()) parts.push_back(absl::StrCat("reason: ", event.reason()));
   if (!event.comment().empty()) parts.push_back(absl::StrCat("\"", event.comment(), "\""));

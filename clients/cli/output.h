@@ -33,11 +33,15 @@ std::string Age(const google::protobuf::Timestamp& stamp, absl::Time now);
 std::string Name(const std::string& enum_name);
 
 std::string Assignee(const v1::Task& task);
+// When the task falls due, e.g. "2026-03-02 15:00 (overdue)", or "paused".
+std::string Due(const v1::Task& task);
 
 void PrintInstances(const std::vector<v1::InstanceView>& instances);
 void PrintInstance(const v1::InstanceView& instance);
 void PrintTasks(const std::vector<v1::Task>& tasks);
 void PrintTask(const v1::Task& task);
+// A task and its step's SLA clock, after a clock operation.
+void PrintClock(const v1::ClockResponse& response);
 void PrintHistory(const std::vector<v1::Event>& events, bool verified);
 void PrintUsers(const std::vector<v1::User>& users);
 void PrintPreview(const v1::PreviewRouteResponse& preview);

@@ -9,8 +9,11 @@
 #include <map>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "signoff/v1/service.pb.h"
@@ -20,7 +23,9 @@
 namespace signoff::testing {
 namespace {
 
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 struct Result {
   int exit_code = -1;
@@ -80,11 +85,18 @@ class CliTest : public ::testing::Test {
                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    StartServer({});
+  }
+
+  // signoffd on the test's database, with `extra` flags; a running one is
+  // killed first.
+  void StartServer(const std::vector<std::string>& extra) {
+    server_.reset();
     const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
-    server_ = std::make_unique<SignoffdProcess>(
-        SIGNOFFD_BINARY, dir_,
-        std::vector<std::string>{"--directory", definitions + "/demo-org.yaml", "--definitions",
-                                 definitions});
+    std::vector<std::string> flags = {"--directory", definitions + "/demo-org.yaml",
+                                      "--definitions", definitions};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<SignoffdProcess>(SIGNOFFD_BINARY, dir_, flags);
     server_->Start();
   }
 
@@ -141,6 +153,34 @@ class CliTest : public ::testing::Test {
 
   void Ok(const Result& result) {
     EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+  }
+
+  // A file in the test's directory with `text` in it.
+  std::string File(const std::string& name, const std::string& text) {
+    const std::string path = (dir_ / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  // A dealer claim filed by bob.zhang; claim-review goes to tina.luo and
+  // tony.hu.
+  std::string StartDealerClaim(const std::string& dealer) {
+    const std::string form =
+        File("claim.yaml", absl::StrCat("dealer_id: ", dealer, "\nclaim_type: warranty\n"
+                                        "amount: 1200\nregion: sales-east\n"
+                                        "description: Warranty repair of ten vehicles\n"));
+    Result started = Run({"--as", "bob.zhang", "-o", "json", "instance", "start", "dealer-claim",
+                          "--form-file", form});
+    Ok(started);
+    return Json<v1::InstanceResponse>(started).instance().id();
+  }
+
+  // The row of `table` whose `column` is `value`; -1 when none is.
+  static int RowWhere(const ParsedTable& table, const std::string& column, const std::string& value) {
+    for (size_t row = 0; row < table.size(); ++row) {
+      if (table.Cell(row, column) == value) return static_cast<int>(row);
+    }
+    return -1;
   }
 
   std::filesystem::path dir_;
@@ -309,6 +349,241 @@ TEST_F(CliTest, DefinitionsAndDirectoryCommands) {
   ParsedTable route(preview.out.substr(0, preview.out.find("outcome")));
   EXPECT_EQ(route.Cell(0, "STEP"), "manager-endorsement");
   EXPECT_EQ(route.Cell(0, "APPROVER"), "alice.chen");
+}
+
+TEST_F(CliTest, CalendarsPublishListAndGet) {
+  Result listed = Run({"--as", "bob.zhang", "calendar", "list"});
+  Ok(listed);
+  ParsedTable calendars(listed.out);
+  const int row = RowWhere(calendars, "NAME", "cn-mainland");
+  ASSERT_GE(row, 0) << listed.out;
+  EXPECT_EQ(calendars.Cell(row, "VERSION"), "1");
+  EXPECT_EQ(calendars.Cell(row, "TIME ZONE"), "Asia/Shanghai");
+  EXPECT_NE(calendars.Cell(row, "PUBLISHED"), "-");
+
+  Result json = Run({"--as", "bob.zhang", "-o", "json", "calendar", "get", "cn-mainland"});
+  Ok(json);
+  auto got = Json<v1::GetCalendarResponse>(json);
+  EXPECT_EQ(got.published().name(), "cn-mainland");
+  EXPECT_EQ(got.published().version(), 1);
+  EXPECT_EQ(got.published().calendar().time_zone(), "Asia/Shanghai");
+  ASSERT_GT(got.published().calendar().years_size(), 0);
+  EXPECT_EQ(got.published().calendar().years(0).holidays(0), "2026-01-01");
+
+  Result shown = Run({"--as", "bob.zhang", "calendar", "get", "cn-mainland@1"});
+  Ok(shown);
+  EXPECT_THAT(shown.out, HasSubstr("Time zone:     Asia/Shanghai\n"));
+  EXPECT_THAT(shown.out, HasSubstr("Working hours: 09:00-12:00, 13:00-18:00\n"));
+  ParsedTable days(shown.out.substr(shown.out.find("DATE")));
+  EXPECT_EQ(days.Cell(0, "DATE"), "2026-01-01");
+  EXPECT_EQ(days.Cell(0, "KIND"), "holiday");
+  EXPECT_EQ(Run({"calendar", "get", "cn-mainland@zero"}).exit_code, 2);
+  Result missing = Run({"--as", "bob.zhang", "calendar", "get", "nowhere"});
+  EXPECT_EQ(missing.exit_code, 64 + 5) << missing.err;
+
+  // Every problem of a bad file comes back, one line each.
+  const std::string bad = File("bad-calendar.yaml",
+                               "name: broken\nyears:\n  - year: 2026\n    holidays: [\"2026-02-30\"]\n");
+  Result rejected = Run({"--as", "carl.yuan", "calendar", "publish", bad});
+  EXPECT_EQ(rejected.exit_code, 64 + 3) << rejected.err;
+  EXPECT_THAT(rejected.err, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(rejected.err, HasSubstr("\n  calendar.time_zone: "));
+  EXPECT_THAT(rejected.err, HasSubstr("\n  calendar.years[0].holidays[0]: '2026-02-30' is not a date"));
+  EXPECT_THAT(rejected.out, Not(HasSubstr("published")));
+
+  const std::string good = File("hk.yaml", "name: hk-test\ntime_zone: Asia/Hong_Kong\n"
+                                           "years: [{year: 2026, holidays: [\"2026-12-25\"]}]\n");
+  Result denied = Run({"--as", "bob.zhang", "calendar", "publish", good});
+  EXPECT_EQ(denied.exit_code, 64 + 7) << denied.err;
+  Result published = Run({"--as", "carl.yuan", "calendar", "publish", good});
+  Ok(published);
+  EXPECT_THAT(published.out, HasSubstr("published calendar hk-test version 1 from " + good));
+  const std::string shipped =
+      std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions/calendars/cn-mainland.yaml";
+  Result again = Run({"--as", "carl.yuan", "-o", "json", "calendar", "publish", shipped});
+  Ok(again);
+  EXPECT_EQ(Json<v1::PublishCalendarResponse>(again).published().version(), 2);
+  ParsedTable both(Run({"--as", "bob.zhang", "calendar", "list"}).out);
+  EXPECT_EQ(both.size(), 2u);
+  EXPECT_EQ(both.Cell(RowWhere(both, "NAME", "hk-test"), "TIME ZONE"), "Asia/Hong_Kong");
+  EXPECT_EQ(both.Cell(RowWhere(both, "NAME", "cn-mainland"), "VERSION"), "2");
+}
+
+TEST_F(CliTest, ReviewerPausesResumesAndExtendsTheClock) {
+  const std::string id = StartDealerClaim("D-100");
+  ASSERT_FALSE(id.empty());
+  Result inbox = Run({"--as", "tina.luo", "task", "list"});
+  Ok(inbox);
+  ParsedTable tasks(inbox.out);
+  ASSERT_EQ(tasks.size(), 1u) << inbox.out;
+  EXPECT_EQ(tasks.Cell(0, "STEP"), "claim-review");
+  EXPECT_EQ(tasks.Cell(0, "ASSIGNEE"), "tina.luo");
+  const std::string task = tasks.Cell(0, "ID");
+  const std::string due = tasks.Cell(0, "DUE");
+  EXPECT_THAT(due, ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")) << inbox.out;
+  auto before = Json<v1::TaskResponse>(Run({"--as", "tina.luo", "-o", "json", "task", "get", task}));
+  EXPECT_TRUE(before.task().has_due_at());
+  EXPECT_FALSE(before.task().overdue());
+
+  Result paused = Run({"--as", "tina.luo", "task", "pause", task, "--comment", "waiting for the invoice"});
+  Ok(paused);
+  EXPECT_THAT(paused.out, HasSubstr("Due:         paused\n"));
+  EXPECT_THAT(paused.out, HasSubstr("Clock:       paused since "));
+  ParsedTable while_paused(Run({"--as", "tina.luo", "task", "list"}).out);
+  EXPECT_EQ(while_paused.Cell(0, "DUE"), "paused");
+  Result twice = Run({"--as", "tina.luo", "task", "pause", task});
+  EXPECT_EQ(twice.exit_code, 64 + 9) << twice.err;
+
+  Result resumed = Run({"--as", "tina.luo", "-o", "json", "task", "resume", task});
+  Ok(resumed);
+  auto running = Json<v1::ClockResponse>(resumed);
+  EXPECT_FALSE(running.task().clock_paused());
+  EXPECT_TRUE(running.clock().has_running_since());
+  ASSERT_TRUE(running.clock().has_due_at());
+
+  Result extended = Run({"--as", "tina.luo", "-o", "json", "task", "extend", task, "--by", "1d",
+                         "--comment", "dealer on leave"});
+  Ok(extended);
+  auto later = Json<v1::ClockResponse>(extended);
+  EXPECT_GT(later.clock().due_at().seconds(), running.clock().due_at().seconds());
+  // One working day of the cn-mainland calendar: eight hours.
+  EXPECT_EQ(later.clock().due_offset_seconds() - running.clock().due_offset_seconds(), 8 * 3600);
+  EXPECT_EQ(later.task().due_at().seconds(), later.clock().due_at().seconds());
+
+  Result nonsense = Run({"--as", "tina.luo", "task", "extend", task, "--by", "nonsense"});
+  EXPECT_EQ(nonsense.exit_code, 2) << nonsense.err;
+  EXPECT_THAT(nonsense.err, HasSubstr("--by: 'nonsense' is not a duration such as 2d"));
+  EXPECT_EQ(Run({"--as", "tina.luo", "task", "extend", task}).exit_code, 2);
+  EXPECT_EQ(Run({"--as", "tina.luo", "task", "extend", task, "--by", "1d", "--until",
+                 "2099-01-01T00:00:00Z"}).exit_code, 2);
+  EXPECT_EQ(Run({"--as", "tina.luo", "task", "extend", task, "--until", "tomorrow"}).exit_code, 2);
+  Result earlier = Run({"--as", "tina.luo", "task", "extend", task, "--until", "2020-01-01T00:00:00Z"});
+  EXPECT_EQ(earlier.exit_code, 64 + 3) << earlier.err;
+  EXPECT_THAT(earlier.err, HasSubstr("\n  new_due_at: must be later than now"));
+  Result stranger = Run({"--as", "bob.zhang", "task", "pause", task});
+  EXPECT_EQ(stranger.exit_code, 64 + 7) << stranger.err;
+
+  // Nothing is overdue yet; the table is a header alone.
+  Result overdue = Run({"--as", "tina.luo", "task", "list", "--overdue"});
+  Ok(overdue);
+  EXPECT_EQ(ParsedTable(overdue.out).size(), 0u) << overdue.out;
+  EXPECT_THAT(overdue.out, HasSubstr("DUE"));
+
+  // dealer-claim waits for no signal at all.
+  Result signal = Run({"--as", "carl.yuan", "instance", "signal", id, "kpi_recovered"});
+  EXPECT_EQ(signal.exit_code, 64 + 3) << signal.err;
+  EXPECT_THAT(signal.err, HasSubstr("\n  name: definition dealer-claim waits for no signal 'kpi_recovered'"));
+}
+
+TEST_F(CliTest, SignalEndsTheRectificationWait) {
+  const std::string deadline =
+      absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Hours(24 * 60), absl::UTCTimeZone());
+  const std::string form = File(
+      "termination.yaml",
+      absl::StrCat("partner_id: P-1001\npartner_name: Swift Logistics\nkpi_period: 2026-Q3\n"
+                   "on_time_rate: 0.72\ncancellation_rate: 0.18\n"
+                   "breach_summary: On-time rate 72% against 90% agreed\n"
+                   "rectification_deadline: ", deadline, "\n"));
+  Result started = Run({"--as", "svc-kpi-monitor", "-o", "json", "instance", "start",
+                        "partner-termination", "--form-file", form});
+  Ok(started);
+  const std::string id = Json<v1::InstanceResponse>(started).instance().id();
+  ASSERT_FALSE(id.empty());
+
+  // Nothing waits for the signal while the warning is still to be sent.
+  Result early = Run({"--as", "svc-kpi-monitor", "instance", "signal", id, "kpi_recovered"});
+  EXPECT_EQ(early.exit_code, 64 + 9) << early.err;
+
+  const std::string warning = InboxTask("helen.qin", id).id();
+  Ok(Run({"--as", "helen.qin", "task", "claim", warning}));
+  Ok(Run({"--as", "helen.qin", "task", "complete", warning, "--comment", "Warning letter sent by courier"}));
+  Result waiting = Run({"--as", "svc-kpi-monitor", "-o", "json", "instance", "get", id});
+  Ok(waiting);
+  auto view = Json<v1::InstanceResponse>(waiting).instance();
+  EXPECT_EQ(view.status(), v1::RUNNING);
+  EXPECT_THAT(view.active_steps(), ::testing::ElementsAre("rectification"));
+
+  Result denied = Run({"--as", "bob.zhang", "instance", "signal", id, "kpi_recovered"});
+  EXPECT_EQ(denied.exit_code, 64 + 7) << denied.err;
+
+  const std::string payload = File("kpis.json", "{\"on_time_rate\": 0.93, \"cancellation_rate\": 0.04}");
+  Result signalled = Run({"--as", "svc-kpi-monitor", "-o", "json", "instance", "signal", id,
+                          "kpi_recovered", "--payload-file", payload, "--request-id", "kpi-1"});
+  Ok(signalled);
+  EXPECT_EQ(Json<v1::InstanceResponse>(signalled).instance().status(), v1::APPROVED);
+  // The same request id again is the same answer, not a second signal.
+  Result repeated = Run({"--as", "svc-kpi-monitor", "instance", "signal", id, "kpi_recovered",
+                         "--payload-file", payload, "--request-id", "kpi-1"});
+  Ok(repeated);
+  EXPECT_THAT(repeated.out, HasSubstr("Status:      APPROVED\n"));
+
+  auto history = Json<v1::GetHistoryResponse>(
+      Run({"--as", "svc-kpi-monitor", "-o", "json", "instance", "history", id}));
+  int signals = 0;
+  for (const auto& event : history.events()) {
+    if (!event.has_signal_received()) continue;
+    ++signals;
+    EXPECT_EQ(event.signal_received().name(), "kpi_recovered");
+    EXPECT_EQ(event.signal_received().payload().fields().at("on_time_rate").number_value(), 0.93);
+  }
+  EXPECT_EQ(signals, 1);
+}
+
+TEST_F(CliTest, OverdueAndBreachedAfterTheDeadlinePasses) {
+  const std::string id = StartDealerClaim("D-200");
+  ASSERT_FALSE(id.empty());
+  Result none = Run({"--as", "henry.zhao", "task", "list", "--overdue"});
+  Ok(none);
+  EXPECT_EQ(ParsedTable(none.out).size(), 0u) << none.out;
+  Result unbreached = Run({"--as", "carl.yuan", "instance", "list", "--sla-breached"});
+  Ok(unbreached);
+  EXPECT_EQ(ParsedTable(unbreached.out).size(), 0u) << unbreached.out;
+  const std::string soon = absl::FormatTime(absl::RFC3339_full, absl::Now() + absl::Hours(24 * 14),
+                                            absl::UTCTimeZone());
+  ParsedTable due_soon(
+      Run({"--as", "tina.luo", "task", "list", "--assignee", "tina.luo", "--due-before", soon}).out);
+  ASSERT_EQ(due_soon.size(), 1u);
+  EXPECT_EQ(due_soon.Cell(0, "STEP"), "claim-review");
+  ParsedTable due_long_ago(Run({"--as", "tina.luo", "task", "list", "--assignee", "tina.luo",
+                                "--due-before", "2020-01-01T00:00:00Z"}).out);
+  EXPECT_EQ(due_long_ago.size(), 0u);
+  EXPECT_EQ(Run({"--as", "tina.luo", "task", "list", "--due-before", "soon"}).exit_code, 2);
+
+  // A month later the timeout hands the claim to henry.zhao; it stays
+  // pending and overdue.
+  StartServer({"--clock-offset", "30d", "--timer-poll", "100ms"});
+  std::string task;
+  for (int attempt = 0; attempt < 100 && task.empty(); ++attempt) {
+    auto overdue = Json<v1::ListTasksResponse>(
+        Run({"--as", "henry.zhao", "-o", "json", "task", "list", "--overdue"}));
+    for (const auto& found : overdue.tasks()) {
+      if (found.instance_id() == id && found.assignee() == "henry.zhao") task = found.id();
+    }
+    if (task.empty()) absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_FALSE(task.empty()) << "the claim never reached henry.zhao; signoffd log:\n"
+                             << Slurp(dir_ / "signoffd.log");
+  Result overdue = Run({"--as", "henry.zhao", "task", "list", "--overdue"});
+  Ok(overdue);
+  ParsedTable table(overdue.out);
+  const int row = RowWhere(table, "ID", task);
+  ASSERT_GE(row, 0) << overdue.out;
+  EXPECT_EQ(table.Cell(row, "STEP"), "claim-review");
+  EXPECT_EQ(table.Cell(row, "STATUS"), "PENDING");
+  EXPECT_THAT(table.Cell(row, "DUE"), EndsWith(" (overdue)"));
+  Result shown = Run({"--as", "henry.zhao", "task", "get", task});
+  EXPECT_THAT(shown.out, HasSubstr("SLA:         breached\n"));
+
+  Result breached = Run({"--as", "carl.yuan", "instance", "list", "--sla-breached"});
+  Ok(breached);
+  ParsedTable instances(breached.out);
+  ASSERT_EQ(instances.size(), 1u) << breached.out;
+  EXPECT_EQ(instances.Cell(0, "ID"), id);
+  EXPECT_EQ(instances.Cell(0, "SLA"), "breached");
+  auto listed = Json<v1::ListInstancesResponse>(
+      Run({"--as", "carl.yuan", "-o", "json", "instance", "list", "--sla-breached"}));
+  ASSERT_EQ(listed.instances_size(), 1);
+  EXPECT_TRUE(listed.instances(0).sla_breached());
 }
 
 }  // namespace

@@ -72,27 +72,10 @@ class ServerTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    storage::SqliteOptions options;
-    options.path = (dir_ / "signoff.db").string();
-    auto opened = storage::OpenSqliteStore(options);
-    ASSERT_OK(opened);
-    store_ = std::move(*opened);
-    auto core = server::Core::Create(store_, [this] { return now_.load(); });
-    ASSERT_OK(core);
-    core_ = std::move(*core);
+    Open();
     auto organisation = workflow::ParseOrganisationYaml(kTestOrganisation);
     ASSERT_OK(organisation);
     ASSERT_OK(core_->SeedOrganisation(*organisation));
-    server::ServerOptions server_options;
-    server_options.listen = "127.0.0.1:0";
-    server_options.log_calls = false;
-    server_options.max_message_bytes = 256 << 10;
-    // Tests fire timers themselves, at the fake clock's time.
-    server_options.timer_poll = absl::ZeroDuration();
-    auto started = server::SignoffServer::Start(core_, server_options);
-    ASSERT_OK(started);
-    server_ = std::move(*started);
-    client_ = std::make_unique<ApiClient>(server_->InProcessChannel());
     ASSERT_OK(Publish(kLeaveDefinition, "publish-leave"));
   }
 
@@ -103,6 +86,10 @@ class ServerTest : public ::testing::Test {
     server_.reset();
     core_.reset();
     store_.reset();
+    Open();
+  }
+
+  void Open() {
     storage::SqliteOptions options;
     options.path = (dir_ / "signoff.db").string();
     auto opened = storage::OpenSqliteStore(options);
@@ -114,6 +101,8 @@ class ServerTest : public ::testing::Test {
     server::ServerOptions server_options;
     server_options.listen = "127.0.0.1:0";
     server_options.log_calls = false;
+    server_options.max_message_bytes = 256 << 10;
+    // Tests fire timers themselves, at the fake clock's time.
     server_options.timer_poll = absl::ZeroDuration();
     auto started = server::SignoffServer::Start(core_, server_options);
     ASSERT_OK(started);

@@ -1,0 +1,219 @@
+// Signals, timers, WAIT steps, sampled routes and appeal windows.
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "workflow/calendar.h"
+#include "workflow/conditions.h"
+#include "workflow/errors.h"
+#include "workflow/form.h"
+#include "workflow/machine.h"
+
+namespace signoff::workflow::internal {
+
+// ------------------------------------------------------------ signals
+
+absl::Status Machine::Signal(const v1::SignalInstanceRequest& request) {
+  if (request.name().empty()) {
+    return InvalidArgumentWithViolations("a signal needs a name", {{"name", "is required"}});
+  }
+  if (!index_.KnowsSignal(request.name())) {
+    return InvalidArgumentWithViolations(
+        "unknown signal",
+        {{"name", absl::StrCat("definition ", definition_.key(), " waits for no signal '",
+                               request.name(), "'")}});
+  }
+  if (!IsAdmin(context_.actor) && !IsServiceAccount(context_.actor)) {
+    return absl::PermissionDeniedError(
+        "only service accounts and administrators may signal instances");
+  }
+  RETURN_IF_ERROR(RequireStatus({v1::RUNNING, v1::RETURNED}));
+  std::vector<v1::ActiveStep> waiting;
+  for (const auto& active : state_.active_steps()) {
+    const v1::Step& step = StepOf(active.step_id());
+    if (step.has_wait() && step.wait().signal() == request.name()) waiting.push_back(active);
+  }
+  const auto& buffered = definition_.buffered_signals();
+  const bool bufferable =
+      std::find(buffered.begin(), buffered.end(), request.name()) != buffered.end();
+  if (waiting.empty() && !bufferable) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "instance ", state_.id(), " is not waiting for signal '", request.name(), "'"));
+  }
+  v1::Event event = NewEvent(waiting.empty() ? "" : waiting.front().step_id());
+  auto* received = event.mutable_signal_received();
+  received->set_name(request.name());
+  *received->mutable_payload() = request.payload();
+  received->set_buffered(waiting.empty());
+  RETURN_IF_ERROR(Emit(std::move(event)));
+  for (const auto& active : waiting) {
+    if (FindActive(active.token())) RETURN_IF_ERROR(FinishStep(active.token(), false, ""));
+  }
+  return absl::OkStatus();
+}
+
+bool Machine::IsServiceAccount(const std::string& user) const {
+  const v1::User* found = directory().FindUser(user);
+  return found != nullptr && found->service();
+}
+
+// ------------------------------------------------------------ timers
+
+const v1::Timer* Machine::FindTimer(const std::string& id) const {
+  for (const auto& timer : state_.timers()) {
+    if (timer.id() == id) return &timer;
+  }
+  return nullptr;
+}
+
+const v1::StepClock* Machine::FindClock(const std::string& token) const {
+  for (const auto& clock : state_.clocks()) {
+    if (clock.token() == token) return &clock;
+  }
+  return nullptr;
+}
+
+std::string Machine::NextTimerId() const {
+  return absl::StrCat(state_.id(), "-m", state_.next_timer() + 1);
+}
+
+absl::Status Machine::SetTimer(const std::string& id, v1::TimerKind kind, const std::string& token,
+                      const std::string& step_id, absl::Time fire_at) {
+  v1::Event event = NewEvent(step_id);
+  v1::Timer* timer = event.mutable_timer_set()->mutable_timer();
+  timer->set_id(id);
+  timer->set_kind(kind);
+  *timer->mutable_fire_at() = ToTimestamp(fire_at);
+  timer->set_token(token);
+  timer->set_step_id(step_id);
+  return Emit(std::move(event), kSystemActor);
+}
+
+absl::Status Machine::CancelTimer(const std::string& id, const std::string& step_id) {
+  v1::Event event = NewEvent(step_id);
+  event.mutable_timer_cancelled()->set_timer_id(id);
+  return Emit(std::move(event), kSystemActor);
+}
+
+absl::Status Machine::StopTimers(const std::string& token) {
+  std::vector<v1::Timer> stopping;
+  for (const auto& timer : state_.timers()) {
+    if (timer.token() == token) stopping.push_back(timer);
+  }
+  for (const auto& timer : stopping) RETURN_IF_ERROR(CancelTimer(timer.id(), timer.step_id()));
+  return absl::OkStatus();
+}
+
+absl::Status Machine::FireTimer(const v1::FireTimer& request) {
+  const v1::Timer* found = FindTimer(request.timer_id());
+  if (found == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("timer ", request.timer_id(), " is no longer pending"));
+  }
+  const v1::Timer timer = *found;
+  if (FromTimestamp(timer.fire_at()) > context_.now) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "timer ", timer.id(), " is not due until ", FormatTimestamp(timer.fire_at())));
+  }
+  v1::Event event = NewEvent(timer.step_id());
+  event.mutable_timer_fired()->set_timer_id(timer.id());
+  event.mutable_timer_fired()->set_kind(timer.kind());
+  event.set_reason(absl::StrCat("due at ", FormatTimestamp(timer.fire_at())));
+  RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+  if (timer.kind() == v1::TIMER_WAIT) return WaitRanOut(timer.token());
+  return AdvanceClock(timer.token());
+}
+
+// ------------------------------------------------------------ waits
+
+absl::Status Machine::StartWait(const v1::Step& step, const std::string& token) {
+  const v1::WaitStep& wait = step.wait();
+  if (!wait.signal().empty()) {
+    for (const auto& buffered : state_.buffered_signals()) {
+      if (buffered.name() != wait.signal()) continue;
+      v1::Event event = NewEvent(step.id());
+      auto* received = event.mutable_signal_received();
+      received->set_name(buffered.name());
+      *received->mutable_payload() = buffered.payload();
+      received->set_from_buffer(true);
+      RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+      return FinishStep(token, false, "a buffered signal was waiting");
+    }
+  }
+  ASSIGN_OR_RETURN(std::optional<absl::Time> until, WaitDeadline(wait));
+  if (!until) return absl::OkStatus();
+  return SetTimer(NextTimerId(), v1::TIMER_WAIT, token, step.id(), *until);
+}
+
+absl::StatusOr<std::optional<absl::Time>> Machine::WaitDeadline(const v1::WaitStep& wait) const {
+  if (wait.has_duration()) {
+    ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(wait.duration(), definition_.calendar(),
+                                                       context_.calendars));
+    return basis.Add(context_.now, basis.Length(wait.duration()));
+  }
+  if (wait.until_date_field().empty()) return std::nullopt;
+  auto it = state_.form().fields().find(wait.until_date_field());
+  absl::CivilDay day;
+  if (it == state_.form().fields().end() || !absl::ParseCivilTime(AsText(it->second), &day)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "form field ", wait.until_date_field(), " holds no date to wait for"));
+  }
+  absl::TimeZone zone = absl::UTCTimeZone();
+  if (!definition_.calendar().empty()) {
+    const BusinessCalendar* calendar =
+        context_.calendars == nullptr ? nullptr : context_.calendars->Find(definition_.calendar());
+    if (calendar == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("business calendar ", definition_.calendar(), " is not published"));
+    }
+    zone = calendar->zone();
+  }
+  // The wait lasts through the whole of that day.
+  return zone.At(absl::CivilSecond(day + 1)).pre;
+}
+
+absl::Status Machine::WaitRanOut(const std::string& token) {
+  std::optional<v1::ActiveStep> active = FindActive(token);
+  if (!active) return absl::OkStatus();
+  const v1::Step& step = StepOf(active->step_id());
+  if (step.wait().on_timeout().empty()) return FinishStep(token, false, "the wait ran out");
+  RETURN_IF_ERROR(CancelStep(token, step.id()));
+  return EnterStep(step.wait().on_timeout(), active->parent_token(), active->branch());
+}
+
+// ------------------------------------------------------------ sampling and appeals
+
+absl::Status Machine::RecordSamples(const v1::Condition& condition, const std::string& step_id) {
+  for (const v1::Sample* sample : SamplesIn(condition)) {
+    const double draw = SampleDraw(sample->seed(), state_.id());
+    v1::Event event = NewEvent(step_id);
+    auto* drawn = event.mutable_sample_drawn();
+    drawn->set_rate(sample->rate());
+    drawn->set_seed(sample->seed());
+    drawn->set_draw(draw);
+    drawn->set_selected(draw < sample->rate());
+    event.set_reason(absl::StrFormat("draw %.6f %s rate %.4f", draw,
+                                     draw < sample->rate() ? "below" : "not below",
+                                     sample->rate()));
+    RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<absl::Time>> Machine::AppealDeadline() const {
+  const v1::AppealPolicy& policy = definition_.appeal();
+  if (!policy.allowed()) return std::nullopt;
+  if (policy.has_window()) {
+    ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(policy.window(), definition_.calendar(),
+                                                       context_.calendars));
+    return basis.Add(context_.now, basis.Length(policy.window()));
+  }
+  if (policy.window_days() == 0) return std::nullopt;
+  return context_.now + absl::Hours(24) * policy.window_days();
+}
+
+}  // namespace signoff::workflow::internal

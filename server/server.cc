@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "server/grpc_status.h"
+#include "server/json_log.h"
 #include "signoff/v1/service.grpc.pb.h"
 
 namespace signoff::server {
@@ -18,19 +19,6 @@ namespace signoff::server {
 namespace {
 
 constexpr char kUserHeader[] = "x-signoff-user";
-
-std::string JsonEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += absl::StrFormat("\\u%04x", c);
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
 
 }  // namespace
 

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "server/json_log.h"
+
 namespace signoff::server {
 
 namespace {
@@ -31,7 +33,7 @@ void TimerScheduler::Run() {
     if (!fired.ok()) {
       std::fprintf(stderr,
                    "{\"level\":\"warn\",\"component\":\"timers\",\"message\":\"%s\"}\n",
-                   std::string(fired.status().message()).c_str());
+                   JsonEscape(std::string(fired.status().message())).c_str());
     }
     lock.lock();
     if (fired.ok() && *fired >= kTimersPerRound) continue;

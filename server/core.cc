@@ -77,16 +77,20 @@ void ChangedTimers(const std::vector<v1::Event>& events, storage::Mutation& muta
   }
 }
 
-// The tasks a transition touched, latest snapshot of each.
-std::vector<v1::Task> ChangedTasks(const std::vector<v1::Event>& events) {
-  std::map<std::string, v1::Task> latest;
+// The tasks a transition touched, as the new state holds them: the inbox
+// index keeps a copy of each.
+std::vector<v1::Task> ChangedTasks(const std::vector<v1::Event>& events,
+                                   const v1::InstanceState& state) {
+  std::set<std::string> touched;
   for (const auto& event : events) {
-    const v1::TaskChanged* changed = nullptr;
-    if (event.has_task_created()) changed = &event.task_created();
-    if (event.has_task_updated()) changed = &event.task_updated();
-    if (event.has_task_completed()) changed = &event.task_completed();
-    if (event.has_task_cancelled()) changed = &event.task_cancelled();
-    if (changed != nullptr) latest[changed->task().id()] = changed->task();
+    if (event.has_task_created() || event.has_task_updated() || event.has_task_completed() ||
+        event.has_task_cancelled() || event.has_task_reminded()) {
+      touched.insert(event.task_id());
+    }
+  }
+  std::map<std::string, v1::Task> latest;
+  for (const auto& task : state.tasks()) {
+    if (touched.count(task.id())) latest[task.id()] = task;
   }
   std::vector<v1::Task> tasks;
   for (auto& [id, task] : latest) tasks.push_back(std::move(task));
@@ -283,7 +287,7 @@ absl::StatusOr<Reply> Core::RunCommand(
     mutation.expected_version = state.version();
     transition.state.set_version(state.version() + 1);
     mutation.open_subject_key = SubjectKey(definition->definition(), transition.state);
-    mutation.tasks = ChangedTasks(transition.events);
+    mutation.tasks = ChangedTasks(transition.events, transition.state);
     ChangedTimers(transition.events, mutation);
     mutation.events = std::move(transition.events);
     Reply built = reply(transition.state);

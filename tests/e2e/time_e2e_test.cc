@@ -166,6 +166,27 @@ TEST_F(TimeEndToEndTest, DealerClaimThirdPartyCheckThenRejectionAndAppeal) {
   VerifiedHistory(rejected);
 }
 
+TEST_F(TimeEndToEndTest, InvoiceReissueIsRemindedUntilDone) {
+  const std::string id = StartClaim("reissue", ", invoice_reissue: true");
+  Approve("tina.luo", id);
+  if (Get(id).active_steps(0) == "quality-check") {
+    CompleteWithComment("uma.deng", id, "sampled and fine", "{result: pass}");
+  }
+  ASSERT_THAT(Get(id).active_steps(), ElementsAre("invoice-reissue"));
+  // Over a week later; a reminder every working day, without an end.
+  CrashAndRestartLater("9d");
+  ASSERT_TRUE(Eventually([&] { return Get(id).pending_tasks(0).reminders() > 0; }));
+  const int reminded = Get(id).pending_tasks(0).reminders();
+  CompleteWithComment("bob.zhang", id, "new invoice INV-88120 issued");
+  EXPECT_EQ(Get(id).status(), v1::APPROVED);
+  auto events = VerifiedHistory(id);
+  int reminders = 0;
+  for (const auto& event : events) {
+    if (event.has_task_reminded() && event.actor() == workflow::kSystemActor) ++reminders;
+  }
+  EXPECT_EQ(reminders, reminded);
+}
+
 TEST_F(TimeEndToEndTest, AnOverdueClaimReviewEscalatesAfterARestart) {
   const std::string id = StartClaim("late");
   ASSERT_TRUE(Get(id).pending_tasks(0).has_due_at());

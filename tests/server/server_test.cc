@@ -237,6 +237,12 @@ TEST_F(ServerTest, TaskListsClaimAndRemind) {
   ASSERT_OK_AND_ASSIGN(auto reminded,
                        client_->Call("ann", *client_->tasks, &v1::TaskService::Stub::RemindTask, remind));
   EXPECT_EQ(reminded.task().reminders(), 1);
+  // The inbox index keeps the count too.
+  v1::GetTaskRequest reread;
+  reread.set_id(inbox[0].id());
+  ASSERT_OK_AND_ASSIGN(auto stored,
+                       client_->Call("ann", *client_->tasks, &v1::TaskService::Stub::GetTask, reread));
+  EXPECT_EQ(stored.task().reminders(), 1);
 
   ASSERT_OK(client_->Decide("mia", inbox[0].id(), v1::APPROVE, "d1"));
   // The HR step goes to the hrbp group: both members see it.

@@ -146,10 +146,20 @@ TEST(ShippedDefinitionsTest, AreValidAgainstTheDemoOrganisation) {
   ASSERT_OK(organisation);
   EXPECT_THAT(workflow::CheckOrganisation(*organisation), IsEmpty());
   workflow::Directory directory(*organisation);
-  for (const char* name : {"probation-review.yaml", "dealer-application.yaml"}) {
+  auto calendar = workflow::ParseCalendarYaml(ReadShipped("calendars/cn-mainland.yaml"));
+  ASSERT_OK(calendar);
+  absl::TimeZone shanghai;
+  ASSERT_TRUE(absl::LoadTimeZone(calendar->time_zone(), &shanghai));
+  auto built = workflow::BusinessCalendar::Create(*calendar, shanghai);
+  ASSERT_OK(built);
+  workflow::CalendarSet calendars;
+  calendars.Add(std::make_shared<const workflow::BusinessCalendar>(std::move(*built)));
+  for (const char* name : {"probation-review.yaml", "dealer-application.yaml",
+                           "dealer-claim.yaml", "partner-termination.yaml"}) {
     auto definition = workflow::ParseDefinitionYaml(ReadShipped(name));
     ASSERT_OK(definition);
-    for (const auto& problem : workflow::ValidateDefinition(*definition, &directory)) {
+    for (const auto& problem :
+         workflow::ValidateDefinition(*definition, &directory, &calendars)) {
       ADD_FAILURE() << name << " " << problem.path() << ": " << problem.message();
     }
   }

@@ -32,13 +32,21 @@ struct Cli {
 CLI::App* Command(CLI::App& parent, const std::string& name, const std::string& description,
                   const std::string& example);
 
-// Publishes `files` one by one: `publish` gets each file's name, text and
-// request id (`request_id`-FILE, or a fresh one) and prints the outcome. The
-// first failure stops, with the file's name before its message.
-using PublishOne = std::function<absl::Status(const std::string& file, const std::string& text,
+// `NOUN publish FILE... [--request-id PREFIX]`. `publish` gets each file's
+// name, text and request id (PREFIX-FILE, or a fresh one) and prints the
+// outcome; the first failure stops, with the file's name before its message.
+using PublishOne = std::function<absl::Status(Cli& cli, const std::string& file,
+                                              const std::string& text,
                                               const std::string& request_id)>;
-absl::Status PublishFiles(const std::vector<std::string>& files, const std::string& request_id,
-                          const PublishOne& publish);
+void AddPublishCommand(CLI::App& noun, Cli& cli, const std::string& description,
+                       const std::string& example, const std::string& files_help,
+                       PublishOne publish);
+
+// `NOUN get REFERENCE`, the reference being NAME or NAME@VERSION (see
+// ParseReference).
+using GetOne = std::function<absl::Status(Cli& cli, const std::string& reference)>;
+void AddGetCommand(CLI::App& noun, Cli& cli, const std::string& description,
+                   const std::string& example, const std::string& reference_help, GetOne get);
 
 // A call's answer on stdout: JSON, or for people through `print`. A failed
 // call's status is passed on.

@@ -72,22 +72,16 @@ absl::Status Validate(Cli& cli, const std::vector<std::string>& files, bool offl
   return absl::OkStatus();
 }
 
-absl::Status Publish(Cli& cli, const std::vector<std::string>& files, const std::string& request_id) {
-  return PublishFiles(files, request_id, [&cli](const std::string& file, const std::string& yaml,
-                                                const std::string& id) -> absl::Status {
-    v1::PublishDefinitionRequest request;
-    request.set_request_id(id);
-    request.mutable_source()->set_yaml(yaml);
-    auto response = cli.Connect().Call(cli.Connect().definitions(), &Stub::PublishDefinition, request);
-    if (!response.ok()) return response.status();
-    if (cli.json()) {
-      PrintJson(*response);
-    } else {
-      std::cout << "published " << response->published().key() << " version "
-                << response->published().version() << " from " << file << "\n";
-    }
-    return absl::OkStatus();
-  });
+absl::Status Publish(Cli& cli, const std::string& file, const std::string& yaml,
+                     const std::string& request_id) {
+  v1::PublishDefinitionRequest request;
+  request.set_request_id(request_id);
+  request.mutable_source()->set_yaml(yaml);
+  return Show(cli, cli.Connect().Call(cli.Connect().definitions(), &Stub::PublishDefinition, request),
+              [&file](const v1::PublishDefinitionResponse& response) {
+                std::cout << "published " << response.published().key() << " version "
+                          << response.published().version() << " from " << file << "\n";
+              });
 }
 
 absl::Status Get(Cli& cli, const std::string& reference) {
@@ -159,27 +153,15 @@ void AddDefinitionCommands(CLI::App& app, Cli& cli) {
     cli.run = [&cli, validate_args] { return Validate(cli, validate_args->files, validate_args->offline); };
   });
 
-  struct PublishArgs {
-    std::vector<std::string> files;
-    std::string request_id;
-  };
-  auto publish_args = std::make_shared<PublishArgs>();
-  auto* publish = Command(*noun, "publish", "publish each file as the next version of its key",
-                          "signoffctl --as carl.yuan definition publish dealer-application.yaml");
-  publish->add_option("files", publish_args->files, "definition YAML files")->required()->check(CLI::ExistingFile);
-  publish->add_option("--request-id", publish_args->request_id, "idempotency key prefix");
-  publish->callback([&cli, publish_args] {
-    cli.run = [&cli, publish_args] { return Publish(cli, publish_args->files, publish_args->request_id); };
-  });
+  AddPublishCommand(*noun, cli, "publish each file as the next version of its key",
+                    "signoffctl --as carl.yuan definition publish dealer-application.yaml",
+                    "definition YAML files", Publish);
 
   auto* list = Command(*noun, "list", "list published definitions", "signoffctl definition list");
   list->callback([&cli] { cli.run = [&cli] { return List(cli); }; });
 
-  auto reference = std::make_shared<std::string>();
-  auto* get = Command(*noun, "get", "show a definition, the latest or KEY@VERSION",
-                      "signoffctl definition get probation-review@1");
-  get->add_option("reference", *reference, "KEY or KEY@VERSION")->required();
-  get->callback([&cli, reference] { cli.run = [&cli, reference] { return Get(cli, *reference); }; });
+  AddGetCommand(*noun, cli, "show a definition, the latest or KEY@VERSION",
+                "signoffctl definition get probation-review@1", "KEY or KEY@VERSION", Get);
 }
 
 void AddHealthCommand(CLI::App& app, Cli& cli) {

@@ -9,25 +9,6 @@
 
 namespace signoff::cli {
 
-CLI::App* Command(CLI::App& parent, const std::string& name, const std::string& description,
-                  const std::string& example) {
-  CLI::App* command = parent.add_subcommand(name, description);
-  command->footer("Example:\n  " + example);
-  return command;
-}
-
-absl::Status PublishFiles(const std::vector<std::string>& files, const std::string& request_id,
-                          const PublishOne& publish) {
-  for (const auto& file : files) {
-    auto text = ReadFile(file);
-    if (!text.ok()) return text.status();
-    const std::string id = request_id.empty() ? NewRequestId() : absl::StrCat(request_id, "-", file);
-    auto published = publish(file, *text, id);
-    if (!published.ok()) return Annotate(published, file);
-  }
-  return absl::OkStatus();
-}
-
 namespace {
 
 // 0 ok, 1 local failure, 2 usage, 64 + code for a failed call (as grpcurl).

@@ -100,8 +100,9 @@ std::string ClockState(const v1::StepClock& clock) {
   std::vector<std::string> parts = {
       clock.has_running_since() ? "running" : absl::StrCat("paused since ", LocalTime(clock.paused_at()))};
   if (clock.due_offset_seconds() > 0) {
-    parts.push_back(absl::StrCat("deadline after ", absl::FormatDuration(absl::Seconds(clock.due_offset_seconds())),
-                                 clock.calendar().empty() ? "" : " of working time on " + clock.calendar()));
+    parts.push_back(absl::StrCat(
+        "deadline after ", absl::FormatDuration(absl::Seconds(clock.due_offset_seconds())),
+        clock.calendar().empty() ? "" : " of working time on " + clock.calendar()));
   }
   if (clock.breached()) parts.push_back("breached");
   return absl::StrJoin(parts, ", ");
@@ -235,7 +236,6 @@ std::string Detail(const v1::Event& event) {
     parts.push_back(absl::StrCat("signal ", event.signal_received().name(),
                                  event.signal_received().buffered() ? " (buffered)" : ""));
   }
-  if (event.has_sla_breached()) parts.push_back(absl::StrCat("due ", LocalTime(event.sla_breached().due_at())));
   if (event.has_task_escalated() && event.task_escalated().users_size() > 0) {
     parts.push_back(absl::StrCat("to ", absl::StrJoin(event.task_escalated().users(), ",")));
   }

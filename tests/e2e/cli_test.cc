@@ -9,7 +9,6 @@
 #include <map>
 #include <sstream>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"

@@ -177,6 +177,7 @@ class Harness {
   const std::vector<v1::Event>& events() const { return events_; }
   const v1::WorkflowDefinition& definition() const { return definition_; }
   const workflow::Directory& directory() const { return *directory_; }
+  const workflow::CalendarSet& calendars() const { return calendars_; }
 
   absl::Time now = absl::FromUnixSeconds(1767225600);  // 2026-01-01
 

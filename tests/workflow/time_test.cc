@@ -422,6 +422,23 @@ TEST(WaitTest, SignalsAreCheckedForNameSenderAndState) {
   EXPECT_CODE(Signal(h, "svc", "kpi_recovered"), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST(WaitTest, PreviewRunsAWaitOutAndShowsWhoComesAfter) {
+  Harness h(WaitDefinition(
+      "{signal: kpi_recovered, until_date_field: deadline, on_timeout: interview}", true));
+  workflow::Context context;
+  context.now = h.now;
+  context.directory = &h.directory();
+  context.calendars = &h.calendars();
+  auto form = workflow::ParseFormYaml("{deadline: '2026-01-31'}");
+  ASSERT_OK(form);
+  ASSERT_OK_AND_ASSIGN(auto preview, workflow::PreviewRoute(h.definition(), *form, "ann", context));
+  std::vector<std::string> steps;
+  for (const auto& step : preview.steps()) steps.push_back(step.step_id());
+  EXPECT_THAT(steps, ElementsAre("hold", "interview", "terminated"));
+  EXPECT_EQ(preview.steps(1).approvers(0).user(), "hal");
+  EXPECT_EQ(preview.final_status(), v1::REJECTED);
+}
+
 TEST(WaitTest, ABufferedSignalWaitsForItsStep) {
   Harness h(R"(
 key: b

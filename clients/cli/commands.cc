@@ -1,0 +1,52 @@
+// The shapes that several nouns' commands share.
+#include "commands.h"
+
+#include "absl/strings/str_cat.h"
+#include "form_input.h"
+
+namespace signoff::cli {
+
+CLI::App* Command(CLI::App& parent, const std::string& name, const std::string& description,
+                  const std::string& example) {
+  CLI::App* command = parent.add_subcommand(name, description);
+  command->footer("Example:\n  " + example);
+  return command;
+}
+
+void AddPublishCommand(CLI::App& noun, Cli& cli, const std::string& description,
+                       const std::string& example, const std::string& files_help,
+                       PublishOne publish) {
+  struct Args {
+    std::vector<std::string> files;
+    std::string request_id;
+  };
+  auto args = std::make_shared<Args>();
+  auto* command = Command(noun, "publish", description, example);
+  command->add_option("files", args->files, files_help)->required()->check(CLI::ExistingFile);
+  command->add_option("--request-id", args->request_id, "idempotency key prefix");
+  command->callback([&cli, args, publish] {
+    cli.run = [&cli, args, publish]() -> absl::Status {
+      for (const auto& file : args->files) {
+        auto text = ReadFile(file);
+        if (!text.ok()) return text.status();
+        const std::string id =
+            args->request_id.empty() ? NewRequestId() : absl::StrCat(args->request_id, "-", file);
+        auto published = publish(cli, file, *text, id);
+        if (!published.ok()) return Annotate(published, file);
+      }
+      return absl::OkStatus();
+    };
+  });
+}
+
+void AddGetCommand(CLI::App& noun, Cli& cli, const std::string& description,
+                   const std::string& example, const std::string& reference_help, GetOne get) {
+  auto reference = std::make_shared<std::string>();
+  auto* command = Command(noun, "get", description, example);
+  command->add_option("reference", *reference, reference_help)->required();
+  command->callback([&cli, reference, get] {
+    cli.run = [&cli, reference, get] { return get(cli, *reference); };
+  });
+}
+
+}  // namespace signoff::cli

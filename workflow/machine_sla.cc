@@ -111,8 +111,11 @@ absl::Status Machine::AdvanceClock(const std::string& token) {
 
 absl::Status Machine::RemindOpenTasks(const v1::Step& step, const std::string& token, int32_t count) {
   const uint32_t max = step.sla().reminders().max();
-  const std::string reason = max > 0 ? absl::StrCat("reminder ", count, " of ", max)
-                                     : absl::StrCat("reminder ", count, " (until done)");
+  // After downtime several intervals may have passed; one reminder covers
+  // them, and the reason says how far the clock has got.
+  const std::string reason =
+      max > 0 ? absl::StrCat("reminder interval ", count, " of ", max, " reached")
+              : absl::StrCat("reminder interval ", count, " reached (reminding until done)");
   std::vector<v1::Task> pending;
   for (const auto& task : state_.tasks()) {
     if (task.token() == token && task.status() == v1::PENDING) pending.push_back(task);
@@ -363,8 +366,7 @@ absl::StatusOr<int64_t> Machine::ExtensionSeconds(const SlaClock& sla, const v1:
         "a paused clock has no deadline time to move; resume it or extend by a span");
   }
   const absl::Time wanted = FromTimestamp(request.new_due_at());
-  const int64_t offset =
-      sla.Reading(clock, context_.now) + sla.SecondsUntil(context_.now, wanted);
+  const int64_t offset = sla.OffsetAt(clock, wanted);
   if (wanted <= context_.now || offset <= clock.due_offset_seconds()) {
     return InvalidArgumentWithViolations(
         "an extension must move the deadline later",

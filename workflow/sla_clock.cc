@@ -22,6 +22,12 @@ google::protobuf::Timestamp ToTimestamp(absl::Time time) {
 
 bool Running(const v1::StepClock& clock) { return clock.has_running_since(); }
 
+// Clock points are whole seconds; starting the clock on a whole second
+// keeps the times they fall on whole too.
+google::protobuf::Timestamp WholeSecond(absl::Time time) {
+  return ToTimestamp(absl::FromUnixSeconds(absl::ToUnixSeconds(time)));
+}
+
 }  // namespace
 
 const v1::TimeSpan* FirstSpanOf(const v1::StepSla& sla) {
@@ -50,7 +56,7 @@ v1::StepClock SlaClock::Start(const std::string& token, const std::string& step_
   clock.set_token(token);
   clock.set_step_id(step_id);
   clock.set_calendar(basis_.name());
-  *clock.mutable_running_since() = ToTimestamp(now);
+  *clock.mutable_running_since() = WholeSecond(now);
   if (sla_.has_due()) clock.set_due_offset_seconds(Seconds(sla_.due()));
   // A deadline beyond the calendar's reach stays unset rather than wrong.
   RefreshDue(clock).IgnoreError();
@@ -121,7 +127,7 @@ void SlaClock::Pause(v1::StepClock& clock, absl::Time now) const {
 }
 
 absl::Status SlaClock::Resume(v1::StepClock& clock, absl::Time now) const {
-  *clock.mutable_running_since() = ToTimestamp(now);
+  *clock.mutable_running_since() = WholeSecond(now);
   clock.clear_paused_at();
   return RefreshDue(clock);
 }
@@ -134,8 +140,8 @@ absl::Status SlaClock::Extend(v1::StepClock& clock, int64_t seconds, absl::Time 
   return RefreshDue(clock);
 }
 
-int64_t SlaClock::SecondsUntil(absl::Time now, absl::Time time) const {
-  return absl::ToInt64Seconds(basis_.Between(now, time));
+int64_t SlaClock::OffsetAt(const v1::StepClock& clock, absl::Time time) const {
+  return Reading(clock, time);
 }
 
 absl::Status SlaClock::RefreshDue(v1::StepClock& clock) const {

@@ -50,8 +50,8 @@ class SlaClock {
   // Moves the deadline `seconds` later on the clock. A missed deadline
   // moved past the current reading becomes one to meet again.
   absl::Status Extend(signoff::v1::StepClock& clock, int64_t seconds, absl::Time now) const;
-  // Clock seconds from now until `time` on a running clock.
-  int64_t SecondsUntil(absl::Time now, absl::Time time) const;
+  // Where `time` falls on a running clock.
+  int64_t OffsetAt(const signoff::v1::StepClock& clock, absl::Time time) const;
 
   int64_t Seconds(const signoff::v1::TimeSpan& span) const;
   const ClockBasis& basis() const { return basis_; }

@@ -187,7 +187,7 @@ TEST(SlaTest, RemindersComeEveryIntervalUpToTheMaximum) {
   const auto reminders = h.EventsOfType("task_reminded");
   ASSERT_EQ(reminders.size(), 3u);
   EXPECT_EQ(reminders.back()->actor(), workflow::kSystemActor);
-  EXPECT_EQ(reminders.back()->reason(), "reminder 3 of 3");
+  EXPECT_EQ(reminders.back()->reason(), "reminder interval 3 of 3 reached");
   EXPECT_EQ(OnlyTask(h).reminders(), 3);
   EXPECT_THAT(h.state().timers(), IsEmpty());
 }
@@ -318,6 +318,19 @@ TEST(ClockTest, ExtendingToAnEarlierTimeIsInvalid) {
       absl::ToUnixSeconds(At(1, 7)));
   ASSERT_OK(h.Run("fred", command));
   EXPECT_EQ(Harness::TimeOf(OnlyTask(h).due_at()), At(1, 7));
+}
+
+TEST(ClockTest, ExtendingToATimeLandsOnThatTimeExactly) {
+  Harness h(SlaDefinition("{due: {days: 1, business: true}}", "[APPROVE, EXTEND_DEADLINE]"));
+  h.now = At(1, 10) + absl::Milliseconds(716);
+  ASSERT_OK(h.Start("ann", "{}"));
+  h.now += absl::Minutes(5) + absl::Milliseconds(300);
+  v1::Command command;
+  command.mutable_extend_deadline()->set_task_id(OnlyTask(h).id());
+  command.mutable_extend_deadline()->mutable_new_due_at()->set_seconds(
+      absl::ToUnixSeconds(At(6, 15)));
+  ASSERT_OK(h.Run("fred", command));
+  EXPECT_EQ(Harness::TimeOf(OnlyTask(h).due_at()), At(6, 15));
 }
 
 TEST(ClockTest, ClockOperationsNeedTheActionTheHolderAndAClock) {

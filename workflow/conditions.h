@@ -12,7 +12,7 @@ namespace signoff::workflow {
 // missing field is false (NE and NOT_IN are true), so routing never fails
 // on optional fields.
 //
-// `instance_id` feeds sample conditions; without one (a preview) a sample
+// `instance_id` feeds sample conditions; without one a sample
 // never holds.
 bool Evaluate(const signoff::v1::Condition& condition,
               const google::protobuf::Struct& form,

@@ -11,6 +11,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -97,11 +98,19 @@ std::vector<v1::Task> ChangedTasks(const std::vector<v1::Event>& events,
   return tasks;
 }
 
-absl::Status RequireRequestId(const std::string& request_id) {
-  if (!request_id.empty() && request_id.size() <= 128) return absl::OkStatus();
-  return workflow::InvalidArgumentWithViolations(
-      "every change needs a request_id",
-      {{"request_id", "must be 1 to 128 characters, unique per intended change"}});
+absl::Status RequireRequestId(const Caller& caller, const std::string& request_id) {
+  if (request_id.empty() || request_id.size() > 128) {
+    return workflow::InvalidArgumentWithViolations(
+        "every change needs a request_id",
+        {{"request_id", "must be 1 to 128 characters, unique per intended change"}});
+  }
+  if (!caller.system && absl::StartsWith(request_id, kServiceRequestPrefix)) {
+    return workflow::InvalidArgumentWithViolations(
+        "request_id uses a reserved prefix",
+        {{"request_id", absl::StrCat("must not start with '", kServiceRequestPrefix,
+                                     "', which signoffd keeps for its own changes")}});
+  }
+  return absl::OkStatus();
 }
 
 google::protobuf::Timestamp Now(const Clock& clock) {
@@ -217,10 +226,10 @@ absl::StatusOr<std::shared_ptr<const v1::PublishedDefinition>> Core::Definition(
 
 template <typename Reply>
 absl::StatusOr<Reply> Core::Idempotent(
-    const std::string& method, const google::protobuf::Message& request,
+    const Caller& caller, const std::string& method, const google::protobuf::Message& request,
     const std::string& request_id,
     const std::function<absl::StatusOr<std::pair<storage::Mutation, Reply>>()>& attempt) {
-  RETURN_IF_ERROR(RequireRequestId(request_id));
+  RETURN_IF_ERROR(RequireRequestId(caller, request_id));
   const std::string fingerprint = Fingerprint(method, request);
   auto replay = [&](const storage::IdempotencyRecord& record) -> absl::StatusOr<Reply> {
     if (record.fingerprint != fingerprint) {
@@ -294,7 +303,7 @@ absl::StatusOr<Reply> Core::RunCommand(
     mutation.instance = std::move(transition.state);
     return std::make_pair(std::move(mutation), std::move(built));
   };
-  return Idempotent<Reply>(method, request, request_id, attempt);
+  return Idempotent<Reply>(caller, method, request, request_id, attempt);
 }
 
 // ------------------------------------------------------------ instances
@@ -516,19 +525,19 @@ absl::StatusOr<v1::TaskResponse> Core::RemindTask(const Caller& caller,
 
 // The administrative calls in core_admin.cc share the idempotency path.
 template absl::StatusOr<v1::PublishDefinitionResponse> Core::Idempotent(
-    const std::string&, const google::protobuf::Message&, const std::string&,
+    const Caller&, const std::string&, const google::protobuf::Message&, const std::string&,
     const std::function<
         absl::StatusOr<std::pair<storage::Mutation, v1::PublishDefinitionResponse>>()>&);
 template absl::StatusOr<v1::UpsertUsersResponse> Core::Idempotent(
-    const std::string&, const google::protobuf::Message&, const std::string&,
+    const Caller&, const std::string&, const google::protobuf::Message&, const std::string&,
     const std::function<absl::StatusOr<std::pair<storage::Mutation, v1::UpsertUsersResponse>>()>&);
 template absl::StatusOr<v1::UpsertDepartmentsResponse> Core::Idempotent(
-    const std::string&, const google::protobuf::Message&, const std::string&,
+    const Caller&, const std::string&, const google::protobuf::Message&, const std::string&,
     const std::function<
         absl::StatusOr<std::pair<storage::Mutation, v1::UpsertDepartmentsResponse>>()>&);
 
 template absl::StatusOr<v1::PublishCalendarResponse> Core::Idempotent(
-    const std::string&, const google::protobuf::Message&, const std::string&,
+    const Caller&, const std::string&, const google::protobuf::Message&, const std::string&,
     const std::function<
         absl::StatusOr<std::pair<storage::Mutation, v1::PublishCalendarResponse>>()>&);
 

@@ -24,6 +24,21 @@ struct Caller {
 
 using Clock = std::function<absl::Time()>;
 
+// What one round of timer firing did.
+struct TimerRound {
+  int claimed = 0;
+  int fired = 0;
+  struct Failure {
+    storage::ClaimedTimer timer;
+    absl::Status status;
+  };
+  std::vector<Failure> failures;
+};
+
+// request_ids with this prefix are signoffd's own (timer firings, seeding);
+// callers may not use them, so none can squat on a timer's key.
+inline constexpr char kServiceRequestPrefix[] = "signoffd:";
+
 // The application functions behind every RPC, with no gRPC types: each one
 // loads what it needs, runs the engine, and commits through the store's
 // single writer. Thread-safe.
@@ -94,10 +109,10 @@ class Core {
       const Caller& caller, const v1::ListCalendarsRequest& request);
 
   // Fires up to `limit` timers that are due, each through the same commit
-  // path as a user's command, and returns how many changed an instance.
-  // Safe to call from several replicas: timers are leased, and a firing
-  // is idempotent under the timer's id.
-  absl::StatusOr<int> FireDueTimers(int limit);
+  // path as a user's command. Safe to call from several replicas: timers
+  // are leased, and a firing is idempotent under the timer's id. Fails
+  // only when no timers could be claimed.
+  absl::StatusOr<TimerRound> FireDueTimers(int limit);
 
   // DirectoryService
   absl::StatusOr<v1::UpsertUsersResponse> UpsertUsers(const Caller& caller,
@@ -130,7 +145,7 @@ class Core {
   // reply, a reuse with another request is INVALID_ARGUMENT.
   template <typename Reply>
   absl::StatusOr<Reply> Idempotent(
-      const std::string& method, const google::protobuf::Message& request,
+      const Caller& caller, const std::string& method, const google::protobuf::Message& request,
       const std::string& request_id,
       const std::function<absl::StatusOr<std::pair<storage::Mutation, Reply>>()>& attempt);
 
@@ -146,6 +161,9 @@ class Core {
   // Fires one claimed timer; a timer the instance no longer holds is
   // dropped from the store.
   absl::Status FireTimer(const storage::ClaimedTimer& claimed);
+  // Whether the instance still holds the timer; an error when the instance
+  // cannot be read.
+  absl::StatusOr<bool> TimerStillPending(const storage::ClaimedTimer& claimed);
   std::shared_ptr<const workflow::Directory> directory() const;
   absl::Status ReloadDirectory();
   absl::StatusOr<std::shared_ptr<const v1::PublishedDefinition>> Definition(

@@ -100,7 +100,7 @@ absl::StatusOr<v1::PublishDefinitionResponse> Core::PublishDefinition(
     *response.mutable_published() = std::move(published);
     return std::make_pair(std::move(mutation), std::move(response));
   };
-  return Idempotent<v1::PublishDefinitionResponse>("PublishDefinition", request,
+  return Idempotent<v1::PublishDefinitionResponse>(caller, "PublishDefinition", request,
                                                    request.request_id(), attempt);
 }
 
@@ -137,7 +137,7 @@ absl::StatusOr<int32_t> Core::PublishIfChanged(const v1::WorkflowDefinition& def
   }
   if (!latest.ok() && !absl::IsNotFound(latest.status())) return latest.status();
   v1::PublishDefinitionRequest request;
-  request.set_request_id(absl::StrCat("seed-", definition.key(), "-",
+  request.set_request_id(absl::StrCat(kServiceRequestPrefix, "seed-", definition.key(), "-",
                                       latest.ok() ? latest->version() + 1 : 1));
   *request.mutable_source()->mutable_definition() = definition;
   ASSIGN_OR_RETURN(auto response, PublishDefinition(Caller{"", true}, request));
@@ -176,8 +176,9 @@ absl::StatusOr<v1::UpsertUsersResponse> Core::UpsertUsers(const Caller& caller,
     response.set_upserted(request.users_size());
     return std::make_pair(std::move(mutation), std::move(response));
   };
-  ASSIGN_OR_RETURN(auto response, Idempotent<v1::UpsertUsersResponse>(
-                                      "UpsertUsers", request, request.request_id(), attempt));
+  ASSIGN_OR_RETURN(auto response,
+                   Idempotent<v1::UpsertUsersResponse>(caller, "UpsertUsers", request,
+                                                       request.request_id(), attempt));
   RETURN_IF_ERROR(ReloadDirectory());
   return response;
 }
@@ -200,7 +201,7 @@ absl::StatusOr<v1::UpsertDepartmentsResponse> Core::UpsertDepartments(
     return std::make_pair(std::move(mutation), std::move(response));
   };
   ASSIGN_OR_RETURN(auto response,
-                   Idempotent<v1::UpsertDepartmentsResponse>("UpsertDepartments", request,
+                   Idempotent<v1::UpsertDepartmentsResponse>(caller, "UpsertDepartments", request,
                                                              request.request_id(), attempt));
   RETURN_IF_ERROR(ReloadDirectory());
   return response;

@@ -108,8 +108,9 @@ absl::StatusOr<v1::PublishCalendarResponse> Core::PublishCalendar(
     *response.mutable_published() = std::move(published);
     return std::make_pair(std::move(mutation), std::move(response));
   };
-  ASSIGN_OR_RETURN(auto response, Idempotent<v1::PublishCalendarResponse>(
-                                      "PublishCalendar", request, request.request_id(), attempt));
+  ASSIGN_OR_RETURN(auto response,
+                   Idempotent<v1::PublishCalendarResponse>(caller, "PublishCalendar", request,
+                                                           request.request_id(), attempt));
   RETURN_IF_ERROR(ReloadCalendars());
   return response;
 }
@@ -147,8 +148,8 @@ absl::StatusOr<int32_t> Core::PublishCalendarIfChanged(const v1::Calendar& calen
   }
   if (!latest.ok() && !absl::IsNotFound(latest.status())) return latest.status();
   v1::PublishCalendarRequest request;
-  request.set_request_id(absl::StrCat("seed-calendar-", calendar.name(), "-",
-                                      latest.ok() ? latest->version() + 1 : 1));
+  request.set_request_id(absl::StrCat(kServiceRequestPrefix, "seed-calendar-", calendar.name(),
+                                      "-", latest.ok() ? latest->version() + 1 : 1));
   *request.mutable_calendar() = calendar;
   ASSIGN_OR_RETURN(auto response, PublishCalendar(Caller{"", true}, request));
   return response.published().version();
@@ -215,27 +216,26 @@ absl::StatusOr<v1::ClockResponse> Core::ExtendDeadline(
 
 // ------------------------------------------------------------ timers
 
-absl::StatusOr<int> Core::FireDueTimers(int limit) {
+absl::StatusOr<TimerRound> Core::FireDueTimers(int limit) {
   storage::TimerClaim claim;
   claim.now = clock_();
   claim.owner = timer_owner_;
   claim.lease = kTimerLease;
   claim.limit = limit;
   ASSIGN_OR_RETURN(std::vector<storage::ClaimedTimer> due, store_->ClaimDueTimers(claim));
-  int fired = 0;
-  absl::Status first_error;
+  TimerRound round;
+  round.claimed = static_cast<int>(due.size());
+  // One broken instance must not hold up the others; a failed timer keeps
+  // its row, and its lease running out brings it back.
   for (const auto& timer : due) {
     absl::Status status = FireTimer(timer);
     if (status.ok()) {
-      ++fired;
-    } else if (first_error.ok()) {
-      first_error = status;
+      ++round.fired;
+    } else {
+      round.failures.push_back({timer, std::move(status)});
     }
   }
-  // One broken instance must not stop the others' timers; its lease ends
-  // and it is tried again.
-  if (fired == 0 && !first_error.ok()) return first_error;
-  return fired;
+  return round;
 }
 
 absl::Status Core::FireTimer(const storage::ClaimedTimer& claimed) {
@@ -243,26 +243,34 @@ absl::Status Core::FireTimer(const storage::ClaimedTimer& claimed) {
   fire.set_timer_id(claimed.timer.id());
   v1::Command command;
   *command.mutable_fire_timer() = fire;
-  // The timer's id is its request_id: a second replica firing the same
-  // timer gets the first firing's reply, and nothing happens twice.
+  // The timer's id, in signoffd's reserved namespace, is its request_id: a
+  // second replica firing the same timer gets the first firing's reply.
   absl::StatusOr<v1::InstanceResponse> fired = RunCommand<v1::InstanceResponse>(
-      kTimerCaller, "FireTimer", fire, absl::StrCat("timer:", claimed.timer.id()),
-      claimed.instance_id, command, [](const v1::InstanceState& state) {
+      kTimerCaller, "FireTimer", fire,
+      absl::StrCat(kServiceRequestPrefix, "timer:", claimed.timer.id()), claimed.instance_id,
+      command, [](const v1::InstanceState& state) {
         v1::InstanceResponse response;
         *response.mutable_instance() = ViewOf(state, absl::InfinitePast());
         return response;
       });
   if (fired.ok()) return absl::OkStatus();
-  // A decision that won the race cancelled the timer; drop the stale row.
-  absl::StatusOr<v1::InstanceState> state = store_->GetInstance(claimed.instance_id);
-  bool pending = false;
-  if (state.ok()) {
-    for (const auto& timer : state->timers()) pending = pending || timer.id() == claimed.timer.id();
-  }
+  ASSIGN_OR_RETURN(bool pending, TimerStillPending(claimed));
   if (pending) return fired.status();
+  // A decision that won the race cancelled the timer; drop the stale row.
   storage::Mutation drop;
   drop.timers_removed.push_back(claimed.timer.id());
   return store_->Commit(std::move(drop)).status();
+}
+
+absl::StatusOr<bool> Core::TimerStillPending(const storage::ClaimedTimer& claimed) {
+  absl::StatusOr<v1::InstanceState> state = store_->GetInstance(claimed.instance_id);
+  if (absl::IsNotFound(state.status())) return false;
+  // Unable to tell: keep the row rather than lose the timer.
+  if (!state.ok()) return state.status();
+  for (const auto& timer : state->timers()) {
+    if (timer.id() == claimed.timer.id()) return true;
+  }
+  return false;
 }
 
 }  // namespace signoff::server

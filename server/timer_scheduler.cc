@@ -29,16 +29,28 @@ void TimerScheduler::Run() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    absl::StatusOr<int> fired = core_.FireDueTimers(kTimersPerRound);
-    if (!fired.ok()) {
-      std::fprintf(stderr,
-                   "{\"level\":\"warn\",\"component\":\"timers\",\"message\":\"%s\"}\n",
-                   JsonEscape(std::string(fired.status().message())).c_str());
+    absl::StatusOr<TimerRound> round = core_.FireDueTimers(kTimersPerRound);
+    if (!round.ok()) {
+      LogFailure("", "", round.status());
+    } else {
+      for (const auto& failure : round->failures) {
+        LogFailure(failure.timer.instance_id, failure.timer.timer.id(), failure.status);
+      }
     }
     lock.lock();
-    if (fired.ok() && *fired >= kTimersPerRound) continue;
+    if (round.ok() && round->claimed >= kTimersPerRound) continue;
     wake_.wait_for(lock, absl::ToChronoMilliseconds(poll_), [this] { return stopping_; });
   }
+}
+
+void TimerScheduler::LogFailure(const std::string& instance_id, const std::string& timer_id,
+                                const absl::Status& status) {
+  std::fprintf(stderr,
+               "{\"level\":\"warn\",\"component\":\"timers\",\"instance\":\"%s\","
+               "\"timer\":\"%s\",\"code\":\"%s\",\"message\":\"%s\"}\n",
+               JsonEscape(instance_id).c_str(), JsonEscape(timer_id).c_str(),
+               absl::StatusCodeToString(status.code()).c_str(),
+               JsonEscape(std::string(status.message())).c_str());
 }
 
 }  // namespace signoff::server

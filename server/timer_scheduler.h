@@ -23,6 +23,10 @@ class TimerScheduler {
 
  private:
   void Run();
+  // One JSON line per timer that could not fire; it is tried again when
+  // its lease runs out.
+  static void LogFailure(const std::string& instance_id, const std::string& timer_id,
+                         const absl::Status& status);
 
   Core& core_;
   const absl::Duration poll_;

@@ -395,8 +395,9 @@ class MutationApplier {
     if (stored.id().empty() || stored.instance_id().empty()) {
       return absl::InvalidArgumentError("task needs an id and an instance_id");
     }
-    ASSIGN_OR_RETURN(const std::string body, ToJson(stored));
+    // Overdue is computed when a task is read, never stored.
     stored.clear_overdue();
+    ASSIGN_OR_RETURN(const std::string body, ToJson(stored));
     const int status = stored.status();
     const int64_t created_us = ToMicros(stored.created_at());
     int64_t due_us = stored.has_due_at() ? ToMicros(stored.due_at()) : 0;

@@ -378,7 +378,8 @@ absl::StatusOr<ClockBasis> ClockBasis::For(const v1::TimeSpan& span,
   if (name.empty()) return ClockBasis();
   const BusinessCalendar* calendar = calendars == nullptr ? nullptr : calendars->Find(name);
   if (calendar == nullptr) {
-    return absl::NotFoundError(absl::StrCat("unknown business calendar '", name, "'"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("business calendar '", name, "' is not published"));
   }
   return ClockBasis(calendar);
 }

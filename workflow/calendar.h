@@ -83,7 +83,9 @@ class ClockBasis {
   explicit ClockBasis(const BusinessCalendar* calendar) : calendar_(calendar) {}
 
   // Which calendar a span counts on: its own, the definition's default
-  // when marked business, or none. NOT_FOUND names an unknown calendar.
+  // when marked business, or none. FAILED_PRECONDITION names a calendar
+  // that is not published (definitions are checked against calendars when
+  // published, so this means one went missing since).
   static absl::StatusOr<ClockBasis> For(const signoff::v1::TimeSpan& span,
                                         const std::string& default_calendar,
                                         const CalendarSet* calendars);

@@ -250,6 +250,12 @@ absl::Status Machine::Appeal(const v1::AppealInstanceRequest& request) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the appeal window closed at ", FormatTimestamp(state_.appeal_until())));
   }
+  // Rejected before windows were recorded: count from the rejection.
+  if (!state_.has_appeal_until() && policy.window_days() > 0 &&
+      context_.now > FromTimestamp(state_.finished_at()) + absl::Hours(24) * policy.window_days()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the appeal window of ", policy.window_days(), " day(s) has closed"));
+  }
   if (request.comment().empty()) {
     return InvalidArgumentWithViolations("an appeal needs a comment",
                                          {{"comment", "is required"}});

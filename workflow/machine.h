@@ -31,8 +31,10 @@ inline google::protobuf::Timestamp ToTimestamp(absl::Time time) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
 }
 
+// Safe for any stamp a caller can send: seconds and nanoseconds are added
+// as durations, never multiplied into one integer.
 inline absl::Time FromTimestamp(const google::protobuf::Timestamp& stamp) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(stamp));
+  return absl::FromUnixSeconds(stamp.seconds()) + absl::Nanoseconds(stamp.nanos());
 }
 
 inline std::string FormatTimestamp(const google::protobuf::Timestamp& stamp) {
@@ -252,6 +254,12 @@ class Machine {
   // The open task a clock operation names, its step's clock, and whether
   // the caller may operate it.
   absl::StatusOr<v1::StepClock> ClockOperand(const std::string& task_id, v1::Action needed) const;
+
+  // A clock brought up to date: points that came due before their timer
+  // fired (the scheduler polls) are handled first, so that a pause or an
+  // extension never hides a missed deadline. FAILED_PRECONDITION when the
+  // timeout action ended the step.
+  absl::StatusOr<v1::StepClock> CaughtUp(const v1::StepClock& clock);
 
   absl::Status PauseClock(const v1::ClockRequest& request);
 

@@ -17,6 +17,13 @@
 
 namespace signoff::workflow::internal {
 
+namespace {
+
+// Far enough for any real deadline, near enough for calendar arithmetic.
+constexpr int64_t kMaxExtensionSeconds = int64_t{1000} * 24 * 3600;
+
+}  // namespace
+
 // ------------------------------------------------------------ SLA clocks
 
 absl::StatusOr<SlaClock> Machine::ClockOf(const v1::Step& step) const {
@@ -161,25 +168,32 @@ absl::Status Machine::Breach(const v1::Step& step, const v1::StepClock& clock) {
 }
 
 Candidate Machine::EscalationTargetOf(const v1::EscalationTarget& target, const v1::Task& task) const {
+  auto enabled = [&](const std::string& user) {
+    const v1::User* found = directory().FindUser(user);
+    return found != nullptr && !found->disabled();
+  };
   Candidate candidate;
   if (!target.user().empty()) {
+    if (!enabled(target.user())) return candidate;
     candidate.user = target.user();
     candidate.chosen_by = absl::StrCat("escalation user:", target.user());
   } else if (target.manager_level() > 0) {
     const std::string& of = task.assignee().empty() ? state_.applicant() : task.assignee();
     std::vector<std::string> chain = directory().ManagerChain(of);
-    if (target.manager_level() <= chain.size()) {
-      candidate.user = chain[target.manager_level() - 1];
-      candidate.chosen_by =
-          absl::StrCat("escalation manager_level:", target.manager_level(), " of ", of);
+    if (target.manager_level() > chain.size() || !enabled(chain[target.manager_level() - 1])) {
+      return candidate;
     }
+    candidate.user = chain[target.manager_level() - 1];
+    candidate.chosen_by =
+        absl::StrCat("escalation manager_level:", target.manager_level(), " of ", of);
   } else if (target.has_role()) {
     const v1::User* applicant = directory().FindUser(state_.applicant());
+    const std::string department = !target.role().department().empty() ? target.role().department()
+                                   : applicant != nullptr ? applicant->department()
+                                                          : "";
+    if (directory().HoldersOf(target.role().name(), department).empty()) return candidate;
     candidate.group.set_role(target.role().name());
-    candidate.group.set_department(
-        !target.role().department().empty() ? target.role().department()
-        : applicant != nullptr              ? applicant->department()
-                                            : "");
+    candidate.group.set_department(department);
     candidate.chosen_by = absl::StrCat("escalation role:", target.role().name());
   }
   return candidate;
@@ -297,8 +311,23 @@ absl::StatusOr<v1::StepClock> Machine::ClockOperand(const std::string& task_id, 
   return *clock;
 }
 
+absl::StatusOr<v1::StepClock> Machine::CaughtUp(const v1::StepClock& clock) {
+  if (!clock.has_running_since()) return clock;
+  ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
+  const ClockPoints points = sla.Due(clock, sla.Reading(clock, context_.now));
+  if (!points.remind && points.rungs.empty() && !points.breach) return clock;
+  RETURN_IF_ERROR(AdvanceClock(clock.token()));
+  const v1::StepClock* advanced = FindClock(clock.token());
+  if (advanced == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the deadline of step ", clock.step_id(), " has passed and its timeout action applies"));
+  }
+  return *advanced;
+}
+
 absl::Status Machine::PauseClock(const v1::ClockRequest& request) {
-  ASSIGN_OR_RETURN(v1::StepClock clock, ClockOperand(request.task_id(), v1::PAUSE_CLOCK));
+  ASSIGN_OR_RETURN(v1::StepClock operand, ClockOperand(request.task_id(), v1::PAUSE_CLOCK));
+  ASSIGN_OR_RETURN(v1::StepClock clock, CaughtUp(operand));
   if (!clock.has_running_since()) {
     return absl::FailedPreconditionError(
         absl::StrCat("the clock of step ", clock.step_id(), " is already paused"));
@@ -323,8 +352,9 @@ absl::Status Machine::ResumeClock(const v1::ClockRequest& request) {
 }
 
 absl::Status Machine::ExtendDeadline(const v1::ExtendDeadlineRequest& request) {
-  ASSIGN_OR_RETURN(v1::StepClock clock,
+  ASSIGN_OR_RETURN(v1::StepClock operand,
                    ClockOperand(request.task_id(), v1::EXTEND_DEADLINE));
+  ASSIGN_OR_RETURN(v1::StepClock clock, CaughtUp(operand));
   if (clock.due_offset_seconds() <= 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("step ", clock.step_id(), " has no deadline to extend"));
@@ -350,6 +380,12 @@ absl::StatusOr<int64_t> Machine::ExtensionSeconds(const SlaClock& sla, const v1:
           {{"by", absl::StrCat("leave calendar and business unset; this deadline counts on ",
                                clock.calendar().empty() ? "elapsed time" : clock.calendar())}});
     }
+    const int64_t elapsed = ((int64_t{request.by().days()} * 24 + request.by().hours()) * 60 +
+                             request.by().minutes()) * 60 + request.by().seconds();
+    if (elapsed > kMaxExtensionSeconds) {
+      return InvalidArgumentWithViolations("an extension is at most 1000 days",
+                                           {{"by", "must be at most 1000 days"}});
+    }
     const int64_t seconds = sla.Seconds(request.by());
     if (seconds <= 0) {
       return InvalidArgumentWithViolations("an extension must be longer than zero",
@@ -365,7 +401,14 @@ absl::StatusOr<int64_t> Machine::ExtensionSeconds(const SlaClock& sla, const v1:
     return absl::FailedPreconditionError(
         "a paused clock has no deadline time to move; resume it or extend by a span");
   }
-  const absl::Time wanted = FromTimestamp(request.new_due_at());
+  const auto& stamp = request.new_due_at();
+  const absl::Time wanted = FromTimestamp(stamp);
+  if (stamp.nanos() < 0 || stamp.nanos() > 999999999 ||
+      wanted > context_.now + absl::Seconds(kMaxExtensionSeconds)) {
+    return InvalidArgumentWithViolations(
+        "new_due_at is out of range",
+        {{"new_due_at", "must be a valid time at most 1000 days from now"}});
+  }
   const int64_t offset = sla.OffsetAt(clock, wanted);
   if (wanted <= context_.now || offset <= clock.due_offset_seconds()) {
     return InvalidArgumentWithViolations(

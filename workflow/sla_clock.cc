@@ -13,7 +13,7 @@ using google::protobuf::util::TimeUtil;
 namespace {
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& stamp) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(stamp));
+  return absl::FromUnixSeconds(stamp.seconds()) + absl::Nanoseconds(stamp.nanos());
 }
 
 google::protobuf::Timestamp ToTimestamp(absl::Time time) {

@@ -1,6 +1,7 @@
 #include "workflow/time_validation.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -16,19 +17,28 @@ bool IsZero(const v1::TimeSpan& span) {
   return span.days() == 0 && span.hours() == 0 && span.minutes() == 0 && span.seconds() == 0;
 }
 
-// Spans are compared within one calendar, so elapsed seconds stand in for
-// working seconds: both grow with every unit.
-int64_t RoughSeconds(const v1::TimeSpan& span) {
+// Longer spans are refused: a deadline years out is a mistake, and it
+// keeps calendar arithmetic within reach.
+constexpr int64_t kMaxSpanSeconds = int64_t{1000} * 24 * 3600;
+// Reminders more often than this would flood the audit trail.
+constexpr int64_t kMinReminderSeconds = 60;
+
+// The span in elapsed seconds, a day counting 24 hours.
+int64_t ElapsedSeconds(const v1::TimeSpan& span) {
   return ((int64_t{span.days()} * 24 + span.hours()) * 60 + span.minutes()) * 60 + span.seconds();
 }
 
 class TimeValidator {
  public:
   TimeValidator(const v1::WorkflowDefinition& definition, const DefinitionIndex& index,
-                const CalendarSet* calendars)
-      : definition_(definition), index_(index), calendars_(calendars) {}
+                const Directory* directory, const CalendarSet* calendars)
+      : definition_(definition), index_(index), directory_(directory), calendars_(calendars) {}
 
   std::vector<v1::Problem> Run() {
+    const std::string& calendar = definition_.calendar();
+    if (!calendar.empty() && calendars_ != nullptr && calendars_->Find(calendar) == nullptr) {
+      Add("calendar", absl::StrCat("unknown business calendar '", calendar, "'"));
+    }
     if (definition_.appeal().has_window()) CheckSpan(definition_.appeal().window(), "appeal.window");
     std::set<std::string> signals;
     for (int i = 0; i < definition_.buffered_signals_size(); ++i) {
@@ -58,6 +68,7 @@ class TimeValidator {
   // A positive span on a calendar that exists.
   void CheckSpan(const v1::TimeSpan& span, const std::string& path) {
     if (IsZero(span)) Add(path, "must be longer than zero");
+    if (ElapsedSeconds(span) > kMaxSpanSeconds) Add(path, "must be at most 1000 days");
     if (span.business() && !span.calendar().empty()) {
       Add(path, "set either calendar or business, not both");
     }
@@ -85,7 +96,8 @@ class TimeValidator {
       if (!timed) Add(path + ".on_timeout", "a wait without a duration or date never runs out");
       CheckSameScope(step, wait.on_timeout(), path + ".on_timeout");
     }
-    if (step.next_size() == 0 && index_.ScopeOf(step.id()).parallel.empty()) {
+    const bool ends_along_next = !wait.signal().empty() || wait.on_timeout().empty();
+    if (ends_along_next && step.next_size() == 0 && index_.ScopeOf(step.id()).parallel.empty()) {
       Add(path.substr(0, path.rfind('.')) + ".next", "a wait needs a route for when it ends");
     }
   }
@@ -95,6 +107,10 @@ class TimeValidator {
       if (field.name() != name) continue;
       if (field.type() != v1::DATE) {
         Add(path + ".until_date_field", absl::StrCat("field '", name, "' is not a DATE"));
+      }
+      // Without a date the step before the wait could never finish.
+      if (!field.required()) {
+        Add(path + ".until_date_field", absl::StrCat("field '", name, "' must be required"));
       }
       return;
     }
@@ -119,22 +135,35 @@ class TimeValidator {
       return;
     }
     const v1::StepSla& sla = step.sla();
+    std::optional<ClockBasis> basis;
+    if (const v1::TimeSpan* first = FirstSpanOf(sla)) {
+      absl::StatusOr<ClockBasis> found =
+          ClockBasis::For(*first, definition_.calendar(), calendars_);
+      if (found.ok() && (calendars_ != nullptr || CalendarOf(*first, "").empty())) basis = *found;
+    }
     std::set<std::string> calendars;
     auto span = [&](const v1::TimeSpan& value, const std::string& span_path) {
       CheckSpan(value, span_path);
       calendars.insert(CalendarOf(value, definition_.calendar()));
     };
     if (sla.has_due()) span(sla.due(), path + ".due");
-    if (sla.has_reminders()) span(sla.reminders().every(), path + ".reminders.every");
-    int64_t previous = -1;
+    if (sla.has_reminders()) {
+      span(sla.reminders().every(), path + ".reminders.every");
+      if (ElapsedSeconds(sla.reminders().every()) < kMinReminderSeconds) {
+        Add(path + ".reminders.every", "must be at least a minute");
+      }
+    }
+    absl::Duration previous = -absl::InfiniteDuration();
     for (int i = 0; i < sla.escalations_size(); ++i) {
       const v1::EscalationRung& rung = sla.escalations(i);
       const std::string rung_path = absl::StrCat(path, ".escalations[", i, "]");
       span(rung.after(), rung_path + ".after");
-      if (RoughSeconds(rung.after()) < previous) {
+      // Order is only known on the SLA's own clock: a business day may be
+      // shorter than ten hours.
+      if (basis && basis->Length(rung.after()) < previous) {
         Add(rung_path + ".after", "rungs must come in order of `after`");
       }
-      previous = RoughSeconds(rung.after());
+      if (basis) previous = basis->Length(rung.after());
       CheckTarget(rung.to(), rung_path + ".to");
     }
     if (calendars.size() > 1) {
@@ -178,6 +207,17 @@ class TimeValidator {
     if (set != 1) Add(path, "set exactly one of manager_level, role, user");
     if (target.manager_level() > 10) Add(path + ".manager_level", "must be between 1 and 10");
     if (target.has_role() && target.role().name().empty()) Add(path + ".role.name", "names no role");
+    if (directory_ == nullptr) return;
+    if (!target.user().empty()) {
+      const v1::User* user = directory_->FindUser(target.user());
+      if (user == nullptr || user->disabled()) {
+        Add(path + ".user", absl::StrCat("no enabled user '", target.user(), "'"));
+      }
+    }
+    if (target.has_role() && !target.role().name().empty() &&
+        directory_->HoldersOf(target.role().name(), target.role().department()).empty()) {
+      Add(path + ".role", absl::StrCat("no one holds role '", target.role().name(), "'"));
+    }
   }
 
   void CheckClockActions(const v1::Step& step, const std::string& path) {
@@ -197,6 +237,7 @@ class TimeValidator {
 
   const v1::WorkflowDefinition& definition_;
   const DefinitionIndex& index_;
+  const Directory* directory_;
   const CalendarSet* calendars_;
   std::vector<v1::Problem> problems_;
 };
@@ -205,8 +246,9 @@ class TimeValidator {
 
 std::vector<v1::Problem> ValidateTimeSettings(const v1::WorkflowDefinition& definition,
                                               const DefinitionIndex& index,
+                                              const Directory* directory,
                                               const CalendarSet* calendars) {
-  return TimeValidator(definition, index, calendars).Run();
+  return TimeValidator(definition, index, directory, calendars).Run();
 }
 
 }  // namespace signoff::workflow

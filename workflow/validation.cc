@@ -27,7 +27,7 @@ class Validator {
     CheckHeader();
     CheckForm();
     CheckSteps();
-    for (auto& problem : ValidateTimeSettings(definition_, index_, calendars_)) {
+    for (auto& problem : ValidateTimeSettings(definition_, index_, directory_, calendars_)) {
       problems_.push_back(std::move(problem));
     }
     if (problems_.empty()) CheckGraph();

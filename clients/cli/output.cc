@@ -158,8 +158,10 @@ void PrintInstance(const v1::InstanceView& instance) {
     std::cout << "Clocks:\n";
     Table table({"STEP", "DUE", "CLOCK"});
     for (const auto& clock : instance.clocks()) {
-      table.Add({clock.step_id(), clock.has_running_since() ? LocalTime(clock.due_at()) : "paused",
-                 ClockState(clock)});
+      const std::string due = !clock.has_running_since() ? "paused"
+                              : clock.has_due_at()       ? LocalTime(clock.due_at())
+                                                         : "-";
+      table.Add({clock.step_id(), due, ClockState(clock)});
     }
     table.Print();
   }

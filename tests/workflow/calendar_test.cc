@@ -456,12 +456,13 @@ TEST(ClockBasisTest, UnknownCalendarIsNotFound) {
   v1::TimeSpan span = Span(1, 0);
   span.set_calendar("de-berlin");
   auto basis = ClockBasis::For(span, "plain", &calendars);
-  EXPECT_CODE(basis, absl::StatusCode::kNotFound);
+  EXPECT_CODE(basis, absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(basis.status().message()), HasSubstr("'de-berlin'"));
 
   v1::TimeSpan business = Span(1, 0);
   business.set_business(true);
-  EXPECT_CODE(ClockBasis::For(business, "plain", nullptr), absl::StatusCode::kNotFound);
+  EXPECT_CODE(ClockBasis::For(business, "plain", nullptr),
+              absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(CalendarOfTest, PrefersTheSpansOwnCalendar) {

@@ -333,6 +333,46 @@ TEST(ClockTest, ExtendingToATimeLandsOnThatTimeExactly) {
   EXPECT_EQ(Harness::TimeOf(OnlyTask(h).due_at()), At(6, 15));
 }
 
+TEST(ClockTest, ExtensionsBeyondAThousandDaysAreRefused) {
+  Harness h(SlaDefinition("{due: {hours: 4}}", "[APPROVE, EXTEND_DEADLINE]"));
+  ASSERT_OK(h.Start("ann", "{}"));
+  absl::Status by = ExtendBy(h, "fred", 24 * 1001);
+  EXPECT_CODE(by, absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(workflow::ViolationsOf(by).front().field, "by");
+  v1::Command command;
+  command.mutable_extend_deadline()->set_task_id(OnlyTask(h).id());
+  // Far past what nanoseconds since 1970 can hold in 64 bits.
+  command.mutable_extend_deadline()->mutable_new_due_at()->set_seconds(
+      absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(2700, 1, 1), absl::UTCTimeZone())));
+  absl::Status until = h.Run("fred", command);
+  EXPECT_CODE(until, absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(workflow::ViolationsOf(until).front().field, "new_due_at");
+  EXPECT_EQ(Harness::TimeOf(OnlyTask(h).due_at()), At(1, 4));
+}
+
+TEST(ClockTest, PausingAfterAMissedDeadlineRecordsTheBreachFirst) {
+  Harness h(SlaDefinition("{due: {hours: 4}}", "[APPROVE, PAUSE_CLOCK]"));
+  ASSERT_OK(h.Start("ann", "{}"));
+  // The deadline passed, but the scheduler has not fired the timer yet.
+  h.now += absl::Hours(5);
+  ASSERT_OK(Pause(h, "fred"));
+  EXPECT_EQ(h.EventsOfType("sla_breached").size(), 1u);
+  EXPECT_TRUE(h.state().sla_breached());
+  EXPECT_TRUE(OnlyTask(h).clock_paused());
+  EXPECT_THAT(h.state().timers(), IsEmpty());
+}
+
+TEST(ClockTest, PausingWhenTheTimeoutActionWouldEndTheStepIsRefused) {
+  Harness h(SlaDefinition("{due: {hours: 4}, on_timeout: {action: TIMEOUT_AUTO_APPROVE}}",
+                          "[APPROVE, PAUSE_CLOCK]"));
+  ASSERT_OK(h.Start("ann", "{}"));
+  h.now += absl::Hours(5);
+  EXPECT_CODE(Pause(h, "fred"), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(h.state().status(), v1::RUNNING);
+  ASSERT_OK(h.FireDue());
+  EXPECT_EQ(h.state().status(), v1::APPROVED);
+}
+
 TEST(ClockTest, ClockOperationsNeedTheActionTheHolderAndAClock) {
   Harness h(SlaDefinition("{due: {hours: 4}}", "[APPROVE, COMMENT, PAUSE_CLOCK]"));
   ASSERT_OK(h.Start("ann", "{}"));
@@ -372,12 +412,13 @@ std::string WaitDefinition(const std::string& wait, bool with_interview = false)
   - id: terminated
     end: {rejected: true}
 )";
+  const bool dated = wait.find("until_date_field") != std::string::npos;
   return R"(
 key: w
 calendar: work
 form:
   fields:
-    - {name: deadline, type: DATE}
+    - {name: deadline, type: DATE, required: )" + std::string(dated ? "true" : "false") + R"(}
 steps:
   - id: hold
     wait: )" + wait + R"(
@@ -602,7 +643,6 @@ steps:
                          "steps[0].sla.due",
                          "steps[0].sla.reminders.every.business",
                          "steps[0].sla.escalations[0].to",
-                         "steps[0].sla.escalations[1].after",
                          "steps[0].sla",
                          "steps[0].next[0].when.sample.rate",
                          "steps[0].next[0].when.sample.seed",
@@ -613,6 +653,85 @@ steps:
                          "steps[3].sla.on_timeout",
                          "steps[3].actions.allowed[1]",
                      }));
+}
+
+TEST(TimeValidationTest, RefusesSpansTooLongRemindersTooOftenAndUnsafeDateWaits) {
+  auto paths = ProblemPaths(R"(
+key: v
+calendar: nowhere
+form: {fields: [{name: deadline, type: DATE}]}
+steps:
+  - id: review
+    approval: {approvers: [{user: fred}]}
+    sla: {due: {days: 1001}, reminders: {every: {seconds: 30}}}
+    next: [{to: hold}]
+  - id: hold
+    wait: {until_date_field: deadline, on_timeout: done}
+  - id: done
+    end: {}
+)");
+  EXPECT_THAT(paths, ::testing::IsSupersetOf({"calendar", "steps[0].sla.due",
+                                              "steps[0].sla.reminders.every",
+                                              "steps[1].wait.until_date_field"}));
+}
+
+TEST(TimeValidationTest, RungsAreOrderedOnTheirOwnCalendar) {
+  auto ladder = [](const std::string& first, const std::string& second) {
+    return R"(
+key: v
+calendar: work
+steps:
+  - id: review
+    approval: {approvers: [{user: fred}]}
+    sla:
+      escalations:
+        - {after: )" + first + R"(, to: {manager_level: 1}}
+        - {after: )" + second + R"(, to: {manager_level: 2}}
+    next: [{to: done}]
+  - {id: done, end: {}}
+)";
+  };
+  // A working day on this calendar is eight hours.
+  EXPECT_THAT(ProblemPaths(ladder("{days: 1, business: true}", "{hours: 10, business: true}")),
+              IsEmpty());
+  EXPECT_THAT(ProblemPaths(ladder("{hours: 10, business: true}", "{days: 1, business: true}")),
+              ElementsAre("steps[0].sla.escalations[1].after"));
+}
+
+TEST(TimeValidationTest, EscalationTargetsMustBeSomeone) {
+  auto definition = workflow::ParseDefinitionYaml(R"(
+key: v
+steps:
+  - id: review
+    approval: {approvers: [{user: fred}]}
+    sla:
+      due: {hours: 4}
+      escalations: [{after: {hours: 1}, to: {user: gone}}]
+      on_timeout: {action: TIMEOUT_ESCALATE, escalate_to: {role: {name: auditor}}}
+    next: [{to: done}]
+  - {id: done, end: {}}
+)");
+  ASSERT_OK(definition);
+  auto organisation = workflow::ParseOrganisationYaml(kTestOrganisation);
+  ASSERT_OK(organisation);
+  workflow::Directory directory(*organisation);
+  std::vector<std::string> paths;
+  for (const auto& problem : workflow::ValidateDefinition(*definition, &directory)) {
+    paths.push_back(problem.path());
+  }
+  EXPECT_THAT(paths, ::testing::UnorderedElementsAre("steps[0].sla.escalations[0].to.user",
+                                                     "steps[0].sla.on_timeout.escalate_to.role"));
+}
+
+TEST(TimeValidationTest, ATimeoutOnlyWaitNeedsNoRoute) {
+  EXPECT_THAT(ProblemPaths(R"(
+key: v
+steps:
+  - id: hold
+    wait: {duration: {days: 3}, on_timeout: done}
+  - {id: done, end: {}}
+)"),
+              IsEmpty());
 }
 
 TEST(TimeValidationTest, AGoToCannotLeaveItsBranch) {

@@ -177,6 +177,7 @@ class Core {
   mutable std::mutex mutex_;
   std::shared_ptr<const workflow::Directory> directory_;
   std::shared_ptr<const workflow::CalendarSet> calendars_;
+  std::mutex calendar_reload_mutex_;
   // Names this process in timer leases.
   std::string timer_owner_;
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<const v1::PublishedDefinition>>

@@ -61,6 +61,8 @@ std::shared_ptr<const workflow::CalendarSet> Core::calendars() const {
 }
 
 absl::Status Core::ReloadCalendars() {
+  // Two publishes reloading at once must not let the older read win.
+  std::lock_guard<std::mutex> reloading(calendar_reload_mutex_);
   ASSIGN_OR_RETURN(std::vector<v1::PublishedCalendar> published, store_->ListCalendars());
   auto loaded = std::make_shared<workflow::CalendarSet>();
   for (const auto& calendar : published) {

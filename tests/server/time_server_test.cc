@@ -293,6 +293,24 @@ TEST_F(TimeServerTest, SignalsAreIdempotentAndChecked) {
   ExpectReplayMatchesStore(view.id());
 }
 
+TEST_F(TimeServerTest, WithdrawingRemovesTheTimersSoNothingFiresLater) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "claim", "{}", "withdrawn-start"));
+  v1::WithdrawInstanceRequest withdraw;
+  withdraw.set_request_id("withdraw-1");
+  withdraw.set_id(view.id());
+  ASSERT_OK(client_->Call("ann", *client_->instances,
+                          &v1::InstanceService::Stub::WithdrawInstance, withdraw));
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  EXPECT_EQ(view.status(), v1::WITHDRAWN);
+  EXPECT_THAT(view.clocks(), IsEmpty());
+  now_.Advance(absl::Hours(24 * 30));
+  ASSERT_OK_AND_ASSIGN(auto round, core_->FireDueTimers(10));
+  EXPECT_EQ(round.claimed, 0);
+  EXPECT_EQ(EventsOfType(view.id(), "timer_cancelled"), 1);
+  EXPECT_EQ(EventsOfType(view.id(), "sla_breached"), 0);
+  ExpectReplayMatchesStore(view.id());
+}
+
 TEST_F(TimeServerTest, CallersCannotTakeATimersRequestId) {
   ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "claim", "{}", "squat-start"));
   v1::DecideTaskRequest comment;

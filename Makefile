@@ -40,6 +40,7 @@ run: build
 	@echo "signoffd on $(LISTEN), data in $(DB). Try (grpcurl speaks reflection):"
 	@echo "  grpcurl -plaintext -H 'x-signoff-user: bob.zhang' $(LISTEN) list"
 	@echo "  grpcurl -plaintext -H 'x-signoff-user: bob.zhang' $(LISTEN) signoff.v1.DefinitionService/ListDefinitions"
+	@echo "  $(BUILD_DIR)/bin/signoffctl --as tina.luo task list"
 	@echo "See README.md for a tour. Ctrl-C stops it; the data stays."
 	@echo
 	exec $(BUILD_DIR)/bin/signoffd serve --db $(DB) --listen $(LISTEN) \

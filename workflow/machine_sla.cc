@@ -409,7 +409,7 @@ absl::StatusOr<int64_t> Machine::ExtensionSeconds(const SlaClock& sla, const v1:
         "new_due_at is out of range",
         {{"new_due_at", "must be a valid time at most 1000 days from now"}});
   }
-  const int64_t offset = sla.OffsetAt(clock, wanted);
+  const int64_t offset = sla.Reading(clock, wanted);
   if (wanted <= context_.now || offset <= clock.due_offset_seconds()) {
     return InvalidArgumentWithViolations(
         "an extension must move the deadline later",

@@ -140,10 +140,6 @@ absl::Status SlaClock::Extend(v1::StepClock& clock, int64_t seconds, absl::Time 
   return RefreshDue(clock);
 }
 
-int64_t SlaClock::OffsetAt(const v1::StepClock& clock, absl::Time time) const {
-  return Reading(clock, time);
-}
-
 absl::Status SlaClock::RefreshDue(v1::StepClock& clock) const {
   if (clock.due_offset_seconds() <= 0 || clock.breached() || !Running(clock)) {
     return absl::OkStatus();

@@ -36,7 +36,8 @@ class SlaClock {
   signoff::v1::StepClock Start(const std::string& token, const std::string& step_id,
                                absl::Time now) const;
 
-  // Clock seconds used so far.
+  // Clock seconds used by `now`; for a later time, where that time falls
+  // on the clock.
   int64_t Reading(const signoff::v1::StepClock& clock, absl::Time now) const;
   ClockPoints Due(const signoff::v1::StepClock& clock, int64_t reading) const;
   // The next point still ahead of what has been handled; none when every
@@ -50,8 +51,6 @@ class SlaClock {
   // Moves the deadline `seconds` later on the clock. A missed deadline
   // moved past the current reading becomes one to meet again.
   absl::Status Extend(signoff::v1::StepClock& clock, int64_t seconds, absl::Time now) const;
-  // Where `time` falls on a running clock.
-  int64_t OffsetAt(const signoff::v1::StepClock& clock, absl::Time time) const;
 
   int64_t Seconds(const signoff::v1::TimeSpan& span) const;
   const ClockBasis& basis() const { return basis_; }

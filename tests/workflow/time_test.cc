@@ -594,6 +594,40 @@ steps:
   EXPECT_FALSE(h.state().has_appeal_until());
 }
 
+TEST(AppealTest, AnInstanceRejectedWithoutARecordedWindowCountsFromItsRejection) {
+  Harness h(R"(
+key: a
+reject_reasons: [{code: other}]
+appeal: {allowed: true, window_days: 2}
+steps:
+  - id: review
+    approval: {approvers: [{user: fred}]}
+    next: [{to: done}]
+  - id: done
+    end: {}
+)");
+  ASSERT_OK(h.Start("ann", "{}"));
+  v1::DecideTaskRequest reject;
+  reject.set_task_id(OnlyTask(h).id());
+  reject.set_action(v1::REJECT);
+  reject.set_reason_code("other");
+  reject.set_comment("no");
+  ASSERT_OK(h.Decide("fred", reject));
+  // As stored before windows were recorded on the instance.
+  v1::InstanceState legacy = h.state();
+  legacy.clear_appeal_until();
+  v1::Command appeal;
+  appeal.mutable_appeal()->set_comment("please reconsider");
+  workflow::Context context;
+  context.actor = "ann";
+  context.directory = &h.directory();
+  context.now = h.now + absl::Hours(47);
+  EXPECT_OK(workflow::Apply(h.definition(), legacy, appeal, context).status());
+  context.now = h.now + absl::Hours(49);
+  EXPECT_CODE(workflow::Apply(h.definition(), legacy, appeal, context),
+              absl::StatusCode::kFailedPrecondition);
+}
+
 // ------------------------------------------------------------ validation
 
 std::vector<std::string> ProblemPaths(const std::string& yaml, bool with_calendars = true) {

@@ -226,8 +226,9 @@ absl::StatusOr<v1::Calendar> ParseCalendarYaml(const std::string& yaml) {
   return ParseAs<v1::Calendar>(yaml, "the calendar");
 }
 
-absl::StatusOr<google::protobuf::Struct> ParseFormYaml(const std::string& yaml) {
-  return ParseAs<google::protobuf::Struct>(yaml, "the form");
+absl::StatusOr<google::protobuf::Struct> ParseFormYaml(const std::string& yaml,
+                                                       const std::string& what) {
+  return ParseAs<google::protobuf::Struct>(yaml, what);
 }
 
 }  // namespace signoff::workflow

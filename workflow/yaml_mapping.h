@@ -27,7 +27,9 @@ absl::StatusOr<signoff::v1::WorkflowDefinition> ParseDefinitionYaml(
 absl::StatusOr<signoff::v1::Organisation> ParseOrganisationYaml(
     const std::string& yaml);
 absl::StatusOr<signoff::v1::Calendar> ParseCalendarYaml(const std::string& yaml);
-// Form values from YAML or JSON text (JSON is YAML).
-absl::StatusOr<google::protobuf::Struct> ParseFormYaml(const std::string& yaml);
+// Form values (or a signal's payload, a step's result) from YAML or JSON
+// text (JSON is YAML); `what` names them in the error.
+absl::StatusOr<google::protobuf::Struct> ParseFormYaml(const std::string& yaml,
+                                                       const std::string& what = "the form");
 
 }  // namespace signoff::workflow

@@ -166,7 +166,7 @@ absl::Status Resubmit(Cli& cli, const Args& args) {
 absl::Status Signal(Cli& cli, const Args& args) {
   v1::SignalInstanceRequest request;
   if (!args.payload_file.empty()) {
-    auto payload = ReadValuesFile(args.payload_file);
+    auto payload = ReadValuesFile(args.payload_file, "the payload");
     if (!payload.ok()) return payload.status();
     *request.mutable_payload() = *payload;
   }

@@ -79,7 +79,7 @@ absl::Status Decide(Cli& cli, const TaskArgs& args, v1::Action action) {
     request.set_signer_position(position);
   }
   if (!args.result_file.empty()) {
-    auto result = ReadValuesFile(args.result_file);
+    auto result = ReadValuesFile(args.result_file, "the result");
     if (!result.ok()) return result.status();
     *request.mutable_result() = *result;
   }

@@ -37,10 +37,11 @@ absl::Status Annotate(const absl::Status& status, const std::string& prefix) {
   return annotated;
 }
 
-absl::StatusOr<google::protobuf::Struct> ReadValuesFile(const std::string& path) {
+absl::StatusOr<google::protobuf::Struct> ReadValuesFile(const std::string& path,
+                                                       const std::string& what) {
   auto text = ReadFile(path);
   if (!text.ok()) return text.status();
-  auto parsed = workflow::ParseFormYaml(*text);
+  auto parsed = workflow::ParseFormYaml(*text, what);
   if (!parsed.ok()) return Annotate(parsed.status(), path);
   return *parsed;
 }
@@ -135,7 +136,7 @@ absl::StatusOr<google::protobuf::Struct> BuildForm(const std::vector<std::string
                                                    const v1::Form& form) {
   google::protobuf::Struct values;
   if (!file.empty()) {
-    auto parsed = ReadValuesFile(file);
+    auto parsed = ReadValuesFile(file, "the form");
     if (!parsed.ok()) return parsed.status();
     values = *parsed;
   }

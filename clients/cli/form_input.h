@@ -21,7 +21,8 @@ absl::Status Annotate(const absl::Status& status, const std::string& prefix);
 
 // A YAML or JSON mapping from a file, e.g. a task's result or a signal's
 // payload; parse errors name the file.
-absl::StatusOr<google::protobuf::Struct> ReadValuesFile(const std::string& path);
+absl::StatusOr<google::protobuf::Struct> ReadValuesFile(const std::string& path,
+                                                       const std::string& what);
 
 // NAME or NAME@VERSION, e.g. "probation-review@2"; version 0 means the
 // latest. A bad version is a usage error whose message cites `example`.

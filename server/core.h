@@ -114,6 +114,10 @@ class Core {
   // only when no timers could be claimed.
   absl::StatusOr<TimerRound> FireDueTimers(int limit);
 
+  // Reloads the published calendars, so that one published through another
+  // replica is seen without a restart.
+  absl::Status RefreshCalendars() { return ReloadCalendars(); }
+
   // DirectoryService
   absl::StatusOr<v1::UpsertUsersResponse> UpsertUsers(const Caller& caller,
                                                       const v1::UpsertUsersRequest& request);

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
+#include "absl/time/clock.h"
+
 #include "server/json_log.h"
 
 namespace signoff::server {
@@ -10,6 +12,8 @@ namespace signoff::server {
 namespace {
 
 constexpr int kTimersPerRound = 100;
+// How stale another replica's calendar publish may look here.
+constexpr absl::Duration kCalendarRefresh = absl::Seconds(30);
 
 }  // namespace
 
@@ -29,6 +33,7 @@ void TimerScheduler::Run() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     lock.unlock();
+    RefreshCalendarsNowAndThen();
     absl::StatusOr<TimerRound> round = core_.FireDueTimers(kTimersPerRound);
     if (!round.ok()) {
       LogFailure("", "", round.status());
@@ -41,6 +46,14 @@ void TimerScheduler::Run() {
     if (round.ok() && round->claimed >= kTimersPerRound) continue;
     wake_.wait_for(lock, absl::ToChronoMilliseconds(poll_), [this] { return stopping_; });
   }
+}
+
+void TimerScheduler::RefreshCalendarsNowAndThen() {
+  const absl::Time now = absl::Now();
+  if (now - last_calendar_refresh_ < kCalendarRefresh) return;
+  last_calendar_refresh_ = now;
+  absl::Status refreshed = core_.RefreshCalendars();
+  if (!refreshed.ok()) LogFailure("", "", refreshed);
 }
 
 void TimerScheduler::LogFailure(const std::string& instance_id, const std::string& timer_id,

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/core.h"
 
@@ -23,6 +24,8 @@ class TimerScheduler {
 
  private:
   void Run();
+  // Calendars published through other replicas reach this one here.
+  void RefreshCalendarsNowAndThen();
   // One JSON line per timer that could not fire; it is tried again when
   // its lease runs out.
   static void LogFailure(const std::string& instance_id, const std::string& timer_id,
@@ -33,6 +36,8 @@ class TimerScheduler {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  // Start-up loaded them already.
+  absl::Time last_calendar_refresh_ = absl::Now();
   std::thread thread_;
 };
 

@@ -268,6 +268,33 @@ TEST_F(TimeServerTest, TwoSchedulersOnOneDatabaseFireEachTimerOnce) {
   }
 }
 
+TEST_F(TimeServerTest, AReplicaSeesACalendarPublishedElsewhereAfterARefresh) {
+  storage::SqliteOptions options;
+  options.path = (dir_ / "signoff.db").string();
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<storage::Store> other_store,
+                       storage::OpenSqliteStore(options));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<server::Core> other,
+                       server::Core::Create(other_store, [this] { return now_.load(); }));
+  ASSERT_OK(PublishCalendar("{name: late, time_zone: UTC}", "publish-late"));
+  v1::ValidateDefinitionRequest validate;
+  validate.mutable_source()->set_yaml(R"(
+key: later
+calendar: late
+steps:
+  - id: review
+    approval: {approvers: [{user: fred}]}
+    sla: {due: {days: 1, business: true}}
+    next: [{to: done}]
+  - {id: done, end: {}}
+)");
+  const server::Caller caller{"ceo"};
+  ASSERT_OK_AND_ASSIGN(auto before, other->ValidateDefinition(caller, validate));
+  EXPECT_FALSE(before.valid());
+  ASSERT_OK(other->RefreshCalendars());
+  ASSERT_OK_AND_ASSIGN(auto after, other->ValidateDefinition(caller, validate));
+  EXPECT_TRUE(after.valid());
+}
+
 TEST_F(TimeServerTest, SignalsAreIdempotentAndChecked) {
   ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "watch", "{}", "watch-1"));
   EXPECT_CODE(Signal("ann", view.id(), "kpi_recovered", "s0"),

@@ -3,6 +3,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "server/core.h"
 #include "workflow/errors.h"
+#include "workflow/problems.h"
 #include "workflow/status_macros.h"
 #include "workflow/validation.h"
 #include "workflow/yaml_mapping.h"
@@ -17,17 +18,6 @@ google::protobuf::Timestamp ToTimestamp(absl::Time time) {
   stamp.set_seconds(micros / 1000000);
   stamp.set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
   return stamp;
-}
-
-absl::Status ProblemsToStatus(const std::vector<v1::Problem>& problems) {
-  std::vector<workflow::FieldViolation> violations;
-  for (const auto& problem : problems) {
-    violations.push_back({absl::StrCat("definition.", problem.path()), problem.message()});
-  }
-  return workflow::InvalidArgumentWithViolations(
-      absl::StrCat("the definition has ", problems.size(), " problem(s); first: ",
-                   problems.front().path(), ": ", problems.front().message()),
-      violations);
 }
 
 }  // namespace
@@ -82,7 +72,9 @@ absl::StatusOr<v1::PublishDefinitionResponse> Core::PublishDefinition(
   auto current_calendars = calendars();
   auto problems = workflow::ValidateDefinition(definition, current_directory.get(),
                                                current_calendars.get());
-  if (!problems.empty()) return ProblemsToStatus(problems);
+  if (!problems.empty()) {
+    return workflow::ProblemsToStatus("the definition", problems, "definition.");
+  }
   auto attempt = [&]() -> absl::StatusOr<std::pair<storage::Mutation, v1::PublishDefinitionResponse>> {
     auto latest = store_->GetDefinition(definition.key(), 0);
     if (!latest.ok() && !absl::IsNotFound(latest.status())) return latest.status();

@@ -6,6 +6,7 @@
 #include "server/core.h"
 #include "workflow/calendar.h"
 #include "workflow/errors.h"
+#include "workflow/problems.h"
 #include "workflow/status_macros.h"
 #include "workflow/yaml_mapping.h"
 
@@ -19,22 +20,11 @@ constexpr absl::Duration kTimerLease = absl::Seconds(60);
 
 const Caller kTimerCaller{workflow::kSystemActor, /*system=*/true};
 
-absl::Status CalendarProblemsToStatus(const std::vector<v1::Problem>& problems) {
-  std::vector<workflow::FieldViolation> violations;
-  for (const auto& problem : problems) {
-    violations.push_back({absl::StrCat("calendar.", problem.path()), problem.message()});
-  }
-  return workflow::InvalidArgumentWithViolations(
-      absl::StrCat("the calendar has ", problems.size(), " problem(s); first: ",
-                   problems.front().path(), ": ", problems.front().message()),
-      violations);
-}
-
 // Loads the time zone, which is I/O and so stays out of workflow/.
 absl::StatusOr<std::shared_ptr<const workflow::BusinessCalendar>> BuildCalendar(
     const v1::Calendar& calendar) {
   auto problems = workflow::ValidateCalendar(calendar);
-  if (!problems.empty()) return CalendarProblemsToStatus(problems);
+  if (!problems.empty()) return workflow::ProblemsToStatus("the calendar", problems, "calendar.");
   absl::TimeZone zone;
   if (!absl::LoadTimeZone(calendar.time_zone(), &zone)) {
     return workflow::InvalidArgumentWithViolations(

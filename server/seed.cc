@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -63,14 +64,20 @@ std::vector<std::string> CalendarInputs(const SeedSources& sources) {
   return inputs;
 }
 
-absl::Status SeedCalendars(Core& core, const std::vector<std::string>& inputs) {
-  for (const auto& file : YamlFiles(inputs, {})) {
+// Publishes each file whose content changed, printing one line per file
+// such as "calendar cn-mainland: version 1".
+template <typename Message>
+absl::Status PublishFiles(const std::vector<fs::path>& files, const char* kind,
+                          absl::StatusOr<Message> (*parse)(const std::string&),
+                          const std::function<absl::StatusOr<int32_t>(const Message&)>& publish,
+                          const std::function<std::string(const Message&)>& name) {
+  for (const auto& file : files) {
     ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-    auto calendar = workflow::ParseCalendarYaml(text);
-    RETURN_IF_ERROR(WithFile(calendar.status(), file));
-    auto version = core.PublishCalendarIfChanged(*calendar);
+    absl::StatusOr<Message> parsed = parse(text);
+    RETURN_IF_ERROR(WithFile(parsed.status(), file));
+    absl::StatusOr<int32_t> version = publish(*parsed);
     RETURN_IF_ERROR(WithFile(version.status(), file));
-    std::printf("calendar %s: version %d\n", calendar->name().c_str(), *version);
+    std::printf("%s %s: version %d\n", kind, name(*parsed).c_str(), *version);
   }
   return absl::OkStatus();
 }
@@ -88,15 +95,15 @@ absl::Status Seed(Core& core, const SeedSources& sources) {
                 organisation->departments_size(), organisation->users_size(),
                 organisation_file.c_str());
   }
-  RETURN_IF_ERROR(SeedCalendars(core, CalendarInputs(sources)));
-  for (const auto& file : YamlFiles(sources.definitions, organisation_file)) {
-    ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-    auto definition = workflow::ParseDefinitionYaml(text);
-    RETURN_IF_ERROR(WithFile(definition.status(), file));
-    auto version = core.PublishIfChanged(*definition);
-    RETURN_IF_ERROR(WithFile(version.status(), file));
-    std::printf("definition %s: version %d\n", definition->key().c_str(), *version);
-  }
+  RETURN_IF_ERROR(PublishFiles<v1::Calendar>(
+      YamlFiles(CalendarInputs(sources), {}), "calendar", &workflow::ParseCalendarYaml,
+      [&](const v1::Calendar& calendar) { return core.PublishCalendarIfChanged(calendar); },
+      [](const v1::Calendar& calendar) { return calendar.name(); }));
+  RETURN_IF_ERROR(PublishFiles<v1::WorkflowDefinition>(
+      YamlFiles(sources.definitions, organisation_file), "definition",
+      &workflow::ParseDefinitionYaml,
+      [&](const v1::WorkflowDefinition& definition) { return core.PublishIfChanged(definition); },
+      [](const v1::WorkflowDefinition& definition) { return definition.key(); }));
   std::fflush(stdout);
   return absl::OkStatus();
 }

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "workflow/errors.h"
+#include "workflow/problems.h"
 
 namespace signoff::workflow {
 
@@ -24,13 +25,6 @@ namespace {
 constexpr int kSearchYears = 20;
 
 constexpr int kMaxNameLength = 63;
-
-v1::Problem ProblemAt(std::string path, std::string message) {
-  v1::Problem problem;
-  problem.set_path(std::move(path));
-  problem.set_message(std::move(message));
-  return problem;
-}
 
 bool AllDigits(absl::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
@@ -259,12 +253,7 @@ absl::StatusOr<BusinessCalendar> BusinessCalendar::Create(const v1::Calendar& ca
                                                           absl::TimeZone zone) {
   const std::vector<v1::Problem> problems = ValidateCalendar(calendar);
   if (!problems.empty()) {
-    std::vector<FieldViolation> violations;
-    for (const auto& problem : problems) violations.push_back({problem.path(), problem.message()});
-    return InvalidArgumentWithViolations(
-        absl::StrCat("calendar '", calendar.name(), "' has ", problems.size(),
-                     " problem(s); first: ", problems[0].path(), ": ", problems[0].message()),
-        violations);
+    return ProblemsToStatus(absl::StrCat("calendar '", calendar.name(), "'"), problems);
   }
 
   BusinessCalendar result;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "workflow/problems.h"
 
 namespace signoff::workflow {
 
@@ -59,10 +60,7 @@ class TimeValidator {
 
  private:
   void Add(const std::string& path, const std::string& message) {
-    v1::Problem problem;
-    problem.set_path(path);
-    problem.set_message(message);
-    problems_.push_back(std::move(problem));
+    problems_.push_back(ProblemAt(path, message));
   }
 
   // A positive span on a calendar that exists.

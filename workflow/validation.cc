@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
 #include "workflow/definition_index.h"
+#include "workflow/problems.h"
 #include "workflow/time_validation.h"
 
 namespace signoff::workflow {
@@ -36,10 +37,7 @@ class Validator {
 
  private:
   void Add(const std::string& path, const std::string& message) {
-    v1::Problem problem;
-    problem.set_path(path);
-    problem.set_message(message);
-    problems_.push_back(std::move(problem));
+    problems_.push_back(ProblemAt(path, message));
   }
 
   const v1::FormField* Field(const std::string& name) const {

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "workflow/errors.h"
+#include "workflow/problems.h"
 #include "yaml-cpp/yaml.h"
 
 namespace signoff::workflow {
@@ -73,10 +74,7 @@ class YamlToJson {
 
  private:
   std::string Problem(const std::string& path, const std::string& message) {
-    v1::Problem problem;
-    problem.set_path(path);
-    problem.set_message(message);
-    problems.push_back(std::move(problem));
+    problems.push_back(ProblemAt(path, message));
     return "null";
   }
 
@@ -164,28 +162,11 @@ class YamlToJson {
   }
 };
 
-v1::Problem ProblemAt(const std::string& path, const std::string& message) {
-  v1::Problem problem;
-  problem.set_path(path);
-  problem.set_message(message);
-  return problem;
-}
-
-absl::Status ToStatus(const std::string& what, const std::vector<v1::Problem>& problems) {
-  std::vector<FieldViolation> violations;
-  for (const auto& problem : problems) violations.push_back({problem.path(), problem.message()});
-  std::string message = absl::StrCat(what, " has ", problems.size(), " problem(s)");
-  if (!problems.empty()) {
-    absl::StrAppend(&message, "; first: ", problems[0].path(), ": ", problems[0].message());
-  }
-  return InvalidArgumentWithViolations(message, violations);
-}
-
 template <typename T>
 absl::StatusOr<T> ParseAs(const std::string& yaml, const std::string& what) {
   T message;
   auto problems = ParseYamlInto(yaml, message);
-  if (!problems.empty()) return ToStatus(what, problems);
+  if (!problems.empty()) return ProblemsToStatus(what, problems);
   return message;
 }
 

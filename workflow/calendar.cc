@@ -399,19 +399,4 @@ std::string CalendarOf(const v1::TimeSpan& span, const std::string& default_cale
   return "";
 }
 
-std::string DescribeSpan(const v1::TimeSpan& span) {
-  std::vector<std::string> parts;
-  if (span.days() > 0) parts.push_back(absl::StrCat(span.days(), "d"));
-  if (span.hours() > 0) parts.push_back(absl::StrCat(span.hours(), "h"));
-  if (span.minutes() > 0) parts.push_back(absl::StrCat(span.minutes(), "m"));
-  if (span.seconds() > 0) parts.push_back(absl::StrCat(span.seconds(), "s"));
-  std::string text = parts.empty() ? "0s" : absl::StrJoin(parts, " ");
-  if (!span.calendar().empty()) {
-    absl::StrAppend(&text, " on ", span.calendar());
-  } else if (span.business()) {
-    absl::StrAppend(&text, " of business time");
-  }
-  return text;
-}
-
 }  // namespace signoff::workflow

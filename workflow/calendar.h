@@ -68,7 +68,6 @@ class CalendarSet {
  public:
   void Add(std::shared_ptr<const BusinessCalendar> calendar);
   const BusinessCalendar* Find(const std::string& name) const;
-  bool empty() const { return calendars_.empty(); }
 
  private:
   std::map<std::string, std::shared_ptr<const BusinessCalendar>> calendars_;
@@ -105,8 +104,5 @@ class ClockBasis {
 // The calendar a span names: its own, or `default_calendar` when marked
 // business, or empty for elapsed time.
 std::string CalendarOf(const signoff::v1::TimeSpan& span, const std::string& default_calendar);
-
-// "2d 4h", for messages.
-std::string DescribeSpan(const signoff::v1::TimeSpan& span);
 
 }  // namespace signoff::workflow

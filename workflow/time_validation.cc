@@ -137,7 +137,8 @@ class TimeValidator {
     if (const v1::TimeSpan* first = FirstSpanOf(sla)) {
       absl::StatusOr<ClockBasis> found =
           ClockBasis::For(*first, definition_.calendar(), calendars_);
-      if (found.ok() && (calendars_ != nullptr || CalendarOf(*first, "").empty())) basis = *found;
+      // Without calendars a business span has no basis, and no order.
+      if (found.ok()) basis = *found;
     }
     std::set<std::string> calendars;
     auto span = [&](const v1::TimeSpan& value, const std::string& span_path) {

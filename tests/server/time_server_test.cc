@@ -47,6 +47,60 @@ steps:
   - {id: recovered, end: {}}
 )";
 
+// A store whose instance reads can be made to fail, as a busy or broken
+// database would; everything else passes through.
+class FlakyReadStore final : public storage::Store {
+ public:
+  explicit FlakyReadStore(std::shared_ptr<storage::Store> inner) : inner_(std::move(inner)) {}
+
+  std::atomic<bool> fail_instance_reads{false};
+
+  absl::StatusOr<v1::InstanceState> GetInstance(const std::string& id) override {
+    if (fail_instance_reads) return absl::UnavailableError("database is busy");
+    return inner_->GetInstance(id);
+  }
+  absl::StatusOr<storage::CommitResult> Commit(storage::Mutation mutation) override {
+    return inner_->Commit(std::move(mutation));
+  }
+  absl::StatusOr<std::optional<storage::IdempotencyRecord>> FindIdempotency(
+      const std::string& request_id) override {
+    return inner_->FindIdempotency(request_id);
+  }
+  absl::StatusOr<v1::PublishedDefinition> GetDefinition(const std::string& key,
+                                                        int32_t version) override {
+    return inner_->GetDefinition(key, version);
+  }
+  absl::StatusOr<std::vector<v1::DefinitionSummary>> ListDefinitions() override {
+    return inner_->ListDefinitions();
+  }
+  absl::StatusOr<v1::PublishedCalendar> GetCalendar(const std::string& name,
+                                                    int32_t version) override {
+    return inner_->GetCalendar(name, version);
+  }
+  absl::StatusOr<std::vector<v1::PublishedCalendar>> ListCalendars() override {
+    return inner_->ListCalendars();
+  }
+  absl::StatusOr<storage::Page<v1::InstanceState>> ListInstances(
+      const storage::InstanceFilter& filter) override {
+    return inner_->ListInstances(filter);
+  }
+  absl::StatusOr<std::vector<v1::Event>> ListEvents(const std::string& id) override {
+    return inner_->ListEvents(id);
+  }
+  absl::StatusOr<v1::Task> GetTask(const std::string& id) override { return inner_->GetTask(id); }
+  absl::StatusOr<storage::Page<v1::Task>> ListTasks(const storage::TaskFilter& filter) override {
+    return inner_->ListTasks(filter);
+  }
+  absl::StatusOr<v1::Organisation> LoadDirectory() override { return inner_->LoadDirectory(); }
+  absl::StatusOr<v1::User> GetUser(const std::string& id) override { return inner_->GetUser(id); }
+  absl::StatusOr<storage::Page<v1::User>> ListUsers(const storage::UserFilter& filter) override {
+    return inner_->ListUsers(filter);
+  }
+
+ private:
+  std::shared_ptr<storage::Store> inner_;
+};
+
 class TimeServerTest : public ServerTest {
  protected:
   void SetUp() override {
@@ -237,6 +291,27 @@ TEST_F(TimeServerTest, ATimerRacingADecisionHasExactlyOneOutcome) {
     EXPECT_EQ(left, 0);
     ExpectReplayMatchesStore(view.id());
   }
+}
+
+TEST_F(TimeServerTest, ATimerThatCannotBeCheckedKeepsItsRowAndFiresLater) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "claim", "{}", "flaky-start"));
+  auto flaky = std::make_shared<FlakyReadStore>(store_);
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<server::Core> core,
+                       server::Core::Create(flaky, [this] { return now_.load(); }));
+  now_.Advance(absl::Hours(24 * 3));
+  flaky->fail_instance_reads = true;
+  ASSERT_OK_AND_ASSIGN(auto failed, core->FireDueTimers(10));
+  EXPECT_EQ(failed.claimed, 1);
+  EXPECT_EQ(failed.fired, 0);
+  ASSERT_EQ(failed.failures.size(), 1u);
+  EXPECT_TRUE(absl::IsUnavailable(failed.failures[0].status)) << failed.failures[0].status;
+  flaky->fail_instance_reads = false;
+  // The lease has to run out before the timer comes round again.
+  now_.Advance(absl::Minutes(2));
+  EXPECT_EQ(FireDue(*core), 1);
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  EXPECT_EQ(view.status(), v1::REJECTED);
+  EXPECT_EQ(EventsOfType(view.id(), "sla_breached"), 1);
 }
 
 TEST_F(TimeServerTest, TwoSchedulersOnOneDatabaseFireEachTimerOnce) {

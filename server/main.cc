@@ -8,19 +8,19 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "server/seed.h"
+#include "server/app/seed.h"
 #include "server/server.h"
 #include "storage/store.h"
 #include "workflow/errors.h"
 
 namespace {
 
-using signoff::server::Core;
+using signoff::app::Application;
 
 struct Flags {
   std::string db = "var/signoff.db";
   std::string synchronous = "FULL";
-  signoff::server::SeedSources seed;
+  signoff::app::SeedSources seed;
   std::string timer_poll = "1s";
   std::string clock_offset = "0s";
   signoff::server::ServerOptions server;
@@ -79,12 +79,12 @@ void OnSignal(int) { stop_requested = true; }
 int Serve(const Flags& flags) {
   auto store = OpenStore(flags);
   if (!store.ok()) return Fail(store.status());
-  auto core = Core::Create(*store, [flags] { return Now(flags); });
-  if (!core.ok()) return Fail(core.status());
-  std::shared_ptr<Core> shared_core = std::move(*core);
-  absl::Status seeded = signoff::server::Seed(*shared_core, flags.seed);
+  auto application = Application::Create(*store, [flags] { return Now(flags); });
+  if (!application.ok()) return Fail(application.status());
+  std::shared_ptr<Application> shared = std::move(*application);
+  absl::Status seeded = signoff::app::Seed(*shared, flags.seed);
   if (!seeded.ok()) return Fail(seeded);
-  auto server = signoff::server::SignoffServer::Start(shared_core, flags.server);
+  auto server = signoff::server::SignoffServer::Start(shared, flags.server);
   if (!server.ok()) return Fail(server.status());
   std::printf("signoffd listening on %s (port %d), database %s\n", flags.server.listen.c_str(),
               (*server)->port(), flags.db.c_str());
@@ -167,9 +167,9 @@ int main(int argc, char** argv) {
   if (seed->parsed()) {
     auto store = OpenStore(flags);
     if (!store.ok()) return Fail(store.status());
-    auto core = Core::Create(*store, [flags] { return Now(flags); });
-    if (!core.ok()) return Fail(core.status());
-    absl::Status seeded = signoff::server::Seed(**core, flags.seed);
+    auto application = Application::Create(*store, [flags] { return Now(flags); });
+    if (!application.ok()) return Fail(application.status());
+    absl::Status seeded = signoff::app::Seed(**application, flags.seed);
     return seeded.ok() ? 0 : Fail(seeded);
   }
   (void)serve;

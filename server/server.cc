@@ -2,17 +2,21 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/codegen/server_callback_handlers.h>
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "google/protobuf/descriptor.h"
 #include "server/grpc_status.h"
 #include "server/json_log.h"
+#include "server/listen_address.h"
 #include "signoff/v1/service.grpc.pb.h"
+#include "workflow/errors.h"
 
 namespace signoff::server {
 
@@ -20,34 +24,40 @@ namespace {
 
 constexpr char kUserHeader[] = "x-signoff-user";
 
-}  // namespace
-
-bool IsLoopbackAddress(const std::string& listen) {
-  return absl::StartsWith(listen, "127.") || absl::StartsWith(listen, "localhost:") ||
-         absl::StartsWith(listen, "[::1]:") || absl::StartsWith(listen, "unix:");
+std::string BytesOf(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (!buffer.Dump(&slices).ok()) return bytes;
+  for (const auto& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return bytes;
 }
 
-// Bridges gRPC calls to Core: identity from metadata, the work on the
+}  // namespace
+
+// Bridges gRPC calls to the routes: identity from metadata, the work on the
 // bounded executor, the answer back through the reactor.
 class Transport {
  public:
-  Transport(Core& core, BoundedExecutor& executor, bool log_calls)
-      : core_(core), executor_(executor), log_calls_(log_calls) {}
+  Transport(BoundedExecutor& executor, bool log_calls)
+      : executor_(executor), log_calls_(log_calls) {}
 
-  template <typename Request, typename Response>
-  grpc::ServerUnaryReactor* Handle(
-      grpc::CallbackServerContext* context, const Request* request, Response* response,
-      const char* method,
-      absl::StatusOr<Response> (Core::*handler)(const Caller&, const Request&)) {
+  grpc::ServerUnaryReactor* Handle(const Route& route, const std::string& method,
+                                   grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    Caller caller{UserOf(*context)};
+    app::Caller caller{UserOf(*context)};
     const absl::Time started = absl::Now();
-    auto work = [this, reactor, request, response, method, handler, caller, started] {
-      absl::StatusOr<Response> result = (core_.*handler)(caller, *request);
-      absl::Status status = result.status();
-      if (result.ok()) *response = std::move(*result);
-      Log(method, caller, status, started);
-      reactor->Finish(ToGrpcStatus(status));
+    auto work = [this, &route, &method, reactor, bytes = BytesOf(*request), response, caller,
+                 started] {
+      absl::StatusOr<std::string> result = route(caller, bytes);
+      if (result.ok()) {
+        grpc::Slice slice(*result);
+        *response = grpc::ByteBuffer(&slice, 1);
+      }
+      Log(method, caller, result.status(), started);
+      reactor->Finish(ToGrpcStatus(result.status()));
     };
     if (!executor_.TrySubmit(std::move(work))) {
       absl::Status busy = absl::ResourceExhaustedError("signoffd is overloaded; retry later");
@@ -65,139 +75,112 @@ class Transport {
     return std::string(it->second.data(), it->second.size());
   }
 
-  void Log(const char* method, const Caller& caller, const absl::Status& status,
+  void Log(const std::string& method, const app::Caller& caller, const absl::Status& status,
            absl::Time started) const {
     if (!log_calls_) return;
     const std::string line = absl::StrFormat(
         "{\"time\":\"%s\",\"level\":\"%s\",\"method\":\"%s\",\"user\":\"%s\",\"code\":\"%s\","
         "\"ms\":%.3f,\"message\":\"%s\"}\n",
         absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()),
-        status.ok() ? "info" : "warn", method, JsonEscape(caller.user),
+        status.ok() ? "info" : "warn", method,
+        JsonEscape(workflow::ShortForMessage(caller.user)),
         absl::StatusCodeToString(status.code()),
-        absl::ToDoubleMilliseconds(absl::Now() - started), JsonEscape(std::string(status.message())));
+        absl::ToDoubleMilliseconds(absl::Now() - started),
+        JsonEscape(std::string(status.message().substr(0, 1024))));
     std::fputs(line.c_str(), stderr);
   }
 
-  Core& core_;
   BoundedExecutor& executor_;
   bool log_calls_;
 };
 
-#define SIGNOFF_RPC(Name, Request, Response)                                        \
-  grpc::ServerUnaryReactor* Name(grpc::CallbackServerContext* context,             \
-                                 const v1::Request* request, v1::Response* response) \
-      override {                                                                    \
-    return transport_.Handle(context, request, response, #Name, &Core::Name);      \
+namespace {
+
+// A generated service whose every method is served as raw bytes through
+// the routes, so that a request that does not parse gets INVALID_ARGUMENT
+// from signoffd rather than an opaque error from the codec.
+template <typename GeneratedService>
+class RoutedService final : public GeneratedService {
+ public:
+  RoutedService(const std::string& service_name, const std::map<std::string, Route>& routes,
+                Transport& transport) {
+    const auto* descriptor =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
+    for (int i = 0; i < descriptor->method_count(); ++i) {
+      const std::string method =
+          absl::StrCat("/", service_name, "/", descriptor->method(i)->name());
+      const Route& route = routes.at(method);
+      methods_.push_back(method);
+      const std::string& name = methods_.back();
+      this->MarkMethodRawCallback(
+          i, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                 [&transport, &route, &name](grpc::CallbackServerContext* context,
+                                             const grpc::ByteBuffer* request,
+                                             grpc::ByteBuffer* response) {
+                   return transport.Handle(route, name, context, request, response);
+                 }));
+    }
   }
 
-class DefinitionServiceImpl final : public v1::DefinitionService::CallbackService {
- public:
-  explicit DefinitionServiceImpl(Transport& transport) : transport_(transport) {}
-  SIGNOFF_RPC(ValidateDefinition, ValidateDefinitionRequest, ValidateDefinitionResponse)
-  SIGNOFF_RPC(PublishDefinition, PublishDefinitionRequest, PublishDefinitionResponse)
-  SIGNOFF_RPC(GetDefinition, GetDefinitionRequest, GetDefinitionResponse)
-  SIGNOFF_RPC(ListDefinitions, ListDefinitionsRequest, ListDefinitionsResponse)
-
  private:
-  Transport& transport_;
+  // Stable addresses for the handlers' references.
+  std::deque<std::string> methods_;
 };
 
-class InstanceServiceImpl final : public v1::InstanceService::CallbackService {
- public:
-  explicit InstanceServiceImpl(Transport& transport) : transport_(transport) {}
-  SIGNOFF_RPC(StartInstance, StartInstanceRequest, InstanceResponse)
-  SIGNOFF_RPC(PreviewRoute, PreviewRouteRequest, PreviewRouteResponse)
-  SIGNOFF_RPC(GetInstance, GetInstanceRequest, InstanceResponse)
-  SIGNOFF_RPC(ListInstances, ListInstancesRequest, ListInstancesResponse)
-  SIGNOFF_RPC(GetHistory, GetHistoryRequest, GetHistoryResponse)
-  SIGNOFF_RPC(WithdrawInstance, WithdrawInstanceRequest, InstanceResponse)
-  SIGNOFF_RPC(ResubmitInstance, ResubmitInstanceRequest, InstanceResponse)
-  SIGNOFF_RPC(AppealInstance, AppealInstanceRequest, InstanceResponse)
-  SIGNOFF_RPC(CancelInstance, CancelInstanceRequest, InstanceResponse)
-  SIGNOFF_RPC(SignalInstance, SignalInstanceRequest, InstanceResponse)
-
- private:
-  Transport& transport_;
-};
-
-class TaskServiceImpl final : public v1::TaskService::CallbackService {
- public:
-  explicit TaskServiceImpl(Transport& transport) : transport_(transport) {}
-  SIGNOFF_RPC(ListTasks, ListTasksRequest, ListTasksResponse)
-  SIGNOFF_RPC(GetTask, GetTaskRequest, TaskResponse)
-  SIGNOFF_RPC(ClaimTask, ClaimTaskRequest, TaskResponse)
-  SIGNOFF_RPC(DecideTask, DecideTaskRequest, DecideTaskResponse)
-  SIGNOFF_RPC(RemindTask, RemindTaskRequest, TaskResponse)
-  SIGNOFF_RPC(PauseClock, ClockRequest, ClockResponse)
-  SIGNOFF_RPC(ResumeClock, ClockRequest, ClockResponse)
-  SIGNOFF_RPC(ExtendDeadline, ExtendDeadlineRequest, ClockResponse)
-
- private:
-  Transport& transport_;
-};
-
-class CalendarServiceImpl final : public v1::CalendarService::CallbackService {
- public:
-  explicit CalendarServiceImpl(Transport& transport) : transport_(transport) {}
-  SIGNOFF_RPC(PublishCalendar, PublishCalendarRequest, PublishCalendarResponse)
-  SIGNOFF_RPC(GetCalendar, GetCalendarRequest, GetCalendarResponse)
-  SIGNOFF_RPC(ListCalendars, ListCalendarsRequest, ListCalendarsResponse)
-
- private:
-  Transport& transport_;
-};
-
-class DirectoryServiceImpl final : public v1::DirectoryService::CallbackService {
- public:
-  explicit DirectoryServiceImpl(Transport& transport) : transport_(transport) {}
-  SIGNOFF_RPC(UpsertUsers, UpsertUsersRequest, UpsertUsersResponse)
-  SIGNOFF_RPC(UpsertDepartments, UpsertDepartmentsRequest, UpsertDepartmentsResponse)
-  SIGNOFF_RPC(GetUser, GetUserRequest, GetUserResponse)
-  SIGNOFF_RPC(ListUsers, ListUsersRequest, ListUsersResponse)
-
- private:
-  Transport& transport_;
-};
-
-#undef SIGNOFF_RPC
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
-    std::shared_ptr<Core> core, const ServerOptions& options) {
+    std::shared_ptr<app::Application> application, const ServerOptions& options) {
   if (options.auth != "dev") {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown --auth '", options.auth, "'; this build supports: dev"));
   }
-  if (!IsLoopbackAddress(options.listen)) {
+  auto address = ParseListenAddress(options.listen);
+  if (!address.ok()) return address.status();
+  if (!address->loopback) {
     return absl::FailedPreconditionError(absl::StrCat(
         "--auth=dev trusts a plain header, so it only listens on loopback, not ",
         options.listen));
   }
   std::unique_ptr<SignoffServer> server(new SignoffServer());
-  server->core_ = std::move(core);
+  server->application_ = std::move(application);
   server->executor_ = std::make_unique<BoundedExecutor>(options.workers, options.max_queued);
-  server->transport_ =
-      std::make_unique<Transport>(*server->core_, *server->executor_, options.log_calls);
-  server->services_.push_back(std::make_unique<DefinitionServiceImpl>(*server->transport_));
-  server->services_.push_back(std::make_unique<InstanceServiceImpl>(*server->transport_));
-  server->services_.push_back(std::make_unique<TaskServiceImpl>(*server->transport_));
-  server->services_.push_back(std::make_unique<DirectoryServiceImpl>(*server->transport_));
-  server->services_.push_back(std::make_unique<CalendarServiceImpl>(*server->transport_));
+  server->routes_ = BuildRoutes(*server->application_);
+  server->transport_ = std::make_unique<Transport>(*server->executor_, options.log_calls);
+  auto& routes = server->routes_;
+  auto& transport = *server->transport_;
+  auto& services = server->services_;
+  services.push_back(std::make_unique<RoutedService<v1::DefinitionService::Service>>(
+      "signoff.v1.DefinitionService", routes, transport));
+  services.push_back(std::make_unique<RoutedService<v1::InstanceService::Service>>(
+      "signoff.v1.InstanceService", routes, transport));
+  services.push_back(std::make_unique<RoutedService<v1::TaskService::Service>>(
+      "signoff.v1.TaskService", routes, transport));
+  services.push_back(std::make_unique<RoutedService<v1::DirectoryService::Service>>(
+      "signoff.v1.DirectoryService", routes, transport));
+  services.push_back(std::make_unique<RoutedService<v1::CalendarService::Service>>(
+      "signoff.v1.CalendarService", routes, transport));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  for (auto& service : server->services_) builder.RegisterService(service.get());
+  // A port another process holds is an error, not a port to share.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  for (auto& service : services) builder.RegisterService(service.get());
   server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
+  if (server->server_ == nullptr || (address->unix_path.empty() && server->port_ == 0)) {
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options.listen,
+        " (the port may be taken, or the socket's folder missing)"));
   }
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus("liveness", true);
   health->SetServingStatus("readiness", true);
   if (options.timer_poll > absl::ZeroDuration()) {
-    server->scheduler_ = std::make_unique<TimerScheduler>(*server->core_, options.timer_poll);
+    server->scheduler_ = std::make_unique<TimerScheduler>(*server->application_,
+                                                          options.timer_poll);
   }
   return server;
 }
@@ -213,12 +196,16 @@ void SignoffServer::Wait() { server_->Wait(); }
 void SignoffServer::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
-  if (auto* health = server_->GetHealthCheckService()) {
-    health->SetServingStatus("readiness", false);
-  }
   scheduler_.reset();
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  executor_->Stop();
+  // A server that never started listening has nothing to stop but its
+  // workers.
+  if (server_ != nullptr) {
+    if (auto* health = server_->GetHealthCheckService()) {
+      health->SetServingStatus("readiness", false);
+    }
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  }
+  if (executor_ != nullptr) executor_->Stop();
 }
 
 }  // namespace signoff::server

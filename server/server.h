@@ -2,12 +2,14 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <map>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "server/core.h"
+#include "server/app/application.h"
 #include "server/executor.h"
+#include "server/routes.h"
 #include "server/timer_scheduler.h"
 
 namespace signoff::server {
@@ -22,21 +24,20 @@ struct ServerOptions {
   // Log one JSON line per call to stderr.
   bool log_calls = true;
   // How often due timers are looked for; zero leaves firing to the
-  // caller (tests call Core::FireDueTimers themselves).
+  // caller (tests call TimerFiring::FireDueTimers themselves).
   absl::Duration timer_poll = absl::Seconds(1);
 };
 
-// True for addresses only this machine can reach.
-bool IsLoopbackAddress(const std::string& listen);
-
 class Transport;
 
-// signoffd's gRPC server: the four services, health and reflection, over a
-// Core.
+// signoffd's gRPC server: the five services, health and reflection, over
+// the application.
 class SignoffServer {
  public:
-  static absl::StatusOr<std::unique_ptr<SignoffServer>> Start(std::shared_ptr<Core> core,
-                                                              const ServerOptions& options);
+  // FAILED_PRECONDITION for --auth=dev off loopback; INVALID_ARGUMENT for
+  // a bad --listen; UNAVAILABLE when the address cannot be listened on.
+  static absl::StatusOr<std::unique_ptr<SignoffServer>> Start(
+      std::shared_ptr<app::Application> application, const ServerOptions& options);
   ~SignoffServer();
 
   int port() const { return port_; }
@@ -48,8 +49,9 @@ class SignoffServer {
  private:
   SignoffServer() = default;
 
-  std::shared_ptr<Core> core_;
+  std::shared_ptr<app::Application> application_;
   std::unique_ptr<BoundedExecutor> executor_;
+  std::map<std::string, Route> routes_;
   std::unique_ptr<Transport> transport_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;

@@ -17,8 +17,8 @@ constexpr absl::Duration kCalendarRefresh = absl::Seconds(30);
 
 }  // namespace
 
-TimerScheduler::TimerScheduler(Core& core, absl::Duration poll)
-    : core_(core), poll_(poll), thread_([this] { Run(); }) {}
+TimerScheduler::TimerScheduler(app::Application& application, absl::Duration poll)
+    : application_(application), poll_(poll), thread_([this] { Run(); }) {}
 
 TimerScheduler::~TimerScheduler() {
   {
@@ -34,7 +34,8 @@ void TimerScheduler::Run() {
   while (!stopping_) {
     lock.unlock();
     RefreshCalendarsNowAndThen();
-    absl::StatusOr<TimerRound> round = core_.FireDueTimers(kTimersPerRound);
+    absl::StatusOr<app::TimerRound> round =
+        application_.timers().FireDueTimers(kTimersPerRound);
     if (!round.ok()) {
       LogFailure("", "", round.status());
     } else {
@@ -52,7 +53,7 @@ void TimerScheduler::RefreshCalendarsNowAndThen() {
   const absl::Time now = absl::Now();
   if (now - last_calendar_refresh_ < kCalendarRefresh) return;
   last_calendar_refresh_ = now;
-  absl::Status refreshed = core_.RefreshCalendars();
+  absl::Status refreshed = application_.context().ReloadCalendars();
   if (!refreshed.ok()) LogFailure("", "", refreshed);
 }
 

@@ -6,7 +6,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "server/core.h"
+#include "server/app/application.h"
 
 namespace signoff::server {
 
@@ -15,7 +15,7 @@ namespace signoff::server {
 // Timers that came due while signoffd was down fire on the first round.
 class TimerScheduler {
  public:
-  TimerScheduler(Core& core, absl::Duration poll);
+  TimerScheduler(app::Application& application, absl::Duration poll);
   // Finishes the round under way, then stops.
   ~TimerScheduler();
 
@@ -31,7 +31,7 @@ class TimerScheduler {
   static void LogFailure(const std::string& instance_id, const std::string& timer_id,
                          const absl::Status& status);
 
-  Core& core_;
+  app::Application& application_;
   const absl::Duration poll_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -12,6 +12,7 @@
 #include "storage/mutation_writer.h"
 #include "storage/queries.h"
 #include "workflow/status_macros.h"
+#include "workflow/time_util.h"
 
 namespace signoff::storage {
 namespace {
@@ -37,17 +38,18 @@ class MutationApplier {
 
   absl::StatusOr<CommitResult> Apply() {
     if (mutation_.idempotency) {
-      ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> existing,
-                       QueryIdempotency(session_, mutation_.idempotency->request_id));
+      SIGNOFF_ASSIGN_OR_RETURN(std::optional<IdempotencyRecord> existing,
+                       QueryIdempotency(session_, mutation_.idempotency->caller,
+                                                        mutation_.idempotency->request_id));
       if (existing) return DuplicateOf(std::move(*existing));
-      RETURN_IF_ERROR(InsertIdempotency(*mutation_.idempotency));
+      SIGNOFF_RETURN_IF_ERROR(InsertIdempotency(*mutation_.idempotency));
     }
     CommitResult result;
-    RETURN_IF_ERROR(ApplyDefinitionAndDirectory(&result));
-    RETURN_IF_ERROR(ApplyInstanceEventsAndTasks(&result));
-    RETURN_IF_ERROR(ApplyTimers());
+    SIGNOFF_RETURN_IF_ERROR(ApplyDefinitionAndDirectory(&result));
+    SIGNOFF_RETURN_IF_ERROR(ApplyInstanceEventsAndTasks(&result));
+    SIGNOFF_RETURN_IF_ERROR(ApplyTimers());
     if (mutation_.timer_claim) {
-      ASSIGN_OR_RETURN(result.claimed_timers, ClaimTimers(*mutation_.timer_claim));
+      SIGNOFF_ASSIGN_OR_RETURN(result.claimed_timers, ClaimTimers(*mutation_.timer_claim));
     }
     return result;
   }
@@ -62,25 +64,25 @@ class MutationApplier {
 
   absl::Status ApplyDefinitionAndDirectory(CommitResult* result) {
     if (mutation_.definition) {
-      ASSIGN_OR_RETURN(result->definition_version, InsertDefinition(*mutation_.definition));
+      SIGNOFF_ASSIGN_OR_RETURN(result->definition_version, InsertDefinition(*mutation_.definition));
     }
     if (mutation_.calendar) {
-      ASSIGN_OR_RETURN(result->calendar_version, InsertCalendar(*mutation_.calendar));
+      SIGNOFF_ASSIGN_OR_RETURN(result->calendar_version, InsertCalendar(*mutation_.calendar));
     }
     for (const Department& department : mutation_.departments) {
-      RETURN_IF_ERROR(UpsertDepartment(department));
+      SIGNOFF_RETURN_IF_ERROR(UpsertDepartment(department));
     }
-    for (const User& user : mutation_.users) RETURN_IF_ERROR(UpsertUser(user));
+    for (const User& user : mutation_.users) SIGNOFF_RETURN_IF_ERROR(UpsertUser(user));
     return absl::OkStatus();
   }
 
   absl::Status ApplyInstanceEventsAndTasks(CommitResult* result) {
-    if (mutation_.instance) RETURN_IF_ERROR(WriteInstance(*mutation_.instance));
+    if (mutation_.instance) SIGNOFF_RETURN_IF_ERROR(WriteInstance(*mutation_.instance));
     for (const Event& event : mutation_.events) {
-      ASSIGN_OR_RETURN(Event stored, AppendEvent(event));
+      SIGNOFF_ASSIGN_OR_RETURN(Event stored, AppendEvent(event));
       result->events.push_back(std::move(stored));
     }
-    for (const Task& task : mutation_.tasks) RETURN_IF_ERROR(UpsertTask(task));
+    for (const Task& task : mutation_.tasks) SIGNOFF_RETURN_IF_ERROR(UpsertTask(task));
     return absl::OkStatus();
   }
 
@@ -97,9 +99,9 @@ class MutationApplier {
     }
     const std::string reply = absl::Base64Escape(record.reply);
     const int64_t now = NowMicros();
-    session_ << "INSERT INTO idempotency (request_id, method, fingerprint, reply, created_us)"
-                " VALUES (:r, :m, :f, :b, :t)",
-        soci::use(record.request_id), soci::use(record.method),
+    session_ << "INSERT INTO idempotency (caller, request_id, method, fingerprint, reply,"
+                " created_us) VALUES (:c, :r, :m, :f, :b, :t)",
+        soci::use(record.caller), soci::use(record.request_id), soci::use(record.method),
         soci::use(record.fingerprint), soci::use(reply), soci::use(now);
     return absl::OkStatus();
   }
@@ -112,7 +114,7 @@ class MutationApplier {
       return absl::InvalidArgumentError(absl::StrCat(
           "definition key ", published.definition().key(), " is published as ", key));
     }
-    ASSIGN_OR_RETURN(const std::string body, ToJson(published.definition()));
+    SIGNOFF_ASSIGN_OR_RETURN(const std::string body, ToJson(published.definition()));
     const int32_t version = NextDefinitionVersion(key);
     // A caller that names the version it expects (to put it in its reply
     // before committing) loses a race with another publish.
@@ -122,7 +124,7 @@ class MutationApplier {
     }
     // Unset would list the definition as published in 1970.
     const int64_t published_us = published.has_published_at()
-                                     ? ToMicros(published.published_at())
+                                     ? workflow::ToUnixMicros(published.published_at())
                                      : NowMicros();
     session_ << "INSERT INTO definitions (key, version, body, published_at, published_by)"
                 " VALUES (:k, :v, :b, :t, :p)",
@@ -134,7 +136,7 @@ class MutationApplier {
   absl::StatusOr<int32_t> InsertCalendar(const signoff::v1::PublishedCalendar& published) {
     const std::string& name = published.calendar().name();
     if (name.empty()) return absl::InvalidArgumentError("calendar has no name");
-    ASSIGN_OR_RETURN(const std::string body, ToJson(published.calendar()));
+    SIGNOFF_ASSIGN_OR_RETURN(const std::string body, ToJson(published.calendar()));
     int32_t latest = 0;
     soci::indicator ind = soci::i_null;
     session_ << "SELECT MAX(version) FROM calendars WHERE name = :n", soci::use(name),
@@ -145,7 +147,7 @@ class MutationApplier {
                                              " was published concurrently"));
     }
     const int64_t published_us =
-        published.has_published_at() ? ToMicros(published.published_at()) : NowMicros();
+        published.has_published_at() ? workflow::ToUnixMicros(published.published_at()) : NowMicros();
     session_ << "INSERT INTO calendars (name, version, body, published_at, published_by)"
                 " VALUES (:n, :v, :b, :t, :p)",
         soci::use(name), soci::use(version), soci::use(body), soci::use(published_us),
@@ -163,7 +165,7 @@ class MutationApplier {
         return absl::InvalidArgumentError("a timer needs an id and the mutation's instance");
       }
       const int kind = timer.kind();
-      const int64_t fire_us = ToMicros(timer.fire_at());
+      const int64_t fire_us = workflow::ToUnixMicros(timer.fire_at());
       session_ << "INSERT INTO timers (id, instance_id, kind, token, step_id, fire_us)"
                   " VALUES (:i, :n, :k, :t, :s, :f)"
                   " ON CONFLICT (id) DO UPDATE SET fire_us = excluded.fire_us,"
@@ -197,7 +199,7 @@ class MutationApplier {
       row.timer.set_kind(static_cast<signoff::v1::TimerKind>(kind));
       row.timer.set_token(token);
       row.timer.set_step_id(step_id);
-      *row.timer.mutable_fire_at() = FromMicros(fire_us);
+      *row.timer.mutable_fire_at() = workflow::FromUnixMicros(fire_us);
       claimed.push_back(row);
     }
     for (const ClaimedTimer& timer : claimed) {
@@ -217,7 +219,7 @@ class MutationApplier {
 
   absl::Status UpsertDepartment(const Department& department) {
     if (department.id().empty()) return absl::InvalidArgumentError("department has no id");
-    ASSIGN_OR_RETURN(const std::string body, ToJson(department));
+    SIGNOFF_ASSIGN_OR_RETURN(const std::string body, ToJson(department));
     session_ << "INSERT INTO departments (id, parent, head, body) VALUES (:i, :p, :h, :b)"
                 " ON CONFLICT (id) DO UPDATE SET parent = excluded.parent,"
                 " head = excluded.head, body = excluded.body",
@@ -228,7 +230,7 @@ class MutationApplier {
 
   absl::Status UpsertUser(const User& user) {
     if (user.id().empty()) return absl::InvalidArgumentError("user has no id");
-    ASSIGN_OR_RETURN(const std::string body, ToJson(user));
+    SIGNOFF_ASSIGN_OR_RETURN(const std::string body, ToJson(user));
     session_ << "INSERT INTO users (id, department, manager, body) VALUES (:i, :d, :m, :b)"
                 " ON CONFLICT (id) DO UPDATE SET department = excluded.department,"
                 " manager = excluded.manager, body = excluded.body",
@@ -250,9 +252,9 @@ class MutationApplier {
   }
 
   absl::Status WriteInstance(const InstanceState& instance) {
-    RETURN_IF_ERROR(CheckInstanceVersion(instance));
-    RETURN_IF_ERROR(CheckSubjectFree(instance.id()));
-    ASSIGN_OR_RETURN(const std::string state, ToJson(instance));
+    SIGNOFF_RETURN_IF_ERROR(CheckInstanceVersion(instance));
+    SIGNOFF_RETURN_IF_ERROR(CheckSubjectFree(instance.id()));
+    SIGNOFF_ASSIGN_OR_RETURN(const std::string state, ToJson(instance));
     try {
       if (mutation_.expected_version == 0) return InsertInstance(instance, state);
       return UpdateInstance(instance, state);
@@ -304,8 +306,8 @@ class MutationApplier {
     std::string open_subject = mutation_.open_subject_key;
     soci::indicator open_subject_ind = open_subject.empty() ? soci::i_null : soci::i_ok;
     const int status = instance.status();
-    const int64_t created_us = ToMicros(instance.created_at());
-    const int64_t updated_us = ToMicros(instance.updated_at());
+    const int64_t created_us = workflow::ToUnixMicros(instance.created_at());
+    const int64_t updated_us = workflow::ToUnixMicros(instance.updated_at());
     const int breached = instance.sla_breached() ? 1 : 0;
     session_ << "INSERT INTO instances (id, definition_key, definition_version, status,"
                 " applicant, subject, open_subject, version, state, created_us, updated_us,"
@@ -323,7 +325,7 @@ class MutationApplier {
     std::string open_subject = mutation_.open_subject_key;
     soci::indicator open_subject_ind = open_subject.empty() ? soci::i_null : soci::i_ok;
     const int status = instance.status();
-    const int64_t updated_us = ToMicros(instance.updated_at());
+    const int64_t updated_us = workflow::ToUnixMicros(instance.updated_at());
     const int breached = instance.sla_breached() ? 1 : 0;
     soci::statement update =
         (session_.prepare << "UPDATE instances SET status = :st, open_subject = :o,"
@@ -353,7 +355,7 @@ class MutationApplier {
     stored.clear_hash();
     stored.clear_prev_hash();
     stored.set_instance_seq(head.seq + 1);
-    ASSIGN_OR_RETURN(const std::string body, ToJson(stored));
+    SIGNOFF_ASSIGN_OR_RETURN(const std::string body, ToJson(stored));
     stored.set_prev_hash(head.hash);
     stored.set_hash(ComputeEventHash(stored));
     stored.set_global_seq(InsertEvent(stored, body));
@@ -377,7 +379,7 @@ class MutationApplier {
   }
 
   int64_t InsertEvent(const Event& event, const std::string& body) {
-    const int64_t time_us = ToMicros(event.time());
+    const int64_t time_us = workflow::ToUnixMicros(event.time());
     int64_t global_seq = 0;
     session_ << "INSERT INTO events (instance_id, instance_seq, type, time_us, actor, body,"
                 " prev_hash, hash) VALUES (:i, :n, :ty, :t, :a, :b, :p, :h)"
@@ -397,10 +399,10 @@ class MutationApplier {
     }
     // Overdue is computed when a task is read, never stored.
     stored.clear_overdue();
-    ASSIGN_OR_RETURN(const std::string body, ToJson(stored));
+    SIGNOFF_ASSIGN_OR_RETURN(const std::string body, ToJson(stored));
     const int status = stored.status();
-    const int64_t created_us = ToMicros(stored.created_at());
-    int64_t due_us = stored.has_due_at() ? ToMicros(stored.due_at()) : 0;
+    const int64_t created_us = workflow::ToUnixMicros(stored.created_at());
+    int64_t due_us = stored.has_due_at() ? workflow::ToUnixMicros(stored.due_at()) : 0;
     soci::indicator due_ind = stored.has_due_at() ? soci::i_ok : soci::i_null;
     session_ << "INSERT INTO tasks (id, instance_id, step_id, status, assignee,"
                 " candidate_role, candidate_department, created_us, body, due_us)"

@@ -4,6 +4,7 @@
 #include "storage/codec.h"
 #include "storage/queries.h"
 #include "workflow/status_macros.h"
+#include "workflow/time_util.h"
 
 namespace signoff::storage {
 namespace {
@@ -16,8 +17,8 @@ absl::StatusOr<PublishedCalendar> DecodeCalendar(const std::string& name, int32_
   PublishedCalendar published;
   published.set_name(name);
   published.set_version(version);
-  RETURN_IF_ERROR(FromJson(body, published.mutable_calendar()));
-  *published.mutable_published_at() = FromMicros(published_us);
+  SIGNOFF_RETURN_IF_ERROR(FromJson(body, published.mutable_calendar()));
+  *published.mutable_published_at() = workflow::FromUnixMicros(published_us);
   published.set_published_by(published_by);
   return published;
 }
@@ -61,7 +62,7 @@ absl::StatusOr<std::vector<PublishedCalendar>> QueryLatestCalendars(soci::sessio
   statement.execute();
   std::vector<PublishedCalendar> calendars;
   while (statement.fetch()) {
-    ASSIGN_OR_RETURN(PublishedCalendar published,
+    SIGNOFF_ASSIGN_OR_RETURN(PublishedCalendar published,
                      DecodeCalendar(name, version, body, published_us, published_by));
     calendars.push_back(std::move(published));
   }

@@ -40,14 +40,6 @@ absl::Status FromJson(const std::string& json, google::protobuf::Message* messag
   return absl::OkStatus();
 }
 
-int64_t ToMicros(const google::protobuf::Timestamp& time) {
-  return google::protobuf::util::TimeUtil::TimestampToMicroseconds(time);
-}
-
-google::protobuf::Timestamp FromMicros(int64_t micros) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
-}
-
 int64_t NowMicros() { return absl::ToUnixMicros(absl::Now()); }
 
 std::string EncodePageToken(absl::string_view list, absl::string_view position) {

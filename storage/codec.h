@@ -20,8 +20,6 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message);
 // readable during a rolling upgrade.
 absl::Status FromJson(const std::string& json, google::protobuf::Message* message);
 
-int64_t ToMicros(const google::protobuf::Timestamp& time);
-google::protobuf::Timestamp FromMicros(int64_t micros);
 int64_t NowMicros();
 
 // A page token names the list it belongs to, so that a token from one list

@@ -28,13 +28,13 @@ void WhereHoldsRole(const UserFilter& filter, SqlQuery& query) {
 absl::StatusOr<signoff::v1::Organisation> QueryDirectory(soci::session& session) {
   signoff::v1::Organisation organisation;
   SqlQuery departments("SELECT body FROM departments ORDER BY id");
-  ASSIGN_OR_RETURN(std::vector<Department> department_rows,
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Department> department_rows,
                    FetchJsonRows<Department>(session, departments));
   for (Department& department : department_rows) {
     *organisation.add_departments() = std::move(department);
   }
   SqlQuery users("SELECT body FROM users ORDER BY id");
-  ASSIGN_OR_RETURN(std::vector<User> user_rows, FetchJsonRows<User>(session, users));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<User> user_rows, FetchJsonRows<User>(session, users));
   for (User& user : user_rows) *organisation.add_users() = std::move(user);
   return organisation;
 }
@@ -42,7 +42,7 @@ absl::StatusOr<signoff::v1::Organisation> QueryDirectory(soci::session& session)
 absl::StatusOr<User> QueryUser(soci::session& session, const std::string& id) {
   SqlQuery query("SELECT body FROM users");
   query.Where(absl::StrCat("id = ", query.Bind(id)));
-  ASSIGN_OR_RETURN(std::vector<User> rows, FetchJsonRows<User>(session, query));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<User> rows, FetchJsonRows<User>(session, query));
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("user ", id, " not found"));
   return std::move(rows.front());
 }
@@ -51,7 +51,7 @@ absl::StatusOr<Page<User>> QueryUsers(soci::session& session, const UserFilter& 
   const int page_size = ClampPageSize(filter.page_size, kDefaultUserPageSize);
   SqlQuery query("SELECT body FROM users");
   if (!filter.page_token.empty()) {
-    ASSIGN_OR_RETURN(std::string after, DecodePageToken(kUserList, filter.page_token));
+    SIGNOFF_ASSIGN_OR_RETURN(std::string after, DecodePageToken(kUserList, filter.page_token));
     query.Where(absl::StrCat("id > ", query.Bind(after)));
   }
   if (!filter.role.empty()) {
@@ -60,7 +60,7 @@ absl::StatusOr<Page<User>> QueryUsers(soci::session& session, const UserFilter& 
     query.Where(absl::StrCat("department = ", query.Bind(filter.department)));
   }
   query.Append(absl::StrCat(" ORDER BY id LIMIT ", query.Bind(int64_t{page_size + 1})));
-  ASSIGN_OR_RETURN(std::vector<User> rows, FetchJsonRows<User>(session, query));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<User> rows, FetchJsonRows<User>(session, query));
   return MakePage(std::move(rows), page_size, kUserList,
                   [](const User& user) { return user.id(); });
 }

@@ -131,7 +131,7 @@ std::vector<std::string> SplitSqlScript(const std::string& script) {
 }
 
 absl::StatusOr<int> ApplyMigrations(soci::session& session, const Dialect& dialect) {
-  RETURN_IF_ERROR(CheckOrdered(dialect.Migrations()));
+  SIGNOFF_RETURN_IF_ERROR(CheckOrdered(dialect.Migrations()));
   return Guarded(dialect, [&]() -> absl::StatusOr<int> {
     session << kCreateSchemaVersion;
     const int applied = AppliedVersion(session);

@@ -16,11 +16,11 @@ std::vector<absl::StatusOr<CommitResult>> AllFailed(size_t size, const absl::Sta
 
 absl::StatusOr<std::unique_ptr<MutationWriter>> MutationWriter::Open(
     const Dialect& dialect) {
-  ASSIGN_OR_RETURN(std::unique_ptr<soci::session> session,
+  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<soci::session> session,
                    Guarded(dialect, [&]() -> absl::StatusOr<std::unique_ptr<soci::session>> {
                      return dialect.OpenWriteSession();
                    }));
-  RETURN_IF_ERROR(ApplyMigrations(*session, dialect).status());
+  SIGNOFF_RETURN_IF_ERROR(ApplyMigrations(*session, dialect).status());
   return std::unique_ptr<MutationWriter>(new MutationWriter(dialect, std::move(session)));
 }
 
@@ -59,7 +59,7 @@ std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
 
 absl::Status MutationWriter::ApplyInSavepoint(const Mutation& mutation,
                                               absl::StatusOr<CommitResult>* result) {
-  RETURN_IF_ERROR(Execute("SAVEPOINT mutation"));
+  SIGNOFF_RETURN_IF_ERROR(Execute("SAVEPOINT mutation"));
   *result = Guarded(dialect_, [&] { return ApplyMutation(*session_, dialect_, mutation); });
   // A duplicate request wrote nothing, but undoing is the safe default.
   if (result->ok() && !(*result)->duplicate_request) {
@@ -67,7 +67,7 @@ absl::Status MutationWriter::ApplyInSavepoint(const Mutation& mutation,
   }
   // If the database already abandoned the whole transaction (SQLite does
   // on some I/O errors), this fails and the batch fails with it.
-  RETURN_IF_ERROR(Execute("ROLLBACK TO SAVEPOINT mutation"));
+  SIGNOFF_RETURN_IF_ERROR(Execute("ROLLBACK TO SAVEPOINT mutation"));
   return Execute("RELEASE SAVEPOINT mutation");
 }
 

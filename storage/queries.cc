@@ -6,7 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "storage/codec.h"
 #include "storage/sql_query.h"
+#include "workflow/errors.h"
 #include "workflow/status_macros.h"
+#include "workflow/time_util.h"
 
 namespace signoff::storage {
 namespace {
@@ -26,8 +28,8 @@ absl::StatusOr<PublishedDefinition> DecodeDefinition(const std::string& key,
   PublishedDefinition published;
   published.set_key(key);
   published.set_version(version);
-  RETURN_IF_ERROR(FromJson(body, published.mutable_definition()));
-  *published.mutable_published_at() = FromMicros(published_us);
+  SIGNOFF_RETURN_IF_ERROR(FromJson(body, published.mutable_definition()));
+  *published.mutable_published_at() = workflow::FromUnixMicros(published_us);
   published.set_published_by(published_by);
   return published;
 }
@@ -43,17 +45,20 @@ int32_t LatestDefinitionVersion(soci::session& session, const std::string& key) 
 }  // namespace
 
 absl::StatusOr<std::optional<IdempotencyRecord>> QueryIdempotency(
-    soci::session& session, const std::string& request_id) {
+    soci::session& session, const std::string& caller, const std::string& request_id) {
   IdempotencyRecord record;
+  record.caller = caller;
   std::string reply_base64;
   session << "SELECT request_id, method, fingerprint, reply FROM idempotency"
-             " WHERE request_id = :r",
-      soci::use(request_id), soci::into(record.request_id), soci::into(record.method),
+             " WHERE caller = :c AND request_id = :r",
+      soci::use(caller), soci::use(request_id), soci::into(record.request_id),
+      soci::into(record.method),
       soci::into(record.fingerprint), soci::into(reply_base64);
   if (!session.got_data()) return std::nullopt;
   if (!absl::Base64Unescape(reply_base64, &record.reply)) {
     return absl::InternalError(
-        absl::StrCat("stored reply of request ", request_id, " is not base64"));
+        absl::StrCat("stored reply of request ", workflow::ShortForMessage(request_id),
+                     " is not base64"));
   }
   return record;
 }
@@ -92,7 +97,7 @@ absl::StatusOr<std::vector<DefinitionSummary>> QueryDefinitionSummaries(
   statement.execute();
   std::vector<DefinitionSummary> summaries;
   while (statement.fetch()) {
-    ASSIGN_OR_RETURN(PublishedDefinition published,
+    SIGNOFF_ASSIGN_OR_RETURN(PublishedDefinition published,
                      DecodeDefinition(key, version, body, published_us, published_by));
     DefinitionSummary& summary = summaries.emplace_back();
     summary.set_key(key);
@@ -107,7 +112,7 @@ absl::StatusOr<InstanceState> QueryInstance(soci::session& session,
                                             const std::string& id) {
   SqlQuery query("SELECT state FROM instances");
   query.Where(absl::StrCat("id = ", query.Bind(id)));
-  ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
                    FetchJsonRows<InstanceState>(session, query));
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("instance ", id, " not found"));
   return std::move(rows.front());
@@ -118,7 +123,7 @@ absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
   const int page_size = ClampPageSize(filter.page_size, kDefaultInstancePageSize);
   SqlQuery query("SELECT state FROM instances");
   if (!filter.page_token.empty()) {
-    ASSIGN_OR_RETURN(std::string after, DecodePageToken("instances", filter.page_token));
+    SIGNOFF_ASSIGN_OR_RETURN(std::string after, DecodePageToken("instances", filter.page_token));
     query.Where(absl::StrCat("id < ", query.Bind(after)));
   }
   if (!filter.definition_key.empty()) {
@@ -135,7 +140,7 @@ absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
   }
   if (filter.sla_breached) query.Where("sla_breached = 1");
   query.Append(absl::StrCat(" ORDER BY id DESC LIMIT ", query.Bind(int64_t{page_size + 1})));
-  ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
                    FetchJsonRows<InstanceState>(session, query));
   return MakePage(std::move(rows), page_size, "instances",
                   [](const InstanceState& instance) { return instance.id(); });
@@ -154,7 +159,7 @@ absl::StatusOr<std::vector<Event>> QueryEvents(soci::session& session,
   std::vector<Event> events;
   while (statement.fetch()) {
     Event& event = events.emplace_back();
-    RETURN_IF_ERROR(FromJson(body, &event));
+    SIGNOFF_RETURN_IF_ERROR(FromJson(body, &event));
     // The columns, not the body, are what the chain was computed with.
     event.set_global_seq(global_seq);
     event.set_instance_id(instance_id);

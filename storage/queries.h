@@ -18,7 +18,7 @@ class session;
 namespace signoff::storage {
 
 absl::StatusOr<std::optional<IdempotencyRecord>> QueryIdempotency(
-    soci::session& session, const std::string& request_id);
+    soci::session& session, const std::string& caller, const std::string& request_id);
 
 absl::StatusOr<signoff::v1::PublishedDefinition> QueryDefinition(
     soci::session& session, const std::string& key, int32_t version);

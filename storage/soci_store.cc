@@ -55,8 +55,8 @@ class SociStore final : public Store {
   }
 
   absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotency(
-      const std::string& request_id) override {
-    return Read([&](soci::session& s) { return QueryIdempotency(s, request_id); });
+      const std::string& caller, const std::string& request_id) override {
+    return Read([&](soci::session& s) { return QueryIdempotency(s, caller, request_id); });
   }
 
   absl::StatusOr<PublishedDefinition> GetDefinition(const std::string& key,
@@ -135,8 +135,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSociStore(std::unique_ptr<Dialect> di
         absl::StrCat("max_batch must be at least 1, got ", options.max_batch));
   }
   // The writer migrates, so readers only ever see the current schema.
-  ASSIGN_OR_RETURN(std::unique_ptr<MutationWriter> writer, MutationWriter::Open(*dialect));
-  ASSIGN_OR_RETURN(std::unique_ptr<SessionPool> readers,
+  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<MutationWriter> writer, MutationWriter::Open(*dialect));
+  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<SessionPool> readers,
                    SessionPool::Open(*dialect, options.read_pool_size));
   return std::unique_ptr<Store>(new SociStore(std::move(dialect), std::move(readers),
                                               std::move(writer), options.max_batch));

@@ -85,7 +85,7 @@ absl::StatusOr<std::vector<Message>> FetchJsonRows(soci::session& session,
   std::vector<Message> rows;
   while (statement.fetch()) {
     Message message;
-    RETURN_IF_ERROR(FromJson(json, &message));
+    SIGNOFF_RETURN_IF_ERROR(FromJson(json, &message));
     rows.push_back(std::move(message));
   }
   return rows;

@@ -123,12 +123,12 @@ class SqliteDialect final : public Dialect {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Dialect>> MakeSqliteDialect(const SqliteOptions& options) {
-  RETURN_IF_ERROR(ValidateOptions(options));
+  SIGNOFF_RETURN_IF_ERROR(ValidateOptions(options));
   return std::make_unique<SqliteDialect>(options);
 }
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& options) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Dialect> dialect, MakeSqliteDialect(options));
+  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<Dialect> dialect, MakeSqliteDialect(options));
   SociStoreOptions store_options;
   store_options.read_pool_size = options.read_pool_size;
   store_options.max_batch = options.max_batch;
@@ -138,8 +138,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& opti
 absl::StatusOr<int> MigrateSqlite(const std::string& path) {
   SqliteOptions options;
   options.path = path;
-  ASSIGN_OR_RETURN(std::unique_ptr<Dialect> dialect, MakeSqliteDialect(options));
-  ASSIGN_OR_RETURN(std::unique_ptr<soci::session> session,
+  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<Dialect> dialect, MakeSqliteDialect(options));
+  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<soci::session> session,
                    Guarded(*dialect, [&]() -> absl::StatusOr<std::unique_ptr<soci::session>> {
                      return dialect->OpenWriteSession();
                    }));

@@ -19,6 +19,9 @@ namespace signoff::storage {
 // The stored outcome of a mutating call, replayed when the same request_id
 // comes again.
 struct IdempotencyRecord {
+  // Whose request_id it is: ids are unique per caller. Empty for
+  // signoffd's own changes.
+  std::string caller;
   std::string request_id;
   std::string method;
   // A digest of the request, to tell a repeat from a reuse of the id.
@@ -145,7 +148,7 @@ class Store {
   virtual absl::StatusOr<CommitResult> Commit(Mutation mutation) = 0;
 
   virtual absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotency(
-      const std::string& request_id) = 0;
+      const std::string& caller, const std::string& request_id) = 0;
 
   // version 0 reads the latest.
   virtual absl::StatusOr<signoff::v1::PublishedDefinition> GetDefinition(

@@ -7,6 +7,7 @@
 #include "storage/queries.h"
 #include "storage/sql_query.h"
 #include "workflow/status_macros.h"
+#include "workflow/time_util.h"
 
 namespace signoff::storage {
 namespace {
@@ -23,11 +24,11 @@ struct TaskPosition {
 };
 
 std::string EncodePosition(const Task& task) {
-  return absl::StrCat(ToMicros(task.created_at()), ":", task.id());
+  return absl::StrCat(workflow::ToUnixMicros(task.created_at()), ":", task.id());
 }
 
 absl::StatusOr<TaskPosition> DecodePosition(const std::string& token) {
-  ASSIGN_OR_RETURN(std::string position, DecodePageToken(kTaskList, token));
+  SIGNOFF_ASSIGN_OR_RETURN(std::string position, DecodePageToken(kTaskList, token));
   const size_t colon = position.find(':');
   TaskPosition decoded;
   if (colon == std::string::npos ||
@@ -94,7 +95,7 @@ bool IsInboxQuery(const TaskFilter& filter) {
 absl::StatusOr<Task> QueryTask(soci::session& session, const std::string& id) {
   SqlQuery query("SELECT body FROM tasks");
   query.Where(absl::StrCat("id = ", query.Bind(id)));
-  ASSIGN_OR_RETURN(std::vector<Task> rows, FetchJsonRows<Task>(session, query));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Task> rows, FetchJsonRows<Task>(session, query));
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("task ", id, " not found"));
   return std::move(rows.front());
 }
@@ -103,14 +104,14 @@ absl::StatusOr<Page<Task>> QueryTasks(soci::session& session, const TaskFilter& 
   const int page_size = ClampPageSize(filter.page_size, kDefaultTaskPageSize);
   SqlQuery query("SELECT body FROM tasks");
   if (!filter.page_token.empty()) {
-    ASSIGN_OR_RETURN(TaskPosition after, DecodePosition(filter.page_token));
+    SIGNOFF_ASSIGN_OR_RETURN(TaskPosition after, DecodePosition(filter.page_token));
     WhereAfter(after, query);
   }
   if (IsInboxQuery(filter)) WhereInInbox(filter, query);
   WhereMatchesFields(filter, query);
   query.Append(absl::StrCat(" ORDER BY created_us, id LIMIT ",
                             query.Bind(int64_t{page_size + 1})));
-  ASSIGN_OR_RETURN(std::vector<Task> rows, FetchJsonRows<Task>(session, query));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Task> rows, FetchJsonRows<Task>(session, query));
   return MakePage(std::move(rows), page_size, kTaskList, EncodePosition);
 }
 

@@ -26,9 +26,45 @@ absl::Status Machine::Emit(v1::Event event, const std::string& actor) {
   const auto* descriptor = event.GetDescriptor()->FindOneofByName("body");
   const auto* body = event.GetReflection()->GetOneofFieldDescriptor(event, descriptor);
   if (body != nullptr) event.set_type(body->name());
-  RETURN_IF_ERROR(Evolve(state_, event));
+  SIGNOFF_RETURN_IF_ERROR(Evolve(state_, event));
+  NoteEffects(event);
   events_.push_back(std::move(event));
   return absl::OkStatus();
+}
+
+void Machine::NoteEffects(const v1::Event& event) {
+  if (event.has_task_created() || event.has_task_updated() || event.has_task_completed() ||
+      event.has_task_cancelled() || event.has_task_reminded()) {
+    touched_tasks_.insert(event.task_id());
+  }
+  if (event.has_timer_set()) {
+    changed_timers_[event.timer_set().timer().id()] = event.timer_set().timer();
+  }
+  if (event.has_timer_cancelled()) changed_timers_[event.timer_cancelled().timer_id()].reset();
+  if (event.has_timer_fired()) changed_timers_[event.timer_fired().timer_id()].reset();
+}
+
+Transition Machine::Take() {
+  Transition transition;
+  for (const auto& task : state_.tasks()) {
+    if (touched_tasks_.count(task.id())) transition.tasks_touched.push_back(task);
+  }
+  std::sort(transition.tasks_touched.begin(), transition.tasks_touched.end(),
+            [](const v1::Task& a, const v1::Task& b) { return a.id() < b.id(); });
+  for (auto& [id, timer] : changed_timers_) {
+    if (timer) {
+      transition.timers_set.push_back(std::move(*timer));
+    } else {
+      transition.timers_removed.push_back(id);
+    }
+  }
+  const bool holds_subject = state_.status() == v1::RUNNING || state_.status() == v1::RETURNED;
+  if (definition_.subject().unique_open() && !state_.subject().empty() && holds_subject) {
+    transition.subject_key = absl::StrCat(state_.definition_key(), "\x1f", state_.subject());
+  }
+  transition.state = std::move(state_);
+  transition.events = std::move(events_);
+  return transition;
 }
 
 absl::Status Machine::EmitTask(const v1::Task& task, v1::Event::BodyCase kind,
@@ -99,7 +135,7 @@ absl::Status Machine::RequireApplicant(const char* what) const {
 
 absl::Status Machine::Start(const v1::StartInstanceRequest& request) {
   if (!state_.id().empty()) return absl::AlreadyExistsError("instance already started");
-  RETURN_IF_ERROR(ValidateForm(definition_.form(), request.form(), directory()));
+  SIGNOFF_RETURN_IF_ERROR(ValidateForm(definition_.form(), request.form(), directory()));
   v1::Event event = NewEvent();
   auto* started = event.mutable_instance_started();
   started->set_definition_key(definition_.key());
@@ -110,23 +146,23 @@ absl::Status Machine::Start(const v1::StartInstanceRequest& request) {
     auto it = request.form().fields().find(definition_.subject().field());
     if (it != request.form().fields().end()) started->set_subject(AsText(it->second));
   }
-  RETURN_IF_ERROR(Emit(std::move(event)));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));
   return EnterStep(index_.start_step(), "", "");
 }
 
 absl::Status Machine::Decide(const v1::DecideTaskRequest& request) {
-  RETURN_IF_ERROR(RequireStatus({v1::RUNNING}));
+  SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::RUNNING}));
   const v1::Task* found = FindTask(request.task_id());
   if (found == nullptr) {
     return absl::NotFoundError(absl::StrCat("no task ", request.task_id()));
   }
   v1::Task task = *found;
-  RETURN_IF_ERROR(RequireDecidable(task));
-  RETURN_IF_ERROR(Authorize(task));
+  SIGNOFF_RETURN_IF_ERROR(RequireDecidable(task));
+  SIGNOFF_RETURN_IF_ERROR(Authorize(task));
   task = *FindTask(task.id());
   const v1::Step& step = StepOf(task.step_id());
   const v1::Action action = NormalizeAction(step, request.action());
-  RETURN_IF_ERROR(CheckActionAllowed(step, action, request.comment()));
+  SIGNOFF_RETURN_IF_ERROR(CheckActionAllowed(step, action, request.comment()));
   on_behalf_of_ = task.delegated_from();
   switch (action) {
     case v1::APPROVE:
@@ -156,11 +192,11 @@ absl::Status Machine::Decide(const v1::DecideTaskRequest& request) {
 }
 
 absl::Status Machine::Claim(const v1::ClaimTaskRequest& request) {
-  RETURN_IF_ERROR(RequireStatus({v1::RUNNING}));
+  SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::RUNNING}));
   const v1::Task* found = FindTask(request.id());
   if (found == nullptr) return absl::NotFoundError(absl::StrCat("no task ", request.id()));
   v1::Task task = *found;
-  RETURN_IF_ERROR(RequireDecidable(task));
+  SIGNOFF_RETURN_IF_ERROR(RequireDecidable(task));
   if (!task.has_candidate_group()) {
     return absl::FailedPreconditionError(
         absl::StrCat("task ", task.id(), " is not offered to a candidate group"));
@@ -173,7 +209,7 @@ absl::Status Machine::Claim(const v1::ClaimTaskRequest& request) {
 }
 
 absl::Status Machine::Remind(const v1::RemindTaskRequest& request) {
-  RETURN_IF_ERROR(RequireStatus({v1::RUNNING}));
+  SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::RUNNING}));
   const v1::Task* found = FindTask(request.id());
   if (found == nullptr) return absl::NotFoundError(absl::StrCat("no task ", request.id()));
   if (found->status() != v1::PENDING) {
@@ -194,8 +230,8 @@ absl::Status Machine::Remind(const v1::RemindTaskRequest& request) {
 }
 
 absl::Status Machine::Withdraw(const v1::WithdrawInstanceRequest& request) {
-  RETURN_IF_ERROR(RequireApplicant("withdraw"));
-  RETURN_IF_ERROR(RequireStatus({v1::RUNNING, v1::RETURNED}));
+  SIGNOFF_RETURN_IF_ERROR(RequireApplicant("withdraw"));
+  SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::RUNNING, v1::RETURNED}));
   return FinishInstance(v1::WITHDRAWN, request.comment(), "");
 }
 
@@ -204,7 +240,7 @@ absl::Status Machine::Cancel(const v1::CancelInstanceRequest& request) {
     return absl::PermissionDeniedError(absl::StrCat(
         "cancelling needs the ", AdminRole(definition_), " role"));
   }
-  RETURN_IF_ERROR(RequireStatus({v1::RUNNING, v1::RETURNED}));
+  SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::RUNNING, v1::RETURNED}));
   if (request.comment().empty()) {
     return InvalidArgumentWithViolations("a cancel needs a comment",
                                          {{"comment", "is required"}});
@@ -213,9 +249,9 @@ absl::Status Machine::Cancel(const v1::CancelInstanceRequest& request) {
 }
 
 absl::Status Machine::Resubmit(const v1::ResubmitInstanceRequest& request) {
-  RETURN_IF_ERROR(RequireApplicant("resubmit"));
-  RETURN_IF_ERROR(RequireStatus({v1::RETURNED}));
-  RETURN_IF_ERROR(ValidateForm(definition_.form(), request.form(), directory()));
+  SIGNOFF_RETURN_IF_ERROR(RequireApplicant("resubmit"));
+  SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::RETURNED}));
+  SIGNOFF_RETURN_IF_ERROR(ValidateForm(definition_.form(), request.form(), directory()));
   std::string resume_at;
   if (definition_.policies().resubmit_from() == v1::RESUBMIT_FROM_RETURNING_STEP &&
       index_.ScopeOf(state_.returned_from_step()).parallel.empty()) {
@@ -229,13 +265,13 @@ absl::Status Machine::Resubmit(const v1::ResubmitInstanceRequest& request) {
     *resubmitted->add_changes() = std::move(change);
   }
   resubmitted->set_resume_at(resume_at);
-  RETURN_IF_ERROR(Emit(std::move(event)));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));
   return EnterStep(resume_at.empty() ? index_.start_step() : resume_at, "", "");
 }
 
 absl::Status Machine::Appeal(const v1::AppealInstanceRequest& request) {
-  RETURN_IF_ERROR(RequireApplicant("appeal"));
-  RETURN_IF_ERROR(RequireStatus({v1::REJECTED}));
+  SIGNOFF_RETURN_IF_ERROR(RequireApplicant("appeal"));
+  SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::REJECTED}));
   const auto& policy = definition_.appeal();
   if (!policy.allowed()) {
     return absl::FailedPreconditionError(
@@ -263,7 +299,7 @@ absl::Status Machine::Appeal(const v1::AppealInstanceRequest& request) {
   v1::Event event = NewEvent();
   event.set_comment(request.comment());
   event.mutable_appeal_filed();
-  RETURN_IF_ERROR(Emit(std::move(event)));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));
   return EnterStep(policy.to_step().empty() ? index_.start_step() : policy.to_step(), "", "");
 }
 
@@ -271,6 +307,15 @@ absl::Status Machine::Appeal(const v1::AppealInstanceRequest& request) {
 
 namespace v1 = ::signoff::v1;
 using internal::Machine;
+
+std::string InstanceIdOfTask(const std::string& task_id) {
+  const size_t mark = task_id.rfind("-t");
+  if (mark == std::string::npos || mark == 0 || mark + 2 == task_id.size()) return "";
+  for (size_t i = mark + 2; i < task_id.size(); ++i) {
+    if (task_id[i] < '0' || task_id[i] > '9') return "";
+  }
+  return task_id.substr(0, mark);
+}
 
 std::string AdminRole(const v1::WorkflowDefinition& definition) {
   return definition.policies().admin_role().empty() ? kDefaultAdminRole
@@ -282,7 +327,7 @@ absl::StatusOr<Transition> Apply(const v1::WorkflowDefinition& definition,
                                  const Context& context) {
   if (context.directory == nullptr) return absl::InternalError("no directory in context");
   Machine machine(definition, state, context);
-  RETURN_IF_ERROR(machine.Execute(command));
+  SIGNOFF_RETURN_IF_ERROR(machine.Execute(command));
   return machine.Take();
 }
 

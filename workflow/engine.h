@@ -37,6 +37,17 @@ struct Transition {
   // it.
   signoff::v1::InstanceState state;
   std::vector<signoff::v1::Event> events;
+
+  // The effects a store needs to keep its indexes in step, recorded as the
+  // engine emitted the events.
+  // Tasks created or changed, as the new state holds them, by id.
+  std::vector<signoff::v1::Task> tasks_touched;
+  // Timers set or moved, as they now stand, and those cancelled or fired.
+  std::vector<signoff::v1::Timer> timers_set;
+  std::vector<std::string> timers_removed;
+  // Set while the instance holds its subject under a definition that
+  // allows one open instance per subject; empty otherwise.
+  std::string subject_key;
 };
 
 // Applies one command to an instance. Deterministic: the same inputs always
@@ -65,6 +76,10 @@ absl::StatusOr<signoff::v1::PreviewRouteResponse> PreviewRoute(
     const signoff::v1::WorkflowDefinition& definition,
     const google::protobuf::Struct& form, const std::string& applicant,
     const Context& context);
+
+// The instance a task belongs to: task ids are "<instance id>-t<n>". Empty
+// for a string that is not a task id.
+std::string InstanceIdOfTask(const std::string& task_id);
 
 // The role whose holders administer instances of this definition.
 std::string AdminRole(const signoff::v1::WorkflowDefinition& definition);

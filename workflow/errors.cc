@@ -1,6 +1,8 @@
 #include "workflow/errors.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 
 namespace signoff::workflow {
 
@@ -16,6 +18,16 @@ absl::Status InvalidArgumentWithViolations(
   status.SetPayload(kBadRequestTypeUrl,
                     absl::Cord(bad_request.SerializeAsString()));
   return status;
+}
+
+std::string ShortForMessage(const std::string& text) {
+  constexpr size_t kShown = 64;
+  if (text.size() <= kShown) return absl::Utf8SafeCHexEscape(text);
+  size_t cut = kShown;
+  // Back off to the start of a UTF-8 character.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(absl::Utf8SafeCHexEscape(text.substr(0, cut)), "... (", text.size(),
+                      " bytes)");
 }
 
 std::vector<FieldViolation> ViolationsOf(const absl::Status& status) {

@@ -22,6 +22,10 @@ struct FieldViolation {
 absl::Status InvalidArgumentWithViolations(
     const std::string& message, const std::vector<FieldViolation>& violations);
 
+// At most a short, printable prefix of caller-supplied text, for error
+// messages and logs: an id of a megabyte must not come back in a header.
+std::string ShortForMessage(const std::string& text);
+
 // The violations attached by InvalidArgumentWithViolations; empty if none.
 std::vector<FieldViolation> ViolationsOf(const absl::Status& status);
 

@@ -8,38 +8,25 @@
 // machine_sla.cc (SLA clocks and their operations).
 
 #include <algorithm>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/time_util.h"
 #include "workflow/approvers.h"
 #include "workflow/definition_index.h"
 #include "workflow/engine.h"
 #include "workflow/sla_clock.h"
 #include "workflow/status_macros.h"
+#include "workflow/time_util.h"
 
 namespace signoff::workflow::internal {
 
 namespace v1 = ::signoff::v1;
-using google::protobuf::util::TimeUtil;
-
-inline google::protobuf::Timestamp ToTimestamp(absl::Time time) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
-}
-
-// Safe for any stamp a caller can send: seconds and nanoseconds are added
-// as durations, never multiplied into one integer.
-inline absl::Time FromTimestamp(const google::protobuf::Timestamp& stamp) {
-  return absl::FromUnixSeconds(stamp.seconds()) + absl::Nanoseconds(stamp.nanos());
-}
-
-inline std::string FormatTimestamp(const google::protobuf::Timestamp& stamp) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", FromTimestamp(stamp), absl::UTCTimeZone());
-}
 
 inline bool IsOpen(const v1::Task& task) {
   return task.status() == v1::PENDING || task.status() == v1::WAITING;
@@ -104,12 +91,16 @@ class Machine {
     }
   }
 
-  Transition Take() { return {std::move(state_), std::move(events_)}; }
+  Transition Take();
 
  private:
   v1::Event NewEvent(const std::string& step_id = "", const std::string& task_id = "");
 
   absl::Status Emit(v1::Event event, const std::string& actor = "");
+
+  // Notes what an emitted event changes beyond the state: tasks for the
+  // inbox index, timers for the scheduler.
+  void NoteEffects(const v1::Event& event);
 
   absl::Status EmitTask(const v1::Task& task, v1::Event::BodyCase kind,
                         const std::string& actor = "", const std::string& reason = "",
@@ -347,6 +338,10 @@ class Machine {
   std::vector<v1::Event> events_;
 
   std::string on_behalf_of_;
+
+  // Effects noted by Emit, for Take.
+  std::set<std::string> touched_tasks_;
+  std::map<std::string, std::optional<v1::Timer>> changed_timers_;
 };
 
 }  // namespace signoff::workflow::internal

@@ -78,7 +78,7 @@ v1::Task Machine::Decided(v1::Task task, v1::Action action, const v1::DecideTask
 
 absl::Status Machine::Complete(const v1::Task& task, v1::Action action,
                       const v1::DecideTaskRequest& request) {
-  RETURN_IF_ERROR(EmitTask(Decided(task, action, request), v1::Event::kTaskCompleted, "", "",
+  SIGNOFF_RETURN_IF_ERROR(EmitTask(Decided(task, action, request), v1::Event::kTaskCompleted, "", "",
                            request.comment()));
   return Reconcile(task.token());
 }
@@ -98,15 +98,15 @@ absl::Status Machine::RequireReasonCode(
 }
 
 absl::Status Machine::Reject(const v1::Task& task, const v1::DecideTaskRequest& request) {
-  RETURN_IF_ERROR(RequireReasonCode(definition_.reject_reasons(), request.reason_code(),
+  SIGNOFF_RETURN_IF_ERROR(RequireReasonCode(definition_.reject_reasons(), request.reason_code(),
                                     "a reject"));
-  RETURN_IF_ERROR(EmitTask(Decided(task, v1::REJECT, request), v1::Event::kTaskCompleted, "",
+  SIGNOFF_RETURN_IF_ERROR(EmitTask(Decided(task, v1::REJECT, request), v1::Event::kTaskCompleted, "",
                            request.reason_code(), request.comment()));
   return Reconcile(task.token());
 }
 
 absl::Status Machine::Return(const v1::Task& task, const v1::DecideTaskRequest& request) {
-  RETURN_IF_ERROR(RequireReasonCode(definition_.return_reasons(), request.reason_code(),
+  SIGNOFF_RETURN_IF_ERROR(RequireReasonCode(definition_.return_reasons(), request.reason_code(),
                                     "a return"));
   const std::string& target = request.return_to_step();
   if (!target.empty()) {
@@ -117,14 +117,14 @@ absl::Status Machine::Return(const v1::Task& task, const v1::DecideTaskRequest& 
           absl::StrJoin(done, ", ")));
     }
   }
-  RETURN_IF_ERROR(EmitTask(Decided(task, v1::RETURN, request), v1::Event::kTaskCompleted, "",
+  SIGNOFF_RETURN_IF_ERROR(EmitTask(Decided(task, v1::RETURN, request), v1::Event::kTaskCompleted, "",
                            "", request.comment()));
-  RETURN_IF_ERROR(CancelEverything());
+  SIGNOFF_RETURN_IF_ERROR(CancelEverything());
   v1::Event event = NewEvent(task.step_id(), task.id());
   event.set_comment(request.comment());
   event.mutable_instance_returned()->set_to_step(target);
   event.mutable_instance_returned()->set_from_step(task.step_id());
-  RETURN_IF_ERROR(Emit(std::move(event)));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));
   if (target.empty()) return absl::OkStatus();
   return EnterStep(target, "", "");
 }
@@ -155,7 +155,7 @@ absl::StatusOr<std::string> Machine::TargetUser(const v1::Task& task,
 
 absl::Status Machine::Reassign(const v1::Task& task, v1::Action action,
                       const v1::DecideTaskRequest& request) {
-  ASSIGN_OR_RETURN(std::string user, TargetUser(task, request));
+  SIGNOFF_ASSIGN_OR_RETURN(std::string user, TargetUser(task, request));
   v1::Task moved = task;
   if (action == v1::DELEGATE) {
     moved.set_delegated_from(task.delegated_from().empty() ? task.assignee()
@@ -166,7 +166,7 @@ absl::Status Machine::Reassign(const v1::Task& task, v1::Action action,
   moved.set_assignee(user);
   moved.clear_candidate_group();
   const char* reason = action == v1::DELEGATE ? "delegated" : "transferred";
-  RETURN_IF_ERROR(EmitTask(moved, v1::Event::kTaskUpdated, "", reason, request.comment()));
+  SIGNOFF_RETURN_IF_ERROR(EmitTask(moved, v1::Event::kTaskUpdated, "", reason, request.comment()));
   return Reconcile(task.token());
 }
 
@@ -179,7 +179,7 @@ absl::Status Machine::AddSigner(const v1::Task& task, const v1::DecideTaskReques
     return InvalidArgumentWithViolations(
         "where should the signer go?", {{"signer_position", "must be BEFORE, AFTER or PARALLEL"}});
   }
-  ASSIGN_OR_RETURN(std::string user, TargetUser(task, request));
+  SIGNOFF_ASSIGN_OR_RETURN(std::string user, TargetUser(task, request));
   for (const auto& other : state_.tasks()) {
     if (other.token() == task.token() && IsOpen(other) && other.assignee() == user) {
       return absl::FailedPreconditionError(
@@ -187,13 +187,13 @@ absl::Status Machine::AddSigner(const v1::Task& task, const v1::DecideTaskReques
     }
   }
   const int shift_from = position == v1::BEFORE ? task.order() : task.order() + 1;
-  if (position != v1::PARALLEL) RETURN_IF_ERROR(ShiftSlot(task, shift_from));
+  if (position != v1::PARALLEL) SIGNOFF_RETURN_IF_ERROR(ShiftSlot(task, shift_from));
   v1::Task added = NewTask(task, user);
   added.set_order(position == v1::PARALLEL ? task.order() : shift_from);
   added.set_status(position == v1::AFTER ? v1::WAITING : v1::PENDING);
   added.set_chosen_by(absl::StrCat("added by ", context_.actor, " (",
                                    v1::SignerPosition_Name(position), ")"));
-  RETURN_IF_ERROR(EmitTask(added, v1::Event::kTaskCreated, "", "", request.comment()));
+  SIGNOFF_RETURN_IF_ERROR(EmitTask(added, v1::Event::kTaskCreated, "", "", request.comment()));
   return Reconcile(task.token());
 }
 
@@ -208,7 +208,7 @@ absl::Status Machine::ShiftSlot(const v1::Task& task, int from) {
   for (auto& other : moved) {
     other.set_order(other.order() + 1);
     other.set_status(v1::WAITING);
-    RETURN_IF_ERROR(EmitTask(other, v1::Event::kTaskUpdated, "", "signer added before"));
+    SIGNOFF_RETURN_IF_ERROR(EmitTask(other, v1::Event::kTaskUpdated, "", "signer added before"));
   }
   return absl::OkStatus();
 }

@@ -32,10 +32,10 @@ absl::Status Machine::EnterStep(const std::string& id, const std::string& parent
   entered->mutable_step()->set_parent_token(parent);
   entered->mutable_step()->set_branch(branch);
   entered->set_kind(KindOf(*step));
-  RETURN_IF_ERROR(Emit(std::move(event)));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));
   if (step->has_end()) return FinishStep(token, false, "");
   if (step->has_wait()) return StartWait(*step, token);
-  RETURN_IF_ERROR(StartClock(*step, token));
+  SIGNOFF_RETURN_IF_ERROR(StartClock(*step, token));
   return CreateTasks(*step, token);
 }
 
@@ -46,7 +46,7 @@ const google::protobuf::RepeatedPtrField<v1::ApproverRule>& Machine::RulesOf(con
 }
 
 absl::Status Machine::CreateTasks(const v1::Step& step, const std::string& token) {
-  ASSIGN_OR_RETURN(std::vector<Candidate> candidates, CandidatesFor(step));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Candidate> candidates, CandidatesFor(step));
   if (candidates.empty()) {
     return FinishStep(token, false, "no approvers resolved; the step auto-approves");
   }
@@ -62,7 +62,7 @@ absl::Status Machine::CreateTasks(const v1::Step& step, const std::string& token
     if (const v1::StepClock* clock = FindClock(token)) ShowClock(*clock, task);
     if (candidates[i].is_group()) *task.mutable_candidate_group() = candidates[i].group;
     task.set_status(sequential && i > 0 ? v1::WAITING : v1::PENDING);
-    RETURN_IF_ERROR(EmitTask(task, v1::Event::kTaskCreated));
+    SIGNOFF_RETURN_IF_ERROR(EmitTask(task, v1::Event::kTaskCreated));
   }
   return Reconcile(token);
 }
@@ -79,7 +79,7 @@ absl::StatusOr<std::vector<Candidate>> Machine::CandidatesFor(const v1::Step& st
       event.set_reason("self-approval is not allowed");
       event.mutable_approver_skipped()->set_user(candidate.user);
       event.mutable_approver_skipped()->set_rule(candidate.chosen_by);
-      RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+      SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
       continue;
     }
     candidates.push_back(std::move(candidate));
@@ -196,7 +196,7 @@ absl::Status Machine::Reconcile(const std::string& token) {
     const v1::Step& step = StepOf(active->step_id());
     SlotTally tally = Tally(token);
     if (auto rejected = PolicyOutcome(step, tally)) return FinishStep(token, *rejected, "");
-    ASSIGN_OR_RETURN(bool changed, AdvanceSlots(step, tally));
+    SIGNOFF_ASSIGN_OR_RETURN(bool changed, AdvanceSlots(step, tally));
     if (!changed) return absl::OkStatus();
   }
   return absl::InternalError("reconcile did not settle");
@@ -212,7 +212,7 @@ absl::StatusOr<bool> Machine::AdvanceSlots(const v1::Step& step, const SlotTally
       if (task.status() == v1::WAITING) {
         v1::Task active = task;
         active.set_status(v1::PENDING);
-        RETURN_IF_ERROR(EmitTask(active, v1::Event::kTaskUpdated, kSystemActor, "their turn"));
+        SIGNOFF_RETURN_IF_ERROR(EmitTask(active, v1::Event::kTaskUpdated, kSystemActor, "their turn"));
         return true;
       }
       if (AlreadyApproved(task)) {
@@ -220,7 +220,7 @@ absl::StatusOr<bool> Machine::AdvanceSlots(const v1::Step& step, const SlotTally
         approved.set_status(v1::DONE);
         approved.set_decision(v1::APPROVE);
         *approved.mutable_completed_at() = ToTimestamp(context_.now);
-        RETURN_IF_ERROR(EmitTask(approved, v1::Event::kTaskCompleted, kSystemActor,
+        SIGNOFF_RETURN_IF_ERROR(EmitTask(approved, v1::Event::kTaskCompleted, kSystemActor,
                                  "already approved this instance with the same form"));
         return true;
       }
@@ -237,7 +237,7 @@ absl::Status Machine::CancelTasksOf(const std::string& token, const std::string&
   }
   for (auto& task : open) {
     task.set_status(v1::TASK_CANCELLED);
-    RETURN_IF_ERROR(EmitTask(task, v1::Event::kTaskCancelled, kSystemActor, reason));
+    SIGNOFF_RETURN_IF_ERROR(EmitTask(task, v1::Event::kTaskCancelled, kSystemActor, reason));
   }
   return absl::OkStatus();
 }
@@ -246,13 +246,13 @@ absl::Status Machine::FinishStep(const std::string& token, bool rejected, const 
   std::optional<v1::ActiveStep> active = FindActive(token);
   if (!active) return absl::InternalError(absl::StrCat("no active step ", token));
   const v1::Step& step = StepOf(active->step_id());
-  RETURN_IF_ERROR(StopTimers(token));
-  RETURN_IF_ERROR(CancelTasksOf(token, "the step was decided"));
+  SIGNOFF_RETURN_IF_ERROR(StopTimers(token));
+  SIGNOFF_RETURN_IF_ERROR(CancelTasksOf(token, "the step was decided"));
   v1::Event event = NewEvent(step.id());
   event.set_reason(reason);
   event.mutable_step_completed()->set_token(token);
   event.mutable_step_completed()->set_rejected(rejected);
-  RETURN_IF_ERROR(Emit(std::move(event), reason.empty() ? "" : kSystemActor));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), reason.empty() ? "" : kSystemActor));
   if (step.has_end()) {
     return FinishInstance(step.end().rejected() ? v1::REJECTED : v1::APPROVED, "",
                           step.id());
@@ -261,17 +261,17 @@ absl::Status Machine::FinishStep(const std::string& token, bool rejected, const 
     if (step.on_reject().empty()) {
       return FinishInstance(v1::REJECTED, "", step.id(), reason);
     }
-    RETURN_IF_ERROR(CancelEverything());
+    SIGNOFF_RETURN_IF_ERROR(CancelEverything());
     return EnterStep(step.on_reject(), "", "");
   }
-  RETURN_IF_ERROR(SendCc(step.cc(), step.id()));
+  SIGNOFF_RETURN_IF_ERROR(SendCc(step.cc(), step.id()));
   return Advance(step, active->parent_token(), active->branch());
 }
 
 absl::Status Machine::Advance(const v1::Step& step, const std::string& parent,
                      const std::string& branch) {
   for (const auto& route : step.next()) {
-    if (route.has_when()) RETURN_IF_ERROR(RecordSamples(route.when(), step.id()));
+    if (route.has_when()) SIGNOFF_RETURN_IF_ERROR(RecordSamples(route.when(), step.id()));
     if (!route.has_when() || Evaluate(route.when(), state_.form(), state_.id())) {
       return EnterStep(route.to(), parent, branch);
     }
@@ -285,7 +285,7 @@ absl::Status Machine::StartParallel(const v1::Step& step, const std::string& tok
                            const std::string& parent, const std::string& branch) {
   std::vector<const v1::Branch*> branches;
   for (const auto& candidate : step.parallel().branches()) {
-    if (candidate.has_when()) RETURN_IF_ERROR(RecordSamples(candidate.when(), step.id()));
+    if (candidate.has_when()) SIGNOFF_RETURN_IF_ERROR(RecordSamples(candidate.when(), step.id()));
     if (!candidate.has_when() || Evaluate(candidate.when(), state_.form(), state_.id())) {
       branches.push_back(&candidate);
     }
@@ -297,11 +297,11 @@ absl::Status Machine::StartParallel(const v1::Step& step, const std::string& tok
   parallel->set_parent_token(parent);
   parallel->set_branch(branch);
   for (const auto* started : branches) parallel->add_running_branches(started->id());
-  RETURN_IF_ERROR(Emit(std::move(event)));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));
   if (branches.empty()) return JoinParallel(token);
   for (const auto* started : branches) {
     if (!FindParallel(token)) break;
-    RETURN_IF_ERROR(EnterStep(started->start(), token, started->id()));
+    SIGNOFF_RETURN_IF_ERROR(EnterStep(started->start(), token, started->id()));
   }
   return absl::OkStatus();
 }
@@ -310,7 +310,7 @@ absl::Status Machine::CompleteBranch(const std::string& parallel_token, const st
   v1::Event event = NewEvent();
   event.mutable_branch_completed()->set_parallel_token(parallel_token);
   event.mutable_branch_completed()->set_branch(branch);
-  RETURN_IF_ERROR(Emit(std::move(event)));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));
   std::optional<v1::ActiveParallel> parallel = FindParallel(parallel_token);
   if (!parallel) return absl::InternalError("branch of an unknown parallel");
   const auto& spec = StepOf(parallel->step_id()).parallel();
@@ -326,18 +326,18 @@ absl::Status Machine::CompleteBranch(const std::string& parallel_token, const st
 absl::Status Machine::JoinParallel(const std::string& token) {
   std::optional<v1::ActiveParallel> parallel = FindParallel(token);
   if (!parallel) return absl::InternalError("join of an unknown parallel");
-  RETURN_IF_ERROR(CancelUnder(token));
+  SIGNOFF_RETURN_IF_ERROR(CancelUnder(token));
   const v1::Step& step = StepOf(parallel->step_id());
   v1::Event event = NewEvent(step.id());
   event.mutable_parallel_joined()->set_parallel_token(token);
-  RETURN_IF_ERROR(Emit(std::move(event)));
-  RETURN_IF_ERROR(SendCc(step.cc(), step.id()));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));
+  SIGNOFF_RETURN_IF_ERROR(SendCc(step.cc(), step.id()));
   return Advance(step, parallel->parent_token(), parallel->branch());
 }
 
 absl::Status Machine::CancelStep(const std::string& token, const std::string& step_id) {
-  RETURN_IF_ERROR(StopTimers(token));
-  RETURN_IF_ERROR(CancelTasksOf(token, "the instance moved on"));
+  SIGNOFF_RETURN_IF_ERROR(StopTimers(token));
+  SIGNOFF_RETURN_IF_ERROR(CancelTasksOf(token, "the instance moved on"));
   v1::Event event = NewEvent(step_id);
   event.mutable_step_cancelled()->set_token(token);
   return Emit(std::move(event), kSystemActor);
@@ -348,14 +348,14 @@ absl::Status Machine::CancelUnder(const std::string& parallel_token) {
   for (const auto& step : state_.active_steps()) {
     if (step.parent_token() == parallel_token) steps.push_back(step);
   }
-  for (const auto& step : steps) RETURN_IF_ERROR(CancelStep(step.token(), step.step_id()));
+  for (const auto& step : steps) SIGNOFF_RETURN_IF_ERROR(CancelStep(step.token(), step.step_id()));
   std::vector<v1::ActiveParallel> nested;
   for (const auto& parallel : state_.active_parallels()) {
     if (parallel.parent_token() == parallel_token) nested.push_back(parallel);
   }
   for (const auto& parallel : nested) {
-    RETURN_IF_ERROR(CancelUnder(parallel.token()));
-    RETURN_IF_ERROR(CancelStep(parallel.token(), parallel.step_id()));
+    SIGNOFF_RETURN_IF_ERROR(CancelUnder(parallel.token()));
+    SIGNOFF_RETURN_IF_ERROR(CancelStep(parallel.token(), parallel.step_id()));
   }
   return absl::OkStatus();
 }
@@ -363,29 +363,29 @@ absl::Status Machine::CancelUnder(const std::string& parallel_token) {
 absl::Status Machine::CancelEverything() {
   std::vector<v1::ActiveStep> steps(state_.active_steps().begin(),
                                     state_.active_steps().end());
-  for (const auto& step : steps) RETURN_IF_ERROR(CancelStep(step.token(), step.step_id()));
+  for (const auto& step : steps) SIGNOFF_RETURN_IF_ERROR(CancelStep(step.token(), step.step_id()));
   std::vector<v1::ActiveParallel> parallels(state_.active_parallels().begin(),
                                             state_.active_parallels().end());
   for (const auto& parallel : parallels) {
-    RETURN_IF_ERROR(CancelStep(parallel.token(), parallel.step_id()));
+    SIGNOFF_RETURN_IF_ERROR(CancelStep(parallel.token(), parallel.step_id()));
   }
   return absl::OkStatus();
 }
 
 absl::Status Machine::FinishInstance(v1::InstanceStatus status, const std::string& comment,
                             const std::string& step_id, const std::string& reason) {
-  RETURN_IF_ERROR(CancelEverything());
+  SIGNOFF_RETURN_IF_ERROR(CancelEverything());
   v1::Event event = NewEvent(step_id);
   event.set_comment(comment);
   event.set_reason(reason);
   event.mutable_instance_finished()->set_status(status);
   if (status == v1::REJECTED) {
-    ASSIGN_OR_RETURN(std::optional<absl::Time> appeal_until, AppealDeadline());
+    SIGNOFF_ASSIGN_OR_RETURN(std::optional<absl::Time> appeal_until, AppealDeadline());
     if (appeal_until) {
       *event.mutable_instance_finished()->mutable_appeal_until() = ToTimestamp(*appeal_until);
     }
   }
-  RETURN_IF_ERROR(Emit(std::move(event)));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));
   return SendCc(definition_.cc_on_finish(), step_id);
 }
 

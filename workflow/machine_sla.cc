@@ -32,7 +32,7 @@ absl::StatusOr<SlaClock> Machine::ClockOf(const v1::Step& step) const {
 
 absl::Status Machine::StartClock(const v1::Step& step, const std::string& token) {
   if (!step.has_sla()) return absl::OkStatus();
-  ASSIGN_OR_RETURN(SlaClock sla, ClockOf(step));
+  SIGNOFF_ASSIGN_OR_RETURN(SlaClock sla, ClockOf(step));
   return RecordClock(sla, sla.Start(token, step.id(), context_.now), v1::Event::kClockStarted,
                      kSystemActor, "", "");
 }
@@ -41,13 +41,13 @@ absl::Status Machine::RecordClock(const SlaClock& sla, v1::StepClock clock, v1::
                          const std::string& actor, const std::string& reason,
                          const std::string& comment) {
   if (!clock.timer_id().empty() && FindTimer(clock.timer_id()) != nullptr) {
-    RETURN_IF_ERROR(CancelTimer(clock.timer_id(), clock.step_id()));
+    SIGNOFF_RETURN_IF_ERROR(CancelTimer(clock.timer_id(), clock.step_id()));
   }
   clock.clear_timer_id();
   std::optional<absl::Time> fire_at;
   if (clock.has_running_since()) {
     if (std::optional<int64_t> next = sla.NextPoint(clock)) {
-      ASSIGN_OR_RETURN(fire_at, sla.TimeAt(clock, *next));
+      SIGNOFF_ASSIGN_OR_RETURN(fire_at, sla.TimeAt(clock, *next));
       clock.set_timer_id(NextTimerId());
     }
   }
@@ -63,9 +63,9 @@ absl::Status Machine::RecordClock(const SlaClock& sla, v1::StepClock clock, v1::
     default: changed = event.mutable_clock_advanced(); break;
   }
   *changed->mutable_clock() = clock;
-  RETURN_IF_ERROR(Emit(std::move(event), actor));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), actor));
   if (fire_at) {
-    RETURN_IF_ERROR(SetTimer(clock.timer_id(), v1::TIMER_SLA, clock.token(), clock.step_id(),
+    SIGNOFF_RETURN_IF_ERROR(SetTimer(clock.timer_id(), v1::TIMER_SLA, clock.token(), clock.step_id(),
                              *fire_at));
   }
   return ShowClockOnTasks(clock);
@@ -90,7 +90,7 @@ absl::Status Machine::ShowClockOnTasks(const v1::StepClock& clock) {
     if (!google::protobuf::util::MessageDifferencer::Equals(shown, task)) changed.push_back(shown);
   }
   for (const auto& task : changed) {
-    RETURN_IF_ERROR(EmitTask(task, v1::Event::kTaskUpdated, kSystemActor, "deadline changed"));
+    SIGNOFF_RETURN_IF_ERROR(EmitTask(task, v1::Event::kTaskUpdated, kSystemActor, "deadline changed"));
   }
   return absl::OkStatus();
 }
@@ -100,18 +100,18 @@ absl::Status Machine::AdvanceClock(const std::string& token) {
   if (found == nullptr) return absl::OkStatus();
   v1::StepClock clock = *found;
   const v1::Step& step = StepOf(clock.step_id());
-  ASSIGN_OR_RETURN(SlaClock sla, ClockOf(step));
+  SIGNOFF_ASSIGN_OR_RETURN(SlaClock sla, ClockOf(step));
   const ClockPoints points = sla.Due(clock, sla.Reading(clock, context_.now));
-  if (points.remind) RETURN_IF_ERROR(RemindOpenTasks(step, token, points.reminders_sent));
+  if (points.remind) SIGNOFF_RETURN_IF_ERROR(RemindOpenTasks(step, token, points.reminders_sent));
   for (int rung : points.rungs) {
     const v1::EscalationRung& ladder = step.sla().escalations(rung);
-    RETURN_IF_ERROR(Escalate(token, ladder.kind(), ladder.to(), rung));
+    SIGNOFF_RETURN_IF_ERROR(Escalate(token, ladder.kind(), ladder.to(), rung));
     if (!FindActive(token)) return absl::OkStatus();
   }
   clock.set_reminders_sent(points.reminders_sent);
   if (!points.rungs.empty()) clock.set_escalations_done(points.rungs.back() + 1);
   if (points.breach) clock.set_breached(true);
-  RETURN_IF_ERROR(RecordClock(sla, clock, v1::Event::kClockAdvanced, kSystemActor, "", ""));
+  SIGNOFF_RETURN_IF_ERROR(RecordClock(sla, clock, v1::Event::kClockAdvanced, kSystemActor, "", ""));
   if (points.breach) return Breach(step, clock);
   return absl::OkStatus();
 }
@@ -131,7 +131,7 @@ absl::Status Machine::RemindOpenTasks(const v1::Step& step, const std::string& t
     v1::Event event = NewEvent(task.step_id(), task.id());
     event.set_reason(reason);
     event.mutable_task_reminded()->set_reminders(task.reminders() + 1);
-    RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+    SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
   }
   return absl::OkStatus();
 }
@@ -148,7 +148,7 @@ absl::Status Machine::Breach(const v1::Step& step, const v1::StepClock& clock) {
   event.mutable_sla_breached()->set_token(clock.token());
   *event.mutable_sla_breached()->mutable_due_at() = clock.due_at();
   event.mutable_sla_breached()->set_action(timeout.action());
-  RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
   switch (timeout.action()) {
     case v1::TIMEOUT_AUTO_APPROVE:
       return FinishStep(clock.token(), false, reason);
@@ -159,7 +159,7 @@ absl::Status Machine::Breach(const v1::Step& step, const v1::StepClock& clock) {
     case v1::TIMEOUT_GO_TO: {
       std::optional<v1::ActiveStep> active = FindActive(clock.token());
       if (!active) return absl::OkStatus();
-      RETURN_IF_ERROR(CancelStep(clock.token(), step.id()));
+      SIGNOFF_RETURN_IF_ERROR(CancelStep(clock.token(), step.id()));
       return EnterStep(timeout.to_step(), active->parent_token(), active->branch());
     }
     default:
@@ -209,7 +209,7 @@ absl::Status Machine::Escalate(const std::string& token, v1::EscalationKind kind
   for (const auto& task : pending) {
     Candidate to = EscalationTargetOf(target, task);
     if (to.user.empty() && to.group.role().empty()) {
-      RETURN_IF_ERROR(RecordEscalation(task, kind, rung, {}, {}, "no one to escalate to"));
+      SIGNOFF_RETURN_IF_ERROR(RecordEscalation(task, kind, rung, {}, {}, "no one to escalate to"));
       continue;
     }
     std::vector<std::string> users;
@@ -219,10 +219,10 @@ absl::Status Machine::Escalate(const std::string& token, v1::EscalationKind kind
       users = directory().HoldersOf(to.group.role(), to.group.department());
     }
     if (!reassign) {
-      RETURN_IF_ERROR(RecordEscalation(task, kind, rung, users, {}, to.chosen_by));
+      SIGNOFF_RETURN_IF_ERROR(RecordEscalation(task, kind, rung, users, {}, to.chosen_by));
       continue;
     }
-    RETURN_IF_ERROR(Reassign(task, to, users, rung));
+    SIGNOFF_RETURN_IF_ERROR(Reassign(task, to, users, rung));
   }
   return reassign ? Reconcile(token) : absl::OkStatus();
 }
@@ -246,7 +246,7 @@ absl::Status Machine::Reassign(const v1::Task& task, const Candidate& to,
                             self ? "not reassigned: the target is the applicant"
                                  : "not reassigned: already theirs");
   }
-  RETURN_IF_ERROR(RecordEscalation(task, v1::ESCALATE_REASSIGN, rung, users, to.group,
+  SIGNOFF_RETURN_IF_ERROR(RecordEscalation(task, v1::ESCALATE_REASSIGN, rung, users, to.group,
                                    to.chosen_by));
   if (HoldsOpenTask(task.token(), moved.assignee())) {
     // One person answers once for the step, however many tasks reached them.
@@ -283,7 +283,7 @@ absl::Status Machine::RecordEscalation(const v1::Task& task, v1::EscalationKind 
 // ------------------------------------------------------------ clock operations
 
 absl::StatusOr<v1::StepClock> Machine::ClockOperand(const std::string& task_id, v1::Action needed) const {
-  RETURN_IF_ERROR(RequireStatus({v1::RUNNING}));
+  SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::RUNNING}));
   const v1::Task* task = FindTask(task_id);
   if (task == nullptr) return absl::NotFoundError(absl::StrCat("no task ", task_id));
   if (!IsOpen(*task)) {
@@ -313,10 +313,10 @@ absl::StatusOr<v1::StepClock> Machine::ClockOperand(const std::string& task_id, 
 
 absl::StatusOr<v1::StepClock> Machine::CaughtUp(const v1::StepClock& clock) {
   if (!clock.has_running_since()) return clock;
-  ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
+  SIGNOFF_ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
   const ClockPoints points = sla.Due(clock, sla.Reading(clock, context_.now));
   if (!points.remind && points.rungs.empty() && !points.breach) return clock;
-  RETURN_IF_ERROR(AdvanceClock(clock.token()));
+  SIGNOFF_RETURN_IF_ERROR(AdvanceClock(clock.token()));
   const v1::StepClock* advanced = FindClock(clock.token());
   if (advanced == nullptr) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -326,42 +326,42 @@ absl::StatusOr<v1::StepClock> Machine::CaughtUp(const v1::StepClock& clock) {
 }
 
 absl::Status Machine::PauseClock(const v1::ClockRequest& request) {
-  ASSIGN_OR_RETURN(v1::StepClock operand, ClockOperand(request.task_id(), v1::PAUSE_CLOCK));
-  ASSIGN_OR_RETURN(v1::StepClock clock, CaughtUp(operand));
+  SIGNOFF_ASSIGN_OR_RETURN(v1::StepClock operand, ClockOperand(request.task_id(), v1::PAUSE_CLOCK));
+  SIGNOFF_ASSIGN_OR_RETURN(v1::StepClock clock, CaughtUp(operand));
   if (!clock.has_running_since()) {
     return absl::FailedPreconditionError(
         absl::StrCat("the clock of step ", clock.step_id(), " is already paused"));
   }
-  ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
+  SIGNOFF_ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
   sla.Pause(clock, context_.now);
   return RecordClock(sla, clock, v1::Event::kClockPaused, "", "paused", request.comment());
 }
 
 absl::Status Machine::ResumeClock(const v1::ClockRequest& request) {
-  ASSIGN_OR_RETURN(v1::StepClock clock, ClockOperand(request.task_id(), v1::PAUSE_CLOCK));
+  SIGNOFF_ASSIGN_OR_RETURN(v1::StepClock clock, ClockOperand(request.task_id(), v1::PAUSE_CLOCK));
   if (clock.has_running_since()) {
     return absl::FailedPreconditionError(
         absl::StrCat("the clock of step ", clock.step_id(), " is not paused"));
   }
-  ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
+  SIGNOFF_ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
   const absl::Duration paused_for = context_.now - FromTimestamp(clock.paused_at());
-  RETURN_IF_ERROR(sla.Resume(clock, context_.now));
+  SIGNOFF_RETURN_IF_ERROR(sla.Resume(clock, context_.now));
   return RecordClock(sla, clock, v1::Event::kClockResumed, "",
                      absl::StrCat("resumed after ", absl::FormatDuration(paused_for)),
                      request.comment());
 }
 
 absl::Status Machine::ExtendDeadline(const v1::ExtendDeadlineRequest& request) {
-  ASSIGN_OR_RETURN(v1::StepClock operand,
+  SIGNOFF_ASSIGN_OR_RETURN(v1::StepClock operand,
                    ClockOperand(request.task_id(), v1::EXTEND_DEADLINE));
-  ASSIGN_OR_RETURN(v1::StepClock clock, CaughtUp(operand));
+  SIGNOFF_ASSIGN_OR_RETURN(v1::StepClock clock, CaughtUp(operand));
   if (clock.due_offset_seconds() <= 0) {
     return absl::FailedPreconditionError(
         absl::StrCat("step ", clock.step_id(), " has no deadline to extend"));
   }
-  ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
-  ASSIGN_OR_RETURN(int64_t seconds, ExtensionSeconds(sla, clock, request));
-  RETURN_IF_ERROR(sla.Extend(clock, seconds, context_.now));
+  SIGNOFF_ASSIGN_OR_RETURN(SlaClock sla, ClockOf(StepOf(clock.step_id())));
+  SIGNOFF_ASSIGN_OR_RETURN(int64_t seconds, ExtensionSeconds(sla, clock, request));
+  SIGNOFF_RETURN_IF_ERROR(sla.Extend(clock, seconds, context_.now));
   return RecordClock(sla, clock, v1::Event::kDeadlineExtended, "",
                      absl::StrCat("extended by ", absl::FormatDuration(absl::Seconds(seconds)),
                                   sla.basis().name().empty()

@@ -31,7 +31,7 @@ absl::Status Machine::Signal(const v1::SignalInstanceRequest& request) {
     return absl::PermissionDeniedError(
         "only service accounts and administrators may signal instances");
   }
-  RETURN_IF_ERROR(RequireStatus({v1::RUNNING, v1::RETURNED}));
+  SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::RUNNING, v1::RETURNED}));
   std::vector<v1::ActiveStep> waiting;
   for (const auto& active : state_.active_steps()) {
     const v1::Step& step = StepOf(active.step_id());
@@ -49,9 +49,9 @@ absl::Status Machine::Signal(const v1::SignalInstanceRequest& request) {
   received->set_name(request.name());
   *received->mutable_payload() = request.payload();
   received->set_buffered(waiting.empty());
-  RETURN_IF_ERROR(Emit(std::move(event)));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));
   for (const auto& active : waiting) {
-    if (FindActive(active.token())) RETURN_IF_ERROR(FinishStep(active.token(), false, ""));
+    if (FindActive(active.token())) SIGNOFF_RETURN_IF_ERROR(FinishStep(active.token(), false, ""));
   }
   return absl::OkStatus();
 }
@@ -104,7 +104,7 @@ absl::Status Machine::StopTimers(const std::string& token) {
   for (const auto& timer : state_.timers()) {
     if (timer.token() == token) stopping.push_back(timer);
   }
-  for (const auto& timer : stopping) RETURN_IF_ERROR(CancelTimer(timer.id(), timer.step_id()));
+  for (const auto& timer : stopping) SIGNOFF_RETURN_IF_ERROR(CancelTimer(timer.id(), timer.step_id()));
   return absl::OkStatus();
 }
 
@@ -123,7 +123,7 @@ absl::Status Machine::FireTimer(const v1::FireTimer& request) {
   event.mutable_timer_fired()->set_timer_id(timer.id());
   event.mutable_timer_fired()->set_kind(timer.kind());
   event.set_reason(absl::StrCat("due at ", FormatTimestamp(timer.fire_at())));
-  RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+  SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
   if (timer.kind() == v1::TIMER_WAIT) return WaitRanOut(timer.token());
   return AdvanceClock(timer.token());
 }
@@ -140,18 +140,18 @@ absl::Status Machine::StartWait(const v1::Step& step, const std::string& token) 
       received->set_name(buffered.name());
       *received->mutable_payload() = buffered.payload();
       received->set_from_buffer(true);
-      RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+      SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
       return FinishStep(token, false, "a buffered signal was waiting");
     }
   }
-  ASSIGN_OR_RETURN(std::optional<absl::Time> until, WaitDeadline(wait));
+  SIGNOFF_ASSIGN_OR_RETURN(std::optional<absl::Time> until, WaitDeadline(wait));
   if (!until) return absl::OkStatus();
   return SetTimer(NextTimerId(), v1::TIMER_WAIT, token, step.id(), *until);
 }
 
 absl::StatusOr<std::optional<absl::Time>> Machine::WaitDeadline(const v1::WaitStep& wait) const {
   if (wait.has_duration()) {
-    ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(wait.duration(), definition_.calendar(),
+    SIGNOFF_ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(wait.duration(), definition_.calendar(),
                                                        context_.calendars));
     return basis.Add(context_.now, basis.Length(wait.duration()));
   }
@@ -181,7 +181,7 @@ absl::Status Machine::WaitRanOut(const std::string& token) {
   if (!active) return absl::OkStatus();
   const v1::Step& step = StepOf(active->step_id());
   if (step.wait().on_timeout().empty()) return FinishStep(token, false, "the wait ran out");
-  RETURN_IF_ERROR(CancelStep(token, step.id()));
+  SIGNOFF_RETURN_IF_ERROR(CancelStep(token, step.id()));
   return EnterStep(step.wait().on_timeout(), active->parent_token(), active->branch());
 }
 
@@ -199,7 +199,7 @@ absl::Status Machine::RecordSamples(const v1::Condition& condition, const std::s
     event.set_reason(absl::StrFormat("draw %.6f %s rate %.4f", draw,
                                      draw < sample->rate() ? "below" : "not below",
                                      sample->rate()));
-    RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+    SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
   }
   return absl::OkStatus();
 }
@@ -208,7 +208,7 @@ absl::StatusOr<std::optional<absl::Time>> Machine::AppealDeadline() const {
   const v1::AppealPolicy& policy = definition_.appeal();
   if (!policy.allowed()) return std::nullopt;
   if (policy.has_window()) {
-    ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(policy.window(), definition_.calendar(),
+    SIGNOFF_ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(policy.window(), definition_.calendar(),
                                                        context_.calendars));
     return basis.Add(context_.now, basis.Length(policy.window()));
   }

@@ -8,6 +8,7 @@
 #include "workflow/definition_index.h"
 #include "workflow/engine.h"
 #include "workflow/status_macros.h"
+#include "workflow/time_util.h"
 
 namespace signoff::workflow {
 
@@ -147,7 +148,7 @@ absl::StatusOr<v1::PreviewRouteResponse> PreviewRoute(const v1::WorkflowDefiniti
   scratch.new_instance_id = kPreviewId;
   v1::Command start;
   *start.mutable_start()->mutable_form() = form;
-  ASSIGN_OR_RETURN(Transition transition, Apply(definition, {}, start, scratch));
+  SIGNOFF_ASSIGN_OR_RETURN(Transition transition, Apply(definition, {}, start, scratch));
   recorder.Record(transition.events);
   v1::InstanceState state = std::move(transition.state);
   for (int round = 0; round < kMaxRounds && state.status() == v1::RUNNING; ++round) {
@@ -158,9 +159,8 @@ absl::StatusOr<v1::PreviewRouteResponse> PreviewRoute(const v1::WorkflowDefiniti
       if (wait == nullptr) break;
       v1::Command fire;
       fire.mutable_fire_timer()->set_timer_id(wait->id());
-      scratch.now = std::max(scratch.now, absl::FromUnixSeconds(wait->fire_at().seconds()) +
-                                              absl::Nanoseconds(wait->fire_at().nanos()));
-      ASSIGN_OR_RETURN(transition, Apply(definition, state, fire, scratch));
+      scratch.now = std::max(scratch.now, FromTimestamp(wait->fire_at()));
+      SIGNOFF_ASSIGN_OR_RETURN(transition, Apply(definition, state, fire, scratch));
       recorder.Record(transition.events);
       state = std::move(transition.state);
       continue;
@@ -170,7 +170,7 @@ absl::StatusOr<v1::PreviewRouteResponse> PreviewRoute(const v1::WorkflowDefiniti
     decide.mutable_decide()->set_action(next->first.kind() == v1::STEP_APPROVAL ? v1::APPROVE
                                                                                 : v1::COMPLETE);
     scratch.actor = next->second;
-    ASSIGN_OR_RETURN(transition, Apply(definition, state, decide, scratch));
+    SIGNOFF_ASSIGN_OR_RETURN(transition, Apply(definition, state, decide, scratch));
     recorder.Record(transition.events);
     state = std::move(transition.state);
   }

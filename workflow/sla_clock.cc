@@ -2,23 +2,14 @@
 
 #include <algorithm>
 
-#include "google/protobuf/util/time_util.h"
 #include "workflow/status_macros.h"
+#include "workflow/time_util.h"
 
 namespace signoff::workflow {
 
 namespace v1 = ::signoff::v1;
-using google::protobuf::util::TimeUtil;
 
 namespace {
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& stamp) {
-  return absl::FromUnixSeconds(stamp.seconds()) + absl::Nanoseconds(stamp.nanos());
-}
-
-google::protobuf::Timestamp ToTimestamp(absl::Time time) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
-}
 
 bool Running(const v1::StepClock& clock) { return clock.has_running_since(); }
 
@@ -42,7 +33,7 @@ absl::StatusOr<SlaClock> SlaClock::For(const v1::StepSla& sla,
                                        const CalendarSet* calendars) {
   const v1::TimeSpan* first = FirstSpanOf(sla);
   if (first == nullptr) return SlaClock(sla, ClockBasis());
-  ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(*first, default_calendar, calendars));
+  SIGNOFF_ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(*first, default_calendar, calendars));
   return SlaClock(sla, basis);
 }
 
@@ -144,7 +135,7 @@ absl::Status SlaClock::RefreshDue(v1::StepClock& clock) const {
   if (clock.due_offset_seconds() <= 0 || clock.breached() || !Running(clock)) {
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(absl::Time due, TimeAt(clock, clock.due_offset_seconds()));
+  SIGNOFF_ASSIGN_OR_RETURN(absl::Time due, TimeAt(clock, clock.due_offset_seconds()));
   *clock.mutable_due_at() = ToTimestamp(due);
   return absl::OkStatus();
 }

@@ -10,7 +10,7 @@
 #include "api_client.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "server/core.h"
+#include "server/app/views.h"
 #include "signoffd_process.h"
 #include "status_matchers.h"
 #include "workflow/engine.h"
@@ -126,7 +126,7 @@ class EndToEndTest : public ::testing::Test {
     std::vector<v1::Event> events(history->events().begin(), history->events().end());
     auto replayed = workflow::Replay(events);
     EXPECT_TRUE(replayed.ok()) << replayed.status();
-    v1::InstanceView expected = server::ViewOf(*replayed, absl::InfinitePast());
+    v1::InstanceView expected = app::ViewOf(*replayed, absl::InfinitePast());
     v1::InstanceView actual = Get(id);
     expected.set_version(actual.version());
     // Overdue is a projection at read time, not state the trail holds.

@@ -7,7 +7,6 @@
 #include "api_client.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "server/core.h"
 #include "e2e_fixture.h"
 #include "signoffd_process.h"
 #include "status_matchers.h"

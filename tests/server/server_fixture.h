@@ -75,7 +75,7 @@ class ServerTest : public ::testing::Test {
     Open();
     auto organisation = workflow::ParseOrganisationYaml(kTestOrganisation);
     ASSERT_OK(organisation);
-    ASSERT_OK(core_->SeedOrganisation(*organisation));
+    ASSERT_OK(app_->directory().SeedOrganisation(*organisation));
     ASSERT_OK(Publish(kLeaveDefinition, "publish-leave"));
   }
 
@@ -84,7 +84,7 @@ class ServerTest : public ::testing::Test {
   void Restart() {
     client_.reset();
     server_.reset();
-    core_.reset();
+    app_.reset();
     store_.reset();
     Open();
   }
@@ -95,16 +95,16 @@ class ServerTest : public ::testing::Test {
     auto opened = storage::OpenSqliteStore(options);
     ASSERT_OK(opened);
     store_ = std::move(*opened);
-    auto core = server::Core::Create(store_, [this] { return now_.load(); });
+    auto core = app::Application::Create(store_, [this] { return now_.load(); });
     ASSERT_OK(core);
-    core_ = std::move(*core);
+    app_ = std::move(*core);
     server::ServerOptions server_options;
     server_options.listen = "127.0.0.1:0";
     server_options.log_calls = false;
     server_options.max_message_bytes = 256 << 10;
     // Tests fire timers themselves, at the fake clock's time.
     server_options.timer_poll = absl::ZeroDuration();
-    auto started = server::SignoffServer::Start(core_, server_options);
+    auto started = server::SignoffServer::Start(app_, server_options);
     ASSERT_OK(started);
     server_ = std::move(*started);
     client_ = std::make_unique<ApiClient>(server_->InProcessChannel());
@@ -113,7 +113,7 @@ class ServerTest : public ::testing::Test {
   void TearDown() override {
     client_.reset();
     server_.reset();
-    core_.reset();
+    app_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -154,7 +154,7 @@ class ServerTest : public ::testing::Test {
   std::filesystem::path dir_;
   FakeClock now_;
   std::shared_ptr<storage::Store> store_;
-  std::shared_ptr<server::Core> core_;
+  std::shared_ptr<app::Application> app_;
   std::unique_ptr<server::SignoffServer> server_;
   std::unique_ptr<ApiClient> client_;
 };

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api_client.h"
+#include "server/listen_address.h"
 #include "server_fixture.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -469,15 +470,70 @@ TEST(BoundedExecutorTest, RefusesWorkBeyondItsQueue) {
   EXPECT_FALSE(executor.TrySubmit([] {}));
 }
 
-TEST(ServerOptionsTest, DevAuthOnlyOnLoopback) {
-  EXPECT_TRUE(server::IsLoopbackAddress("127.0.0.1:50051"));
-  EXPECT_TRUE(server::IsLoopbackAddress("[::1]:50051"));
-  EXPECT_TRUE(server::IsLoopbackAddress("localhost:1"));
-  EXPECT_FALSE(server::IsLoopbackAddress("0.0.0.0:50051"));
-  EXPECT_FALSE(server::IsLoopbackAddress("10.1.2.3:50051"));
+TEST(ListenAddressTest, LoopbackIsDecidedByWhatTheHostResolvesTo) {
+  ASSERT_OK_AND_ASSIGN(auto v4, server::ParseListenAddress("127.0.0.1:50051"));
+  EXPECT_TRUE(v4.loopback);
+  EXPECT_EQ(v4.port, 50051);
+  ASSERT_OK_AND_ASSIGN(auto v4_elsewhere, server::ParseListenAddress("127.8.9.10:1"));
+  EXPECT_TRUE(v4_elsewhere.loopback);
+  ASSERT_OK_AND_ASSIGN(auto v6, server::ParseListenAddress("[::1]:50051"));
+  EXPECT_TRUE(v6.loopback);
+  ASSERT_OK_AND_ASSIGN(auto named, server::ParseListenAddress("localhost:1"));
+  EXPECT_TRUE(named.loopback);
+  ASSERT_OK_AND_ASSIGN(auto unix_socket, server::ParseListenAddress("unix:/tmp/signoff.sock"));
+  EXPECT_TRUE(unix_socket.loopback);
+  ASSERT_OK_AND_ASSIGN(auto any, server::ParseListenAddress("0.0.0.0:50051"));
+  EXPECT_FALSE(any.loopback);
+  ASSERT_OK_AND_ASSIGN(auto any_v6, server::ParseListenAddress("[::]:50051"));
+  EXPECT_FALSE(any_v6.loopback);
+  ASSERT_OK_AND_ASSIGN(auto private_net, server::ParseListenAddress("10.1.2.3:50051"));
+  EXPECT_FALSE(private_net.loopback);
+  // Starts with "127." but is a name, not an address: it must resolve, and
+  // here it does not.
+  EXPECT_CODE(server::ParseListenAddress("127.0.0.1.example.invalid:50051"),
+              absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ListenAddressTest, PortsAreCheckedNotDefaulted) {
+  EXPECT_CODE(server::ParseListenAddress("127.0.0.1"), absl::StatusCode::kInvalidArgument);
+  EXPECT_CODE(server::ParseListenAddress("127.0.0.1:"), absl::StatusCode::kInvalidArgument);
+  EXPECT_CODE(server::ParseListenAddress("127.0.0.1:abc"), absl::StatusCode::kInvalidArgument);
+  EXPECT_CODE(server::ParseListenAddress("127.0.0.1:99999"), absl::StatusCode::kInvalidArgument);
+  EXPECT_CODE(server::ParseListenAddress("127.0.0.1:65536"), absl::StatusCode::kInvalidArgument);
+  EXPECT_CODE(server::ParseListenAddress("127.0.0.1:-1"), absl::StatusCode::kInvalidArgument);
+  EXPECT_CODE(server::ParseListenAddress(":50051"), absl::StatusCode::kInvalidArgument);
+  EXPECT_CODE(server::ParseListenAddress("[::1]50051"), absl::StatusCode::kInvalidArgument);
+  EXPECT_CODE(server::ParseListenAddress("unix:"), absl::StatusCode::kInvalidArgument);
+  ASSERT_OK_AND_ASSIGN(auto highest, server::ParseListenAddress("127.0.0.1:65535"));
+  EXPECT_EQ(highest.port, 65535);
+  ASSERT_OK_AND_ASSIGN(auto any_port, server::ParseListenAddress("127.0.0.1:0"));
+  EXPECT_EQ(any_port.port, 0);
+}
+
+TEST_F(ServerTest, DevAuthRefusesToListenBeyondLoopback) {
   server::ServerOptions options;
   options.listen = "0.0.0.0:0";
-  EXPECT_CODE(server::SignoffServer::Start(nullptr, options), absl::StatusCode::kFailedPrecondition);
+  options.timer_poll = absl::ZeroDuration();
+  EXPECT_CODE(server::SignoffServer::Start(app_, options), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ServerTest, AnAddressThatCannotBeListenedOnIsAnErrorNotACrash) {
+  server::ServerOptions options;
+  options.log_calls = false;
+  options.timer_poll = absl::ZeroDuration();
+  options.listen = "unix:" + (dir_ / "missing" / "folder" / "signoff.sock").string();
+  EXPECT_CODE(server::SignoffServer::Start(app_, options), absl::StatusCode::kUnavailable);
+  // A port another server holds.
+  auto holder = server::SignoffServer::Start(app_, [] {
+    server::ServerOptions held;
+    held.listen = "127.0.0.1:0";
+    held.log_calls = false;
+    held.timer_poll = absl::ZeroDuration();
+    return held;
+  }());
+  ASSERT_OK(holder);
+  options.listen = absl::StrCat("127.0.0.1:", (*holder)->port());
+  EXPECT_CODE(server::SignoffServer::Start(app_, options), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

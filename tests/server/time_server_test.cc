@@ -63,8 +63,8 @@ class FlakyReadStore final : public storage::Store {
     return inner_->Commit(std::move(mutation));
   }
   absl::StatusOr<std::optional<storage::IdempotencyRecord>> FindIdempotency(
-      const std::string& request_id) override {
-    return inner_->FindIdempotency(request_id);
+      const std::string& caller, const std::string& request_id) override {
+    return inner_->FindIdempotency(caller, request_id);
   }
   absl::StatusOr<v1::PublishedDefinition> GetDefinition(const std::string& key,
                                                         int32_t version) override {
@@ -146,8 +146,8 @@ class TimeServerTest : public ServerTest {
 
   // Fires what is due as the scheduler would; a timer that could not fire
   // fails the test.
-  int FireDue(server::Core& core, int limit = 100) {
-    absl::StatusOr<server::TimerRound> round = core.FireDueTimers(limit);
+  int FireDue(app::Application& core, int limit = 100) {
+    absl::StatusOr<app::TimerRound> round = core.timers().FireDueTimers(limit);
     EXPECT_TRUE(round.ok()) << round.status();
     if (!round.ok()) return -1;
     for (const auto& failure : round->failures) {
@@ -225,9 +225,9 @@ TEST_F(TimeServerTest, ADeadlineFiresThroughTheCommitPathOnce) {
   ASSERT_OK_AND_ASSIGN(overdue, Overdue("fred"));
   ASSERT_EQ(overdue.tasks_size(), 1);
   EXPECT_TRUE(overdue.tasks(0).overdue());
-  int fired = FireDue(*core_, 10);
+  int fired = FireDue(*app_, 10);
   EXPECT_EQ(fired, 1);
-  fired = FireDue(*core_, 10);
+  fired = FireDue(*app_, 10);
   EXPECT_EQ(fired, 0);
   ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
   EXPECT_EQ(view.status(), v1::REJECTED);
@@ -249,10 +249,10 @@ TEST_F(TimeServerTest, TimersThatCameDueWhileDownFireOnceAfterRestart) {
   Restart();
   now_.Advance(absl::Hours(24 * 7));
   Restart();
-  int fired = FireDue(*core_, 100);
+  int fired = FireDue(*app_, 100);
   EXPECT_EQ(fired, 3);
   Restart();
-  fired = FireDue(*core_, 100);
+  fired = FireDue(*app_, 100);
   EXPECT_EQ(fired, 0);
   for (const auto& id : ids) {
     EXPECT_EQ(EventsOfType(id, "sla_breached"), 1) << id;
@@ -274,7 +274,7 @@ TEST_F(TimeServerTest, ATimerRacingADecisionHasExactlyOneOutcome) {
       ApiClient client(server_->InProcessChannel());
       decided = client.Decide("fred", task, v1::APPROVE, absl::StrCat("race-", round)).status();
     });
-    std::thread timer([&] { fired = FireDue(*core_, 10); });
+    std::thread timer([&] { fired = FireDue(*app_, 10); });
     human.join();
     timer.join();
     EXPECT_LE(fired, 1);
@@ -287,7 +287,7 @@ TEST_F(TimeServerTest, ATimerRacingADecisionHasExactlyOneOutcome) {
       EXPECT_EQ(view.status(), v1::REJECTED);
       EXPECT_EQ(EventsOfType(view.id(), "sla_breached"), 1);
     }
-    int left = FireDue(*core_, 10);
+    int left = FireDue(*app_, 10);
     EXPECT_EQ(left, 0);
     ExpectReplayMatchesStore(view.id());
   }
@@ -296,11 +296,11 @@ TEST_F(TimeServerTest, ATimerRacingADecisionHasExactlyOneOutcome) {
 TEST_F(TimeServerTest, ATimerThatCannotBeCheckedKeepsItsRowAndFiresLater) {
   ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "claim", "{}", "flaky-start"));
   auto flaky = std::make_shared<FlakyReadStore>(store_);
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<server::Core> core,
-                       server::Core::Create(flaky, [this] { return now_.load(); }));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<app::Application> core,
+                       app::Application::Create(flaky, [this] { return now_.load(); }));
   now_.Advance(absl::Hours(24 * 3));
   flaky->fail_instance_reads = true;
-  ASSERT_OK_AND_ASSIGN(auto failed, core->FireDueTimers(10));
+  ASSERT_OK_AND_ASSIGN(auto failed, core->timers().FireDueTimers(10));
   EXPECT_EQ(failed.claimed, 1);
   EXPECT_EQ(failed.fired, 0);
   ASSERT_EQ(failed.failures.size(), 1u);
@@ -323,15 +323,15 @@ TEST_F(TimeServerTest, TwoSchedulersOnOneDatabaseFireEachTimerOnce) {
   options.path = (dir_ / "signoff.db").string();
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<storage::Store> other_store,
                        storage::OpenSqliteStore(options));
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<server::Core> other,
-                       server::Core::Create(other_store, [this] { return now_.load(); }));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<app::Application> other,
+                       app::Application::Create(other_store, [this] { return now_.load(); }));
   std::atomic<int> fired{0};
-  auto drain = [&](server::Core& core) {
+  auto drain = [&](app::Application& core) {
     for (int round = 0; round < 10; ++round) {
       fired += FireDue(core, 3);
     }
   };
-  std::thread first([&] { drain(*core_); });
+  std::thread first([&] { drain(*app_); });
   std::thread second([&] { drain(*other); });
   first.join();
   second.join();
@@ -348,8 +348,8 @@ TEST_F(TimeServerTest, AReplicaSeesACalendarPublishedElsewhereAfterARefresh) {
   options.path = (dir_ / "signoff.db").string();
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<storage::Store> other_store,
                        storage::OpenSqliteStore(options));
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<server::Core> other,
-                       server::Core::Create(other_store, [this] { return now_.load(); }));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<app::Application> other,
+                       app::Application::Create(other_store, [this] { return now_.load(); }));
   ASSERT_OK(PublishCalendar("{name: late, time_zone: UTC}", "publish-late"));
   v1::ValidateDefinitionRequest validate;
   validate.mutable_source()->set_yaml(R"(
@@ -362,11 +362,11 @@ steps:
     next: [{to: done}]
   - {id: done, end: {}}
 )");
-  const server::Caller caller{"ceo"};
-  ASSERT_OK_AND_ASSIGN(auto before, other->ValidateDefinition(caller, validate));
+  const app::Caller caller{"ceo"};
+  ASSERT_OK_AND_ASSIGN(auto before, other->definitions().ValidateDefinition(caller, validate));
   EXPECT_FALSE(before.valid());
-  ASSERT_OK(other->RefreshCalendars());
-  ASSERT_OK_AND_ASSIGN(auto after, other->ValidateDefinition(caller, validate));
+  ASSERT_OK(other->context().ReloadCalendars());
+  ASSERT_OK_AND_ASSIGN(auto after, other->definitions().ValidateDefinition(caller, validate));
   EXPECT_TRUE(after.valid());
 }
 
@@ -406,7 +406,7 @@ TEST_F(TimeServerTest, WithdrawingRemovesTheTimersSoNothingFiresLater) {
   EXPECT_EQ(view.status(), v1::WITHDRAWN);
   EXPECT_THAT(view.clocks(), IsEmpty());
   now_.Advance(absl::Hours(24 * 30));
-  ASSERT_OK_AND_ASSIGN(auto round, core_->FireDueTimers(10));
+  ASSERT_OK_AND_ASSIGN(auto round, app_->timers().FireDueTimers(10));
   EXPECT_EQ(round.claimed, 0);
   EXPECT_EQ(EventsOfType(view.id(), "timer_cancelled"), 1);
   EXPECT_EQ(EventsOfType(view.id(), "sla_breached"), 0);
@@ -420,11 +420,11 @@ TEST_F(TimeServerTest, CallersCannotTakeATimersRequestId) {
   comment.set_action(v1::COMMENT);
   comment.set_comment("taking the timer's key");
   const std::string timer_key =
-      absl::StrCat(server::kServiceRequestPrefix, "timer:", view.id(), "-m1");
+      absl::StrCat(app::kServiceRequestPrefix, "timer:", view.id(), "-m1");
   EXPECT_CODE(client_->Decide("fred", comment, timer_key), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(client_->LastViolationFields(), ElementsAre("request_id"));
   now_.Advance(absl::Hours(24 * 3));
-  EXPECT_EQ(FireDue(*core_), 1);
+  EXPECT_EQ(FireDue(*app_), 1);
   ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
   EXPECT_EQ(view.status(), v1::REJECTED);
 }
@@ -432,7 +432,7 @@ TEST_F(TimeServerTest, CallersCannotTakeATimersRequestId) {
 TEST_F(TimeServerTest, AWaitThatRunsOutTakesItsTimeoutBranch) {
   ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "watch", "{}", "watch-2"));
   now_.Advance(absl::Hours(24 * 31));
-  int fired = FireDue(*core_, 10);
+  int fired = FireDue(*app_, 10);
   EXPECT_EQ(fired, 1);
   ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
   EXPECT_THAT(view.active_steps(), ElementsAre("interview"));
@@ -455,7 +455,7 @@ TEST_F(TimeServerTest, ClockOperationsMoveTheDueTimeShownOnTasks) {
   EXPECT_TRUE(paused.task().clock_paused());
   EXPECT_FALSE(paused.clock().has_running_since());
   now_.Advance(absl::Hours(24 * 10));
-  int fired = FireDue(*core_, 10);
+  int fired = FireDue(*app_, 10);
   EXPECT_EQ(fired, 0);
   v1::ClockRequest resume = pause;
   resume.set_request_id("resume-1");

@@ -142,14 +142,14 @@ TEST_P(StoreTest, DeletedRowInDatabaseIsDetected) {
 
 TEST_P(StoreTest, EventsForUnknownInstanceAreRejectedWholeMutation) {
   Mutation mutation;
-  mutation.idempotency = IdempotencyRecord{"r-1", "X", "fp", "reply"};
+  mutation.idempotency = IdempotencyRecord{"", "r-1", "X", "fp", "reply"};
   mutation.events.push_back(MakeEvent("ghost", "alice"));
   auto result = store().Commit(mutation);
   EXPECT_FALSE(result.ok());
   EXPECT_CODE(result, absl::StatusCode::kInternal);
   ASSERT_OK_AND_ASSIGN(auto events, store().ListEvents("ghost"));
   EXPECT_TRUE(events.empty());
-  ASSERT_OK_AND_ASSIGN(auto record, store().FindIdempotency("r-1"));
+  ASSERT_OK_AND_ASSIGN(auto record, store().FindIdempotency("", "r-1"));
   EXPECT_FALSE(record.has_value());
 }
 

@@ -25,7 +25,7 @@ Mutation Step(const std::string& instance_id, int step) {
   mutation.events.push_back(MakeEvent(instance_id, absl::StrCat("actor-", step), step));
   mutation.tasks.push_back(MakeTask(absl::StrCat(instance_id, "-t", step), instance_id,
                                     signoff::v1::PENDING, "bob", step));
-  mutation.idempotency = IdempotencyRecord{absl::StrCat(instance_id, "-r", step), "Step",
+  mutation.idempotency = IdempotencyRecord{"", absl::StrCat(instance_id, "-r", step), "Step",
                                            "fp", absl::StrCat("reply ", step)};
   return mutation;
 }
@@ -63,7 +63,7 @@ TEST_P(StoreTest, ConcurrentCommitsAllSucceed) {
     tasks.page_size = 500;
     ASSERT_OK_AND_ASSIGN(auto page, store().ListTasks(tasks));
     EXPECT_EQ(page.items.size(), static_cast<size_t>(kCommitsPerThread));
-    ASSERT_OK_AND_ASSIGN(auto record, store().FindIdempotency(absl::StrCat(id, "-r7")));
+    ASSERT_OK_AND_ASSIGN(auto record, store().FindIdempotency("", absl::StrCat(id, "-r7")));
     ASSERT_TRUE(record.has_value());
     EXPECT_EQ(record->reply, "reply 7");
   }
@@ -101,7 +101,7 @@ TEST_P(StoreTest, FailedMembersOfOneBatchLeaveTheOthersCommitted) {
   Mutation holder = StartMutation(MakeInstance("holder", 1));
   holder.open_subject_key = "dealer/D-1";
   ASSERT_OK(store().Commit(holder));
-  ASSERT_OK(store().Commit(Record(IdempotencyRecord{"r-old", "X", "fp", "old reply"})));
+  ASSERT_OK(store().Commit(Record(IdempotencyRecord{"", "r-old", "X", "fp", "old reply"})));
 
   Mutation good_a = Step("a", 1);
   Mutation stale = Step("holder", 3);
@@ -146,9 +146,9 @@ TEST_P(StoreTest, FailedMembersOfOneBatchLeaveTheOthersCommitted) {
     EXPECT_CODE(store().GetTask(absl::StrCat(absent, "-t1")), absl::StatusCode::kNotFound);
   }
   EXPECT_CODE(store().GetTask("holder-t3"), absl::StatusCode::kNotFound);
-  ASSERT_OK_AND_ASSIGN(auto old_record, store().FindIdempotency("r-old"));
+  ASSERT_OK_AND_ASSIGN(auto old_record, store().FindIdempotency("", "r-old"));
   EXPECT_EQ(old_record->reply, "old reply");
-  ASSERT_OK_AND_ASSIGN(auto c_record, store().FindIdempotency("c-r1"));
+  ASSERT_OK_AND_ASSIGN(auto c_record, store().FindIdempotency("", "c-r1"));
   EXPECT_FALSE(c_record.has_value());
 }
 
@@ -177,7 +177,7 @@ TEST_P(StoreTest, MixedConcurrentCommitsFailOnlyWhereTheyShould) {
       EXPECT_CODE(results[i], i % 3 == 1 ? absl::StatusCode::kAborted
                                          : absl::StatusCode::kAlreadyExists);
       EXPECT_CODE(store().GetInstance(id), absl::StatusCode::kNotFound);
-      ASSERT_OK_AND_ASSIGN(auto record, store().FindIdempotency(absl::StrCat(id, "-r1")));
+      ASSERT_OK_AND_ASSIGN(auto record, store().FindIdempotency("", absl::StrCat(id, "-r1")));
       EXPECT_FALSE(record.has_value()) << id;
     }
   }

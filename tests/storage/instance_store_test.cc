@@ -62,7 +62,7 @@ TEST_P(StoreTest, StaleVersionIsAbortedAndChangesNothing) {
   Mutation late = UpdateMutation(stale, 1);
   late.events.push_back(MakeEvent("i-1", "bob"));
   late.tasks.push_back(MakeTask("t-1", "i-1", signoff::v1::PENDING, "bob", 1));
-  late.idempotency = IdempotencyRecord{"r-late", "DecideTask", "fp", "reply"};
+  late.idempotency = IdempotencyRecord{"", "r-late", "DecideTask", "fp", "reply"};
   auto result = store().Commit(late);
 
   EXPECT_CODE(result, absl::StatusCode::kAborted);
@@ -73,7 +73,7 @@ TEST_P(StoreTest, StaleVersionIsAbortedAndChangesNothing) {
   ASSERT_OK_AND_ASSIGN(auto events, store().ListEvents("i-1"));
   EXPECT_EQ(events.size(), 1u);
   EXPECT_CODE(store().GetTask("t-1"), absl::StatusCode::kNotFound);
-  ASSERT_OK_AND_ASSIGN(auto record, store().FindIdempotency("r-late"));
+  ASSERT_OK_AND_ASSIGN(auto record, store().FindIdempotency("", "r-late"));
   EXPECT_FALSE(record.has_value());
 }
 

@@ -110,22 +110,23 @@ TEST_P(StoreTest, ListDefinitionsSummarisesLatestVersionPerKey) {
   EXPECT_EQ(summaries[1].latest_version(), 1);
 }
 
-IdempotencyRecord MakeRecord(const std::string& request_id, const std::string& reply) {
-  return IdempotencyRecord{request_id, "DecideTask", "fp-" + request_id, reply};
+IdempotencyRecord MakeRecord(const std::string& request_id, const std::string& reply,
+                             const std::string& caller = "") {
+  return IdempotencyRecord{caller, request_id, "DecideTask", "fp-" + request_id, reply};
 }
 
 TEST_P(StoreTest, IdempotencyRecordKeepsBinaryReply) {
   const std::string reply("\x00\x01\xff binary\n", 11);
   ASSERT_OK(store().Commit(Record(MakeRecord("r-1", reply))));
 
-  ASSERT_OK_AND_ASSIGN(auto found, store().FindIdempotency("r-1"));
+  ASSERT_OK_AND_ASSIGN(auto found, store().FindIdempotency("", "r-1"));
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->request_id, "r-1");
   EXPECT_EQ(found->method, "DecideTask");
   EXPECT_EQ(found->fingerprint, "fp-r-1");
   EXPECT_EQ(found->reply, reply);
 
-  ASSERT_OK_AND_ASSIGN(auto absent, store().FindIdempotency("r-2"));
+  ASSERT_OK_AND_ASSIGN(auto absent, store().FindIdempotency("", "r-2"));
   EXPECT_FALSE(absent.has_value());
 }
 
@@ -154,8 +155,28 @@ TEST_P(StoreTest, DuplicateRequestReturnsFirstRecordAndAppliesNothing) {
   EXPECT_EQ(events.size(), 1u);
   EXPECT_CODE(store().GetTask("t-9"), absl::StatusCode::kNotFound);
   EXPECT_CODE(store().GetDefinition("dealer", 0), absl::StatusCode::kNotFound);
-  ASSERT_OK_AND_ASSIGN(auto stored, store().FindIdempotency("r-1"));
+  ASSERT_OK_AND_ASSIGN(auto stored, store().FindIdempotency("", "r-1"));
   EXPECT_EQ(stored->reply, "first reply");
+}
+
+TEST_P(StoreTest, RequestIdsAreScopedToTheirCaller) {
+  ASSERT_OK(store().Commit(Record(MakeRecord("r-1", "alice's reply", "alice"))));
+  ASSERT_OK_AND_ASSIGN(CommitResult other, store().Commit(Record(MakeRecord("r-1", "bob's reply", "bob"))));
+  EXPECT_FALSE(other.duplicate_request);
+
+  ASSERT_OK_AND_ASSIGN(auto alice, store().FindIdempotency("alice", "r-1"));
+  ASSERT_TRUE(alice.has_value());
+  EXPECT_EQ(alice->reply, "alice's reply");
+  ASSERT_OK_AND_ASSIGN(auto bob, store().FindIdempotency("bob", "r-1"));
+  ASSERT_TRUE(bob.has_value());
+  EXPECT_EQ(bob->reply, "bob's reply");
+  ASSERT_OK_AND_ASSIGN(auto nobody, store().FindIdempotency("carol", "r-1"));
+  EXPECT_FALSE(nobody.has_value());
+
+  ASSERT_OK_AND_ASSIGN(CommitResult repeat,
+                       store().Commit(Record(MakeRecord("r-1", "again", "alice"))));
+  EXPECT_TRUE(repeat.duplicate_request);
+  EXPECT_EQ(repeat.existing.reply, "alice's reply");
 }
 
 }  // namespace

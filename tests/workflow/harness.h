@@ -12,6 +12,7 @@
 #include "status_matchers.h"
 #include "test_organisation.h"
 #include "workflow/engine.h"
+#include "workflow/time_util.h"
 #include "workflow/validation.h"
 #include "workflow/yaml_mapping.h"
 
@@ -132,7 +133,7 @@ class Harness {
   }
 
   static absl::Time TimeOf(const google::protobuf::Timestamp& stamp) {
-    return absl::FromUnixSeconds(stamp.seconds()) + absl::Nanoseconds(stamp.nanos());
+    return workflow::FromTimestamp(stamp);
   }
 
   const v1::Task* PendingTaskOf(const std::string& user) const {

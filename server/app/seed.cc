@@ -1,4 +1,4 @@
-#include "server/seed.h"
+#include "server/app/seed.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -11,7 +11,7 @@
 #include "workflow/status_macros.h"
 #include "workflow/yaml_mapping.h"
 
-namespace signoff::server {
+namespace signoff::app {
 
 namespace {
 
@@ -72,11 +72,11 @@ absl::Status PublishFiles(const std::vector<fs::path>& files, const char* kind,
                           const std::function<absl::StatusOr<int32_t>(const Message&)>& publish,
                           const std::function<std::string(const Message&)>& name) {
   for (const auto& file : files) {
-    ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+    SIGNOFF_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
     absl::StatusOr<Message> parsed = parse(text);
-    RETURN_IF_ERROR(WithFile(parsed.status(), file));
+    SIGNOFF_RETURN_IF_ERROR(WithFile(parsed.status(), file));
     absl::StatusOr<int32_t> version = publish(*parsed);
-    RETURN_IF_ERROR(WithFile(version.status(), file));
+    SIGNOFF_RETURN_IF_ERROR(WithFile(version.status(), file));
     std::printf("%s %s: version %d\n", kind, name(*parsed).c_str(), *version);
   }
   return absl::OkStatus();
@@ -84,28 +84,28 @@ absl::Status PublishFiles(const std::vector<fs::path>& files, const char* kind,
 
 }  // namespace
 
-absl::Status Seed(Core& core, const SeedSources& sources) {
+absl::Status Seed(Application& app, const SeedSources& sources) {
   const std::string& organisation_file = sources.organisation_file;
   if (!organisation_file.empty()) {
-    ASSIGN_OR_RETURN(std::string text, ReadFile(organisation_file));
+    SIGNOFF_ASSIGN_OR_RETURN(std::string text, ReadFile(organisation_file));
     auto organisation = workflow::ParseOrganisationYaml(text);
-    RETURN_IF_ERROR(WithFile(organisation.status(), organisation_file));
-    RETURN_IF_ERROR(WithFile(core.SeedOrganisation(*organisation), organisation_file));
+    SIGNOFF_RETURN_IF_ERROR(WithFile(organisation.status(), organisation_file));
+    SIGNOFF_RETURN_IF_ERROR(WithFile(app.directory().SeedOrganisation(*organisation), organisation_file));
     std::printf("directory: %d departments, %d users from %s\n",
                 organisation->departments_size(), organisation->users_size(),
                 organisation_file.c_str());
   }
-  RETURN_IF_ERROR(PublishFiles<v1::Calendar>(
+  SIGNOFF_RETURN_IF_ERROR(PublishFiles<v1::Calendar>(
       YamlFiles(CalendarInputs(sources), {}), "calendar", &workflow::ParseCalendarYaml,
-      [&](const v1::Calendar& calendar) { return core.PublishCalendarIfChanged(calendar); },
+      [&](const v1::Calendar& calendar) { return app.calendars().PublishIfChanged(calendar); },
       [](const v1::Calendar& calendar) { return calendar.name(); }));
-  RETURN_IF_ERROR(PublishFiles<v1::WorkflowDefinition>(
+  SIGNOFF_RETURN_IF_ERROR(PublishFiles<v1::WorkflowDefinition>(
       YamlFiles(sources.definitions, organisation_file), "definition",
       &workflow::ParseDefinitionYaml,
-      [&](const v1::WorkflowDefinition& definition) { return core.PublishIfChanged(definition); },
+      [&](const v1::WorkflowDefinition& definition) { return app.definitions().PublishIfChanged(definition); },
       [](const v1::WorkflowDefinition& definition) { return definition.key(); }));
   std::fflush(stdout);
   return absl::OkStatus();
 }
 
-}  // namespace signoff::server
+}  // namespace signoff::app

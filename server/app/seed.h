@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "server/core.h"
+#include "server/app/application.h"
 
-namespace signoff::server {
+namespace signoff::app {
 
 struct SeedSources {
   std::string organisation_file;
@@ -21,6 +21,6 @@ struct SeedSources {
 // Loads the organisation, then publishes each calendar and definition
 // whose content differs from its latest version, calendars first since
 // definitions count on them. Prints one line per item to stdout.
-absl::Status Seed(Core& core, const SeedSources& sources);
+absl::Status Seed(Application& app, const SeedSources& sources);
 
-}  // namespace signoff::server
+}  // namespace signoff::app

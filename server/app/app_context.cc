@@ -1,0 +1,116 @@
+#include "server/app/app_context.h"
+
+#include "absl/strings/str_cat.h"
+#include "workflow/errors.h"
+#include "workflow/problems.h"
+#include "workflow/status_macros.h"
+
+namespace signoff::app {
+
+absl::StatusOr<std::shared_ptr<const workflow::BusinessCalendar>> BuildCalendar(
+    const v1::Calendar& calendar) {
+  auto problems = workflow::ValidateCalendar(calendar);
+  if (!problems.empty()) return workflow::ProblemsToStatus("the calendar", problems, "calendar.");
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(calendar.time_zone(), &zone)) {
+    return workflow::InvalidArgumentWithViolations(
+        "unknown time zone",
+        {{"calendar.time_zone",
+          absl::StrCat("'", calendar.time_zone(), "' is not a known IANA time zone")}});
+  }
+  SIGNOFF_ASSIGN_OR_RETURN(workflow::BusinessCalendar built,
+                           workflow::BusinessCalendar::Create(calendar, zone));
+  return std::make_shared<const workflow::BusinessCalendar>(std::move(built));
+}
+
+absl::StatusOr<std::unique_ptr<AppContext>> AppContext::Create(
+    std::shared_ptr<storage::Store> store, Clock clock) {
+  std::unique_ptr<AppContext> context(new AppContext(std::move(store), std::move(clock)));
+  SIGNOFF_RETURN_IF_ERROR(context->ReloadDirectory());
+  SIGNOFF_RETURN_IF_ERROR(context->ReloadCalendars());
+  return context;
+}
+
+std::shared_ptr<const workflow::Directory> AppContext::directory() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return directory_;
+}
+
+absl::Status AppContext::ReloadDirectory() {
+  std::lock_guard<std::mutex> reloading(directory_reload_mutex_);
+  SIGNOFF_ASSIGN_OR_RETURN(v1::Organisation organisation, store_->LoadDirectory());
+  auto loaded = std::make_shared<const workflow::Directory>(std::move(organisation));
+  std::lock_guard<std::mutex> lock(mutex_);
+  directory_ = std::move(loaded);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<const workflow::CalendarSet> AppContext::calendars() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return calendars_;
+}
+
+absl::Status AppContext::ReloadCalendars() {
+  std::lock_guard<std::mutex> reloading(calendar_reload_mutex_);
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<v1::PublishedCalendar> published,
+                           store_->ListCalendars());
+  auto loaded = std::make_shared<workflow::CalendarSet>();
+  for (const auto& calendar : published) {
+    SIGNOFF_ASSIGN_OR_RETURN(auto built, BuildCalendar(calendar.calendar()));
+    loaded->Add(std::move(built));
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  calendars_ = std::move(loaded);
+  return absl::OkStatus();
+}
+
+absl::Status AppContext::Authenticate(const Caller& caller) const {
+  if (caller.system) return absl::OkStatus();
+  if (caller.user.empty()) return absl::UnauthenticatedError("no caller identity");
+  const v1::User* user = directory()->FindUser(caller.user);
+  if (user == nullptr || user->disabled()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "'", workflow::ShortForMessage(caller.user), "' is not an enabled directory user"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AppContext::RequireAdmin(const Caller& caller) const {
+  SIGNOFF_RETURN_IF_ERROR(Authenticate(caller));
+  if (caller.system) return absl::OkStatus();
+  if (directory()->HoldsRole(caller.user, workflow::kDefaultAdminRole)) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("this needs the ", workflow::kDefaultAdminRole, " role"));
+}
+
+absl::StatusOr<std::shared_ptr<const v1::PublishedDefinition>> AppContext::Definition(
+    const std::string& key, int32_t version) {
+  if (version < 0) {
+    return workflow::InvalidArgumentWithViolations(
+        "bad definition version",
+        {{"definition_version", "must be 0 (the latest) or a published version"}});
+  }
+  if (version > 0) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = definitions_.find({key, version});
+    if (it != definitions_.end()) return it->second;
+  }
+  SIGNOFF_ASSIGN_OR_RETURN(v1::PublishedDefinition loaded, store_->GetDefinition(key, version));
+  auto shared = std::make_shared<const v1::PublishedDefinition>(std::move(loaded));
+  std::lock_guard<std::mutex> lock(mutex_);
+  definitions_[{key, shared->version()}] = shared;
+  return shared;
+}
+
+EngineContext AppContext::ContextFor(const Caller& caller) const {
+  EngineContext engine;
+  engine.directory = directory();
+  engine.calendars = calendars();
+  engine.context.now = Now();
+  engine.context.actor = caller.system ? workflow::kSystemActor : caller.user;
+  engine.context.directory = engine.directory.get();
+  engine.context.calendars = engine.calendars.get();
+  return engine;
+}
+
+}  // namespace signoff::app

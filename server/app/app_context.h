@@ -1,0 +1,76 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/app/caller.h"
+#include "signoff/v1/service.pb.h"
+#include "storage/store.h"
+#include "workflow/calendar.h"
+#include "workflow/directory.h"
+#include "workflow/engine.h"
+
+namespace signoff::app {
+
+using Clock = std::function<absl::Time()>;
+
+// An engine context with the snapshots it points into kept alive.
+struct EngineContext {
+  std::shared_ptr<const workflow::Directory> directory;
+  std::shared_ptr<const workflow::CalendarSet> calendars;
+  workflow::Context context;
+};
+
+// What every service shares: the store, the clock, and the snapshots of
+// the directory, the calendars and the published definitions that commands
+// read. Thread-safe; a snapshot is replaced whole when it is reloaded.
+class AppContext {
+ public:
+  static absl::StatusOr<std::unique_ptr<AppContext>> Create(
+      std::shared_ptr<storage::Store> store, Clock clock);
+
+  storage::Store& store() { return *store_; }
+  absl::Time Now() const { return clock_(); }
+
+  // UNAUTHENTICATED unless the user exists and is enabled.
+  absl::Status Authenticate(const Caller& caller) const;
+  // PERMISSION_DENIED unless the caller holds the administrator role.
+  absl::Status RequireAdmin(const Caller& caller) const;
+
+  std::shared_ptr<const workflow::Directory> directory() const;
+  absl::Status ReloadDirectory();
+  std::shared_ptr<const workflow::CalendarSet> calendars() const;
+  absl::Status ReloadCalendars();
+
+  // version 0 is the latest published.
+  absl::StatusOr<std::shared_ptr<const v1::PublishedDefinition>> Definition(
+      const std::string& key, int32_t version);
+
+  EngineContext ContextFor(const Caller& caller) const;
+
+ private:
+  AppContext(std::shared_ptr<storage::Store> store, Clock clock)
+      : store_(std::move(store)), clock_(std::move(clock)) {}
+
+  std::shared_ptr<storage::Store> store_;
+  Clock clock_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const workflow::Directory> directory_;
+  std::shared_ptr<const workflow::CalendarSet> calendars_;
+  // Two reloads at once must not let the older read win.
+  std::mutex calendar_reload_mutex_;
+  std::mutex directory_reload_mutex_;
+  std::map<std::pair<std::string, int32_t>, std::shared_ptr<const v1::PublishedDefinition>>
+      definitions_;
+};
+
+// Loads a calendar's time zone, which is I/O and so stays out of workflow/.
+absl::StatusOr<std::shared_ptr<const workflow::BusinessCalendar>> BuildCalendar(
+    const v1::Calendar& calendar);
+
+}  // namespace signoff::app

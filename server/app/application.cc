@@ -1,0 +1,24 @@
+#include "server/app/application.h"
+
+#include "workflow/status_macros.h"
+
+namespace signoff::app {
+
+Application::Application(std::unique_ptr<AppContext> context)
+    : context_(std::move(context)),
+      pipeline_(*context_),
+      definitions_(*context_, pipeline_),
+      instances_(*context_, pipeline_),
+      tasks_(*context_, pipeline_),
+      calendars_(*context_, pipeline_),
+      directory_(*context_, pipeline_),
+      timers_(*context_, pipeline_) {}
+
+absl::StatusOr<std::unique_ptr<Application>> Application::Create(
+    std::shared_ptr<storage::Store> store, Clock clock) {
+  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<AppContext> context,
+                           AppContext::Create(std::move(store), std::move(clock)));
+  return std::unique_ptr<Application>(new Application(std::move(context)));
+}
+
+}  // namespace signoff::app

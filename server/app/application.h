@@ -1,0 +1,47 @@
+#pragma once
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "server/app/app_context.h"
+#include "server/app/calendar_service.h"
+#include "server/app/command_pipeline.h"
+#include "server/app/definition_service.h"
+#include "server/app/directory_service.h"
+#include "server/app/instance_service.h"
+#include "server/app/task_service.h"
+#include "server/app/timers.h"
+
+namespace signoff::app {
+
+// The whole application, with no transport: one object per service over a
+// shared context and one command pipeline. Transports (gRPC, HTTP) call
+// the services; background work calls timers(). Thread-safe.
+class Application {
+ public:
+  static absl::StatusOr<std::unique_ptr<Application>> Create(
+      std::shared_ptr<storage::Store> store, Clock clock);
+
+  AppContext& context() { return *context_; }
+  CommandPipeline& pipeline() { return pipeline_; }
+  DefinitionService& definitions() { return definitions_; }
+  InstanceService& instances() { return instances_; }
+  TaskService& tasks() { return tasks_; }
+  CalendarService& calendars() { return calendars_; }
+  DirectoryService& directory() { return directory_; }
+  TimerFiring& timers() { return timers_; }
+
+ private:
+  explicit Application(std::unique_ptr<AppContext> context);
+
+  std::unique_ptr<AppContext> context_;
+  CommandPipeline pipeline_;
+  DefinitionService definitions_;
+  InstanceService instances_;
+  TaskService tasks_;
+  CalendarService calendars_;
+  DirectoryService directory_;
+  TimerFiring timers_;
+};
+
+}  // namespace signoff::app

@@ -1,0 +1,161 @@
+#include "server/app/command_pipeline.h"
+
+#include <openssl/sha.h>
+
+#include <unistd.h>
+
+#include "absl/random/random.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "workflow/errors.h"
+#include "workflow/limits.h"
+#include "workflow/status_macros.h"
+
+namespace signoff::app {
+
+namespace {
+
+// Conflicting commits on one instance are retried this often before the
+// caller sees ABORTED.
+constexpr int kCommitAttempts = 4;
+
+std::string Fingerprint(const std::string& method, const google::protobuf::Message& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  const std::string input = absl::StrCat(method, "\n", bytes);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+// Time-ordered, so that listing by id newest first is listing by start.
+std::string NewInstanceId(absl::Time now) {
+  static thread_local absl::BitGen random;
+  return absl::StrFormat("i%013x%06x", absl::ToUnixMicros(now),
+                         absl::Uniform<uint32_t>(random, 0, 1u << 24));
+}
+
+}  // namespace
+
+absl::Status CheckRequestId(const Caller& caller, const std::string& request_id) {
+  if (request_id.empty() || request_id.size() > workflow::kMaxIdBytes) {
+    return workflow::InvalidArgumentWithViolations(
+        "every change needs a request_id",
+        {{"request_id", absl::StrCat("must be 1 to ", workflow::kMaxIdBytes,
+                                     " bytes, unique per intended change")}});
+  }
+  if (!caller.system && absl::StartsWith(request_id, kServiceRequestPrefix)) {
+    return workflow::InvalidArgumentWithViolations(
+        "request_id uses a reserved prefix",
+        {{"request_id", absl::StrCat("must not start with '", kServiceRequestPrefix,
+                                     "', which signoffd keeps for its own changes")}});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CommandPipeline::Run(const Caller& caller, const InstanceCommand& command,
+                                  google::protobuf::Message& reply) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  return Commit(
+      caller, command.method, *command.request, command.request_id,
+      [&](google::protobuf::Message& out) { return ApplyCommand(caller, command, out); },
+      reply);
+}
+
+absl::Status CommandPipeline::Run(const Caller& caller, const PlainChange& change,
+                                  google::protobuf::Message& reply) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  return Commit(caller, change.method, *change.request, change.request_id, change.build,
+                reply);
+}
+
+absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
+    const Caller& caller, const InstanceCommand& command, google::protobuf::Message& reply) {
+  EngineContext engine = context_.ContextFor(caller);
+  v1::InstanceState state;
+  std::shared_ptr<const v1::PublishedDefinition> definition;
+  v1::Command to_apply = command.command;
+  if (command.command.has_start()) {
+    SIGNOFF_ASSIGN_OR_RETURN(definition,
+                             context_.Definition(command.command.start().definition_key(),
+                                                 command.command.start().definition_version()));
+    to_apply.mutable_start()->set_definition_version(definition->version());
+    engine.context.new_instance_id = NewInstanceId(engine.context.now);
+  } else {
+    absl::StatusOr<v1::InstanceState> loaded = context_.store().GetInstance(command.instance_id);
+    if (absl::IsNotFound(loaded.status()) && !command.task_id.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("no task ", workflow::ShortForMessage(command.task_id)));
+    }
+    SIGNOFF_ASSIGN_OR_RETURN(state, std::move(loaded));
+    SIGNOFF_ASSIGN_OR_RETURN(definition, context_.Definition(state.definition_key(),
+                                                             state.definition_version()));
+  }
+  SIGNOFF_ASSIGN_OR_RETURN(
+      workflow::Transition transition,
+      workflow::Apply(definition->definition(), state, to_apply, engine.context));
+  storage::Mutation mutation;
+  mutation.expected_version = state.version();
+  transition.state.set_version(state.version() + 1);
+  mutation.open_subject_key = std::move(transition.subject_key);
+  mutation.tasks = std::move(transition.tasks_touched);
+  mutation.timers_set = std::move(transition.timers_set);
+  mutation.timers_removed = std::move(transition.timers_removed);
+  mutation.events = std::move(transition.events);
+  command.reply(transition.state, reply);
+  mutation.instance = std::move(transition.state);
+  return mutation;
+}
+
+absl::Status CommandPipeline::Commit(const Caller& caller, const std::string& method,
+                                     const google::protobuf::Message& request,
+                                     const std::string& request_id, const Attempt& attempt,
+                                     google::protobuf::Message& reply) {
+  SIGNOFF_RETURN_IF_ERROR(CheckRequestId(caller, request_id));
+  const std::string fingerprint = Fingerprint(method, request);
+  const std::string scope = caller.IdempotencyScope();
+  auto replay = [&](const storage::IdempotencyRecord& record) -> absl::Status {
+    if (record.fingerprint != fingerprint) {
+      return workflow::InvalidArgumentWithViolations(
+          "request_id was already used for a different request",
+          {{"request_id", absl::StrCat("already used by a different ", record.method,
+                                       " request")}});
+    }
+    if (!reply.ParseFromString(record.reply)) {
+      return absl::InternalError("stored reply is unreadable");
+    }
+    return absl::OkStatus();
+  };
+  SIGNOFF_ASSIGN_OR_RETURN(auto existing, context_.store().FindIdempotency(scope, request_id));
+  if (existing) return replay(*existing);
+  absl::Status last = absl::AbortedError("no attempt made");
+  for (int i = 0; i < kCommitAttempts; ++i) {
+    reply.Clear();
+    SIGNOFF_ASSIGN_OR_RETURN(storage::Mutation mutation, attempt(reply));
+    mutation.idempotency =
+        storage::IdempotencyRecord{scope, request_id, method, fingerprint,
+                                   reply.SerializeAsString()};
+    absl::StatusOr<storage::CommitResult> result =
+        context_.store().Commit(std::move(mutation));
+    if (result.ok()) {
+      if (result->duplicate_request) return replay(result->existing);
+      for (const auto& hook : hooks_) hook(Committed{caller, method, result->events});
+      return absl::OkStatus();
+    }
+    last = result.status();
+    if (!absl::IsAborted(last)) return last;
+  }
+  return last;
+}
+
+}  // namespace signoff::app

@@ -1,0 +1,137 @@
+#include "server/app/directory_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "workflow/directory.h"
+#include "workflow/engine.h"
+#include "workflow/errors.h"
+#include "workflow/status_macros.h"
+
+namespace signoff::app {
+
+namespace {
+
+bool HasEnabledAdmin(const v1::Organisation& organisation) {
+  const workflow::Directory directory(organisation);
+  for (const auto& user : organisation.users()) {
+    if (!user.disabled() && directory.HoldsRole(user.id(), workflow::kDefaultAdminRole)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Organisation> DirectoryService::CheckedChange(
+    const v1::Organisation& change) const {
+  const v1::Organisation& current = context_.directory()->organisation();
+  v1::Organisation merged = workflow::MergeOrganisation(current, change);
+  auto violations = workflow::CheckOrganisation(merged);
+  if (HasEnabledAdmin(current) && !HasEnabledAdmin(merged)) {
+    violations.push_back({"users", absl::StrCat("the change would leave no enabled holder of ",
+                                                workflow::kDefaultAdminRole)});
+  }
+  if (!violations.empty()) {
+    return workflow::InvalidArgumentWithViolations(
+        absl::StrCat("the directory change has ", violations.size(),
+                     " problem(s); first: ", violations.front().field, ": ",
+                     violations.front().description),
+        violations);
+  }
+  return merged;
+}
+
+absl::Status DirectoryService::CommitChange(const Caller& caller, const PlainChange& change,
+                                            google::protobuf::Message& reply) {
+  SIGNOFF_RETURN_IF_ERROR(pipeline_.Run(caller, change, reply));
+  return context_.ReloadDirectory();
+}
+
+absl::StatusOr<v1::UpsertUsersResponse> DirectoryService::UpsertUsers(
+    const Caller& caller, const v1::UpsertUsersRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.RequireAdmin(caller));
+  v1::Organisation change;
+  *change.mutable_users() = request.users();
+  SIGNOFF_RETURN_IF_ERROR(CheckedChange(change).status());
+  PlainChange commit;
+  commit.method = "UpsertUsers";
+  commit.request = &request;
+  commit.request_id = request.request_id();
+  commit.build = [&](google::protobuf::Message& out) -> absl::StatusOr<storage::Mutation> {
+    storage::Mutation mutation;
+    mutation.users.assign(request.users().begin(), request.users().end());
+    static_cast<v1::UpsertUsersResponse&>(out).set_upserted(request.users_size());
+    return mutation;
+  };
+  v1::UpsertUsersResponse reply;
+  SIGNOFF_RETURN_IF_ERROR(CommitChange(caller, commit, reply));
+  return reply;
+}
+
+absl::StatusOr<v1::UpsertDepartmentsResponse> DirectoryService::UpsertDepartments(
+    const Caller& caller, const v1::UpsertDepartmentsRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.RequireAdmin(caller));
+  v1::Organisation change;
+  *change.mutable_departments() = request.departments();
+  SIGNOFF_RETURN_IF_ERROR(CheckedChange(change).status());
+  PlainChange commit;
+  commit.method = "UpsertDepartments";
+  commit.request = &request;
+  commit.request_id = request.request_id();
+  commit.build = [&](google::protobuf::Message& out) -> absl::StatusOr<storage::Mutation> {
+    storage::Mutation mutation;
+    mutation.departments.assign(request.departments().begin(), request.departments().end());
+    static_cast<v1::UpsertDepartmentsResponse&>(out).set_upserted(request.departments_size());
+    return mutation;
+  };
+  v1::UpsertDepartmentsResponse reply;
+  SIGNOFF_RETURN_IF_ERROR(CommitChange(caller, commit, reply));
+  return reply;
+}
+
+absl::Status DirectoryService::SeedOrganisation(const v1::Organisation& organisation) {
+  SIGNOFF_RETURN_IF_ERROR(CheckedChange(organisation).status());
+  storage::Mutation mutation;
+  mutation.departments.assign(organisation.departments().begin(),
+                              organisation.departments().end());
+  mutation.users.assign(organisation.users().begin(), organisation.users().end());
+  SIGNOFF_RETURN_IF_ERROR(context_.store().Commit(std::move(mutation)).status());
+  return context_.ReloadDirectory();
+}
+
+absl::StatusOr<v1::GetUserResponse> DirectoryService::GetUser(const Caller& caller,
+                                                             const v1::GetUserRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  auto current = context_.directory();
+  const v1::User* user = current->FindUser(request.id());
+  if (user == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("no user '", workflow::ShortForMessage(request.id()), "'"));
+  }
+  v1::GetUserResponse response;
+  *response.mutable_user() = *user;
+  if (const v1::Department* department = current->FindDepartment(user->department())) {
+    *response.mutable_department() = *department;
+  }
+  for (const auto& manager : current->ManagerChain(user->id())) {
+    response.add_manager_chain(manager);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListUsersResponse> DirectoryService::ListUsers(
+    const Caller& caller, const v1::ListUsersRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  storage::UserFilter filter;
+  filter.department = request.department();
+  filter.role = request.role();
+  filter.page_size = request.page_size() > 0 ? request.page_size() : 100;
+  filter.page_token = request.page_token();
+  SIGNOFF_ASSIGN_OR_RETURN(auto page, context_.store().ListUsers(filter));
+  v1::ListUsersResponse response;
+  for (auto& user : page.items) *response.add_users() = std::move(user);
+  response.set_next_page_token(page.next_page_token);
+  return response;
+}
+
+}  // namespace signoff::app

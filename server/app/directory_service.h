@@ -1,0 +1,43 @@
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "server/app/app_context.h"
+#include "server/app/caller.h"
+#include "server/app/command_pipeline.h"
+#include "signoff/v1/service.pb.h"
+
+namespace signoff::app {
+
+// DirectoryService: users and departments. Changes need an administrator,
+// always: the first one comes from the organisation file or
+// `signoffd admin`, never from an anonymous call.
+class DirectoryService {
+ public:
+  DirectoryService(AppContext& context, CommandPipeline& pipeline)
+      : context_(context), pipeline_(pipeline) {}
+
+  absl::StatusOr<v1::UpsertUsersResponse> UpsertUsers(const Caller& caller,
+                                                      const v1::UpsertUsersRequest& request);
+  absl::StatusOr<v1::UpsertDepartmentsResponse> UpsertDepartments(
+      const Caller& caller, const v1::UpsertDepartmentsRequest& request);
+  absl::StatusOr<v1::GetUserResponse> GetUser(const Caller& caller,
+                                              const v1::GetUserRequest& request);
+  absl::StatusOr<v1::ListUsersResponse> ListUsers(const Caller& caller,
+                                                  const v1::ListUsersRequest& request);
+
+  // Start-up seeding and `signoffd admin`: merges an organisation in as
+  // signoffd itself.
+  absl::Status SeedOrganisation(const v1::Organisation& organisation);
+
+ private:
+  // The directory after `change`, or INVALID_ARGUMENT listing what would
+  // break: unknown references, cycles, or no enabled administrator left.
+  absl::StatusOr<v1::Organisation> CheckedChange(const v1::Organisation& change) const;
+  absl::Status CommitChange(const Caller& caller, const PlainChange& change,
+                            google::protobuf::Message& reply);
+
+  AppContext& context_;
+  CommandPipeline& pipeline_;
+};
+
+}  // namespace signoff::app

@@ -1,0 +1,125 @@
+#include "server/app/instance_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/app/views.h"
+#include "storage/store.h"
+#include "workflow/errors.h"
+#include "workflow/status_macros.h"
+
+namespace signoff::app {
+
+absl::StatusOr<v1::InstanceResponse> InstanceService::RunOnInstance(
+    const Caller& caller, const std::string& method, const google::protobuf::Message& request,
+    const std::string& request_id, const std::string& instance_id, v1::Command command) {
+  InstanceCommand run{method, &request, request_id, instance_id, "", std::move(command),
+                      InstanceReply};
+  v1::InstanceResponse reply;
+  SIGNOFF_RETURN_IF_ERROR(pipeline_.Run(caller, run, reply));
+  return reply;
+}
+
+absl::StatusOr<v1::InstanceResponse> InstanceService::StartInstance(
+    const Caller& caller, const v1::StartInstanceRequest& request) {
+  v1::Command command;
+  *command.mutable_start() = request;
+  return RunOnInstance(caller, "StartInstance", request, request.request_id(), "",
+                       std::move(command));
+}
+
+absl::StatusOr<v1::InstanceResponse> InstanceService::WithdrawInstance(
+    const Caller& caller, const v1::WithdrawInstanceRequest& request) {
+  v1::Command command;
+  *command.mutable_withdraw() = request;
+  return RunOnInstance(caller, "WithdrawInstance", request, request.request_id(), request.id(),
+                       std::move(command));
+}
+
+absl::StatusOr<v1::InstanceResponse> InstanceService::ResubmitInstance(
+    const Caller& caller, const v1::ResubmitInstanceRequest& request) {
+  v1::Command command;
+  *command.mutable_resubmit() = request;
+  return RunOnInstance(caller, "ResubmitInstance", request, request.request_id(), request.id(),
+                       std::move(command));
+}
+
+absl::StatusOr<v1::InstanceResponse> InstanceService::AppealInstance(
+    const Caller& caller, const v1::AppealInstanceRequest& request) {
+  v1::Command command;
+  *command.mutable_appeal() = request;
+  return RunOnInstance(caller, "AppealInstance", request, request.request_id(), request.id(),
+                       std::move(command));
+}
+
+absl::StatusOr<v1::InstanceResponse> InstanceService::CancelInstance(
+    const Caller& caller, const v1::CancelInstanceRequest& request) {
+  v1::Command command;
+  *command.mutable_cancel() = request;
+  return RunOnInstance(caller, "CancelInstance", request, request.request_id(), request.id(),
+                       std::move(command));
+}
+
+absl::StatusOr<v1::InstanceResponse> InstanceService::SignalInstance(
+    const Caller& caller, const v1::SignalInstanceRequest& request) {
+  v1::Command command;
+  *command.mutable_signal() = request;
+  return RunOnInstance(caller, "SignalInstance", request, request.request_id(), request.id(),
+                       std::move(command));
+}
+
+absl::StatusOr<v1::PreviewRouteResponse> InstanceService::PreviewRoute(
+    const Caller& caller, const v1::PreviewRouteRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  SIGNOFF_ASSIGN_OR_RETURN(auto definition, context_.Definition(request.definition_key(),
+                                                                request.definition_version()));
+  EngineContext engine = context_.ContextFor(caller);
+  const std::string applicant = request.applicant().empty() ? caller.user : request.applicant();
+  if (engine.directory->FindUser(applicant) == nullptr) {
+    return workflow::InvalidArgumentWithViolations(
+        "unknown applicant",
+        {{"applicant",
+          absl::StrCat("unknown user '", workflow::ShortForMessage(applicant), "'")}});
+  }
+  return workflow::PreviewRoute(definition->definition(), request.form(), applicant,
+                                engine.context);
+}
+
+absl::StatusOr<v1::InstanceResponse> InstanceService::GetInstance(
+    const Caller& caller, const v1::GetInstanceRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  SIGNOFF_ASSIGN_OR_RETURN(v1::InstanceState state, context_.store().GetInstance(request.id()));
+  v1::InstanceResponse response;
+  *response.mutable_instance() = ViewOf(state, context_.Now());
+  return response;
+}
+
+absl::StatusOr<v1::ListInstancesResponse> InstanceService::ListInstances(
+    const Caller& caller, const v1::ListInstancesRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  storage::InstanceFilter filter;
+  filter.definition_key = request.definition_key();
+  filter.status = request.status();
+  filter.applicant = request.applicant();
+  filter.subject = request.subject();
+  filter.sla_breached = request.sla_breached();
+  filter.page_size = request.page_size() > 0 ? request.page_size() : 50;
+  filter.page_token = request.page_token();
+  SIGNOFF_ASSIGN_OR_RETURN(auto page, context_.store().ListInstances(filter));
+  v1::ListInstancesResponse response;
+  const absl::Time now = context_.Now();
+  for (const auto& state : page.items) *response.add_instances() = ViewOf(state, now);
+  response.set_next_page_token(page.next_page_token);
+  return response;
+}
+
+absl::StatusOr<v1::GetHistoryResponse> InstanceService::GetHistory(
+    const Caller& caller, const v1::GetHistoryRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  SIGNOFF_RETURN_IF_ERROR(context_.store().GetInstance(request.instance_id()).status());
+  SIGNOFF_ASSIGN_OR_RETURN(auto events, context_.store().ListEvents(request.instance_id()));
+  v1::GetHistoryResponse response;
+  response.set_chain_verified(storage::VerifyEventChain(events));
+  for (auto& event : events) *response.add_events() = std::move(event);
+  return response;
+}
+
+}  // namespace signoff::app

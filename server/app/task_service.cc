@@ -1,0 +1,169 @@
+#include "server/app/task_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "server/app/views.h"
+#include "workflow/errors.h"
+#include "workflow/status_macros.h"
+#include "workflow/time_util.h"
+
+namespace signoff::app {
+
+namespace {
+
+absl::Status NoSuchTask(const std::string& task_id) {
+  return absl::NotFoundError(absl::StrCat("no task ", workflow::ShortForMessage(task_id)));
+}
+
+}  // namespace
+
+absl::Status TaskService::RunOnTask(
+    const Caller& caller, const std::string& method, const google::protobuf::Message& request,
+    const std::string& request_id, const std::string& task_id, v1::Command command,
+    std::function<void(const v1::InstanceState&, google::protobuf::Message&)> fill,
+    google::protobuf::Message& reply) {
+  const std::string instance_id = workflow::InstanceIdOfTask(task_id);
+  if (instance_id.empty()) {
+    SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+    return NoSuchTask(task_id);
+  }
+  InstanceCommand run{method,   &request,           request_id,     instance_id,
+                      task_id,  std::move(command), std::move(fill)};
+  return pipeline_.Run(caller, run, reply);
+}
+
+absl::StatusOr<v1::TaskResponse> TaskService::RunForTask(
+    const Caller& caller, const std::string& method, const google::protobuf::Message& request,
+    const std::string& request_id, const std::string& task_id, v1::Command command) {
+  v1::TaskResponse reply;
+  SIGNOFF_RETURN_IF_ERROR(RunOnTask(
+      caller, method, request, request_id, task_id, std::move(command),
+      [task_id](const v1::InstanceState& state, google::protobuf::Message& out) {
+        auto& response = static_cast<v1::TaskResponse&>(out);
+        if (const v1::Task* found = TaskIn(state, task_id)) *response.mutable_task() = *found;
+      },
+      reply));
+  return reply;
+}
+
+absl::StatusOr<v1::ClockResponse> TaskService::RunForClock(
+    const Caller& caller, const std::string& method, const google::protobuf::Message& request,
+    const std::string& request_id, const std::string& task_id, v1::Command command) {
+  v1::ClockResponse reply;
+  SIGNOFF_RETURN_IF_ERROR(RunOnTask(
+      caller, method, request, request_id, task_id, std::move(command),
+      [task_id](const v1::InstanceState& state, google::protobuf::Message& out) {
+        auto& response = static_cast<v1::ClockResponse&>(out);
+        const v1::Task* found = TaskIn(state, task_id);
+        if (found == nullptr) return;
+        *response.mutable_task() = *found;
+        for (const auto& clock : state.clocks()) {
+          if (clock.token() == found->token()) *response.mutable_clock() = clock;
+        }
+      },
+      reply));
+  return reply;
+}
+
+absl::StatusOr<v1::ListTasksResponse> TaskService::ListTasks(const Caller& caller,
+                                                             const v1::ListTasksRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  storage::TaskFilter filter;
+  filter.assignee = request.assignee();
+  filter.role = request.role();
+  filter.department = request.department();
+  filter.status = request.status();
+  filter.instance_id = request.instance_id();
+  filter.page_size = request.page_size() > 0 ? request.page_size() : 50;
+  filter.page_token = request.page_token();
+  const absl::Time now = context_.Now();
+  if (request.overdue()) filter.due_before = now;
+  if (request.has_due_before()) {
+    const absl::Time due_before = workflow::FromTimestamp(request.due_before());
+    filter.due_before = filter.due_before ? std::min(*filter.due_before, due_before) : due_before;
+  }
+  const bool no_filter = filter.assignee.empty() && filter.role.empty() &&
+                         filter.department.empty() && filter.instance_id.empty() &&
+                         filter.status == v1::TASK_STATUS_UNSPECIFIED && !filter.due_before;
+  if (no_filter) {
+    filter.inbox_user = caller.user;
+    filter.inbox_groups = context_.directory()->GroupsOf(caller.user);
+  }
+  SIGNOFF_ASSIGN_OR_RETURN(auto page, context_.store().ListTasks(filter));
+  v1::ListTasksResponse response;
+  for (auto& task : page.items) {
+    MarkOverdue(task, now);
+    *response.add_tasks() = std::move(task);
+  }
+  response.set_next_page_token(page.next_page_token);
+  return response;
+}
+
+absl::StatusOr<v1::TaskResponse> TaskService::GetTask(const Caller& caller,
+                                                      const v1::GetTaskRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  v1::TaskResponse response;
+  SIGNOFF_ASSIGN_OR_RETURN(*response.mutable_task(), context_.store().GetTask(request.id()));
+  MarkOverdue(*response.mutable_task(), context_.Now());
+  return response;
+}
+
+absl::StatusOr<v1::TaskResponse> TaskService::ClaimTask(const Caller& caller,
+                                                        const v1::ClaimTaskRequest& request) {
+  v1::Command command;
+  *command.mutable_claim() = request;
+  return RunForTask(caller, "ClaimTask", request, request.request_id(), request.id(),
+                    std::move(command));
+}
+
+absl::StatusOr<v1::DecideTaskResponse> TaskService::DecideTask(
+    const Caller& caller, const v1::DecideTaskRequest& request) {
+  v1::Command command;
+  *command.mutable_decide() = request;
+  const std::string task_id = request.task_id();
+  v1::DecideTaskResponse reply;
+  SIGNOFF_RETURN_IF_ERROR(RunOnTask(
+      caller, "DecideTask", request, request.request_id(), task_id, std::move(command),
+      [task_id](const v1::InstanceState& state, google::protobuf::Message& out) {
+        auto& response = static_cast<v1::DecideTaskResponse&>(out);
+        if (const v1::Task* found = TaskIn(state, task_id)) *response.mutable_task() = *found;
+        *response.mutable_instance() = ViewOf(state, absl::InfinitePast());
+      },
+      reply));
+  return reply;
+}
+
+absl::StatusOr<v1::TaskResponse> TaskService::RemindTask(const Caller& caller,
+                                                         const v1::RemindTaskRequest& request) {
+  v1::Command command;
+  *command.mutable_remind() = request;
+  return RunForTask(caller, "RemindTask", request, request.request_id(), request.id(),
+                    std::move(command));
+}
+
+absl::StatusOr<v1::ClockResponse> TaskService::PauseClock(const Caller& caller,
+                                                          const v1::ClockRequest& request) {
+  v1::Command command;
+  *command.mutable_pause_clock() = request;
+  return RunForClock(caller, "PauseClock", request, request.request_id(), request.task_id(),
+                     std::move(command));
+}
+
+absl::StatusOr<v1::ClockResponse> TaskService::ResumeClock(const Caller& caller,
+                                                           const v1::ClockRequest& request) {
+  v1::Command command;
+  *command.mutable_resume_clock() = request;
+  return RunForClock(caller, "ResumeClock", request, request.request_id(), request.task_id(),
+                     std::move(command));
+}
+
+absl::StatusOr<v1::ClockResponse> TaskService::ExtendDeadline(
+    const Caller& caller, const v1::ExtendDeadlineRequest& request) {
+  v1::Command command;
+  *command.mutable_extend_deadline() = request;
+  return RunForClock(caller, "ExtendDeadline", request, request.request_id(),
+                     request.task_id(), std::move(command));
+}
+
+}  // namespace signoff::app

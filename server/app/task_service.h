@@ -1,0 +1,58 @@
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "server/app/app_context.h"
+#include "server/app/caller.h"
+#include "server/app/command_pipeline.h"
+#include "signoff/v1/service.pb.h"
+
+namespace signoff::app {
+
+// TaskService: inboxes, decisions and the clocks of tasks' steps. A task id
+// names its instance, so a task command loads that instance once.
+class TaskService {
+ public:
+  TaskService(AppContext& context, CommandPipeline& pipeline)
+      : context_(context), pipeline_(pipeline) {}
+
+  absl::StatusOr<v1::ListTasksResponse> ListTasks(const Caller& caller,
+                                                  const v1::ListTasksRequest& request);
+  absl::StatusOr<v1::TaskResponse> GetTask(const Caller& caller,
+                                           const v1::GetTaskRequest& request);
+  absl::StatusOr<v1::TaskResponse> ClaimTask(const Caller& caller,
+                                             const v1::ClaimTaskRequest& request);
+  absl::StatusOr<v1::DecideTaskResponse> DecideTask(const Caller& caller,
+                                                    const v1::DecideTaskRequest& request);
+  absl::StatusOr<v1::TaskResponse> RemindTask(const Caller& caller,
+                                              const v1::RemindTaskRequest& request);
+  absl::StatusOr<v1::ClockResponse> PauseClock(const Caller& caller,
+                                               const v1::ClockRequest& request);
+  absl::StatusOr<v1::ClockResponse> ResumeClock(const Caller& caller,
+                                                const v1::ClockRequest& request);
+  absl::StatusOr<v1::ClockResponse> ExtendDeadline(const Caller& caller,
+                                                   const v1::ExtendDeadlineRequest& request);
+
+ private:
+  // Runs a command on the task's instance; `reply` is filled from the
+  // committed state.
+  absl::Status RunOnTask(const Caller& caller, const std::string& method,
+                         const google::protobuf::Message& request, const std::string& request_id,
+                         const std::string& task_id, v1::Command command,
+                         std::function<void(const v1::InstanceState&, google::protobuf::Message&)>
+                             fill,
+                         google::protobuf::Message& reply);
+  absl::StatusOr<v1::TaskResponse> RunForTask(const Caller& caller, const std::string& method,
+                                              const google::protobuf::Message& request,
+                                              const std::string& request_id,
+                                              const std::string& task_id, v1::Command command);
+  absl::StatusOr<v1::ClockResponse> RunForClock(const Caller& caller, const std::string& method,
+                                                const google::protobuf::Message& request,
+                                                const std::string& request_id,
+                                                const std::string& task_id,
+                                                v1::Command command);
+
+  AppContext& context_;
+  CommandPipeline& pipeline_;
+};
+
+}  // namespace signoff::app

@@ -1,0 +1,88 @@
+#include "server/app/timers.h"
+
+#include <unistd.h>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/app/views.h"
+#include "workflow/engine.h"
+#include "workflow/status_macros.h"
+
+namespace signoff::app {
+
+namespace {
+
+// A firing that takes longer than this is presumed dead, and another
+// scheduler may take the timer over.
+constexpr absl::Duration kTimerLease = absl::Seconds(60);
+
+const Caller kTimerCaller{workflow::kSystemActor, /*system=*/true};
+
+}  // namespace
+
+TimerFiring::TimerFiring(AppContext& context, CommandPipeline& pipeline)
+    : context_(context), pipeline_(pipeline) {
+  absl::BitGen random;
+  owner_ = absl::StrFormat("signoffd-%d-%08x", static_cast<int>(getpid()),
+                           absl::Uniform<uint32_t>(random));
+}
+
+absl::StatusOr<TimerRound> TimerFiring::FireDueTimers(int limit) {
+  storage::TimerClaim claim;
+  claim.now = context_.Now();
+  claim.owner = owner_;
+  claim.lease = kTimerLease;
+  claim.limit = limit;
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<storage::ClaimedTimer> due,
+                           context_.store().ClaimDueTimers(claim));
+  TimerRound round;
+  round.claimed = static_cast<int>(due.size());
+  // One broken instance must not hold up the others; a failed timer keeps
+  // its row, and its lease running out brings it back.
+  for (const auto& timer : due) {
+    absl::Status status = FireTimer(timer);
+    if (status.ok()) {
+      ++round.fired;
+    } else {
+      round.failures.push_back({timer, std::move(status)});
+    }
+  }
+  return round;
+}
+
+absl::Status TimerFiring::FireTimer(const storage::ClaimedTimer& claimed) {
+  v1::FireTimer fire;
+  fire.set_timer_id(claimed.timer.id());
+  InstanceCommand command;
+  command.method = "FireTimer";
+  command.request = &fire;
+  // The timer's id, in signoffd's reserved namespace, is its request_id: a
+  // second replica firing the same timer gets the first firing's reply.
+  command.request_id = absl::StrCat(kServiceRequestPrefix, "timer:", claimed.timer.id());
+  command.instance_id = claimed.instance_id;
+  *command.command.mutable_fire_timer() = fire;
+  command.reply = InstanceReply;
+  v1::InstanceResponse reply;
+  absl::Status fired = pipeline_.Run(kTimerCaller, command, reply);
+  if (fired.ok()) return absl::OkStatus();
+  SIGNOFF_ASSIGN_OR_RETURN(bool pending, TimerStillPending(claimed));
+  if (pending) return fired;
+  // A decision that won the race cancelled the timer; drop the stale row.
+  storage::Mutation drop;
+  drop.timers_removed.push_back(claimed.timer.id());
+  return context_.store().Commit(std::move(drop)).status();
+}
+
+absl::StatusOr<bool> TimerFiring::TimerStillPending(const storage::ClaimedTimer& claimed) {
+  absl::StatusOr<v1::InstanceState> state = context_.store().GetInstance(claimed.instance_id);
+  if (absl::IsNotFound(state.status())) return false;
+  // Unable to tell: keep the row rather than lose the timer.
+  if (!state.ok()) return state.status();
+  for (const auto& timer : state->timers()) {
+    if (timer.id() == claimed.timer.id()) return true;
+  }
+  return false;
+}
+
+}  // namespace signoff::app

@@ -1,0 +1,49 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/app/app_context.h"
+#include "server/app/command_pipeline.h"
+#include "storage/store.h"
+
+namespace signoff::app {
+
+// What one round of timer firing did.
+struct TimerRound {
+  int claimed = 0;
+  int fired = 0;
+  struct Failure {
+    storage::ClaimedTimer timer;
+    absl::Status status;
+  };
+  std::vector<Failure> failures;
+};
+
+// Fires timers that came due, each through the command pipeline like a
+// person's decision.
+class TimerFiring {
+ public:
+  TimerFiring(AppContext& context, CommandPipeline& pipeline);
+
+  // Fires up to `limit` timers that are due. Safe to call from several
+  // replicas: timers are leased, and a firing is idempotent under the
+  // timer's id. Fails only when no timers could be claimed.
+  absl::StatusOr<TimerRound> FireDueTimers(int limit);
+
+ private:
+  // Fires one claimed timer; a timer the instance no longer holds is
+  // dropped from the store.
+  absl::Status FireTimer(const storage::ClaimedTimer& claimed);
+  // Whether the instance still holds the timer; an error when the instance
+  // cannot be read.
+  absl::StatusOr<bool> TimerStillPending(const storage::ClaimedTimer& claimed);
+
+  AppContext& context_;
+  CommandPipeline& pipeline_;
+  // Names this process in timer leases.
+  std::string owner_;
+};
+
+}  // namespace signoff::app

@@ -1,0 +1,53 @@
+#include "server/app/views.h"
+
+#include "workflow/time_util.h"
+
+namespace signoff::app {
+
+void MarkOverdue(v1::Task& task, absl::Time now) {
+  task.set_overdue(task.status() == v1::PENDING && task.has_due_at() &&
+                   workflow::FromTimestamp(task.due_at()) < now);
+}
+
+v1::InstanceView ViewOf(const v1::InstanceState& state, absl::Time now) {
+  v1::InstanceView view;
+  view.set_id(state.id());
+  view.set_definition_key(state.definition_key());
+  view.set_definition_version(state.definition_version());
+  view.set_status(state.status());
+  view.set_applicant(state.applicant());
+  view.set_subject(state.subject());
+  *view.mutable_form() = state.form();
+  view.set_form_revision(state.form_revision());
+  for (const auto& step : state.active_steps()) view.add_active_steps(step.step_id());
+  for (const auto& task : state.tasks()) {
+    if (task.status() == v1::PENDING || task.status() == v1::WAITING) {
+      v1::Task* shown = view.add_pending_tasks();
+      *shown = task;
+      MarkOverdue(*shown, now);
+    }
+  }
+  *view.mutable_created_at() = state.created_at();
+  *view.mutable_updated_at() = state.updated_at();
+  if (state.has_finished_at()) *view.mutable_finished_at() = state.finished_at();
+  view.set_version(state.version());
+  view.set_outcome_reason(state.outcome_reason());
+  view.set_sla_breached(state.sla_breached());
+  *view.mutable_clocks() = state.clocks();
+  if (state.has_appeal_until()) *view.mutable_appeal_until() = state.appeal_until();
+  return view;
+}
+
+void InstanceReply(const v1::InstanceState& state, google::protobuf::Message& reply) {
+  *static_cast<v1::InstanceResponse&>(reply).mutable_instance() =
+      ViewOf(state, absl::InfinitePast());
+}
+
+const v1::Task* TaskIn(const v1::InstanceState& state, const std::string& task_id) {
+  for (const auto& task : state.tasks()) {
+    if (task.id() == task_id) return &task;
+  }
+  return nullptr;
+}
+
+}  // namespace signoff::app

@@ -1,0 +1,77 @@
+#include "server/routes.h"
+
+#include "absl/strings/str_cat.h"
+#include "workflow/limits.h"
+#include "workflow/status_macros.h"
+
+namespace signoff::server {
+
+namespace {
+
+template <typename Service, typename Request, typename Response>
+Route MakeRoute(Service& service,
+                absl::StatusOr<Response> (Service::*method)(const app::Caller&, const Request&)) {
+  return [&service, method](const app::Caller& caller,
+                            absl::string_view bytes) -> absl::StatusOr<std::string> {
+    Request request;
+    if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the request could not be parsed as ", Request::descriptor()->full_name(),
+          ": malformed bytes, a string that is not UTF-8, or nesting too deep"));
+    }
+    SIGNOFF_RETURN_IF_ERROR(workflow::CheckRequestLimits(request));
+    SIGNOFF_ASSIGN_OR_RETURN(Response response, (service.*method)(caller, request));
+    return response.SerializeAsString();
+  };
+}
+
+}  // namespace
+
+std::map<std::string, Route> BuildRoutes(app::Application& application) {
+  using app::CalendarService;
+  using app::DefinitionService;
+  using app::DirectoryService;
+  using app::InstanceService;
+  using app::TaskService;
+  auto& definitions = application.definitions();
+  auto& instances = application.instances();
+  auto& tasks = application.tasks();
+  auto& calendars = application.calendars();
+  auto& directory = application.directory();
+  std::map<std::string, Route> routes;
+#define SIGNOFF_ROUTE(service, object, Name) \
+  routes["/signoff.v1." #service "/" #Name] = MakeRoute(object, &service::Name)
+  SIGNOFF_ROUTE(DefinitionService, definitions, ValidateDefinition);
+  SIGNOFF_ROUTE(DefinitionService, definitions, PublishDefinition);
+  SIGNOFF_ROUTE(DefinitionService, definitions, GetDefinition);
+  SIGNOFF_ROUTE(DefinitionService, definitions, ListDefinitions);
+  SIGNOFF_ROUTE(InstanceService, instances, StartInstance);
+  SIGNOFF_ROUTE(InstanceService, instances, PreviewRoute);
+  SIGNOFF_ROUTE(InstanceService, instances, GetInstance);
+  SIGNOFF_ROUTE(InstanceService, instances, ListInstances);
+  SIGNOFF_ROUTE(InstanceService, instances, GetHistory);
+  SIGNOFF_ROUTE(InstanceService, instances, WithdrawInstance);
+  SIGNOFF_ROUTE(InstanceService, instances, ResubmitInstance);
+  SIGNOFF_ROUTE(InstanceService, instances, AppealInstance);
+  SIGNOFF_ROUTE(InstanceService, instances, CancelInstance);
+  SIGNOFF_ROUTE(InstanceService, instances, SignalInstance);
+  SIGNOFF_ROUTE(TaskService, tasks, ListTasks);
+  SIGNOFF_ROUTE(TaskService, tasks, GetTask);
+  SIGNOFF_ROUTE(TaskService, tasks, ClaimTask);
+  SIGNOFF_ROUTE(TaskService, tasks, DecideTask);
+  SIGNOFF_ROUTE(TaskService, tasks, RemindTask);
+  SIGNOFF_ROUTE(TaskService, tasks, PauseClock);
+  SIGNOFF_ROUTE(TaskService, tasks, ResumeClock);
+  SIGNOFF_ROUTE(TaskService, tasks, ExtendDeadline);
+  SIGNOFF_ROUTE(CalendarService, calendars, PublishCalendar);
+  SIGNOFF_ROUTE(CalendarService, calendars, GetCalendar);
+  SIGNOFF_ROUTE(CalendarService, calendars, ListCalendars);
+  SIGNOFF_ROUTE(DirectoryService, directory, UpsertUsers);
+  SIGNOFF_ROUTE(DirectoryService, directory, UpsertDepartments);
+  SIGNOFF_ROUTE(DirectoryService, directory, GetUser);
+  SIGNOFF_ROUTE(DirectoryService, directory, ListUsers);
+#undef SIGNOFF_ROUTE
+  return routes;
+}
+
+}  // namespace signoff::server

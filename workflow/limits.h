@@ -1,0 +1,38 @@
+#pragma once
+
+// Bounds on what a caller may send, so that no request can make signoff
+// keep or echo unbounded data. Checked once per request, before any work.
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "google/protobuf/message.h"
+
+namespace signoff::workflow {
+
+// ids, request_ids and keys.
+inline constexpr size_t kMaxIdBytes = 128;
+// Names, codes, roles and other short strings.
+inline constexpr size_t kMaxShortTextBytes = 256;
+// Comments, reasons and descriptions.
+inline constexpr size_t kMaxTextBytes = 4096;
+// Users named in one decision (a CC list), items of most lists.
+inline constexpr int kMaxListItems = 100;
+// Users or departments in one directory change.
+inline constexpr int kMaxDirectoryItems = 1000;
+// A form, a signal payload or a task result, serialized.
+inline constexpr size_t kMaxStructBytes = 64 * 1024;
+// A definition, serialized or as YAML.
+inline constexpr size_t kMaxDefinitionBytes = 1024 * 1024;
+// Steps in one definition.
+inline constexpr int kMaxSteps = 500;
+// A calendar, serialized or as YAML.
+inline constexpr size_t kMaxCalendarBytes = 256 * 1024;
+
+// INVALID_ARGUMENT with one violation per string or list over its bound;
+// RESOURCE_EXHAUSTED when a definition or calendar is over its size.
+// Definitions, calendars and forms are bounded whole; their own
+// validation checks their parts.
+absl::Status CheckRequestLimits(const google::protobuf::Message& request);
+
+}  // namespace signoff::workflow

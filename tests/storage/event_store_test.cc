@@ -56,7 +56,9 @@ TEST_P(StoreTest, EventSequencesArePerInstanceAndGlobal) {
   std::vector<std::string> actors;
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(events[i].instance_seq(), static_cast<int64_t>(i + 1));
-    if (i > 0) EXPECT_GT(events[i].global_seq(), events[i - 1].global_seq());
+    if (i > 0) {
+      EXPECT_GT(events[i].global_seq(), events[i - 1].global_seq());
+    }
     actors.push_back(events[i].actor());
   }
   EXPECT_THAT(actors, ::testing::ElementsAre("alice", "system", "bob", "dave"));

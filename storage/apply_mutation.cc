@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -30,6 +31,11 @@ std::string EventBodyType(const Event& event) {
   const auto* field = Event::GetReflection()->GetOneofFieldDescriptor(event, oneof);
   return field == nullptr ? std::string() : field->name();
 }
+
+struct ChainHead {
+  int64_t seq = 0;
+  std::string hash;
+};
 
 class MutationApplier {
  public:
@@ -78,10 +84,15 @@ class MutationApplier {
 
   absl::Status ApplyInstanceEventsAndTasks(CommitResult* result) {
     if (mutation_.instance) SIGNOFF_RETURN_IF_ERROR(WriteInstance(*mutation_.instance));
+    std::map<std::string, ChainHead> heads;
     for (const Event& event : mutation_.events) {
-      SIGNOFF_ASSIGN_OR_RETURN(Event stored, AppendEvent(event));
+      const std::string instance_id = InstanceIdOr(event.instance_id());
+      auto head = heads.find(instance_id);
+      if (head == heads.end()) head = heads.emplace(instance_id, LoadChainHead(instance_id)).first;
+      SIGNOFF_ASSIGN_OR_RETURN(Event stored, AppendEvent(event, head->second));
       result->events.push_back(std::move(stored));
     }
+    for (const auto& [instance_id, head] : heads) StoreChainHead(instance_id, head);
     for (const Task& task : mutation_.tasks) SIGNOFF_RETURN_IF_ERROR(UpsertTask(task));
     return absl::OkStatus();
   }
@@ -343,14 +354,14 @@ class MutationApplier {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<Event> AppendEvent(const Event& event) {
+  // Appends `event` after `head`, and moves `head` on to it.
+  absl::StatusOr<Event> AppendEvent(const Event& event, ChainHead& head) {
     Event stored = event;
     stored.set_instance_id(InstanceIdOr(event.instance_id()));
     if (stored.instance_id().empty()) {
       return absl::InvalidArgumentError("event has no instance_id");
     }
     if (stored.type().empty()) stored.set_type(EventBodyType(stored));
-    ChainHead head = LoadChainHead(stored.instance_id());
     stored.clear_global_seq();
     stored.clear_hash();
     stored.clear_prev_hash();
@@ -359,23 +370,24 @@ class MutationApplier {
     stored.set_prev_hash(head.hash);
     stored.set_hash(ComputeEventHash(stored));
     stored.set_global_seq(InsertEvent(stored, body));
+    head = ChainHead{stored.instance_seq(), stored.hash()};
     return stored;
   }
 
-  struct ChainHead {
-    int64_t seq = 0;
-    std::string hash;
-  };
-
-  // Read from the table rather than cached, so that it also sees events
-  // written earlier in the same batch.
+  // Read from the instance row, which an earlier mutation of the same batch
+  // has already moved on. No row reads as an empty chain; the event insert
+  // then fails on its reference.
   ChainHead LoadChainHead(const std::string& instance_id) {
     ChainHead head;
-    session_ << "SELECT instance_seq, hash FROM events WHERE instance_id = :i"
-                " ORDER BY instance_seq DESC LIMIT 1",
+    session_ << "SELECT event_count, chain_head FROM instances WHERE id = :i",
         soci::use(instance_id), soci::into(head.seq), soci::into(head.hash);
     if (!session_.got_data()) return ChainHead{};
     return head;
+  }
+
+  void StoreChainHead(const std::string& instance_id, const ChainHead& head) {
+    session_ << "UPDATE instances SET event_count = :n, chain_head = :h WHERE id = :i",
+        soci::use(head.seq), soci::use(head.hash), soci::use(instance_id);
   }
 
   int64_t InsertEvent(const Event& event, const std::string& body) {

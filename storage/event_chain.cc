@@ -77,4 +77,10 @@ bool VerifyEventChain(const std::vector<signoff::v1::Event>& events) {
   return true;
 }
 
+bool VerifyHistory(const History& history) {
+  if (static_cast<int64_t>(history.events.size()) != history.event_count) return false;
+  const std::string last = history.events.empty() ? "" : history.events.back().hash();
+  return last == history.head_hash && VerifyEventChain(history.events);
+}
+
 }  // namespace signoff::storage

@@ -44,6 +44,17 @@ int32_t LatestDefinitionVersion(soci::session& session, const std::string& key) 
 
 }  // namespace
 
+absl::StatusOr<History> QueryChainHead(soci::session& session, const std::string& instance_id) {
+  History history;
+  session << "SELECT event_count, chain_head FROM instances WHERE id = :i",
+      soci::use(instance_id), soci::into(history.event_count), soci::into(history.head_hash);
+  if (!session.got_data()) {
+    return absl::NotFoundError(
+        absl::StrCat("no instance ", workflow::ShortForMessage(instance_id)));
+  }
+  return history;
+}
+
 absl::StatusOr<std::optional<IdempotencyRecord>> QueryIdempotency(
     soci::session& session, const std::string& caller, const std::string& request_id) {
   IdempotencyRecord record;

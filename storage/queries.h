@@ -17,6 +17,9 @@ class session;
 
 namespace signoff::storage {
 
+// The chain head kept on the instance row; NOT_FOUND without the row.
+absl::StatusOr<History> QueryChainHead(soci::session& session, const std::string& instance_id);
+
 absl::StatusOr<std::optional<IdempotencyRecord>> QueryIdempotency(
     soci::session& session, const std::string& caller, const std::string& request_id);
 

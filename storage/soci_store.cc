@@ -89,6 +89,15 @@ class SociStore final : public Store {
     return Read([&](soci::session& s) { return QueryEvents(s, instance_id); });
   }
 
+  absl::StatusOr<History> GetHistory(const std::string& instance_id) override {
+    return Read([&](soci::session& s) -> absl::StatusOr<History> {
+      ReadTransaction snapshot(s, *dialect_);
+      SIGNOFF_ASSIGN_OR_RETURN(History history, QueryChainHead(s, instance_id));
+      SIGNOFF_ASSIGN_OR_RETURN(history.events, QueryEvents(s, instance_id));
+      return history;
+    });
+  }
+
   absl::StatusOr<Task> GetTask(const std::string& id) override {
     return Read([&](soci::session& s) { return QueryTask(s, id); });
   }

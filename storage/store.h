@@ -128,6 +128,15 @@ struct UserFilter {
   std::string page_token;
 };
 
+// An instance's audit trail as one snapshot: its events, and the chain head
+// kept with the instance (how many events it has, and the last one's hash),
+// which tells a chain cut short from a whole one.
+struct History {
+  std::vector<signoff::v1::Event> events;
+  int64_t event_count = 0;
+  std::string head_hash;
+};
+
 template <typename T>
 struct Page {
   std::vector<T> items;
@@ -180,6 +189,8 @@ class Store {
   // Ordered by instance_seq.
   virtual absl::StatusOr<std::vector<signoff::v1::Event>> ListEvents(
       const std::string& instance_id) = 0;
+  // NOT_FOUND when there is no such instance.
+  virtual absl::StatusOr<History> GetHistory(const std::string& instance_id) = 0;
 
   virtual absl::StatusOr<signoff::v1::Task> GetTask(const std::string& id) = 0;
   virtual absl::StatusOr<Page<signoff::v1::Task>> ListTasks(
@@ -211,5 +222,9 @@ absl::StatusOr<int> MigrateSqlite(const std::string& path);
 // Recomputes an instance's hash chain; false if any event was altered,
 // removed or reordered.
 bool VerifyEventChain(const std::vector<signoff::v1::Event>& events);
+
+// The chain verifies and ends where the instance says it does: also false
+// when the last events were removed.
+bool VerifyHistory(const History& history);
 
 }  // namespace signoff::storage

@@ -61,7 +61,12 @@ absl::Status Show(Cli& cli, const absl::StatusOr<Response>& response, Print prin
   return absl::OkStatus();
 }
 
+// What a trail that does not verify exits with (1, a local verdict rather
+// than a failed call).
+absl::Status BrokenChain(const std::string& instance_id);
+
 void AddHealthCommand(CLI::App& app, Cli& cli);
+void AddAuditCommands(CLI::App& app, Cli& cli);
 void AddDefinitionCommands(CLI::App& app, Cli& cli);
 void AddInstanceCommands(CLI::App& app, Cli& cli);
 void AddTaskCommands(CLI::App& app, Cli& cli);

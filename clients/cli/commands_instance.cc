@@ -138,6 +138,7 @@ absl::Status History(Cli& cli, const Args& args) {
   } else {
     PrintHistory({response->events().begin(), response->events().end()}, response->chain_verified());
   }
+  if (!response->chain_verified()) return BrokenChain(args.id);
   return absl::OkStatus();
 }
 

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   AddTaskCommands(app, cli);
   AddDirectoryCommands(app, cli);
   AddCalendarCommands(app, cli);
+  AddAuditCommands(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

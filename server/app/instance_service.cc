@@ -114,11 +114,13 @@ absl::StatusOr<v1::ListInstancesResponse> InstanceService::ListInstances(
 absl::StatusOr<v1::GetHistoryResponse> InstanceService::GetHistory(
     const Caller& caller, const v1::GetHistoryRequest& request) {
   SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
-  SIGNOFF_RETURN_IF_ERROR(context_.store().GetInstance(request.instance_id()).status());
-  SIGNOFF_ASSIGN_OR_RETURN(auto events, context_.store().ListEvents(request.instance_id()));
+  SIGNOFF_ASSIGN_OR_RETURN(storage::History history,
+                           context_.store().GetHistory(request.instance_id()));
   v1::GetHistoryResponse response;
-  response.set_chain_verified(storage::VerifyEventChain(events));
-  for (auto& event : events) *response.add_events() = std::move(event);
+  response.set_chain_verified(storage::VerifyHistory(history));
+  response.set_event_count(history.event_count);
+  response.set_head_hash(history.head_hash);
+  for (auto& event : history.events) *response.add_events() = std::move(event);
   return response;
 }
 

@@ -1,6 +1,7 @@
 // The real signoffctl against a real signoffd: a whole probation review
 // driven through the CLI alone, both output formats parsed, exit codes.
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -245,6 +246,41 @@ TEST_F(CliTest, WholeProbationReviewThroughTheCli) {
   ASSERT_EQ(instances.size(), 1u) << listed.out;
   EXPECT_EQ(instances.Cell(0, "ID"), id);
   EXPECT_EQ(instances.Cell(0, "STATUS"), "APPROVED");
+}
+
+TEST_F(CliTest, AuditVerifyFindsATrailCutShort) {
+  const std::string kept = StartDealerClaim("D-7001");
+  const std::string cut = StartDealerClaim("D-7002");
+  Result clean = Run({"--as", "grace.liu", "audit", "verify"});
+  Ok(clean);
+  EXPECT_THAT(clean.out, HasSubstr("2 instance(s) checked, 0 with a broken trail"));
+  Ok(Run({"--as", "grace.liu", "instance", "history", cut}));
+
+  // Someone with the database file removes the last event of one trail.
+  server_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "signoff.db").c_str(), &db), SQLITE_OK);
+  const std::string remove_last = absl::StrCat(
+      "DELETE FROM events WHERE instance_id = '", cut,
+      "' AND instance_seq = (SELECT MAX(instance_seq) FROM events WHERE instance_id = '", cut,
+      "')");
+  ASSERT_EQ(sqlite3_exec(db, remove_last.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  StartServer({});
+
+  Result history = Run({"--as", "grace.liu", "instance", "history", cut});
+  EXPECT_EQ(history.exit_code, 1) << history.out << history.err;
+  EXPECT_THAT(history.out, HasSubstr("HASH CHAIN BROKEN"));
+  EXPECT_THAT(history.err, HasSubstr("does not verify"));
+  Ok(Run({"--as", "grace.liu", "instance", "history", kept}));
+
+  Result audit = Run({"--as", "grace.liu", "audit", "verify"});
+  EXPECT_EQ(audit.exit_code, 1) << audit.out << audit.err;
+  EXPECT_THAT(audit.out, HasSubstr("2 instance(s) checked, 1 with a broken trail"));
+  ParsedTable broken(audit.out);
+  EXPECT_EQ(broken.Cell(0, "INSTANCE"), cut);
+  EXPECT_EQ(broken.Cell(0, "TRAIL"), "BROKEN");
+  EXPECT_THAT(audit.out, Not(HasSubstr(kept)));
 }
 
 TEST_F(CliTest, ExitCodesFollowTheConvention) {

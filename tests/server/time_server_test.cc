@@ -87,6 +87,9 @@ class FlakyReadStore final : public storage::Store {
   absl::StatusOr<std::vector<v1::Event>> ListEvents(const std::string& id) override {
     return inner_->ListEvents(id);
   }
+  absl::StatusOr<storage::History> GetHistory(const std::string& id) override {
+    return inner_->GetHistory(id);
+  }
   absl::StatusOr<v1::Task> GetTask(const std::string& id) override { return inner_->GetTask(id); }
   absl::StatusOr<storage::Page<v1::Task>> ListTasks(const storage::TaskFilter& filter) override {
     return inner_->ListTasks(filter);

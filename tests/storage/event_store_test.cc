@@ -142,6 +142,50 @@ TEST_P(StoreTest, DeletedRowInDatabaseIsDetected) {
   EXPECT_FALSE(VerifyEventChain(events));
 }
 
+TEST_P(StoreTest, TheInstanceKeepsItsChainHead) {
+  SeedEvents(store());
+  ASSERT_OK_AND_ASSIGN(History history, store().GetHistory("i-1"));
+  ASSERT_EQ(history.events.size(), 4u);
+  EXPECT_EQ(history.event_count, 4);
+  EXPECT_EQ(history.head_hash, history.events.back().hash());
+  EXPECT_TRUE(VerifyHistory(history));
+  ASSERT_OK_AND_ASSIGN(History other, store().GetHistory("i-2"));
+  EXPECT_EQ(other.event_count, 1);
+  EXPECT_TRUE(VerifyHistory(other));
+  EXPECT_CODE(store().GetHistory("ghost"), absl::StatusCode::kNotFound);
+}
+
+TEST_P(StoreTest, RemovingTheLastEventsIsDetected) {
+  SeedEvents(store());
+  ASSERT_OK(backend().ExecuteRaw(
+      "DELETE FROM events WHERE instance_id = 'i-1' AND instance_seq >= 3"));
+  ASSERT_OK_AND_ASSIGN(History history, store().GetHistory("i-1"));
+  ASSERT_EQ(history.events.size(), 2u);
+  // What is left still chains link by link; only the head shows the cut.
+  EXPECT_TRUE(VerifyEventChain(history.events));
+  EXPECT_FALSE(VerifyHistory(history));
+
+  ASSERT_OK(backend().ExecuteRaw("DELETE FROM events WHERE instance_id = 'i-2'"));
+  ASSERT_OK_AND_ASSIGN(History emptied, store().GetHistory("i-2"));
+  EXPECT_TRUE(VerifyEventChain(emptied.events));
+  EXPECT_FALSE(VerifyHistory(emptied));
+}
+
+TEST_P(StoreTest, VerifyHistoryComparesCountAndHeadExactly) {
+  SeedEvents(store());
+  ASSERT_OK_AND_ASSIGN(const History history, store().GetHistory("i-1"));
+  History counted_one_more = history;
+  counted_one_more.event_count += 1;
+  EXPECT_FALSE(VerifyHistory(counted_one_more));
+  History counted_one_less = history;
+  counted_one_less.event_count -= 1;
+  EXPECT_FALSE(VerifyHistory(counted_one_less));
+  History other_head = history;
+  other_head.head_hash = history.events[2].hash();
+  EXPECT_FALSE(VerifyHistory(other_head));
+  EXPECT_TRUE(VerifyHistory(History{}));
+}
+
 TEST_P(StoreTest, EventsForUnknownInstanceAreRejectedWholeMutation) {
   Mutation mutation;
   mutation.idempotency = IdempotencyRecord{"", "r-1", "X", "fp", "reply"};

@@ -88,6 +88,62 @@ TEST_F(SqliteStoreTest, MigrateReachesTheLastEmbeddedVersion) {
   EXPECT_EQ(again, version);
 }
 
+// Builds the database a release with migrations up to `version` left.
+void MakeDatabaseAtVersion(const std::string& path, int version) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  auto exec = [db](const std::string& sql) {
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "") << "\n" << sql;
+  };
+  exec("CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY,"
+       " name TEXT NOT NULL, applied_us BIGINT NOT NULL)");
+  for (const Migration& migration : SqliteMigrations()) {
+    if (migration.version > version) break;
+    exec(migration.sql);
+    exec(absl::StrCat("INSERT INTO schema_version VALUES (", migration.version, ", '",
+                      migration.name, "', 0)"));
+  }
+  sqlite3_close(db);
+}
+
+TEST_F(SqliteStoreTest, ADatabaseFromTheReleaseBeforeKeepsItsRecordsAndChains) {
+  MakeDatabaseAtVersion(Path(), 2);
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(Path().c_str(), &db), SQLITE_OK);
+    const char* rows =
+        "INSERT INTO instances (id, definition_key, definition_version, status, applicant,"
+        " subject, version, state, created_us, updated_us)"
+        " VALUES ('i-old', 'leave', 1, 1, 'ann', '', 2, '{}', 1, 2);"
+        "INSERT INTO events (instance_id, instance_seq, type, time_us, actor, body,"
+        " prev_hash, hash) VALUES ('i-old', 1, 'instance_started', 1, 'ann', '{}', '', 'h1'),"
+        " ('i-old', 2, 'step_entered', 2, 'system', '{}', 'h1', 'h2');"
+        "INSERT INTO instances (id, definition_key, definition_version, status, applicant,"
+        " subject, version, state, created_us, updated_us)"
+        " VALUES ('i-quiet', 'leave', 1, 1, 'ann', '', 1, '{}', 1, 1);"
+        "INSERT INTO idempotency (request_id, method, fingerprint, reply, created_us)"
+        " VALUES ('signoffd:timer:i-old-m1', 'FireTimer', 'fp', '', 3);";
+    ASSERT_EQ(sqlite3_exec(db, rows, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(Options()));
+
+  ASSERT_OK_AND_ASSIGN(History history, store->GetHistory("i-old"));
+  EXPECT_EQ(history.event_count, 2);
+  EXPECT_EQ(history.head_hash, "h2");
+  ASSERT_EQ(history.events.size(), 2u);
+  ASSERT_OK_AND_ASSIGN(History quiet, store->GetHistory("i-quiet"));
+  EXPECT_EQ(quiet.event_count, 0);
+  EXPECT_EQ(quiet.head_hash, "");
+  // Records from before were signoffd's own or a caller's; either way they
+  // are kept, in the scope of signoffd's own changes.
+  ASSERT_OK_AND_ASSIGN(auto record, store->FindIdempotency("", "signoffd:timer:i-old-m1"));
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->method, "FireTimer");
+}
+
 TEST_F(SqliteStoreTest, HeldWriteLockGivesUnavailableAndLosesNothing) {
   SqliteOptions options = Options();
   options.busy_timeout_ms = 50;

@@ -19,7 +19,7 @@ Route MakeRoute(Service& service,
           "the request could not be parsed as ", Request::descriptor()->full_name(),
           ": malformed bytes, a string that is not UTF-8, or nesting too deep"));
     }
-    SIGNOFF_RETURN_IF_ERROR(workflow::CheckRequestLimits(request));
+    SIGNOFF_RETURN_IF_ERROR(workflow::CheckRequestInput(request));
     SIGNOFF_ASSIGN_OR_RETURN(Response response, (service.*method)(caller, request));
     return response.SerializeAsString();
   };

@@ -69,7 +69,7 @@ class LimitChecker {
     if (!too_large_.ok()) return too_large_;
     if (violations_.empty()) return absl::OkStatus();
     return InvalidArgumentWithViolations(
-        absl::StrCat("the request is over a size limit: ", violations_.front().field, " ",
+        absl::StrCat("bad request: ", violations_.front().field, " ",
                      violations_.front().description),
         violations_);
   }
@@ -90,6 +90,8 @@ class LimitChecker {
         const std::string item = absl::StrCat(path, "[", i, "]");
         if (field.cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
           CheckString(reflection->GetRepeatedString(message, &field, i), field, item);
+        } else if (field.cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+          CheckEnum(reflection->GetRepeatedEnumValue(message, &field, i), field, item);
         } else if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
           Check(reflection->GetRepeatedMessage(message, &field, i), item);
         }
@@ -100,7 +102,17 @@ class LimitChecker {
       CheckString(reflection->GetString(message, &field), field, path);
     } else if (field.cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       Check(reflection->GetMessage(message, &field), path);
+    } else if (field.cpp_type() == FieldDescriptor::CPPTYPE_ENUM) {
+      CheckEnum(reflection->GetEnumValue(message, &field), field, path);
     }
+  }
+
+  // Open enums let any number through the parser; signoff knows only its
+  // own values.
+  void CheckEnum(int value, const FieldDescriptor& field, const std::string& path) {
+    if (field.enum_type()->FindValueByNumber(value) != nullptr) return;
+    violations_.push_back({path, absl::StrCat(value, " is not a known ",
+                                              field.enum_type()->full_name(), " value")});
   }
 
   void CheckString(const std::string& value, const FieldDescriptor& field,
@@ -136,7 +148,7 @@ class LimitChecker {
 
 }  // namespace
 
-absl::Status CheckRequestLimits(const Message& request) {
+absl::Status CheckRequestInput(const Message& request) {
   LimitChecker checker;
   checker.Check(request, "");
   return checker.Result();

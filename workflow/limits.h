@@ -1,7 +1,8 @@
 #pragma once
 
 // Bounds on what a caller may send, so that no request can make signoff
-// keep or echo unbounded data. Checked once per request, before any work.
+// keep or echo unbounded data, and no enum number it does not know reaches
+// the engine. Checked once per request, before any work.
 
 #include <cstddef>
 
@@ -29,10 +30,10 @@ inline constexpr int kMaxSteps = 500;
 // A calendar, serialized or as YAML.
 inline constexpr size_t kMaxCalendarBytes = 256 * 1024;
 
-// INVALID_ARGUMENT with one violation per string or list over its bound;
-// RESOURCE_EXHAUSTED when a definition or calendar is over its size.
-// Definitions, calendars and forms are bounded whole; their own
-// validation checks their parts.
-absl::Status CheckRequestLimits(const google::protobuf::Message& request);
+// INVALID_ARGUMENT with one violation per string or list over its bound
+// and per enum number signoff does not know; RESOURCE_EXHAUSTED when a
+// definition or calendar is over its size. Definitions, calendars and
+// forms are bounded whole; their own validation checks their parts.
+absl::Status CheckRequestInput(const google::protobuf::Message& request);
 
 }  // namespace signoff::workflow

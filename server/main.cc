@@ -19,6 +19,8 @@ using signoff::app::Application;
 
 struct Flags {
   std::string db = "var/signoff.db";
+  std::string admin_user;
+  std::string admin_department;
   std::string synchronous = "FULL";
   signoff::app::SeedSources seed;
   std::string timer_poll = "1s";
@@ -152,6 +154,12 @@ int main(int argc, char** argv) {
   auto* serve = app.add_subcommand("serve", "serve gRPC (the default)");
   auto* migrate = app.add_subcommand("migrate", "apply pending database migrations and exit");
   auto* seed = app.add_subcommand("seed", "load --directory and publish --definitions, then exit");
+  auto* admin = app.add_subcommand(
+      "admin", "make USER a workflow-admin (creating the user if needed), then exit; the way "
+               "to the first administrator of an empty directory");
+  admin->add_option("user", flags.admin_user, "directory user id")->required();
+  admin->add_option("--department", flags.admin_department,
+                    "department of a user created here");
   CLI11_PARSE(app, argc, argv);
   if (absl::Status parsed = ParseTimeFlags(flags); !parsed.ok()) {
     std::fprintf(stderr, "signoffd: %s\n", std::string(parsed.message()).c_str());
@@ -162,6 +170,17 @@ int main(int argc, char** argv) {
     auto version = signoff::storage::MigrateSqlite(flags.db);
     if (!version.ok()) return Fail(version.status());
     std::printf("schema version %d\n", *version);
+    return 0;
+  }
+  if (admin->parsed()) {
+    auto store = OpenStore(flags);
+    if (!store.ok()) return Fail(store.status());
+    auto application = Application::Create(*store, [flags] { return Now(flags); });
+    if (!application.ok()) return Fail(application.status());
+    absl::Status granted =
+        (*application)->directory().GrantAdmin(flags.admin_user, flags.admin_department);
+    if (!granted.ok()) return Fail(granted);
+    std::printf("%s is a workflow-admin\n", flags.admin_user.c_str());
     return 0;
   }
   if (seed->parsed()) {

@@ -1,6 +1,8 @@
 #include "workflow/directory.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 
@@ -109,6 +111,38 @@ void CheckDepartments(const v1::Organisation& org,
   }
 }
 
+// A department whose parents lead back to itself would make every
+// "head of the department above" rule loop. Each department is walked once.
+void CheckDepartmentCycles(const v1::Organisation& org, std::vector<FieldViolation>& out) {
+  std::map<std::string, std::string> parent_of;
+  for (const auto& department : org.departments()) parent_of[department.id()] = department.parent();
+  enum Mark { kUnseen, kOnPath, kDone };
+  std::map<std::string, Mark> marks;
+  std::set<std::string> in_cycle;
+  for (const auto& [id, unused] : parent_of) {
+    std::vector<std::string> path;
+    std::string at = id;
+    while (!at.empty() && parent_of.count(at) && marks[at] == kUnseen) {
+      marks[at] = kOnPath;
+      path.push_back(at);
+      at = parent_of[at];
+    }
+    if (!at.empty() && marks[at] == kOnPath) {
+      // Everything on the path from `at` onwards is the loop.
+      for (auto it = std::find(path.begin(), path.end(), at); it != path.end(); ++it) {
+        in_cycle.insert(*it);
+      }
+    }
+    for (const auto& visited : path) marks[visited] = kDone;
+  }
+  for (int i = 0; i < org.departments_size(); ++i) {
+    if (in_cycle.count(org.departments(i).id())) {
+      out.push_back({ElementPath("departments", i, org.departments(i).id()) + ".parent",
+                     "the parent chain leads back to this department"});
+    }
+  }
+}
+
 void CheckUsers(const v1::Organisation& org,
                 const std::set<std::string>& department_ids,
                 const std::set<std::string>& user_ids,
@@ -164,6 +198,7 @@ std::vector<FieldViolation> CheckOrganisation(const v1::Organisation& org) {
     }
   }
   CheckDepartments(org, department_ids, user_ids, out);
+  CheckDepartmentCycles(org, out);
   CheckUsers(org, department_ids, user_ids, out);
   return out;
 }

@@ -145,6 +145,12 @@ absl::StatusOr<std::string> Machine::TargetUser(const v1::Task& task,
     return InvalidArgumentWithViolations(
         "the task is already theirs", {{"users[0]", "is the current assignee"}});
   }
+  // A service account completes SYSTEM steps; it never judges an approval.
+  if (found->service() && task.kind() != v1::STEP_SYSTEM) {
+    return InvalidArgumentWithViolations(
+        "a service account cannot take over a person's task",
+        {{"users[0]", absl::StrCat("'", user, "' is a service account")}});
+  }
   if (task.kind() == v1::STEP_APPROVAL && user == state_.applicant() &&
       !definition_.policies().allow_self_approval()) {
     return absl::FailedPreconditionError(

@@ -99,6 +99,32 @@ absl::Status DirectoryService::SeedOrganisation(const v1::Organisation& organisa
   return context_.ReloadDirectory();
 }
 
+absl::Status DirectoryService::GrantAdmin(const std::string& user,
+                                          const std::string& department) {
+  if (user.empty()) {
+    return workflow::InvalidArgumentWithViolations("no user", {{"user", "is required"}});
+  }
+  auto directory = context_.directory();
+  v1::User granted;
+  if (const v1::User* existing = directory->FindUser(user)) {
+    granted = *existing;
+  } else {
+    granted.set_id(user);
+    granted.set_department(department);
+  }
+  if (granted.service()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("'", user, "' is a service account and cannot administer"));
+  }
+  granted.set_disabled(false);
+  if (!directory->HoldsRole(user, workflow::kDefaultAdminRole)) {
+    granted.add_roles()->set_role(workflow::kDefaultAdminRole);
+  }
+  v1::Organisation change;
+  *change.add_users() = std::move(granted);
+  return SeedOrganisation(change);
+}
+
 absl::StatusOr<v1::GetUserResponse> DirectoryService::GetUser(const Caller& caller,
                                                              const v1::GetUserRequest& request) {
   SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));

@@ -29,6 +29,11 @@ class DirectoryService {
   // signoffd itself.
   absl::Status SeedOrganisation(const v1::Organisation& organisation);
 
+  // `signoffd admin`: makes `user` an enabled administrator, creating the
+  // user (in `department`, which may be empty) when there is none. The way
+  // to the first administrator of an empty directory.
+  absl::Status GrantAdmin(const std::string& user, const std::string& department);
+
  private:
   // The directory after `change`, or INVALID_ARGUMENT listing what would
   // break: unknown references, cycles, or no enabled administrator left.

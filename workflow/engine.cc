@@ -161,7 +161,8 @@ absl::Status Machine::Decide(const v1::DecideTaskRequest& request) {
   SIGNOFF_RETURN_IF_ERROR(Authorize(task));
   task = *FindTask(task.id());
   const v1::Step& step = StepOf(task.step_id());
-  const v1::Action action = NormalizeAction(step, request.action());
+  const v1::Action action = request.action();
+  SIGNOFF_RETURN_IF_ERROR(CheckActionFitsStep(step, action));
   SIGNOFF_RETURN_IF_ERROR(CheckActionAllowed(step, action, request.comment()));
   on_behalf_of_ = task.delegated_from();
   switch (action) {

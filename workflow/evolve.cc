@@ -292,6 +292,7 @@ absl::Status Evolve(v1::InstanceState& state, const v1::Event& event) {
     case v1::Event::kCcSent:
     case v1::Event::kTaskEscalated:
     case v1::Event::kSampleDrawn:
+    case v1::Event::kQuorumShort:
       break;
     default:
       return absl::InternalError(absl::StrCat("event ", event.instance_seq(), " has no body"));

@@ -144,7 +144,8 @@ class Machine {
   // acting on it.
   absl::Status Authorize(const v1::Task& task);
 
-  static v1::Action NormalizeAction(const v1::Step& step, v1::Action action);
+  // APPROVE belongs to approvals, COMPLETE to work; the other is refused.
+  static absl::Status CheckActionFitsStep(const v1::Step& step, v1::Action action);
 
   absl::Status CheckActionAllowed(const v1::Step& step, v1::Action action,
                                   const std::string& comment) const;
@@ -181,6 +182,10 @@ class Machine {
   absl::Status Signal(const v1::SignalInstanceRequest& request);
 
   bool IsServiceAccount(const std::string& user) const;
+
+  // PERMISSION_DENIED for a service account the definition does not list
+  // in service_accounts; anyone else passes.
+  absl::Status RequireListedIfService(const std::string& user) const;
 
   const v1::Timer* FindTimer(const std::string& id) const;
 

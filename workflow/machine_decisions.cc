@@ -28,6 +28,7 @@ absl::Status Machine::RequireDecidable(const v1::Task& task) const {
 }
 
 absl::Status Machine::Authorize(const v1::Task& task) {
+  SIGNOFF_RETURN_IF_ERROR(RequireListedIfService(context_.actor));
   if (!task.assignee().empty()) {
     if (task.assignee() == context_.actor) return absl::OkStatus();
     return absl::PermissionDeniedError(absl::StrCat(
@@ -43,10 +44,18 @@ absl::Status Machine::Authorize(const v1::Task& task) {
   return EmitTask(claimed, v1::Event::kTaskUpdated, "", "claimed");
 }
 
-v1::Action Machine::NormalizeAction(const v1::Step& step, v1::Action action) {
-  if (step.has_approval() && action == v1::COMPLETE) return v1::APPROVE;
-  if (!step.has_approval() && action == v1::APPROVE) return v1::COMPLETE;
-  return action;
+absl::Status Machine::CheckActionFitsStep(const v1::Step& step, v1::Action action) {
+  if (step.has_approval() && action == v1::COMPLETE) {
+    return InvalidArgumentWithViolations(
+        "an approval is approved, not completed",
+        {{"action", absl::StrCat("step ", step.id(), " is an approval: use APPROVE")}});
+  }
+  if (!step.has_approval() && action == v1::APPROVE) {
+    return InvalidArgumentWithViolations(
+        "only approvals are approved",
+        {{"action", absl::StrCat("step ", step.id(), " is work to be done: use COMPLETE")}});
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Machine::CheckActionAllowed(const v1::Step& step, v1::Action action,

@@ -84,6 +84,18 @@ absl::StatusOr<std::vector<Candidate>> Machine::CandidatesFor(const v1::Step& st
     }
     candidates.push_back(std::move(candidate));
   }
+  const uint32_t quorum = step.approval().policy() == v1::QUORUM ? step.approval().quorum() : 0;
+  if (!candidates.empty() && candidates.size() < quorum) {
+    // A quorum that cannot be reached is no quorum: the step is treated as
+    // one that resolved no approvers, and the trail says why.
+    v1::Event event = NewEvent(step.id());
+    event.set_reason(absl::StrCat("quorum of ", quorum, " cannot be met: only ",
+                                  candidates.size(), " approver(s) resolved"));
+    event.mutable_quorum_short()->set_quorum(quorum);
+    event.mutable_quorum_short()->set_resolved(static_cast<int32_t>(candidates.size()));
+    SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+    candidates.clear();
+  }
   if (!candidates.empty()) return candidates;
   switch (step.on_empty()) {
     case v1::AUTO_APPROVE:

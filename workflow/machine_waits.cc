@@ -27,9 +27,12 @@ absl::Status Machine::Signal(const v1::SignalInstanceRequest& request) {
         {{"name", absl::StrCat("definition ", definition_.key(), " waits for no signal '",
                                request.name(), "'")}});
   }
-  if (!IsAdmin(context_.actor) && !IsServiceAccount(context_.actor)) {
-    return absl::PermissionDeniedError(
-        "only service accounts and administrators may signal instances");
+  if (!IsAdmin(context_.actor)) {
+    if (!IsServiceAccount(context_.actor)) {
+      return absl::PermissionDeniedError(
+          "only the definition's service accounts and administrators may signal instances");
+    }
+    SIGNOFF_RETURN_IF_ERROR(RequireListedIfService(context_.actor));
   }
   SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::RUNNING, v1::RETURNED}));
   std::vector<v1::ActiveStep> waiting;
@@ -59,6 +62,15 @@ absl::Status Machine::Signal(const v1::SignalInstanceRequest& request) {
 bool Machine::IsServiceAccount(const std::string& user) const {
   const v1::User* found = directory().FindUser(user);
   return found != nullptr && found->service();
+}
+
+absl::Status Machine::RequireListedIfService(const std::string& user) const {
+  if (!IsServiceAccount(user)) return absl::OkStatus();
+  const auto& listed = definition_.service_accounts();
+  if (std::find(listed.begin(), listed.end(), user) != listed.end()) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("service account ", user, " is not among the service_accounts of definition ",
+                   definition_.key()));
 }
 
 // ------------------------------------------------------------ timers

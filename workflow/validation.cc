@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -76,6 +77,37 @@ class Validator {
       CheckTopLevelTarget("appeal.to_step", definition_.appeal().to_step());
     }
     CheckRules("cc_on_finish", definition_.cc_on_finish(), /*may_be_empty=*/true);
+    CheckServiceAccounts();
+  }
+
+  void CheckServiceAccounts() {
+    std::set<std::string> listed;
+    for (int i = 0; i < definition_.service_accounts_size(); ++i) {
+      const std::string& id = definition_.service_accounts(i);
+      const std::string path = absl::StrCat("service_accounts[", i, "]");
+      if (!listed.insert(id).second) Add(path, absl::StrCat("duplicate '", id, "'"));
+      if (directory_ == nullptr) continue;
+      const v1::User* user = directory_->FindUser(id);
+      if (user == nullptr) {
+        Add(path, absl::StrCat("unknown user '", id, "'"));
+      } else if (!user->service()) {
+        Add(path, absl::StrCat("'", id, "' is a person, not a service account"));
+      }
+    }
+    if (directory_ == nullptr) return;
+    for (int i = 0; i < definition_.steps_size(); ++i) {
+      const v1::Step& step = definition_.steps(i);
+      if (!step.has_system()) continue;
+      for (int w = 0; w < step.system().workers_size(); ++w) {
+        const std::string& id = step.system().workers(w).user();
+        const v1::User* user = id.empty() ? nullptr : directory_->FindUser(id);
+        if (user != nullptr && user->service() && !listed.count(id)) {
+          Add(absl::StrCat("steps[", i, "].system.workers[", w, "].user"),
+              absl::StrCat("service account '", id,
+                           "' may complete this step only if service_accounts lists it"));
+        }
+      }
+    }
   }
 
   void CheckForm() {
@@ -144,6 +176,7 @@ class Validator {
         if (approval.policy() != v1::QUORUM && approval.quorum() != 0) {
           Add(path + ".approval.quorum", "only QUORUM takes a quorum");
         }
+        if (approval.policy() == v1::QUORUM) CheckQuorumReachable(approval, path);
         break;
       }
       case v1::Step::kTask:
@@ -256,6 +289,42 @@ class Validator {
       Add(path, absl::StrCat("unknown step '", id, "'"));
     } else if (!index_.ScopeOf(id).parallel.empty()) {
       Add(path, absl::StrCat("step '", id, "' is inside a parallel branch"));
+    }
+  }
+
+  // The most approvers `rule` can ever resolve; nullopt when a form field
+  // decides, which has no bound here.
+  std::optional<size_t> MostResolvedBy(const v1::ApproverRule& rule) const {
+    switch (rule.rule_case()) {
+      case v1::ApproverRule::kRole:
+        if (rule.role().candidate_group()) return 1;
+        // Without a department the applicant's decides: at most all holders.
+        return directory_->HoldersOf(rule.role().name(), rule.role().department()).size();
+      case v1::ApproverRule::kDepartmentHead:
+        if (!rule.department_head().from_field().empty()) return std::nullopt;
+        return 1;
+      case v1::ApproverRule::kFormField: {
+        const v1::FormField* field = Field(rule.form_field());
+        if (field != nullptr && field->type() == v1::LIST) return std::nullopt;
+        return 1;
+      }
+      default:
+        return 1;
+    }
+  }
+
+  void CheckQuorumReachable(const v1::ApprovalStep& approval, const std::string& path) {
+    if (directory_ == nullptr || approval.quorum() == 0) return;
+    size_t most = 0;
+    for (const auto& rule : approval.approvers()) {
+      std::optional<size_t> resolved = MostResolvedBy(rule);
+      if (!resolved) return;
+      most += *resolved;
+    }
+    if (approval.quorum() > most) {
+      Add(path + ".approval.quorum",
+          absl::StrCat("a quorum of ", approval.quorum(), " can never be met: the approver rules ",
+                       "resolve at most ", most, " approver(s)"));
     }
   }
 

@@ -37,6 +37,7 @@ steps:
 
 constexpr char kWaitDefinition[] = R"(
 key: watch
+service_accounts: [svc]
 steps:
   - id: hold
     wait: {signal: kpi_recovered, duration: {days: 30}, on_timeout: interview}

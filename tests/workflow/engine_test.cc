@@ -513,6 +513,7 @@ TEST(EngineTest, ParallelJoinNAndRejectionInsideABranch) {
 TEST(EngineTest, TaskAndSystemStepsCompleteWithAResult) {
   Harness h(R"(
 key: t
+service_accounts: [svc]
 steps:
   - {id: adjust, system: {workers: [{user: svc}]}, next: [{to: confirm}]}
   - {id: confirm, task: {assignees: [{applicant: true}]}, next: [{to: done}]}

@@ -416,6 +416,7 @@ std::string WaitDefinition(const std::string& wait, bool with_interview = false)
   return R"(
 key: w
 calendar: work
+service_accounts: [svc]
 form:
   fields:
     - {name: deadline, type: DATE, required: )" + std::string(dated ? "true" : "false") + R"(}
@@ -497,6 +498,7 @@ TEST(WaitTest, ABufferedSignalWaitsForItsStep) {
   Harness h(R"(
 key: b
 buffered_signals: [documents_received]
+service_accounts: [svc]
 steps:
   - id: prepare
     task: {assignees: [{user: hal}]}

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/codec.h"
+#include "storage/documents.h"
 #include "storage/event_chain.h"
 #include "storage/mutation_writer.h"
 #include "storage/queries.h"
@@ -21,7 +22,6 @@ namespace {
 using signoff::v1::Department;
 using signoff::v1::Event;
 using signoff::v1::InstanceState;
-using signoff::v1::PublishedDefinition;
 using signoff::v1::Task;
 using signoff::v1::User;
 
@@ -70,10 +70,14 @@ class MutationApplier {
 
   absl::Status ApplyDefinitionAndDirectory(CommitResult* result) {
     if (mutation_.definition) {
-      SIGNOFF_ASSIGN_OR_RETURN(result->definition_version, InsertDefinition(*mutation_.definition));
+      SIGNOFF_ASSIGN_OR_RETURN(DocumentRow row, RowOf(*mutation_.definition));
+      SIGNOFF_ASSIGN_OR_RETURN(result->definition_version,
+                               InsertDocument(session_, DocumentKind::kDefinition, row));
     }
     if (mutation_.calendar) {
-      SIGNOFF_ASSIGN_OR_RETURN(result->calendar_version, InsertCalendar(*mutation_.calendar));
+      SIGNOFF_ASSIGN_OR_RETURN(DocumentRow row, RowOf(*mutation_.calendar));
+      SIGNOFF_ASSIGN_OR_RETURN(result->calendar_version,
+                               InsertDocument(session_, DocumentKind::kCalendar, row));
     }
     for (const Department& department : mutation_.departments) {
       SIGNOFF_RETURN_IF_ERROR(UpsertDepartment(department));
@@ -115,55 +119,6 @@ class MutationApplier {
         soci::use(record.caller), soci::use(record.request_id), soci::use(record.method),
         soci::use(record.fingerprint), soci::use(reply), soci::use(now);
     return absl::OkStatus();
-  }
-
-  absl::StatusOr<int32_t> InsertDefinition(const PublishedDefinition& published) {
-    const std::string key =
-        published.key().empty() ? published.definition().key() : published.key();
-    if (key.empty()) return absl::InvalidArgumentError("definition has no key");
-    if (!published.definition().key().empty() && published.definition().key() != key) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "definition key ", published.definition().key(), " is published as ", key));
-    }
-    SIGNOFF_ASSIGN_OR_RETURN(const std::string body, ToJson(published.definition()));
-    const int32_t version = NextDefinitionVersion(key);
-    // A caller that names the version it expects (to put it in its reply
-    // before committing) loses a race with another publish.
-    if (published.version() != 0 && published.version() != version) {
-      return absl::AbortedError(absl::StrCat("definition ", key, " version ",
-                                             published.version(), " was published concurrently"));
-    }
-    // Unset would list the definition as published in 1970.
-    const int64_t published_us = published.has_published_at()
-                                     ? workflow::ToUnixMicros(published.published_at())
-                                     : NowMicros();
-    session_ << "INSERT INTO definitions (key, version, body, published_at, published_by)"
-                " VALUES (:k, :v, :b, :t, :p)",
-        soci::use(key), soci::use(version), soci::use(body), soci::use(published_us),
-        soci::use(published.published_by());
-    return version;
-  }
-
-  absl::StatusOr<int32_t> InsertCalendar(const signoff::v1::PublishedCalendar& published) {
-    const std::string& name = published.calendar().name();
-    if (name.empty()) return absl::InvalidArgumentError("calendar has no name");
-    SIGNOFF_ASSIGN_OR_RETURN(const std::string body, ToJson(published.calendar()));
-    int32_t latest = 0;
-    soci::indicator ind = soci::i_null;
-    session_ << "SELECT MAX(version) FROM calendars WHERE name = :n", soci::use(name),
-        soci::into(latest, ind);
-    const int32_t version = (ind == soci::i_ok ? latest : 0) + 1;
-    if (published.version() != 0 && published.version() != version) {
-      return absl::AbortedError(absl::StrCat("calendar ", name, " version ", published.version(),
-                                             " was published concurrently"));
-    }
-    const int64_t published_us =
-        published.has_published_at() ? workflow::ToUnixMicros(published.published_at()) : NowMicros();
-    session_ << "INSERT INTO calendars (name, version, body, published_at, published_by)"
-                " VALUES (:n, :v, :b, :t, :p)",
-        soci::use(name), soci::use(version), soci::use(body), soci::use(published_us),
-        soci::use(published.published_by());
-    return version;
   }
 
   absl::Status ApplyTimers() {
@@ -218,14 +173,6 @@ class MutationApplier {
           soci::use(claim.owner), soci::use(lease_until_us), soci::use(timer.timer.id());
     }
     return claimed;
-  }
-
-  int32_t NextDefinitionVersion(const std::string& key) {
-    int32_t latest = 0;
-    soci::indicator ind = soci::i_null;
-    session_ << "SELECT MAX(version) FROM definitions WHERE key = :k", soci::use(key),
-        soci::into(latest, ind);
-    return (ind == soci::i_ok ? latest : 0) + 1;
   }
 
   absl::Status UpsertDepartment(const Department& department) {

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "storage/codec.h"
+#include "storage/documents.h"
 #include "storage/sql_query.h"
 #include "workflow/errors.h"
 #include "workflow/status_macros.h"
@@ -19,28 +20,6 @@ using signoff::v1::InstanceState;
 using signoff::v1::PublishedDefinition;
 
 constexpr int kDefaultInstancePageSize = 50;
-
-absl::StatusOr<PublishedDefinition> DecodeDefinition(const std::string& key,
-                                                     int32_t version,
-                                                     const std::string& body,
-                                                     int64_t published_us,
-                                                     const std::string& published_by) {
-  PublishedDefinition published;
-  published.set_key(key);
-  published.set_version(version);
-  SIGNOFF_RETURN_IF_ERROR(FromJson(body, published.mutable_definition()));
-  *published.mutable_published_at() = workflow::FromUnixMicros(published_us);
-  published.set_published_by(published_by);
-  return published;
-}
-
-int32_t LatestDefinitionVersion(soci::session& session, const std::string& key) {
-  int32_t version = 0;
-  soci::indicator ind = soci::i_null;
-  session << "SELECT MAX(version) FROM definitions WHERE key = :k", soci::use(key),
-      soci::into(version, ind);
-  return ind == soci::i_ok ? version : 0;
-}
 
 }  // namespace
 
@@ -77,46 +56,45 @@ absl::StatusOr<std::optional<IdempotencyRecord>> QueryIdempotency(
 absl::StatusOr<PublishedDefinition> QueryDefinition(soci::session& session,
                                                     const std::string& key,
                                                     int32_t version) {
-  const int32_t wanted = version > 0 ? version : LatestDefinitionVersion(session, key);
-  std::string body, published_by;
-  int64_t published_us = 0;
-  session << "SELECT body, published_at, published_by FROM definitions"
-             " WHERE key = :k AND version = :v",
-      soci::use(key), soci::use(wanted), soci::into(body), soci::into(published_us),
-      soci::into(published_by);
-  if (!session.got_data()) {
-    return absl::NotFoundError(
-        version > 0 ? absl::StrCat("definition ", key, " has no version ", version)
-                    : absl::StrCat("definition ", key, " is not published"));
-  }
-  return DecodeDefinition(key, wanted, body, published_us, published_by);
+  SIGNOFF_ASSIGN_OR_RETURN(DocumentRow row,
+                           QueryDocument(session, DocumentKind::kDefinition, key, version));
+  PublishedDefinition published;
+  SIGNOFF_RETURN_IF_ERROR(Decode(row, &published));
+  return published;
 }
 
 absl::StatusOr<std::vector<DefinitionSummary>> QueryDefinitionSummaries(
     soci::session& session) {
-  std::string key, body, published_by;
-  int32_t version = 0;
-  int64_t published_us = 0;
-  soci::statement statement =
-      (session.prepare << "SELECT d.key, d.version, d.body, d.published_at,"
-                          " d.published_by FROM definitions d"
-                          " JOIN (SELECT key, MAX(version) AS latest FROM definitions"
-                          " GROUP BY key) m ON d.key = m.key AND d.version = m.latest"
-                          " ORDER BY d.key",
-       soci::into(key), soci::into(version), soci::into(body), soci::into(published_us),
-       soci::into(published_by));
-  statement.execute();
   std::vector<DefinitionSummary> summaries;
-  while (statement.fetch()) {
-    SIGNOFF_ASSIGN_OR_RETURN(PublishedDefinition published,
-                     DecodeDefinition(key, version, body, published_us, published_by));
+  for (const DocumentRow& row : QueryLatestDocuments(session, DocumentKind::kDefinition)) {
+    PublishedDefinition published;
+    SIGNOFF_RETURN_IF_ERROR(Decode(row, &published));
     DefinitionSummary& summary = summaries.emplace_back();
-    summary.set_key(key);
+    summary.set_key(row.key);
     summary.set_name(published.definition().name());
-    summary.set_latest_version(version);
+    summary.set_latest_version(row.version);
     *summary.mutable_published_at() = published.published_at();
   }
   return summaries;
+}
+
+absl::StatusOr<signoff::v1::PublishedCalendar> QueryCalendar(soci::session& session,
+                                                             const std::string& name,
+                                                             int32_t version) {
+  SIGNOFF_ASSIGN_OR_RETURN(DocumentRow row,
+                           QueryDocument(session, DocumentKind::kCalendar, name, version));
+  signoff::v1::PublishedCalendar published;
+  SIGNOFF_RETURN_IF_ERROR(Decode(row, &published));
+  return published;
+}
+
+absl::StatusOr<std::vector<signoff::v1::PublishedCalendar>> QueryLatestCalendars(
+    soci::session& session) {
+  std::vector<signoff::v1::PublishedCalendar> calendars;
+  for (const DocumentRow& row : QueryLatestDocuments(session, DocumentKind::kCalendar)) {
+    SIGNOFF_RETURN_IF_ERROR(Decode(row, &calendars.emplace_back()));
+  }
+  return calendars;
 }
 
 absl::StatusOr<InstanceState> QueryInstance(soci::session& session,

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "storage/group_commit.h"
 #include "storage/mutation_writer.h"
+#include "storage/documents.h"
 #include "storage/queries.h"
 #include "storage/session_pool.h"
 #include "workflow/status_macros.h"
@@ -57,6 +58,13 @@ class SociStore final : public Store {
   absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotency(
       const std::string& caller, const std::string& request_id) override {
     return Read([&](soci::session& s) { return QueryIdempotency(s, caller, request_id); });
+  }
+
+  absl::StatusOr<int32_t> LatestVersionFrom(DocumentKind kind, const std::string& key,
+                                            const std::string& origin) override {
+    return Read([&](soci::session& s) -> absl::StatusOr<int32_t> {
+      return QueryLatestVersionFrom(s, kind, key, origin);
+    });
   }
 
   absl::StatusOr<PublishedDefinition> GetDefinition(const std::string& key,

@@ -16,6 +16,10 @@
 
 namespace signoff::storage {
 
+// Definitions and calendars are both versioned documents: published under
+// a key, never changed, numbered from 1.
+enum class DocumentKind { kDefinition, kCalendar };
+
 // The stored outcome of a mutating call, replayed when the same request_id
 // comes again.
 struct IdempotencyRecord {
@@ -170,6 +174,11 @@ class Store {
                                                                      int32_t version) = 0;
   // The latest version of each calendar, by name.
   virtual absl::StatusOr<std::vector<signoff::v1::PublishedCalendar>> ListCalendars() = 0;
+
+  // The newest version of a definition or calendar published from
+  // `origin`; 0 when none was.
+  virtual absl::StatusOr<int32_t> LatestVersionFrom(DocumentKind kind, const std::string& key,
+                                                    const std::string& origin) = 0;
 
   // Leases due timers to `claim.owner` through the single writer, oldest
   // first. A timer leased to another owner comes back once its lease ends,

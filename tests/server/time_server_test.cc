@@ -91,6 +91,10 @@ class FlakyReadStore final : public storage::Store {
   absl::StatusOr<storage::History> GetHistory(const std::string& id) override {
     return inner_->GetHistory(id);
   }
+  absl::StatusOr<int32_t> LatestVersionFrom(storage::DocumentKind kind, const std::string& key,
+                                            const std::string& origin) override {
+    return inner_->LatestVersionFrom(kind, key, origin);
+  }
   absl::StatusOr<v1::Task> GetTask(const std::string& id) override { return inner_->GetTask(id); }
   absl::StatusOr<storage::Page<v1::Task>> ListTasks(const storage::TaskFilter& filter) override {
     return inner_->ListTasks(filter);

@@ -20,7 +20,8 @@ absl::Status Publish(Cli& cli, const std::string& file, const std::string& yaml,
   request.set_yaml(yaml);
   return Show(cli, cli.Connect().Call(cli.Connect().calendars(), &Stub::PublishCalendar, request),
               [&file](const v1::PublishCalendarResponse& response) {
-                std::cout << "published calendar " << response.published().name() << " version "
+                std::cout << (response.unchanged() ? "unchanged: calendar " : "published calendar ")
+                          << response.published().name() << " version "
                           << response.published().version() << " from " << file << "\n";
               });
 }

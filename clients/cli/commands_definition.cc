@@ -79,7 +79,8 @@ absl::Status Publish(Cli& cli, const std::string& file, const std::string& yaml,
   request.mutable_source()->set_yaml(yaml);
   return Show(cli, cli.Connect().Call(cli.Connect().definitions(), &Stub::PublishDefinition, request),
               [&file](const v1::PublishDefinitionResponse& response) {
-                std::cout << "published " << response.published().key() << " version "
+                std::cout << (response.unchanged() ? "unchanged: " : "published ")
+                          << response.published().key() << " version "
                           << response.published().version() << " from " << file << "\n";
               });
 }

@@ -1,7 +1,6 @@
 #include "server/app/calendar_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "workflow/errors.h"
 #include "workflow/status_macros.h"
 #include "workflow/time_util.h"
@@ -26,28 +25,10 @@ absl::StatusOr<v1::PublishCalendarResponse> CalendarService::PublishCalendar(
                                                      {{"source", "set calendar or yaml"}});
   }
   SIGNOFF_RETURN_IF_ERROR(BuildCalendar(calendar).status());
-  PlainChange change;
-  change.method = "PublishCalendar";
-  change.request = &request;
-  change.request_id = request.request_id();
-  change.build = [&](google::protobuf::Message& out) -> absl::StatusOr<storage::Mutation> {
-    auto latest = context_.store().GetCalendar(calendar.name(), 0);
-    if (!latest.ok() && !absl::IsNotFound(latest.status())) return latest.status();
-    v1::PublishedCalendar published;
-    published.set_name(calendar.name());
-    published.set_version(latest.ok() ? latest->version() + 1 : 1);
-    *published.mutable_calendar() = calendar;
-    *published.mutable_published_at() = workflow::ToTimestamp(context_.Now());
-    published.set_published_by(caller.system ? workflow::kSystemActor : caller.user);
-    storage::Mutation mutation;
-    mutation.calendar = published;
-    *static_cast<v1::PublishCalendarResponse&>(out).mutable_published() = std::move(published);
-    return mutation;
-  };
-  v1::PublishCalendarResponse reply;
-  SIGNOFF_RETURN_IF_ERROR(pipeline_.Run(caller, change, reply));
+  SIGNOFF_ASSIGN_OR_RETURN(v1::PublishCalendarResponse response,
+                           documents_.Publish(caller, calendar, "", request, request.request_id()));
   SIGNOFF_RETURN_IF_ERROR(context_.ReloadCalendars());
-  return reply;
+  return response;
 }
 
 absl::StatusOr<v1::GetCalendarResponse> CalendarService::GetCalendar(
@@ -75,19 +56,12 @@ absl::StatusOr<v1::ListCalendarsResponse> CalendarService::ListCalendars(
   return response;
 }
 
-absl::StatusOr<int32_t> CalendarService::PublishIfChanged(const v1::Calendar& calendar) {
-  auto latest = context_.store().GetCalendar(calendar.name(), 0);
-  if (latest.ok() &&
-      google::protobuf::util::MessageDifferencer::Equals(latest->calendar(), calendar)) {
-    return latest->version();
-  }
-  if (!latest.ok() && !absl::IsNotFound(latest.status())) return latest.status();
-  v1::PublishCalendarRequest request;
-  request.set_request_id(absl::StrCat(kServiceRequestPrefix, "seed-calendar-", calendar.name(),
-                                      "-", latest.ok() ? latest->version() + 1 : 1));
-  *request.mutable_calendar() = calendar;
-  SIGNOFF_ASSIGN_OR_RETURN(auto response, PublishCalendar(Caller{"", true}, request));
-  return response.published().version();
+absl::StatusOr<FilePublished> CalendarService::PublishFromFile(const v1::Calendar& calendar,
+                                                              const std::string& origin) {
+  SIGNOFF_RETURN_IF_ERROR(BuildCalendar(calendar).status());
+  SIGNOFF_ASSIGN_OR_RETURN(FilePublished outcome, documents_.PublishFromFile(calendar, origin));
+  if (outcome.published) SIGNOFF_RETURN_IF_ERROR(context_.ReloadCalendars());
+  return outcome;
 }
 
 }  // namespace signoff::app

@@ -4,6 +4,7 @@
 #include "server/app/app_context.h"
 #include "server/app/caller.h"
 #include "server/app/command_pipeline.h"
+#include "server/app/documents.h"
 #include "signoff/v1/service.pb.h"
 
 namespace signoff::app {
@@ -12,7 +13,7 @@ namespace signoff::app {
 class CalendarService {
  public:
   CalendarService(AppContext& context, CommandPipeline& pipeline)
-      : context_(context), pipeline_(pipeline) {}
+      : context_(context), documents_(context, pipeline) {}
 
   absl::StatusOr<v1::PublishCalendarResponse> PublishCalendar(
       const Caller& caller, const v1::PublishCalendarRequest& request);
@@ -21,13 +22,14 @@ class CalendarService {
   absl::StatusOr<v1::ListCalendarsResponse> ListCalendars(
       const Caller& caller, const v1::ListCalendarsRequest& request);
 
-  // Start-up seeding: publishes unless the latest version is already
-  // identical. Returns the version.
-  absl::StatusOr<int32_t> PublishIfChanged(const v1::Calendar& calendar);
+  // Start-up seeding: publishes a file's calendar unless what that file
+  // published last is the same.
+  absl::StatusOr<FilePublished> PublishFromFile(const v1::Calendar& calendar,
+                                                const std::string& origin);
 
  private:
   AppContext& context_;
-  CommandPipeline& pipeline_;
+  VersionedDocuments<v1::PublishedCalendar> documents_;
 };
 
 }  // namespace signoff::app

@@ -1,7 +1,6 @@
 #include "server/app/definition_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "workflow/errors.h"
 #include "workflow/problems.h"
 #include "workflow/status_macros.h"
@@ -66,29 +65,7 @@ absl::StatusOr<v1::PublishDefinitionResponse> DefinitionService::PublishDefiniti
   if (!problems.empty()) {
     return workflow::ProblemsToStatus("the definition", problems, "definition.");
   }
-  PlainChange change;
-  change.method = "PublishDefinition";
-  change.request = &request;
-  change.request_id = request.request_id();
-  change.build = [&](google::protobuf::Message& out) -> absl::StatusOr<storage::Mutation> {
-    auto latest = context_.store().GetDefinition(definition.key(), 0);
-    if (!latest.ok() && !absl::IsNotFound(latest.status())) return latest.status();
-    v1::PublishedDefinition published;
-    published.set_key(definition.key());
-    // A concurrent publish of the same version makes the commit ABORTED,
-    // and the attempt is retried with the next number.
-    published.set_version(latest.ok() ? latest->version() + 1 : 1);
-    *published.mutable_definition() = definition;
-    *published.mutable_published_at() = workflow::ToTimestamp(context_.Now());
-    published.set_published_by(caller.system ? workflow::kSystemActor : caller.user);
-    storage::Mutation mutation;
-    mutation.definition = published;
-    *static_cast<v1::PublishDefinitionResponse&>(out).mutable_published() = std::move(published);
-    return mutation;
-  };
-  v1::PublishDefinitionResponse reply;
-  SIGNOFF_RETURN_IF_ERROR(pipeline_.Run(caller, change, reply));
-  return reply;
+  return documents_.Publish(caller, definition, "", request, request.request_id());
 }
 
 absl::StatusOr<v1::GetDefinitionResponse> DefinitionService::GetDefinition(
@@ -116,20 +93,15 @@ absl::StatusOr<v1::ListDefinitionsResponse> DefinitionService::ListDefinitions(
   return response;
 }
 
-absl::StatusOr<int32_t> DefinitionService::PublishIfChanged(
-    const v1::WorkflowDefinition& definition) {
-  auto latest = context_.store().GetDefinition(definition.key(), 0);
-  if (latest.ok() &&
-      google::protobuf::util::MessageDifferencer::Equals(latest->definition(), definition)) {
-    return latest->version();
+absl::StatusOr<FilePublished> DefinitionService::PublishFromFile(
+    const v1::WorkflowDefinition& definition, const std::string& origin) {
+  auto directory = context_.directory();
+  auto calendars = context_.calendars();
+  auto problems = workflow::ValidateDefinition(definition, directory.get(), calendars.get());
+  if (!problems.empty()) {
+    return workflow::ProblemsToStatus("the definition", problems, "definition.");
   }
-  if (!latest.ok() && !absl::IsNotFound(latest.status())) return latest.status();
-  v1::PublishDefinitionRequest request;
-  request.set_request_id(absl::StrCat(kServiceRequestPrefix, "seed-", definition.key(), "-",
-                                      latest.ok() ? latest->version() + 1 : 1));
-  *request.mutable_source()->mutable_definition() = definition;
-  SIGNOFF_ASSIGN_OR_RETURN(auto response, PublishDefinition(Caller{"", true}, request));
-  return response.published().version();
+  return documents_.PublishFromFile(definition, origin);
 }
 
 }  // namespace signoff::app

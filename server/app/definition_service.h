@@ -4,6 +4,7 @@
 #include "server/app/app_context.h"
 #include "server/app/caller.h"
 #include "server/app/command_pipeline.h"
+#include "server/app/documents.h"
 #include "signoff/v1/service.pb.h"
 
 namespace signoff::app {
@@ -13,7 +14,7 @@ namespace signoff::app {
 class DefinitionService {
  public:
   DefinitionService(AppContext& context, CommandPipeline& pipeline)
-      : context_(context), pipeline_(pipeline) {}
+      : context_(context), documents_(context, pipeline) {}
 
   absl::StatusOr<v1::ValidateDefinitionResponse> ValidateDefinition(
       const Caller& caller, const v1::ValidateDefinitionRequest& request);
@@ -24,13 +25,14 @@ class DefinitionService {
   absl::StatusOr<v1::ListDefinitionsResponse> ListDefinitions(
       const Caller& caller, const v1::ListDefinitionsRequest& request);
 
-  // Start-up seeding: publishes unless the latest version is already
-  // identical. Returns the version.
-  absl::StatusOr<int32_t> PublishIfChanged(const v1::WorkflowDefinition& definition);
+  // Start-up seeding: publishes a file's definition unless what that file
+  // published last is the same (see VersionedDocuments::PublishFromFile).
+  absl::StatusOr<FilePublished> PublishFromFile(const v1::WorkflowDefinition& definition,
+                                                const std::string& origin);
 
  private:
   AppContext& context_;
-  CommandPipeline& pipeline_;
+  VersionedDocuments<v1::PublishedDefinition> documents_;
 };
 
 }  // namespace signoff::app

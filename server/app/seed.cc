@@ -64,20 +64,32 @@ std::vector<std::string> CalendarInputs(const SeedSources& sources) {
   return inputs;
 }
 
-// Publishes each file whose content changed, printing one line per file
-// such as "calendar cn-mainland: version 1".
+// Publishes each file whose content changed since that file was last
+// published, printing one line per file such as "calendar cn-mainland:
+// version 1", and a warning when a later version came through the API.
 template <typename Message>
-absl::Status PublishFiles(const std::vector<fs::path>& files, const char* kind,
-                          absl::StatusOr<Message> (*parse)(const std::string&),
-                          const std::function<absl::StatusOr<int32_t>(const Message&)>& publish,
-                          const std::function<std::string(const Message&)>& name) {
+absl::Status PublishFiles(
+    const std::vector<fs::path>& files, const char* kind,
+    absl::StatusOr<Message> (*parse)(const std::string&),
+    const std::function<absl::StatusOr<FilePublished>(const Message&, const std::string&)>& publish,
+    const std::function<std::string(const Message&)>& name) {
   for (const auto& file : files) {
     SIGNOFF_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
     absl::StatusOr<Message> parsed = parse(text);
     SIGNOFF_RETURN_IF_ERROR(WithFile(parsed.status(), file));
-    absl::StatusOr<int32_t> version = publish(*parsed);
-    SIGNOFF_RETURN_IF_ERROR(WithFile(version.status(), file));
-    std::printf("%s %s: version %d\n", kind, name(*parsed).c_str(), *version);
+    // The file's name, not its path, so that the same file read from
+    // another folder is still recognised.
+    const std::string origin = absl::StrCat("file:", file.filename().string());
+    absl::StatusOr<FilePublished> outcome = publish(*parsed, origin);
+    SIGNOFF_RETURN_IF_ERROR(WithFile(outcome.status(), file));
+    std::printf("%s %s: version %d%s\n", kind, name(*parsed).c_str(), outcome->version,
+                outcome->published ? " (published from the file)" : "");
+    if (outcome->newer_version > 0) {
+      std::fprintf(stderr,
+                   "warning: %s is older than %s %s version %d, published since; the file is "
+                   "not published over it\n",
+                   file.string().c_str(), kind, name(*parsed).c_str(), outcome->newer_version);
+    }
   }
   return absl::OkStatus();
 }
@@ -97,12 +109,16 @@ absl::Status Seed(Application& app, const SeedSources& sources) {
   }
   SIGNOFF_RETURN_IF_ERROR(PublishFiles<v1::Calendar>(
       YamlFiles(CalendarInputs(sources), {}), "calendar", &workflow::ParseCalendarYaml,
-      [&](const v1::Calendar& calendar) { return app.calendars().PublishIfChanged(calendar); },
+      [&](const v1::Calendar& calendar, const std::string& origin) {
+        return app.calendars().PublishFromFile(calendar, origin);
+      },
       [](const v1::Calendar& calendar) { return calendar.name(); }));
   SIGNOFF_RETURN_IF_ERROR(PublishFiles<v1::WorkflowDefinition>(
       YamlFiles(sources.definitions, organisation_file), "definition",
       &workflow::ParseDefinitionYaml,
-      [&](const v1::WorkflowDefinition& definition) { return app.definitions().PublishIfChanged(definition); },
+      [&](const v1::WorkflowDefinition& definition, const std::string& origin) {
+        return app.definitions().PublishFromFile(definition, origin);
+      },
       [](const v1::WorkflowDefinition& definition) { return definition.key(); }));
   std::fflush(stdout);
   return absl::OkStatus();

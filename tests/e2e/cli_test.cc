@@ -10,6 +10,8 @@
 #include <map>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
@@ -369,9 +371,20 @@ TEST_F(CliTest, DefinitionsAndDirectoryCommands) {
   EXPECT_EQ(definitions.Cell(0, "LATEST"), "1");
   const std::string shipped =
       std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions/dealer-application.yaml";
+  // The shipped file unchanged is the version already published.
   Result republished = Run({"--as", "carl.yuan", "-o", "json", "definition", "publish", shipped});
   Ok(republished);
-  EXPECT_EQ(Json<v1::PublishDefinitionResponse>(republished).published().version(), 2);
+  EXPECT_EQ(Json<v1::PublishDefinitionResponse>(republished).published().version(), 1);
+  EXPECT_TRUE(Json<v1::PublishDefinitionResponse>(republished).unchanged());
+  std::ifstream shipped_in(shipped);
+  std::stringstream shipped_text;
+  shipped_text << shipped_in.rdbuf();
+  const std::string renamed = File("renamed.yaml",
+      absl::StrReplaceAll(shipped_text.str(), {{"name: Dealer special-sales application",
+                                                "name: Dealer special-sales application (v2)"}}));
+  Result changed = Run({"--as", "carl.yuan", "definition", "publish", renamed});
+  Ok(changed);
+  EXPECT_THAT(changed.out, HasSubstr("published dealer-application version 2 from " + renamed));
   Result first = Run({"--as", "bob.zhang", "-o", "json", "definition", "get", "dealer-application@1"});
   EXPECT_EQ(Json<v1::GetDefinitionResponse>(first).published().version(), 1);
   EXPECT_EQ(Run({"definition", "get", "dealer-application@zero"}).exit_code, 2);
@@ -435,13 +448,15 @@ TEST_F(CliTest, CalendarsPublishListAndGet) {
   EXPECT_THAT(published.out, HasSubstr("published calendar hk-test version 1 from " + good));
   const std::string shipped =
       std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions/calendars/cn-mainland.yaml";
-  Result again = Run({"--as", "carl.yuan", "-o", "json", "calendar", "publish", shipped});
+  Result again = Run({"--as", "carl.yuan", "calendar", "publish", shipped});
   Ok(again);
-  EXPECT_EQ(Json<v1::PublishCalendarResponse>(again).published().version(), 2);
+  EXPECT_THAT(again.out, HasSubstr("unchanged: calendar cn-mainland version 1"));
+  Result republished = Run({"--as", "carl.yuan", "calendar", "publish", good});
+  EXPECT_THAT(republished.out, HasSubstr("unchanged: calendar hk-test version 1"));
   ParsedTable both(Run({"--as", "bob.zhang", "calendar", "list"}).out);
   EXPECT_EQ(both.size(), 2u);
   EXPECT_EQ(both.Cell(RowWhere(both, "NAME", "hk-test"), "TIME ZONE"), "Asia/Hong_Kong");
-  EXPECT_EQ(both.Cell(RowWhere(both, "NAME", "cn-mainland"), "VERSION"), "2");
+  EXPECT_EQ(both.Cell(RowWhere(both, "NAME", "cn-mainland"), "VERSION"), "1");
 }
 
 TEST_F(CliTest, ReviewerPausesResumesAndExtendsTheClock) {

@@ -3,6 +3,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "api_client.h"
 #include "gmock/gmock.h"
@@ -16,6 +18,7 @@ namespace signoff::testing {
 namespace {
 
 using ::testing::Contains;
+using ::testing::HasSubstr;
 using ::testing::ElementsAre;
 
 
@@ -190,6 +193,75 @@ TEST_F(EndToEndTest, RestartKeepsDefinitionsWithoutRepublishing) {
   ASSERT_EQ(before.definitions_size(), 4);
   ASSERT_EQ(after.definitions_size(), 4);
   for (const auto& summary : after.definitions()) EXPECT_EQ(summary.latest_version(), 1);
+}
+
+TEST_F(EndToEndTest, ARestartNeverPublishesAnUnchangedFileOverTheApi) {
+  // An administrator publishes a change through the API.
+  v1::GetDefinitionRequest get;
+  get.set_key("dealer-claim");
+  ASSERT_OK_AND_ASSIGN(auto shipped, client_->Call("grace.liu", *client_->definitions,
+                                                   &v1::DefinitionService::Stub::GetDefinition,
+                                                   get));
+  EXPECT_EQ(shipped.published().origin(), "file:dealer-claim.yaml");
+  v1::PublishDefinitionRequest publish;
+  publish.set_request_id("api-change");
+  *publish.mutable_source()->mutable_definition() = shipped.published().definition();
+  publish.mutable_source()->mutable_definition()->set_name("Dealer claim (revised)");
+  ASSERT_OK_AND_ASSIGN(auto revised, client_->Call("carl.yuan", *client_->definitions,
+                                                   &v1::DefinitionService::Stub::PublishDefinition,
+                                                   publish));
+  EXPECT_EQ(revised.published().version(), 2);
+  EXPECT_EQ(revised.published().origin(), "");
+
+  // A restart with the same shipped files leaves it in force, and says so.
+  CrashAndRestart();
+  ASSERT_OK_AND_ASSIGN(auto latest, client_->Call("grace.liu", *client_->definitions,
+                                                  &v1::DefinitionService::Stub::GetDefinition,
+                                                  get));
+  EXPECT_EQ(latest.published().version(), 2);
+  EXPECT_EQ(latest.published().definition().name(), "Dealer claim (revised)");
+  std::ifstream log((dir_ / "signoffd.log").string());
+  std::stringstream logged;
+  logged << log.rdbuf();
+  EXPECT_THAT(logged.str(), HasSubstr("dealer-claim.yaml is older than definition dealer-claim "
+                                      "version 2"));
+}
+
+TEST_F(EndToEndTest, AChangedFileIsPublishedOnRestart) {
+  const std::filesystem::path shipped =
+      std::filesystem::path(SIGNOFF_SOURCE_DIR) / "workflow" / "definitions";
+  const std::filesystem::path own = dir_ / "definitions";
+  std::filesystem::create_directories(own);
+  std::filesystem::copy(shipped, own, std::filesystem::copy_options::recursive);
+  std::vector<std::string> flags = {"--directory", (own / "demo-org.yaml").string(),
+                                    "--definitions", own.string()};
+  server_->SetExtraFlags(flags);
+  CrashAndRestart();
+  std::string text;
+  {
+    std::ifstream in(own / "dealer-claim.yaml");
+    std::stringstream read;
+    read << in.rdbuf();
+    text = read.str();
+  }
+  const std::string name = "name: Dealer claim\n";
+  ASSERT_NE(text.find(name), std::string::npos);
+  text.replace(text.find(name), name.size(), "name: Dealer claim (from the new file)\n");
+  std::ofstream(own / "dealer-claim.yaml") << text;
+  CrashAndRestart();
+  v1::GetDefinitionRequest get;
+  get.set_key("dealer-claim");
+  ASSERT_OK_AND_ASSIGN(auto latest, client_->Call("grace.liu", *client_->definitions,
+                                                  &v1::DefinitionService::Stub::GetDefinition,
+                                                  get));
+  EXPECT_EQ(latest.published().version(), 2);
+  EXPECT_EQ(latest.published().definition().name(), "Dealer claim (from the new file)");
+  EXPECT_EQ(latest.published().origin(), "file:dealer-claim.yaml");
+  // And once more unchanged: still version 2.
+  CrashAndRestart();
+  ASSERT_OK_AND_ASSIGN(latest, client_->Call("grace.liu", *client_->definitions,
+                                             &v1::DefinitionService::Stub::GetDefinition, get));
+  EXPECT_EQ(latest.published().version(), 2);
 }
 
 }  // namespace

@@ -176,9 +176,17 @@ class TimeServerTest : public ServerTest {
 };
 
 TEST_F(TimeServerTest, CalendarsArePublishedVersionedAndChecked) {
-  ASSERT_OK_AND_ASSIGN(auto again, PublishCalendar(kCalendar, "publish-work-2"));
+  // The same content again is the version already published.
+  ASSERT_OK_AND_ASSIGN(auto same, PublishCalendar(kCalendar, "publish-work-same"));
+  EXPECT_EQ(same.published().version(), 1);
+  EXPECT_TRUE(same.unchanged());
+  const std::string longer_day = std::string(kCalendar) + "working_days: [MONDAY, TUESDAY]\n";
+  ASSERT_OK_AND_ASSIGN(auto again, PublishCalendar(longer_day, "publish-work-2"));
   EXPECT_EQ(again.published().version(), 2);
-  ASSERT_OK_AND_ASSIGN(auto repeat, PublishCalendar(kCalendar, "publish-work-2"));
+  EXPECT_FALSE(again.unchanged());
+  EXPECT_EQ(again.published().published_by(), "ceo");
+  EXPECT_EQ(again.published().origin(), "");
+  ASSERT_OK_AND_ASSIGN(auto repeat, PublishCalendar(longer_day, "publish-work-2"));
   EXPECT_EQ(repeat.published().version(), 2);
   EXPECT_CODE(PublishCalendar(kCalendar, "by-ann", "ann"), absl::StatusCode::kPermissionDenied);
   auto bad = PublishCalendar(R"(

@@ -25,6 +25,8 @@ struct Flags {
   signoff::app::SeedSources seed;
   std::string timer_poll = "1s";
   std::string clock_offset = "0s";
+  std::string readiness_poll = "2s";
+  int64_t max_db_pages = 0;
   signoff::server::ServerOptions server;
   absl::Duration offset;
 };
@@ -49,6 +51,9 @@ absl::Status ParseTimeFlags(Flags& flags) {
   auto poll = ParseFlagDuration("--timer-poll", flags.timer_poll);
   if (!poll.ok()) return poll.status();
   flags.server.timer_poll = *poll;
+  auto readiness = ParseFlagDuration("--readiness-poll", flags.readiness_poll);
+  if (!readiness.ok()) return readiness.status();
+  flags.server.readiness_poll = *readiness;
   auto offset = ParseFlagDuration("--clock-offset", flags.clock_offset);
   if (!offset.ok()) return offset.status();
   flags.offset = *offset;
@@ -69,6 +74,7 @@ absl::StatusOr<std::shared_ptr<signoff::storage::Store>> OpenStore(const Flags& 
   signoff::storage::SqliteOptions options;
   options.path = flags.db;
   options.synchronous = flags.synchronous;
+  options.max_pages = flags.max_db_pages;
   auto store = signoff::storage::OpenSqliteStore(options);
   if (!store.ok()) return store.status();
   return std::shared_ptr<signoff::storage::Store>(std::move(*store));
@@ -147,6 +153,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   app.add_option("--timer-poll", flags.timer_poll, "how often due timers are looked for")
       ->envname("SIGNOFF_TIMER_POLL");
+  app.add_option("--readiness-poll", flags.readiness_poll,
+                 "how often readiness checks that the database can be written (0s: never)")
+      ->envname("SIGNOFF_READINESS_POLL");
+  app.add_option("--max-db-pages", flags.max_db_pages,
+                 "cap the SQLite database at this many 4 KiB pages (0: no cap); changes past "
+                 "it fail with RESOURCE_EXHAUSTED")
+      ->envname("SIGNOFF_MAX_DB_PAGES")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--clock-offset", flags.clock_offset,
                  "shift the service clock, e.g. 30d, for rehearsing deadlines; never in "
                  "production")

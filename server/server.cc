@@ -178,6 +178,10 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus("liveness", true);
   health->SetServingStatus("readiness", true);
+  if (options.readiness_poll > absl::ZeroDuration()) {
+    server->readiness_ = std::make_unique<ReadinessProbe>(*server->application_, *health,
+                                                           options.readiness_poll);
+  }
   if (options.timer_poll > absl::ZeroDuration()) {
     server->scheduler_ = std::make_unique<TimerScheduler>(*server->application_,
                                                           options.timer_poll);
@@ -197,6 +201,7 @@ void SignoffServer::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
   scheduler_.reset();
+  readiness_.reset();
   // A server that never started listening has nothing to stop but its
   // workers.
   if (server_ != nullptr) {

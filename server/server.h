@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "server/app/application.h"
 #include "server/executor.h"
+#include "server/readiness.h"
 #include "server/routes.h"
 #include "server/timer_scheduler.h"
 
@@ -26,6 +27,9 @@ struct ServerOptions {
   // How often due timers are looked for; zero leaves firing to the
   // caller (tests call TimerFiring::FireDueTimers themselves).
   absl::Duration timer_poll = absl::Seconds(1);
+  // How often readiness checks that the database can be written; zero
+  // leaves readiness SERVING.
+  absl::Duration readiness_poll = absl::Seconds(2);
 };
 
 class Transport;
@@ -56,6 +60,7 @@ class SignoffServer {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<TimerScheduler> scheduler_;
+  std::unique_ptr<ReadinessProbe> readiness_;
   int port_ = 0;
   bool stopped_ = false;
 };

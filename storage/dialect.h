@@ -34,13 +34,19 @@ class Dialect {
   // Starts a transaction in which several reads see one snapshot.
   virtual void BeginRead(soci::session& session) const = 0;
 
-  // Maps a database exception to UNAVAILABLE (contention) or INTERNAL.
+  // Maps a database exception to a Status: RESOURCE_EXHAUSTED when the
+  // database is full, UNAVAILABLE for contention or a database that cannot
+  // be written, DATA_LOSS for a damaged one, INTERNAL otherwise.
   virtual absl::Status ToStatus(const std::exception& error) const = 0;
   // True for a UNIQUE / PRIMARY KEY violation; what() must name the column
   // or constraint (e.g. "open_subject") so callers can tell which.
   virtual bool IsUniqueViolation(const std::exception& error) const = 0;
 
   virtual const std::vector<Migration>& Migrations() const = 0;
+
+  // OK while a commit could be written now; UNAVAILABLE saying why not
+  // (the database is gone, read-only, or its disk is full).
+  virtual absl::Status CheckWritable() const = 0;
 
   // Appended to a SELECT that claims rows, so that concurrent claimers on
   // a shared server skip each other's rows instead of waiting. SQLite

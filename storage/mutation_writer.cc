@@ -66,8 +66,11 @@ absl::Status MutationWriter::ApplyInSavepoint(const Mutation& mutation,
     return Execute("RELEASE SAVEPOINT mutation");
   }
   // If the database already abandoned the whole transaction (SQLite does
-  // on some I/O errors), this fails and the batch fails with it.
-  SIGNOFF_RETURN_IF_ERROR(Execute("ROLLBACK TO SAVEPOINT mutation"));
+  // when the disk is full and on some I/O errors), this fails and the
+  // batch fails with it, reporting what made the database give up rather
+  // than the missing savepoint.
+  absl::Status undone = Execute("ROLLBACK TO SAVEPOINT mutation");
+  if (!undone.ok()) return result->ok() ? undone : result->status();
   return Execute("RELEASE SAVEPOINT mutation");
 }
 

@@ -51,6 +51,8 @@ class SociStore final : public Store {
           return writer_->CommitBatch(batch);
         }) {}
 
+  absl::Status CheckWritable() override { return dialect_->CheckWritable(); }
+
   absl::StatusOr<CommitResult> Commit(Mutation mutation) override {
     return committer_.Commit(std::move(mutation));
   }

@@ -4,6 +4,11 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <mutex>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -19,10 +24,20 @@
 namespace signoff::storage {
 namespace {
 
-// SQLite result codes, from sqlite3.h.
+// SQLite primary result codes, from sqlite3.h.
 constexpr int kSqliteBusy = 5;
 constexpr int kSqliteLocked = 6;
+constexpr int kSqliteReadOnly = 8;
+constexpr int kSqliteIoError = 10;
+constexpr int kSqliteCorrupt = 11;
+constexpr int kSqliteFull = 13;
+constexpr int kSqliteCantOpen = 14;
 constexpr int kSqliteConstraint = 19;
+constexpr int kSqliteNotADatabase = 26;
+
+// Less free space than this on the database's file system and signoffd
+// stops reporting ready, before commits start failing.
+constexpr uint64_t kMinFreeBytes = 1 << 20;
 
 // SOCI appends the statement and every bound value to its message; the
 // values can be whole instance states with personal data, and errors
@@ -41,6 +56,9 @@ absl::Status ValidateOptions(const SqliteOptions& options) {
   }
   if (options.busy_timeout_ms < 0) {
     return absl::InvalidArgumentError("SQLite busy_timeout_ms must not be negative");
+  }
+  if (options.max_pages < 0) {
+    return absl::InvalidArgumentError("SQLite max_pages must not be negative");
   }
   return absl::OkStatus();
 }
@@ -61,7 +79,38 @@ class SqliteDialect final : public Dialect {
     }
     // Validated against a fixed list, so splicing it in is safe.
     *session << "PRAGMA synchronous = " + absl::AsciiStrToUpper(options_.synchronous);
+    if (options_.max_pages > 0) {
+      *session << "PRAGMA max_page_count = " + std::to_string(options_.max_pages);
+    }
+    RememberFile();
     return session;
+  }
+
+  absl::Status CheckWritable() const override {
+    struct stat now;
+    if (stat(options_.path.c_str(), &now) != 0) {
+      return absl::UnavailableError(
+          absl::StrCat("the database file ", options_.path, " is gone"));
+    }
+    {
+      std::lock_guard<std::mutex> lock(file_mutex_);
+      if (opened_ && (now.st_dev != opened_dev_ || now.st_ino != opened_ino_)) {
+        return absl::UnavailableError(absl::StrCat(
+            "the database file ", options_.path, " was replaced since it was opened"));
+      }
+    }
+    const std::string folder = FolderOf(options_.path);
+    if (access(options_.path.c_str(), W_OK) != 0 || access(folder.c_str(), W_OK) != 0) {
+      return absl::UnavailableError(
+          absl::StrCat("the database file ", options_.path, " or its folder is read-only"));
+    }
+    struct statvfs disk;
+    if (statvfs(folder.c_str(), &disk) == 0 &&
+        static_cast<uint64_t>(disk.f_bavail) * disk.f_frsize < kMinFreeBytes) {
+      return absl::UnavailableError(
+          absl::StrCat("the disk holding ", options_.path, " is full"));
+    }
+    return absl::OkStatus();
   }
 
   std::unique_ptr<soci::session> OpenReadSession() const override {
@@ -83,12 +132,29 @@ class SqliteDialect final : public Dialect {
     if (sqlite_error == nullptr) {
       return absl::InternalError(absl::StrCat("sqlite: ", error.what()));
     }
-    const int code = sqlite_error->result();
+    const int code = sqlite_error->result() & 0xff;
     const std::string message = WithoutBoundValues(error.what());
-    if (code == kSqliteBusy || code == kSqliteLocked) {
-      return absl::UnavailableError(absl::StrCat("sqlite database is busy: ", message));
+    switch (code) {
+      case kSqliteBusy:
+      case kSqliteLocked:
+        return absl::UnavailableError(absl::StrCat("sqlite database is busy: ", message));
+      case kSqliteFull:
+        return absl::ResourceExhaustedError(
+            "the database is full (no disk space left, or its size limit reached); nothing "
+            "was written");
+      case kSqliteReadOnly:
+      case kSqliteIoError:
+      case kSqliteCantOpen:
+        return absl::UnavailableError(
+            absl::StrCat("the database cannot be written (sqlite error ", code,
+                         "); nothing was written"));
+      case kSqliteCorrupt:
+      case kSqliteNotADatabase:
+        return absl::DataLossError(
+            absl::StrCat("the database file is damaged (sqlite error ", code, ")"));
+      default:
+        return absl::InternalError(absl::StrCat("sqlite error ", code, ": ", message));
     }
-    return absl::InternalError(absl::StrCat("sqlite error ", code, ": ", message));
   }
 
   bool IsUniqueViolation(const std::exception& error) const override {
@@ -117,7 +183,28 @@ class SqliteDialect final : public Dialect {
     return absl::StrCat("db=\"", escaped, "\"");
   }
 
+  static std::string FolderOf(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+  }
+
+  // Which file the writer opened, to tell later whether it was removed or
+  // replaced underneath it.
+  void RememberFile() const {
+    struct stat opened;
+    if (stat(options_.path.c_str(), &opened) != 0) return;
+    std::lock_guard<std::mutex> lock(file_mutex_);
+    opened_ = true;
+    opened_dev_ = opened.st_dev;
+    opened_ino_ = opened.st_ino;
+  }
+
   const SqliteOptions options_;
+  mutable std::mutex file_mutex_;
+  mutable bool opened_ = false;
+  mutable dev_t opened_dev_ = 0;
+  mutable ino_t opened_ino_ = 0;
 };
 
 }  // namespace

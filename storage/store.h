@@ -205,6 +205,10 @@ class Store {
   virtual absl::StatusOr<Page<signoff::v1::Task>> ListTasks(
       const TaskFilter& filter) = 0;
 
+  // OK while a commit could be written now; UNAVAILABLE saying why not.
+  // Readiness probes ask this.
+  virtual absl::Status CheckWritable() = 0;
+
   virtual absl::StatusOr<signoff::v1::Organisation> LoadDirectory() = 0;
   virtual absl::StatusOr<signoff::v1::User> GetUser(const std::string& id) = 0;
   virtual absl::StatusOr<Page<signoff::v1::User>> ListUsers(
@@ -220,6 +224,9 @@ struct SqliteOptions {
   int read_pool_size = 4;
   // Upper bound on mutations that share one transaction.
   int max_batch = 64;
+  // Upper bound on the database's size in pages (4 KiB each); 0 is none. A
+  // commit past it fails with RESOURCE_EXHAUSTED, as on a full disk.
+  int64_t max_pages = 0;
 };
 
 // Opens (creating if needed) the database and applies pending migrations.

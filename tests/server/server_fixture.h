@@ -104,6 +104,7 @@ class ServerTest : public ::testing::Test {
     server_options.max_message_bytes = 256 << 10;
     // Tests fire timers themselves, at the fake clock's time.
     server_options.timer_poll = absl::ZeroDuration();
+    server_options.readiness_poll = absl::Milliseconds(50);
     auto started = server::SignoffServer::Start(app_, server_options);
     ASSERT_OK(started);
     server_ = std::move(*started);

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "api_client.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "server/listen_address.h"
 #include "server_fixture.h"
 #include "gmock/gmock.h"
@@ -451,6 +452,40 @@ TEST_F(ServerTest, HealthReportsLivenessAndReadiness) {
     // HealthCheckResponse{status: SERVING (1)}.
     EXPECT_EQ(bytes, std::string("\x08\x01", 2)) << service;
   }
+}
+
+// The readiness status as a probe sees it.
+grpc::health::v1::HealthCheckResponse::ServingStatus Readiness(grpc::Channel& channel) {
+  auto health = grpc::health::v1::Health::NewStub(
+      std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service("readiness");
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::ClientContext context;
+  grpc::Status status = health->Check(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.status();
+}
+
+// Polls readiness until it is `wanted`, for at most five seconds.
+bool ReadinessBecomes(grpc::Channel& channel,
+                      grpc::health::v1::HealthCheckResponse::ServingStatus wanted) {
+  for (int i = 0; i < 100; ++i) {
+    if (Readiness(channel) == wanted) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST_F(ServerTest, ReadinessFollowsWhetherTheDatabaseCanBeWritten) {
+  using Status = grpc::health::v1::HealthCheckResponse;
+  auto channel = server_->InProcessChannel();
+  EXPECT_TRUE(ReadinessBecomes(*channel, Status::SERVING));
+  const auto db = dir_ / "signoff.db";
+  std::filesystem::rename(db, dir_ / "moved.db");
+  EXPECT_TRUE(ReadinessBecomes(*channel, Status::NOT_SERVING));
+  std::filesystem::rename(dir_ / "moved.db", db);
+  EXPECT_TRUE(ReadinessBecomes(*channel, Status::SERVING));
 }
 
 TEST(BoundedExecutorTest, RefusesWorkBeyondItsQueue) {

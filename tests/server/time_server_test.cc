@@ -88,6 +88,7 @@ class FlakyReadStore final : public storage::Store {
   absl::StatusOr<std::vector<v1::Event>> ListEvents(const std::string& id) override {
     return inner_->ListEvents(id);
   }
+  absl::Status CheckWritable() override { return inner_->CheckWritable(); }
   absl::StatusOr<storage::History> GetHistory(const std::string& id) override {
     return inner_->GetHistory(id);
   }

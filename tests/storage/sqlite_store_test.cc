@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "storage/migrations.h"
@@ -142,6 +143,68 @@ TEST_F(SqliteStoreTest, ADatabaseFromTheReleaseBeforeKeepsItsRecordsAndChains) {
   ASSERT_OK_AND_ASSIGN(auto record, store->FindIdempotency("", "signoffd:timer:i-old-m1"));
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->method, "FireTimer");
+}
+
+int PageCount(const std::string& path) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  int pages = 0;
+  sqlite3_exec(
+      db, "PRAGMA page_count",
+      [](void* out, int, char** values, char**) {
+        *static_cast<int*>(out) = std::atoi(values[0]);
+        return 0;
+      },
+      &pages, nullptr);
+  sqlite3_close(db);
+  return pages;
+}
+
+TEST_F(SqliteStoreTest, AFullDatabaseIsResourceExhaustedAndKeepsWhatItHad) {
+  { ASSERT_OK_AND_ASSIGN(auto created, OpenSqliteStore(Options())); }
+  SqliteOptions capped = Options();
+  capped.max_pages = PageCount(Path()) + 8;
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(capped));
+  std::vector<std::string> committed;
+  absl::Status full;
+  for (int i = 0; i < 100 && full.ok(); ++i) {
+    signoff::v1::InstanceState instance = MakeInstance(absl::StrCat("i-", i), 1);
+    (*instance.mutable_form()->mutable_fields())["notes"].set_string_value(std::string(6000, 'n'));
+    absl::StatusOr<CommitResult> result = store->Commit(StartMutation(instance));
+    if (result.ok()) {
+      committed.push_back(instance.id());
+    } else {
+      full = result.status();
+    }
+  }
+  ASSERT_FALSE(committed.empty());
+  EXPECT_CODE(full, absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(full.message()), ::testing::HasSubstr("database is full"));
+  for (const auto& id : committed) EXPECT_OK(store->GetInstance(id));
+  EXPECT_CODE(store->GetInstance(absl::StrCat("i-", committed.size())),
+              absl::StatusCode::kNotFound);
+}
+
+TEST_F(SqliteStoreTest, CheckWritableSeesTheFileGoneOrReplaced) {
+  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(Options()));
+  EXPECT_OK(store->CheckWritable());
+  std::filesystem::rename(Path(), Path() + ".moved");
+  absl::Status gone = store->CheckWritable();
+  EXPECT_CODE(gone, absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(gone.message()), ::testing::HasSubstr("is gone"));
+  { std::ofstream replacement(Path()); }
+  absl::Status replaced = store->CheckWritable();
+  EXPECT_CODE(replaced, absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(replaced.message()), ::testing::HasSubstr("was replaced"));
+  std::filesystem::remove(Path());
+  std::filesystem::rename(Path() + ".moved", Path());
+  EXPECT_OK(store->CheckWritable());
+}
+
+TEST_F(SqliteStoreTest, NegativeMaxPagesIsRefused) {
+  SqliteOptions options = Options();
+  options.max_pages = -1;
+  EXPECT_CODE(OpenSqliteStore(options), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(SqliteStoreTest, HeldWriteLockGivesUnavailableAndLosesNothing) {

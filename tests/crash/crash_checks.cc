@@ -41,6 +41,7 @@ class RestartChecker {
 
   CheckCounts Run() {
     CheckAnswersBeforeTheKill();
+    CountUnacknowledgedThatTookEffect();
     ResendStarts();
     ResendDecisions();
     CheckEachStartMadeOneInstance();
@@ -77,13 +78,37 @@ class RestartChecker {
         approver_has_task |= task.assignee() == start.approver;
       }
       if (!approver_has_task) {
-        Fail(absl::StrCat("acknowledged start ", start.marker, " has no task for ",
-                          start.approver));
+        Fail(
+            absl::StrCat("acknowledged start ", start.marker, " has no task for ", start.approver));
       }
     }
     for (const auto& decision : log_.decisions) {
       check(absl::StrCat("decision ", decision.marker), decision.status,
             decision.answered_after_kill);
+    }
+  }
+
+  // Before anything is resent: which unacknowledged requests committed
+  // before the kill, so their resends must change nothing.
+  void CountUnacknowledgedThatTookEffect() {
+    std::map<std::string, v1::InstanceView> before;
+    if (!ListInstances(before)) return;
+    std::set<std::string> markers;
+    for (const auto& [id, view] : before) markers.insert(MarkerOf(view.form()));
+    for (const auto& start : log_.starts) {
+      counts_.resent_after_effect += !start.status.ok() && markers.count(start.marker) > 0;
+    }
+    for (const auto& decision : log_.decisions) {
+      if (decision.status.ok()) continue;
+      auto history = client_.History(kReader, decision.instance_id);
+      if (!history.ok()) {
+        Fail(absl::StrCat("history of ", decision.instance_id, ": ", history.status().ToString()));
+        continue;
+      }
+      for (const auto& event : history->events()) {
+        counts_.resent_after_effect +=
+            event.has_task_completed() && event.task_id() == decision.request.task_id();
+      }
     }
   }
 
@@ -100,8 +125,8 @@ class RestartChecker {
         ++counts_.replayed;
         instance_of_start_[start.marker] = start.reply.instance().id();
         if (!again.ok()) {
-          Fail(absl::StrCat("acknowledged start ", start.marker, " sent again: ",
-                            again.status().ToString()));
+          Fail(absl::StrCat("acknowledged start ", start.marker,
+                            " sent again: ", again.status().ToString()));
         } else if (std::string diff = Difference(start.reply, *again); !diff.empty()) {
           Fail(absl::StrCat("acknowledged start ", start.marker,
                             " sent again got another reply than the first:\n", diff));
@@ -110,8 +135,8 @@ class RestartChecker {
       }
       ++counts_.resent;
       if (!again.ok()) {
-        Fail(absl::StrCat("unacknowledged start ", start.marker, " resent: ",
-                          again.status().ToString()));
+        Fail(absl::StrCat("unacknowledged start ", start.marker,
+                          " resent: ", again.status().ToString()));
         continue;
       }
       instance_of_start_[start.marker] = again->instance().id();
@@ -125,11 +150,11 @@ class RestartChecker {
   // comes back, or it did not and the task is still pending.
   void ResendDecisions() {
     for (const auto& decision : log_.decisions) {
-      auto again = client_.Call(decision.caller, *client_.tasks,
-                                &v1::TaskService::Stub::DecideTask, decision.request);
-      const std::string what = absl::StrCat(
-          decision.status.ok() ? "acknowledged" : "unacknowledged", " decision ",
-          decision.marker, " sent again");
+      auto again = client_.Call(decision.caller, *client_.tasks, &v1::TaskService::Stub::DecideTask,
+                                decision.request);
+      const std::string what =
+          absl::StrCat(decision.status.ok() ? "acknowledged" : "unacknowledged", " decision ",
+                       decision.marker, " sent again");
       if (decision.status.ok()) {
         ++counts_.replayed;
         completions_expected_[decision.instance_id].push_back(&decision);
@@ -152,7 +177,7 @@ class RestartChecker {
   // Every instance on the server, by id. Pages are bounded: every instance
   // comes from one start, so more pages than the starts fill means paging
   // does not end.
-  bool ListInstances() {
+  bool ListInstances(std::map<std::string, v1::InstanceView>& instances) {
     const size_t max_pages = log_.starts.size() / kListPageSize + 2;
     v1::ListInstancesRequest request;
     request.set_page_size(kListPageSize);
@@ -164,7 +189,7 @@ class RestartChecker {
         return false;
       }
       for (const auto& view : response->instances()) {
-        if (!instances_.emplace(view.id(), view).second) {
+        if (!instances.emplace(view.id(), view).second) {
           Fail(absl::StrCat("instance ", view.id(), " listed twice"));
         }
       }
@@ -176,7 +201,7 @@ class RestartChecker {
   }
 
   void CheckEachStartMadeOneInstance() {
-    if (!ListInstances()) return;
+    if (!ListInstances(instances_)) return;
     std::map<std::string, std::vector<std::string>> instances_of_marker;
     for (const auto& [id, view] : instances_) {
       const std::string marker = MarkerOf(view.form());
@@ -262,8 +287,8 @@ class RestartChecker {
             event.task_completed().task().decision() != v1::APPROVE) {
           Fail(absl::StrCat("decision ", decision->marker, " completed task ", task, " as ",
                             event.actor(), " with ",
-                            v1::Action_Name(event.task_completed().task().decision()),
-                            ", not as ", decision->caller, " with APPROVE"));
+                            v1::Action_Name(event.task_completed().task().decision()), ", not as ",
+                            decision->caller, " with APPROVE"));
         }
       }
     }

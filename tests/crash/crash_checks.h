@@ -20,6 +20,9 @@ namespace signoff::testing {
 struct CheckCounts {
   // Unacknowledged requests sent again.
   int64_t resent = 0;
+  // Of those, the ones whose first attempt had committed before the kill:
+  // the resends that idempotency, not luck, keeps from taking effect twice.
+  int64_t resent_after_effect = 0;
   // Acknowledged requests sent again, each expected to get its first reply.
   int64_t replayed = 0;
   // Instances whose history and view were checked.

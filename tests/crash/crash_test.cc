@@ -17,7 +17,6 @@
 #include <iostream>
 #include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -32,17 +31,21 @@ namespace signoff::testing {
 namespace {
 
 constexpr int kDefaultCycles = 3;
-// The kill comes after 1 to this many requests were sent in a cycle.
-constexpr int64_t kMostRequestsBeforeKill = 400;
-// And up to this much later, so that it lands anywhere within a call.
-constexpr int kMostKillDelayMicros = 2000;
+// The kill comes after 1 to this many acknowledgments in a cycle (see
+// KillPlan),
+constexpr int64_t kMostAcknowledgmentsBeforeKill = 400;
+// and in half the cycles up to this much later: aimed at the rest of that
+// acknowledgment's group commit,
+constexpr int kMostShortKillDelayMicros = 100;
+// in the other half up to this much: anywhere in the calls in flight.
+constexpr int kMostLongKillDelayMicros = 3000;
 
 // Each writer files applications as one applicant, approved by their manager.
 const std::vector<WriterRole>& Roles() {
   static const auto* roles = new std::vector<WriterRole>{
-      {"bob.zhang", "alice.chen"},  {"cathy.wu", "alice.chen"}, {"derek.huang", "alice.chen"},
-      {"fiona.yang", "eric.zhou"},  {"george.xie", "eric.zhou"}, {"alice.chen", "ivy.wang"},
-      {"eric.zhou", "jack.sun"},    {"rachel.feng", "grace.liu"}};
+      {"bob.zhang", "alice.chen"}, {"cathy.wu", "alice.chen"},  {"derek.huang", "alice.chen"},
+      {"fiona.yang", "eric.zhou"}, {"george.xie", "eric.zhou"}, {"alice.chen", "ivy.wang"},
+      {"eric.zhou", "jack.sun"},   {"rachel.feng", "grace.liu"}};
   return *roles;
 }
 
@@ -61,17 +64,18 @@ struct Totals {
     for (const auto& start : log.starts) Count(start.status, start.in_flight_at_kill);
     for (const auto& decision : log.decisions) Count(decision.status, decision.in_flight_at_kill);
     checks.resent += cycle_checks.resent;
+    checks.resent_after_effect += cycle_checks.resent_after_effect;
     checks.replayed += cycle_checks.replayed;
     checks.instances += cycle_checks.instances;
     checks.failures += cycle_checks.failures;
   }
 
   std::string Describe() const {
-    return absl::StrCat("cycles ", cycles, ", requests sent ", sent, ", acknowledged ",
-                        acknowledged, ", in flight at kill ", in_flight_at_kill, ", resent ",
-                        checks.resent, ", acknowledged sent again ", checks.replayed,
-                        ", instances checked ", checks.instances, ", failures ",
-                        checks.failures + broken_cycles);
+    return absl::StrCat(
+        "cycles ", cycles, ", requests sent ", sent, ", acknowledged ", acknowledged,
+        ", in flight at kill ", in_flight_at_kill, ", resent ", checks.resent, " (",
+        checks.resent_after_effect, " had taken effect), acknowledged sent again ", checks.replayed,
+        ", instances checked ", checks.instances, ", failures ", checks.failures + broken_cycles);
   }
 
  private:
@@ -82,7 +86,8 @@ struct Totals {
   }
 };
 
-// A positive integer from the environment, or `fallback` when unset.
+// An unsigned integer from the environment, or `fallback` when unset; false
+// when set to something else.
 bool FromEnvironment(const char* name, uint64_t fallback, uint64_t* value) {
   const char* text = std::getenv(name);
   if (text == nullptr || *text == '\0') {
@@ -117,15 +122,17 @@ class CrashCycle {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     std::mt19937_64 random(seed_);
-    const int64_t kill_after =
-        std::uniform_int_distribution<int64_t>(1, kMostRequestsBeforeKill)(random);
-    const int kill_delay_micros =
-        std::uniform_int_distribution<int>(0, kMostKillDelayMicros)(random);
+    KillPlan plan;
+    plan.acknowledgments =
+        std::uniform_int_distribution<int64_t>(1, kMostAcknowledgmentsBeforeKill)(random);
+    const bool short_delay = std::bernoulli_distribution(0.5)(random);
+    plan.delay = absl::Microseconds(std::uniform_int_distribution<int>(
+        0, short_delay ? kMostShortKillDelayMicros : kMostLongKillDelayMicros)(random));
 
     const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
     SignoffdProcess server(SIGNOFFD_BINARY, dir_,
-                           {"--synchronous", "FULL", "--directory",
-                            definitions + "/demo-org.yaml", "--definitions", definitions});
+                           {"--synchronous", "FULL", "--directory", definitions + "/demo-org.yaml",
+                            "--definitions", definitions});
     // From this (the main) thread: the server dies with the thread that
     // started it.
     server.Start();
@@ -133,17 +140,15 @@ class CrashCycle {
     auto channel = Connect(server);
     if (channel == nullptr) return Broken(totals);
 
-    Workload workload(channel, Roles(), absl::StrCat("c", cycle_));
+    Workload workload(channel, Roles(), absl::StrCat("c", cycle_), plan,
+                      [pid = server.pid()] { ::kill(pid, SIGKILL); });
     workload.Start();
-    if (!workload.WaitUntilSent(kill_after, absl::Seconds(60))) {
-      ADD_FAILURE() << context_ << ": the writers did not send " << kill_after
-                    << " requests within 60 s";
+    if (!workload.WaitForKill(absl::Seconds(60))) {
+      ADD_FAILURE() << context_ << ": the writers did not get " << plan.acknowledgments
+                    << " acknowledgments within 60 s";
       return Broken(totals);
     }
-    // Not a wait for anything: it moves the kill to a random point of the
-    // calls in flight.
-    std::this_thread::sleep_for(std::chrono::microseconds(kill_delay_micros));
-    workload.KillStarting();
+    // Reaps the killed server.
     server.Kill(SIGKILL);
     const WorkloadLog log = workload.StopAndCollect();
 
@@ -154,9 +159,10 @@ class CrashCycle {
     ApiClient client(channel);
     const CheckCounts checks = CheckAfterRestart(client, log, context_);
     totals.Add(log, checks);
-    std::cout << "crash " << context_ << ": killed after " << kill_after << " requests + "
-              << kill_delay_micros << " us; sent " << log.starts.size() + log.decisions.size()
-              << ", resent " << checks.resent << ", instances " << checks.instances
+    std::cout << "crash " << context_ << ": killed " << absl::ToInt64Microseconds(plan.delay)
+              << " us after acknowledgment " << plan.acknowledgments << "; sent "
+              << log.starts.size() + log.decisions.size() << ", resent " << checks.resent << " ("
+              << checks.resent_after_effect << " had taken effect), instances " << checks.instances
               << ", failures " << checks.failures << std::endl;
     if (checks.failures > 0) return Keep();
     server.Kill(SIGKILL);
@@ -198,9 +204,9 @@ TEST(CrashTest, AcknowledgedChangesSurviveSigkillAndResendsTakeEffectOnce) {
     // A failed cycle keeps its database; later ones would only add noise.
     if (!CrashCycle(static_cast<int>(cycle), seed + cycle).Run(totals)) break;
   }
-  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::steady_clock::now() - began)
-                           .count();
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - began)
+          .count();
   std::cout << "crash summary: " << totals.Describe() << " (seed " << seed << ", " << seconds
             << " s)" << std::endl;
   EXPECT_EQ(totals.cycles, static_cast<int64_t>(cycles));

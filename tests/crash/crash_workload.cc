@@ -16,8 +16,7 @@ constexpr int kMaxStartsPerWriter = 2000;
 
 constexpr char kMarkerPrefix[] = "crash marker ";
 
-void SetString(google::protobuf::Struct& form, const std::string& field,
-               const std::string& value) {
+void SetString(google::protobuf::Struct& form, const std::string& field, const std::string& value) {
   (*form.mutable_fields())[field].set_string_value(value);
 }
 
@@ -41,8 +40,12 @@ std::string MarkerOf(const google::protobuf::Struct& form) {
 }
 
 Workload::Workload(std::shared_ptr<grpc::Channel> channel, std::vector<WriterRole> roles,
-                   std::string tag)
-    : channel_(std::move(channel)), roles_(std::move(roles)), tag_(std::move(tag)) {}
+                   std::string tag, KillPlan plan, std::function<void()> kill)
+    : channel_(std::move(channel)),
+      roles_(std::move(roles)),
+      tag_(std::move(tag)),
+      plan_(plan),
+      kill_(std::move(kill)) {}
 
 Workload::~Workload() { StopAndCollect(); }
 
@@ -53,10 +56,10 @@ void Workload::Start() {
   }
 }
 
-bool Workload::WaitUntilSent(int64_t count, absl::Duration timeout) {
+bool Workload::WaitForKill(absl::Duration timeout) {
   std::unique_lock<std::mutex> lock(mutex_);
-  return sent_changed_.wait_for(lock, absl::ToChronoSeconds(timeout),
-                                [&] { return sent_ >= count; });
+  return killed_changed_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                                  [&] { return killed_; });
 }
 
 WorkloadLog Workload::StopAndCollect() {
@@ -72,12 +75,19 @@ WorkloadLog Workload::StopAndCollect() {
   return all;
 }
 
-void Workload::CountSent() {
+void Workload::Acknowledged() {
+  if (++acknowledged_ != plan_.acknowledgments) return;
+  // Not a wait for anything: it moves the kill to a random point after the
+  // trigger.
+  std::this_thread::sleep_for(absl::ToChronoMicroseconds(plan_.delay));
+  kill_started_ = true;
+  stop_ = true;
+  kill_();
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    ++sent_;
+    killed_ = true;
   }
-  sent_changed_.notify_all();
+  killed_changed_.notify_all();
 }
 
 void Workload::Write(size_t writer, WorkloadLog& log) {
@@ -94,12 +104,12 @@ void Workload::Write(size_t writer, WorkloadLog& log) {
     start.request.set_definition_key(kCrashDefinition);
     *start.request.mutable_form() = CrashForm(marker);
     bool sent_after_kill = kill_started_;
-    CountSent();
     auto started = client.Call(start.caller, *client.instances,
                                &v1::InstanceService::Stub::StartInstance, start.request);
     start.answered_after_kill = kill_started_;
     start.in_flight_at_kill = !sent_after_kill && start.answered_after_kill;
     start.status = started.status();
+    if (started.ok()) Acknowledged();
     if (started.ok()) start.reply = *started;
     log.starts.push_back(std::move(start));
     if (!started.ok() || stop_) continue;
@@ -109,7 +119,7 @@ void Workload::Write(size_t writer, WorkloadLog& log) {
     for (const auto& task : started->instance().pending_tasks()) {
       if (task.assignee() == role.approver) task_id = task.id();
     }
-    if (task_id.empty()) continue;
+    if (task_id.empty() || stop_) continue;
     SentDecision decision;
     decision.caller = role.approver;
     decision.marker = marker;
@@ -118,12 +128,12 @@ void Workload::Write(size_t writer, WorkloadLog& log) {
     decision.request.set_task_id(task_id);
     decision.request.set_action(v1::APPROVE);
     sent_after_kill = kill_started_;
-    CountSent();
-    auto decided = client.Call(decision.caller, *client.tasks,
-                               &v1::TaskService::Stub::DecideTask, decision.request);
+    auto decided = client.Call(decision.caller, *client.tasks, &v1::TaskService::Stub::DecideTask,
+                               decision.request);
     decision.answered_after_kill = kill_started_;
     decision.in_flight_at_kill = !sent_after_kill && decision.answered_after_kill;
     decision.status = decided.status();
+    if (decided.ok()) Acknowledged();
     if (decided.ok()) decision.reply = *decided;
     log.decisions.push_back(std::move(decision));
   }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -76,38 +77,53 @@ google::protobuf::Struct CrashForm(const std::string& marker);
 // The marker in a form made by CrashForm, or "" when it carries none.
 std::string MarkerOf(const google::protobuf::Struct& form);
 
+// When the server is killed: `delay` after the writers got their
+// `acknowledgments`th acknowledgment. The other writers' calls are in
+// flight then. Right after an acknowledgment, the rest of its group commit
+// is committed but perhaps not yet answered: a short delay aims there, where
+// a resend must change nothing; a longer one lands anywhere in the calls.
+struct KillPlan {
+  int64_t acknowledgments = 1;
+  absl::Duration delay;
+};
+
 class Workload {
  public:
-  // `tag` prefixes every marker and request_id of this workload.
-  Workload(std::shared_ptr<grpc::Channel> channel, std::vector<WriterRole> roles,
-           std::string tag);
+  // `tag` prefixes every marker and request_id of this workload; `kill`
+  // kills the server (from a writer's thread, at the plan's point).
+  Workload(std::shared_ptr<grpc::Channel> channel, std::vector<WriterRole> roles, std::string tag,
+           KillPlan plan, std::function<void()> kill);
   ~Workload();
 
   // Starts one writer thread per role.
   void Start();
-  // Waits until the writers have sent `count` requests in all; false when
-  // `timeout` passed first.
-  bool WaitUntilSent(int64_t count, absl::Duration timeout);
-  // Called just before the server is killed: errors that arrive from now on
-  // are not the server's answer.
-  void KillStarting() { kill_started_ = true; }
+  // Waits until the plan's kill was done; false when `timeout` passed first.
+  bool WaitForKill(absl::Duration timeout);
   // Stops the writers, waits for them and returns what they sent.
   WorkloadLog StopAndCollect();
 
  private:
   void Write(size_t writer, WorkloadLog& log);
-  void CountSent();
+  // Counts an acknowledgment and kills the server at the plan's: from this
+  // writer's thread, so no thread wake-up lies between the trigger and the
+  // kill.
+  void Acknowledged();
 
   std::shared_ptr<grpc::Channel> channel_;
   std::vector<WriterRole> roles_;
   std::string tag_;
+  const KillPlan plan_;
+  std::function<void()> kill_;
   std::vector<WorkloadLog> logs_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
+  // Set just before the kill: errors that arrive from then on need not be
+  // the server's answer, and no new request is sent.
   std::atomic<bool> kill_started_{false};
+  std::atomic<int64_t> acknowledged_{0};
   std::mutex mutex_;
-  std::condition_variable sent_changed_;
-  int64_t sent_ = 0;
+  std::condition_variable killed_changed_;
+  bool killed_ = false;
 };
 
 }  // namespace signoff::testing

@@ -1,5 +1,7 @@
 // The end-to-end harness itself: a test process that crashes must not leave
 // its signoffd behind, since a crashed process runs no destructors.
+#include "signoffd_process.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -14,7 +16,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "signoffd_process.h"
 
 namespace signoff::testing {
 namespace {

@@ -41,6 +41,7 @@ class RestartChecker {
 
   CheckCounts Run() {
     CheckAnswersBeforeTheKill();
+    CheckAcknowledgedSurvived();
     CountUnacknowledgedThatTookEffect();
     ResendStarts();
     ResendDecisions();
@@ -88,8 +89,50 @@ class RestartChecker {
     }
   }
 
-  // Before anything is resent: which unacknowledged requests committed
-  // before the kill, so their resends must change nothing.
+  // How often `task` of `instance` was completed, or -1 (and a failure)
+  // when the history cannot be read.
+  int CompletionsOf(const std::string& instance, const std::string& task) {
+    auto history = client_.History(kReader, instance);
+    if (!history.ok()) {
+      Fail(absl::StrCat("history of ", instance, ": ", history.status().ToString()));
+      return -1;
+    }
+    int completions = 0;
+    for (const auto& event : history->events()) {
+      completions += event.has_task_completed() && event.task_id() == task;
+    }
+    return completions;
+  }
+
+  // Before anything is sent again, so that no resend can stand in for a
+  // lost change: every acknowledged start's instance is there, and every
+  // acknowledged decision completed its task once.
+  void CheckAcknowledgedSurvived() {
+    for (const auto& start : log_.starts) {
+      if (!start.status.ok()) continue;
+      const std::string& id = start.reply.instance().id();
+      auto view = client_.Get(kReader, id);
+      if (!view.ok()) {
+        Fail(absl::StrCat("acknowledged start ", start.marker, ": instance ", id, ": ",
+                          view.status().ToString()));
+      } else if (MarkerOf(view->form()) != start.marker) {
+        Fail(absl::StrCat("acknowledged start ", start.marker, ": instance ", id,
+                          " carries marker '", MarkerOf(view->form()), "'"));
+      }
+    }
+    for (const auto& decision : log_.decisions) {
+      if (!decision.status.ok()) continue;
+      const int completions = CompletionsOf(decision.instance_id, decision.request.task_id());
+      if (completions >= 0 && completions != 1) {
+        Fail(absl::StrCat("acknowledged decision ", decision.marker, " completed task ",
+                          decision.request.task_id(), " ", completions,
+                          " times before any resend, not once"));
+      }
+    }
+  }
+
+  // Before anything is sent again: which unacknowledged requests committed
+  // before the kill, so that their resends must change nothing.
   void CountUnacknowledgedThatTookEffect() {
     std::map<std::string, v1::InstanceView> before;
     if (!ListInstances(before)) return;
@@ -100,15 +143,8 @@ class RestartChecker {
     }
     for (const auto& decision : log_.decisions) {
       if (decision.status.ok()) continue;
-      auto history = client_.History(kReader, decision.instance_id);
-      if (!history.ok()) {
-        Fail(absl::StrCat("history of ", decision.instance_id, ": ", history.status().ToString()));
-        continue;
-      }
-      for (const auto& event : history->events()) {
-        counts_.resent_after_effect +=
-            event.has_task_completed() && event.task_id() == decision.request.task_id();
-      }
+      counts_.resent_after_effect +=
+          CompletionsOf(decision.instance_id, decision.request.task_id()) > 0;
     }
   }
 

@@ -2,8 +2,8 @@
 
 // What must hold once signoffd, killed while the workload's calls were in
 // flight, has been restarted on the same database:
-// - every acknowledged start and decision is there, and sending it again
-//   returns its first reply;
+// - every acknowledged start and decision is there before anything is sent
+//   again, and sending it again returns its first reply;
 // - every unacknowledged request, sent again with its caller and
 //   request_id, takes effect exactly once;
 // - every instance's events are numbered 1..n, their hash chain holds, and

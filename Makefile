@@ -13,7 +13,9 @@ DEBIAN_PACKAGES := build-essential cmake pkg-config ccache \
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test build deps configure clean
+CRASH_CYCLES ?= 1000
+
+.PHONY: run test crash-soak build deps configure clean
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -32,6 +34,10 @@ build: configure
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+# The crash suite for CRASH_CYCLES cycles (`make test` runs a few).
+crash-soak: build
+	BUILD_DIR=$(BUILD_DIR) tests/crash/crash_soak.sh $(CRASH_CYCLES)
 
 run: build
 	@mkdir -p $(dir $(DB))

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,7 +32,9 @@ class SignoffdProcess {
   void SetExtraFlags(std::vector<std::string> extra) { extra_ = std::move(extra); }
   const std::vector<std::string>& extra_flags() const { return extra_; }
 
-  // Starts the server and waits until it reports its port.
+  // Starts the server and waits until it reports its port. Call it from a
+  // thread that lives as long as the server should: the server is killed
+  // when the thread that started it exits.
   void Start() {
     // Everything the child needs is built before fork: between fork and
     // exec only async-signal-safe calls are allowed, and the test process
@@ -47,9 +50,14 @@ class SignoffdProcess {
     ASSERT_GE(err, 0);
     int out[2];
     ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+    const pid_t parent = getpid();
     pid_ = fork();
     ASSERT_GE(pid_, 0);
     if (pid_ == 0) {
+      // A test process that crashes runs no destructor, so the kernel must
+      // kill the server instead. If the parent died before this took hold,
+      // the server would be an orphan already: do not start it.
+      if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
       dup2(out[1], STDOUT_FILENO);
       dup2(err, STDERR_FILENO);
       execv(argv[0], argv.data());
@@ -83,6 +91,8 @@ class SignoffdProcess {
   }
 
   std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  // The running server's pid, or -1 when none runs.
+  pid_t pid() const { return pid_; }
   const std::string& output() const { return output_; }
 
  private:

@@ -309,16 +309,25 @@ TEST_F(ServerTest, ListInstancesFiltersAndPages) {
   request.Clear();
   request.set_definition_key("leave");
   request.set_status(v1::RUNNING);
-  request.set_page_size(2);
-  std::set<std::string> seen;
-  for (int page = 0; page < 5; ++page) {
+  constexpr int kRunning = 3;
+  constexpr int kPageSize = 2;
+  request.set_page_size(kPageSize);
+  // The pages the instances fill, with room for an empty last page when they
+  // fill them exactly: a token after that means paging does not end.
+  constexpr int kMaxPages = kRunning / kPageSize + 1;
+  std::vector<std::string> seen;
+  bool ended = false;
+  for (int page = 0; page < kMaxPages && !ended; ++page) {
     ASSERT_OK_AND_ASSIGN(auto response,
                          client_->Call("ceo", *client_->instances, &Svc::ListInstances, request));
-    for (const auto& instance : response.instances()) seen.insert(instance.id());
-    if (response.next_page_token().empty()) break;
+    for (const auto& instance : response.instances()) seen.push_back(instance.id());
+    ended = response.next_page_token().empty();
     request.set_page_token(response.next_page_token());
   }
-  EXPECT_EQ(seen.size(), 3u);
+  ASSERT_TRUE(ended) << "ListInstances still had a next page after " << kMaxPages << " pages";
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kRunning));
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), seen.size())
+      << "an instance came on two pages";
   request.set_page_token("%%garbage%%");
   EXPECT_CODE(client_->Call("ceo", *client_->instances, &Svc::ListInstances, request),
               absl::StatusCode::kInvalidArgument);

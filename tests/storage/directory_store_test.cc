@@ -139,13 +139,20 @@ TEST_P(StoreTest, DepartmentUpsertReplacesFields) {
 TEST_P(StoreTest, ListUsersPages) {
   SeedDirectory(store());
   UserFilter filter;
-  filter.page_size = 2;
+  constexpr size_t kUsers = 5;
+  constexpr size_t kPageSize = 2;
+  filter.page_size = kPageSize;
+  // The pages the users fill, with room for an empty last page when they
+  // fill them exactly: a token after that means paging does not end.
+  constexpr size_t kMaxPages = kUsers / kPageSize + 1;
   std::vector<std::vector<std::string>> pages;
   do {
     ASSERT_OK_AND_ASSIGN(auto page, store().ListUsers(filter));
     pages.push_back(Ids(page));
     filter.page_token = page.next_page_token;
-  } while (!filter.page_token.empty() && pages.size() < 10);
+  } while (!filter.page_token.empty() && pages.size() < kMaxPages);
+  ASSERT_TRUE(filter.page_token.empty())
+      << "ListUsers still had a next page after " << kMaxPages << " pages";
   EXPECT_THAT(pages, ElementsAre(ElementsAre("ceo", "fay"), ElementsAre("fin", "sam"),
                                  ElementsAre("sid")));
 

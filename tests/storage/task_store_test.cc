@@ -145,13 +145,20 @@ TEST_P(StoreTest, InboxHoldsAssignedAndUnclaimedGroupTasks) {
 TEST_P(StoreTest, ListTasksPagesWithoutGapsOrRepeats) {
   SeedTasks(store());
   TaskFilter filter;
-  filter.page_size = 3;
+  constexpr size_t kTasks = 8;
+  constexpr size_t kPageSize = 3;
+  filter.page_size = kPageSize;
+  // The pages the tasks fill, with room for an empty last page when they
+  // fill them exactly: a token after that means paging does not end.
+  constexpr size_t kMaxPages = kTasks / kPageSize + 1;
   std::vector<std::vector<std::string>> pages;
   do {
     ASSERT_OK_AND_ASSIGN(auto page, store().ListTasks(filter));
     pages.push_back(Ids(page));
     filter.page_token = page.next_page_token;
-  } while (!filter.page_token.empty() && pages.size() < 10);
+  } while (!filter.page_token.empty() && pages.size() < kMaxPages);
+  ASSERT_TRUE(filter.page_token.empty())
+      << "ListTasks still had a next page after " << kMaxPages << " pages";
   EXPECT_THAT(pages, ElementsAre(ElementsAre("t-01", "t-02", "t-07"),
                                  ElementsAre("t-03", "t-04", "t-05"),
                                  ElementsAre("t-06", "t-08")));

@@ -1,5 +1,7 @@
 #include "workflow/definition_index.h"
 
+#include <algorithm>
+
 #include <deque>
 #include <set>
 
@@ -110,6 +112,32 @@ std::vector<v1::Action> CommentRequired(const v1::Step& step) {
     return ToActions(step.actions().require_comment());
   }
   return {v1::REJECT, v1::RETURN};
+}
+
+v1::TaskActions TaskActionsFor(const v1::WorkflowDefinition& definition, const v1::Task& task,
+                               const v1::InstanceState* state) {
+  v1::TaskActions actions;
+  const v1::Step* step = nullptr;
+  for (const auto& candidate : definition.steps()) {
+    if (candidate.id() == task.step_id()) step = &candidate;
+  }
+  if (step == nullptr) return actions;
+  const std::vector<v1::Action> allowed = AllowedActions(*step);
+  for (v1::Action action : allowed) actions.add_allowed(action);
+  for (v1::Action action : CommentRequired(*step)) actions.add_comment_required(action);
+  auto allows = [&](v1::Action action) {
+    return std::find(allowed.begin(), allowed.end(), action) != allowed.end();
+  };
+  if (allows(v1::REJECT)) {
+    *actions.mutable_reject_reasons() = definition.reject_reasons();
+    if (definition.reject_reasons_size() > 0) actions.add_reason_required(v1::REJECT);
+  }
+  if (allows(v1::RETURN)) {
+    *actions.mutable_return_reasons() = definition.return_reasons();
+    if (definition.return_reasons_size() > 0) actions.add_reason_required(v1::RETURN);
+    if (state != nullptr) *actions.mutable_return_steps() = state->completed_steps();
+  }
+  return actions;
 }
 
 }  // namespace signoff::workflow

@@ -53,4 +53,10 @@ std::vector<std::string> TargetsOf(const signoff::v1::Step& step);
 std::vector<signoff::v1::Action> AllowedActions(const signoff::v1::Step& step);
 std::vector<signoff::v1::Action> CommentRequired(const signoff::v1::Step& step);
 
+// What the assignee of `task` may do under `definition`, and what each
+// action needs. `state`, when given, adds the steps a return may name.
+signoff::v1::TaskActions TaskActionsFor(const signoff::v1::WorkflowDefinition& definition,
+                                        const signoff::v1::Task& task,
+                                        const signoff::v1::InstanceState* state);
+
 }  // namespace signoff::workflow

@@ -62,12 +62,20 @@ void ApplyFinish(v1::InstanceState& state, const v1::Event& event) {
   }
   *state.mutable_finished_at() = event.time();
   state.set_outcome_reason(event.reason());
+  state.set_outcome_comment(event.comment());
   state.clear_active_steps();
   state.clear_active_parallels();
 }
 
 void ApplyReturn(v1::InstanceState& state, const v1::Event& event) {
   const auto& returned = event.instance_returned();
+  v1::ReturnNote& note = *state.mutable_last_return();
+  note.set_from_step(returned.from_step());
+  note.set_to_step(returned.to_step());
+  note.set_reason(event.reason());
+  note.set_comment(event.comment());
+  note.set_by(event.actor());
+  *note.mutable_at() = event.time();
   if (returned.to_step().empty()) {
     state.set_status(v1::RETURNED);
     state.set_returned_from_step(returned.from_step());
@@ -86,6 +94,7 @@ void ApplyResubmit(v1::InstanceState& state, const v1::Event& event) {
   *state.mutable_form() = resubmitted.form();
   if (resubmitted.changes_size() > 0) state.set_form_revision(state.form_revision() + 1);
   state.set_status(v1::RUNNING);
+  state.clear_last_return();
   if (resubmitted.resume_at().empty()) state.clear_completed_steps();
 }
 
@@ -273,6 +282,7 @@ absl::Status Evolve(v1::InstanceState& state, const v1::Event& event) {
       state.set_appeals(state.appeals() + 1);
       state.clear_finished_at();
       state.clear_outcome_reason();
+      state.clear_outcome_comment();
       state.clear_completed_steps();
       state.clear_appeal_until();
       break;

@@ -309,6 +309,9 @@ class Machine {
 
   absl::Status FinishStep(const std::string& token, bool rejected, const std::string& reason);
 
+  // The task whose rejection decided step `token`, if one did.
+  const v1::Task* LastRejection(const std::string& token) const;
+
   absl::Status Advance(const v1::Step& step, const std::string& parent,
                        const std::string& branch);
 

@@ -131,6 +131,7 @@ absl::Status Machine::Return(const v1::Task& task, const v1::DecideTaskRequest& 
   SIGNOFF_RETURN_IF_ERROR(CancelEverything());
   v1::Event event = NewEvent(task.step_id(), task.id());
   event.set_comment(request.comment());
+  event.set_reason(request.reason_code());
   event.mutable_instance_returned()->set_to_step(target);
   event.mutable_instance_returned()->set_from_step(task.step_id());
   SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));

@@ -124,6 +124,7 @@ v1::Task Machine::NewTask(const v1::Task& like, const std::string& assignee) {
   task.set_id(absl::StrCat(state_.id(), "-t", state_.next_task() + 1));
   task.set_instance_id(state_.id());
   task.set_definition_key(state_.definition_key());
+  task.set_definition_version(state_.definition_version());
   task.set_applicant(state_.applicant());
   task.set_subject(state_.subject());
   task.set_assignee(assignee);
@@ -254,6 +255,14 @@ absl::Status Machine::CancelTasksOf(const std::string& token, const std::string&
   return absl::OkStatus();
 }
 
+const v1::Task* Machine::LastRejection(const std::string& token) const {
+  const v1::Task* last = nullptr;
+  for (const auto& task : state_.tasks()) {
+    if (task.token() == token && Rejects(task)) last = &task;
+  }
+  return last;
+}
+
 absl::Status Machine::FinishStep(const std::string& token, bool rejected, const std::string& reason) {
   std::optional<v1::ActiveStep> active = FindActive(token);
   if (!active) return absl::InternalError(absl::StrCat("no active step ", token));
@@ -271,6 +280,13 @@ absl::Status Machine::FinishStep(const std::string& token, bool rejected, const 
   }
   if (rejected) {
     if (step.on_reject().empty()) {
+      // An approver's rejection ends the instance with their reason code
+      // and comment, so that both show on the instance.
+      const v1::Task* rejecting = LastRejection(token);
+      if (reason.empty() && rejecting != nullptr) {
+        return FinishInstance(v1::REJECTED, rejecting->comment(), step.id(),
+                              rejecting->reason_code());
+      }
       return FinishInstance(v1::REJECTED, "", step.id(), reason);
     }
     SIGNOFF_RETURN_IF_ERROR(CancelEverything());

@@ -112,7 +112,7 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
   mutation.timers_set = std::move(transition.timers_set);
   mutation.timers_removed = std::move(transition.timers_removed);
   mutation.events = std::move(transition.events);
-  command.reply(transition.state, reply);
+  command.reply(transition.state, definition->definition(), reply);
   mutation.instance = std::move(transition.state);
   return mutation;
 }

@@ -27,8 +27,11 @@ struct InstanceCommand {
   // missing instance reads as a missing task.
   std::string task_id;
   v1::Command command;
-  // Fills the reply from the state as committed.
-  std::function<void(const v1::InstanceState&, google::protobuf::Message&)> reply;
+  // Fills the reply from the state as committed and the definition it runs
+  // on.
+  using ReplyBuilder = std::function<void(const v1::InstanceState&, const v1::WorkflowDefinition&,
+                                          google::protobuf::Message&)>;
+  ReplyBuilder reply;
 };
 
 // A change that is not an engine command: publishing, directory changes.

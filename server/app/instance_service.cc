@@ -8,6 +8,13 @@
 
 namespace signoff::app {
 
+absl::StatusOr<v1::InstanceView> InstanceService::View(const v1::InstanceState& state,
+                                                       absl::Time now) {
+  SIGNOFF_ASSIGN_OR_RETURN(auto definition,
+                           context_.Definition(state.definition_key(), state.definition_version()));
+  return ViewOf(state, definition->definition(), now);
+}
+
 absl::StatusOr<v1::InstanceResponse> InstanceService::RunOnInstance(
     const Caller& caller, const std::string& method, const google::protobuf::Message& request,
     const std::string& request_id, const std::string& instance_id, v1::Command command) {
@@ -88,7 +95,7 @@ absl::StatusOr<v1::InstanceResponse> InstanceService::GetInstance(
   SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
   SIGNOFF_ASSIGN_OR_RETURN(v1::InstanceState state, context_.store().GetInstance(request.id()));
   v1::InstanceResponse response;
-  *response.mutable_instance() = ViewOf(state, context_.Now());
+  SIGNOFF_ASSIGN_OR_RETURN(*response.mutable_instance(), View(state, context_.Now()));
   return response;
 }
 
@@ -106,7 +113,9 @@ absl::StatusOr<v1::ListInstancesResponse> InstanceService::ListInstances(
   SIGNOFF_ASSIGN_OR_RETURN(auto page, context_.store().ListInstances(filter));
   v1::ListInstancesResponse response;
   const absl::Time now = context_.Now();
-  for (const auto& state : page.items) *response.add_instances() = ViewOf(state, now);
+  for (const auto& state : page.items) {
+    SIGNOFF_ASSIGN_OR_RETURN(*response.add_instances(), View(state, now));
+  }
   response.set_next_page_token(page.next_page_token);
   return response;
 }

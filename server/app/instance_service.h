@@ -44,6 +44,9 @@ class InstanceService {
                                                      const std::string& instance_id,
                                                      v1::Command command);
 
+  // The view of a stored instance under the definition it runs on.
+  absl::StatusOr<v1::InstanceView> View(const v1::InstanceState& state, absl::Time now);
+
   AppContext& context_;
   CommandPipeline& pipeline_;
 };

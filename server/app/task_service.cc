@@ -21,7 +21,7 @@ absl::Status NoSuchTask(const std::string& task_id) {
 absl::Status TaskService::RunOnTask(
     const Caller& caller, const std::string& method, const google::protobuf::Message& request,
     const std::string& request_id, const std::string& task_id, v1::Command command,
-    std::function<void(const v1::InstanceState&, google::protobuf::Message&)> fill,
+    InstanceCommand::ReplyBuilder fill,
     google::protobuf::Message& reply) {
   const std::string instance_id = workflow::InstanceIdOfTask(task_id);
   if (instance_id.empty()) {
@@ -39,9 +39,13 @@ absl::StatusOr<v1::TaskResponse> TaskService::RunForTask(
   v1::TaskResponse reply;
   SIGNOFF_RETURN_IF_ERROR(RunOnTask(
       caller, method, request, request_id, task_id, std::move(command),
-      [task_id](const v1::InstanceState& state, google::protobuf::Message& out) {
+      [task_id](const v1::InstanceState& state, const v1::WorkflowDefinition& definition,
+                google::protobuf::Message& out) {
         auto& response = static_cast<v1::TaskResponse&>(out);
-        if (const v1::Task* found = TaskIn(state, task_id)) *response.mutable_task() = *found;
+        if (const v1::Task* found = TaskIn(state, task_id)) {
+          *response.mutable_task() = *found;
+          ShowTask(*response.mutable_task(), definition, &state, absl::InfinitePast());
+        }
       },
       reply));
   return reply;
@@ -53,11 +57,13 @@ absl::StatusOr<v1::ClockResponse> TaskService::RunForClock(
   v1::ClockResponse reply;
   SIGNOFF_RETURN_IF_ERROR(RunOnTask(
       caller, method, request, request_id, task_id, std::move(command),
-      [task_id](const v1::InstanceState& state, google::protobuf::Message& out) {
+      [task_id](const v1::InstanceState& state, const v1::WorkflowDefinition& definition,
+                google::protobuf::Message& out) {
         auto& response = static_cast<v1::ClockResponse&>(out);
         const v1::Task* found = TaskIn(state, task_id);
         if (found == nullptr) return;
         *response.mutable_task() = *found;
+        ShowTask(*response.mutable_task(), definition, &state, absl::InfinitePast());
         for (const auto& clock : state.clocks()) {
           if (clock.token() == found->token()) *response.mutable_clock() = clock;
         }
@@ -93,7 +99,10 @@ absl::StatusOr<v1::ListTasksResponse> TaskService::ListTasks(const Caller& calle
   SIGNOFF_ASSIGN_OR_RETURN(auto page, context_.store().ListTasks(filter));
   v1::ListTasksResponse response;
   for (auto& task : page.items) {
-    MarkOverdue(task, now);
+    // Tasks made before they carried their version show the latest.
+    SIGNOFF_ASSIGN_OR_RETURN(auto definition, context_.Definition(task.definition_key(),
+                                                                  task.definition_version()));
+    ShowTask(task, definition->definition(), nullptr, now);
     *response.add_tasks() = std::move(task);
   }
   response.set_next_page_token(page.next_page_token);
@@ -103,9 +112,22 @@ absl::StatusOr<v1::ListTasksResponse> TaskService::ListTasks(const Caller& calle
 absl::StatusOr<v1::TaskResponse> TaskService::GetTask(const Caller& caller,
                                                       const v1::GetTaskRequest& request) {
   SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  // The instance, not the inbox index, so that the task shows where it may
+  // be returned to.
+  const std::string instance_id = workflow::InstanceIdOfTask(request.id());
+  absl::StatusOr<v1::InstanceState> state = instance_id.empty()
+                                                ? absl::NotFoundError("no instance")
+                                                : context_.store().GetInstance(instance_id);
+  const v1::Task* found = state.ok() ? TaskIn(*state, request.id()) : nullptr;
+  if (found == nullptr) {
+    if (state.ok() || absl::IsNotFound(state.status())) return NoSuchTask(request.id());
+    return state.status();
+  }
+  SIGNOFF_ASSIGN_OR_RETURN(auto definition,
+                           context_.Definition(state->definition_key(), state->definition_version()));
   v1::TaskResponse response;
-  SIGNOFF_ASSIGN_OR_RETURN(*response.mutable_task(), context_.store().GetTask(request.id()));
-  MarkOverdue(*response.mutable_task(), context_.Now());
+  *response.mutable_task() = *found;
+  ShowTask(*response.mutable_task(), definition->definition(), &*state, context_.Now());
   return response;
 }
 
@@ -125,10 +147,14 @@ absl::StatusOr<v1::DecideTaskResponse> TaskService::DecideTask(
   v1::DecideTaskResponse reply;
   SIGNOFF_RETURN_IF_ERROR(RunOnTask(
       caller, "DecideTask", request, request.request_id(), task_id, std::move(command),
-      [task_id](const v1::InstanceState& state, google::protobuf::Message& out) {
+      [task_id](const v1::InstanceState& state, const v1::WorkflowDefinition& definition,
+                google::protobuf::Message& out) {
         auto& response = static_cast<v1::DecideTaskResponse&>(out);
-        if (const v1::Task* found = TaskIn(state, task_id)) *response.mutable_task() = *found;
-        *response.mutable_instance() = ViewOf(state, absl::InfinitePast());
+        if (const v1::Task* found = TaskIn(state, task_id)) {
+          *response.mutable_task() = *found;
+          ShowTask(*response.mutable_task(), definition, &state, absl::InfinitePast());
+        }
+        *response.mutable_instance() = ViewOf(state, definition, absl::InfinitePast());
       },
       reply));
   return reply;

@@ -38,8 +38,7 @@ class TaskService {
   absl::Status RunOnTask(const Caller& caller, const std::string& method,
                          const google::protobuf::Message& request, const std::string& request_id,
                          const std::string& task_id, v1::Command command,
-                         std::function<void(const v1::InstanceState&, google::protobuf::Message&)>
-                             fill,
+                         InstanceCommand::ReplyBuilder fill,
                          google::protobuf::Message& reply);
   absl::StatusOr<v1::TaskResponse> RunForTask(const Caller& caller, const std::string& method,
                                               const google::protobuf::Message& request,

@@ -1,15 +1,49 @@
 #include "server/app/views.h"
 
+#include "workflow/definition_index.h"
 #include "workflow/time_util.h"
 
 namespace signoff::app {
 
-void MarkOverdue(v1::Task& task, absl::Time now) {
-  task.set_overdue(task.status() == v1::PENDING && task.has_due_at() &&
-                   workflow::FromTimestamp(task.due_at()) < now);
+namespace {
+
+const v1::Step* StepIn(const v1::WorkflowDefinition& definition, const std::string& id) {
+  for (const auto& step : definition.steps()) {
+    if (step.id() == id) return &step;
+  }
+  return nullptr;
 }
 
-v1::InstanceView ViewOf(const v1::InstanceState& state, absl::Time now) {
+void AddWaits(const v1::InstanceState& state, const v1::WorkflowDefinition& definition,
+              v1::InstanceView& view) {
+  for (const auto& active : state.active_steps()) {
+    const v1::Step* step = StepIn(definition, active.step_id());
+    if (step == nullptr || !step->has_wait()) continue;
+    v1::WaitView* wait = view.add_waits();
+    wait->set_step_id(active.step_id());
+    wait->set_token(active.token());
+    wait->set_signal(step->wait().signal());
+    for (const auto& timer : state.timers()) {
+      if (timer.kind() == v1::TIMER_WAIT && timer.token() == active.token()) {
+        *wait->mutable_due_at() = timer.fire_at();
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void ShowTask(v1::Task& task, const v1::WorkflowDefinition& definition,
+              const v1::InstanceState* state, absl::Time now) {
+  task.set_overdue(task.status() == v1::PENDING && task.has_due_at() &&
+                   workflow::FromTimestamp(task.due_at()) < now);
+  if (task.status() == v1::PENDING || task.status() == v1::WAITING) {
+    *task.mutable_actions() = workflow::TaskActionsFor(definition, task, state);
+  }
+}
+
+v1::InstanceView ViewOf(const v1::InstanceState& state, const v1::WorkflowDefinition& definition,
+                        absl::Time now) {
   v1::InstanceView view;
   view.set_id(state.id());
   view.set_definition_key(state.definition_key());
@@ -24,7 +58,7 @@ v1::InstanceView ViewOf(const v1::InstanceState& state, absl::Time now) {
     if (task.status() == v1::PENDING || task.status() == v1::WAITING) {
       v1::Task* shown = view.add_pending_tasks();
       *shown = task;
-      MarkOverdue(*shown, now);
+      ShowTask(*shown, definition, &state, now);
     }
   }
   *view.mutable_created_at() = state.created_at();
@@ -32,15 +66,19 @@ v1::InstanceView ViewOf(const v1::InstanceState& state, absl::Time now) {
   if (state.has_finished_at()) *view.mutable_finished_at() = state.finished_at();
   view.set_version(state.version());
   view.set_outcome_reason(state.outcome_reason());
+  view.set_outcome_comment(state.outcome_comment());
+  if (state.has_last_return()) *view.mutable_last_return() = state.last_return();
   view.set_sla_breached(state.sla_breached());
   *view.mutable_clocks() = state.clocks();
   if (state.has_appeal_until()) *view.mutable_appeal_until() = state.appeal_until();
+  AddWaits(state, definition, view);
   return view;
 }
 
-void InstanceReply(const v1::InstanceState& state, google::protobuf::Message& reply) {
+void InstanceReply(const v1::InstanceState& state, const v1::WorkflowDefinition& definition,
+                   google::protobuf::Message& reply) {
   *static_cast<v1::InstanceResponse&>(reply).mutable_instance() =
-      ViewOf(state, absl::InfinitePast());
+      ViewOf(state, definition, absl::InfinitePast());
 }
 
 const v1::Task* TaskIn(const v1::InstanceState& state, const std::string& task_id) {

@@ -291,7 +291,12 @@ class RestartChecker {
       Fail(absl::StrCat("GetInstance ", id, ": ", actual.status().ToString()));
       return;
     }
-    v1::InstanceView expected = app::ViewOf(*replayed, absl::InfinitePast());
+    auto definition = client_.DefinitionOf(kReader, *actual);
+    if (!definition.ok()) {
+      Fail(absl::StrCat("GetDefinition for ", id, ": ", definition.status().ToString()));
+      return;
+    }
+    v1::InstanceView expected = app::ViewOf(*replayed, *definition, absl::InfinitePast());
     expected.set_version(actual->version());
     for (auto& task : *actual->mutable_pending_tasks()) task.clear_overdue();
     if (std::string diff = Difference(expected, *actual); !diff.empty()) {

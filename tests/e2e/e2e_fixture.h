@@ -126,8 +126,10 @@ class EndToEndTest : public ::testing::Test {
     std::vector<v1::Event> events(history->events().begin(), history->events().end());
     auto replayed = workflow::Replay(events);
     EXPECT_TRUE(replayed.ok()) << replayed.status();
-    v1::InstanceView expected = app::ViewOf(*replayed, absl::InfinitePast());
     v1::InstanceView actual = Get(id);
+    auto definition = client_->DefinitionOf("grace.liu", actual);
+    EXPECT_TRUE(definition.ok()) << definition.status();
+    v1::InstanceView expected = app::ViewOf(*replayed, *definition, absl::InfinitePast());
     expected.set_version(actual.version());
     // Overdue is a projection at read time, not state the trail holds.
     for (auto& task : *actual.mutable_pending_tasks()) task.clear_overdue();

@@ -105,6 +105,17 @@ class ApiClient {
     return response->instance();
   }
 
+  // The definition an instance view runs on.
+  absl::StatusOr<v1::WorkflowDefinition> DefinitionOf(const std::string& user,
+                                                      const v1::InstanceView& view) {
+    v1::GetDefinitionRequest request;
+    request.set_key(view.definition_key());
+    request.set_version(view.definition_version());
+    auto response = Call(user, *definitions, &v1::DefinitionService::Stub::GetDefinition, request);
+    if (!response.ok()) return response.status();
+    return response->published().definition();
+  }
+
   absl::StatusOr<v1::GetHistoryResponse> History(const std::string& user, const std::string& id) {
     v1::GetHistoryRequest request;
     request.set_instance_id(id);

@@ -147,6 +147,11 @@ int main(int argc, char** argv) {
   app.add_option("--workers", flags.server.workers, "threads running store work")
       ->envname("SIGNOFF_WORKERS")
       ->check(CLI::Range(1, 256));
+  app.add_option("--document-workers", flags.server.document_workers,
+                 "threads validating and publishing definitions and calendars, apart from "
+                 "the other calls")
+      ->envname("SIGNOFF_DOCUMENT_WORKERS")
+      ->check(CLI::Range(1, 64));
   app.add_option("--max-queued", flags.server.max_queued,
                  "calls that may wait for a worker before RESOURCE_EXHAUSTED")
       ->envname("SIGNOFF_MAX_QUEUED")

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -40,8 +41,8 @@ std::string BytesOf(const grpc::ByteBuffer& buffer) {
 // bounded executor, the answer back through the reactor.
 class Transport {
  public:
-  Transport(BoundedExecutor& executor, bool log_calls)
-      : executor_(executor), log_calls_(log_calls) {}
+  Transport(BoundedExecutor& executor, BoundedExecutor& document_executor, bool log_calls)
+      : executor_(executor), document_executor_(document_executor), log_calls_(log_calls) {}
 
   grpc::ServerUnaryReactor* Handle(const Route& route, const std::string& method,
                                    grpc::CallbackServerContext* context,
@@ -59,7 +60,7 @@ class Transport {
       Log(method, caller, result.status(), started);
       reactor->Finish(ToGrpcStatus(result.status()));
     };
-    if (!executor_.TrySubmit(std::move(work))) {
+    if (!ExecutorFor(method).TrySubmit(std::move(work))) {
       absl::Status busy = absl::ResourceExhaustedError("signoffd is overloaded; retry later");
       Log(method, caller, busy, started);
       reactor->Finish(ToGrpcStatus(busy));
@@ -68,6 +69,14 @@ class Transport {
   }
 
  private:
+  BoundedExecutor& ExecutorFor(const std::string& method) {
+    static const std::set<std::string> kDocumentMethods = {
+        "/signoff.v1.DefinitionService/ValidateDefinition",
+        "/signoff.v1.DefinitionService/PublishDefinition",
+        "/signoff.v1.CalendarService/PublishCalendar"};
+    return kDocumentMethods.count(method) ? document_executor_ : executor_;
+  }
+
   static std::string UserOf(const grpc::CallbackServerContext& context) {
     const auto& metadata = context.client_metadata();
     auto it = metadata.find(kUserHeader);
@@ -91,6 +100,7 @@ class Transport {
   }
 
   BoundedExecutor& executor_;
+  BoundedExecutor& document_executor_;
   bool log_calls_;
 };
 
@@ -145,8 +155,11 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   std::unique_ptr<SignoffServer> server(new SignoffServer());
   server->application_ = std::move(application);
   server->executor_ = std::make_unique<BoundedExecutor>(options.workers, options.max_queued);
+  server->document_executor_ = std::make_unique<BoundedExecutor>(options.document_workers,
+                                                                 options.max_queued_documents);
   server->routes_ = BuildRoutes(*server->application_);
-  server->transport_ = std::make_unique<Transport>(*server->executor_, options.log_calls);
+  server->transport_ = std::make_unique<Transport>(*server->executor_,
+                                                   *server->document_executor_, options.log_calls);
   auto& routes = server->routes_;
   auto& transport = *server->transport_;
   auto& services = server->services_;
@@ -211,6 +224,7 @@ void SignoffServer::Shutdown() {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }
   if (executor_ != nullptr) executor_->Stop();
+  if (document_executor_ != nullptr) document_executor_->Stop();
 }
 
 }  // namespace signoff::server

@@ -21,6 +21,11 @@ struct ServerOptions {
   std::string auth = "dev";
   int workers = 8;
   size_t max_queued = 1024;
+  // Validating and publishing definitions and calendars parse and check
+  // whole documents; they get workers of their own, so that many of them
+  // at once cannot hold up decisions and reads.
+  int document_workers = 2;
+  size_t max_queued_documents = 64;
   int max_message_bytes = 4 << 20;
   // Log one JSON line per call to stderr.
   bool log_calls = true;
@@ -55,6 +60,7 @@ class SignoffServer {
 
   std::shared_ptr<app::Application> application_;
   std::unique_ptr<BoundedExecutor> executor_;
+  std::unique_ptr<BoundedExecutor> document_executor_;
   std::map<std::string, Route> routes_;
   std::unique_ptr<Transport> transport_;
   std::vector<std::unique_ptr<grpc::Service>> services_;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
 #include "workflow/definition_index.h"
+#include "workflow/limits.h"
 #include "workflow/problems.h"
 #include "workflow/time_validation.h"
 
@@ -26,6 +27,15 @@ class Validator {
         calendars_(calendars) {}
 
   std::vector<v1::Problem> Run() {
+    // Past these bounds nothing else is looked at: a definition that size
+    // is refused whatever else it holds.
+    if (definition_.steps_size() > kMaxSteps) {
+      Add("steps", absl::StrCat("has ", definition_.steps_size(), " steps; at most ", kMaxSteps));
+      return std::move(problems_);
+    }
+    for (int i = 0; i < definition_.steps_size(); ++i) {
+      step_positions_.emplace(definition_.steps(i).id(), i);
+    }
     CheckHeader();
     CheckForm();
     CheckSteps();
@@ -159,10 +169,8 @@ class Validator {
   }
 
   std::string StepPath(const std::string& id) const {
-    for (int i = 0; i < definition_.steps_size(); ++i) {
-      if (definition_.steps(i).id() == id) return absl::StrCat("steps[", i, "]");
-    }
-    return "steps";
+    auto it = step_positions_.find(id);
+    return it == step_positions_.end() ? "steps" : absl::StrCat("steps[", it->second, "]");
   }
 
   void CheckStep(const v1::Step& step, const std::string& path) {
@@ -403,18 +411,23 @@ class Validator {
   }
 
   // Reachability from the start, and a way to an end from every step.
+  // Reachability from the start, and a way to an end from every step.
+  // Both walk each route once, so validation stays linear in the size of
+  // the definition.
   void CheckGraph() {
     std::set<std::string> reachable;
-    std::function<void(const std::string&)> visit = [&](const std::string& id) {
-      const v1::Step* step = index_.Find(id);
-      if (step == nullptr || !reachable.insert(id).second) return;
-      for (const std::string& target : TargetsOf(*step)) visit(target);
-      if (!step->on_reject().empty()) visit(step->on_reject());
-      for (const auto& branch : step->parallel().branches()) visit(branch.start());
-    };
-    visit(index_.start_step());
+    std::vector<std::string> pending = {index_.start_step()};
     if (definition_.appeal().allowed() && !definition_.appeal().to_step().empty()) {
-      visit(definition_.appeal().to_step());
+      pending.push_back(definition_.appeal().to_step());
+    }
+    while (!pending.empty()) {
+      const std::string id = std::move(pending.back());
+      pending.pop_back();
+      const v1::Step* step = index_.Find(id);
+      if (step == nullptr || !reachable.insert(id).second) continue;
+      for (std::string& target : TargetsOf(*step)) pending.push_back(std::move(target));
+      if (!step->on_reject().empty()) pending.push_back(step->on_reject());
+      for (const auto& branch : step->parallel().branches()) pending.push_back(branch.start());
     }
     for (const auto& step : definition_.steps()) {
       if (!reachable.count(step.id())) {
@@ -425,21 +438,24 @@ class Validator {
   }
 
   // A top-level step finishes when it can reach an END; a branch step when
-  // it can reach the end of its branch (a step with no routes).
+  // it can reach the end of its branch (a step with no routes). Found by
+  // walking the routes backwards from the steps that finish by themselves.
   void CheckFinishes() {
+    std::map<std::string, std::vector<std::string>> routed_from;
+    std::vector<std::string> pending;
+    for (const auto& step : definition_.steps()) {
+      for (const std::string& target : TargetsOf(step)) routed_from[target].push_back(step.id());
+      const bool in_branch = !index_.ScopeOf(step.id()).parallel.empty();
+      if (step.has_end() || (in_branch && step.next_size() == 0)) pending.push_back(step.id());
+    }
     std::set<std::string> finishes;
-    bool grew = true;
-    while (grew) {
-      grew = false;
-      for (const auto& step : definition_.steps()) {
-        if (finishes.count(step.id())) continue;
-        const bool in_branch = !index_.ScopeOf(step.id()).parallel.empty();
-        bool done = step.has_end() || (in_branch && step.next_size() == 0);
-        for (const std::string& target : TargetsOf(step)) {
-          done = done || finishes.count(target);
-        }
-        if (done) grew = finishes.insert(step.id()).second;
-      }
+    while (!pending.empty()) {
+      const std::string id = std::move(pending.back());
+      pending.pop_back();
+      if (!finishes.insert(id).second) continue;
+      auto sources = routed_from.find(id);
+      if (sources == routed_from.end()) continue;
+      for (const std::string& source : sources->second) pending.push_back(source);
     }
     for (const auto& step : definition_.steps()) {
       const bool in_branch = !index_.ScopeOf(step.id()).parallel.empty();
@@ -458,6 +474,8 @@ class Validator {
   const Directory* directory_;
   const CalendarSet* calendars_;
   std::vector<v1::Problem> problems_;
+  // Each step id's first position, for problem paths.
+  std::map<std::string, int> step_positions_;
 };
 
 }  // namespace

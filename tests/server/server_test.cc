@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "api_client.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "server/listen_address.h"
@@ -20,6 +21,7 @@
 #include "storage/store.h"
 #include "test_organisation.h"
 #include "workflow/engine.h"
+#include "workflow/limits.h"
 
 namespace signoff::testing {
 namespace {
@@ -495,6 +497,69 @@ TEST_F(ServerTest, ReadinessFollowsWhetherTheDatabaseCanBeWritten) {
   EXPECT_TRUE(ReadinessBecomes(*channel, Status::NOT_SERVING));
   std::filesystem::rename(dir_ / "moved.db", db);
   EXPECT_TRUE(ReadinessBecomes(*channel, Status::SERVING));
+}
+
+TEST_F(ServerTest, DocumentWorkIsQueuedApartFromOtherCalls) {
+  // A server whose document queue takes nothing: validations and publishes
+  // are refused as overload, and every other call still runs.
+  server::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.log_calls = false;
+  options.timer_poll = absl::ZeroDuration();
+  options.max_queued_documents = 0;
+  ASSERT_OK_AND_ASSIGN(auto busy, server::SignoffServer::Start(app_, options));
+  ApiClient client(busy->InProcessChannel());
+  v1::ValidateDefinitionRequest validate;
+  validate.mutable_source()->set_yaml(kLeaveDefinition);
+  EXPECT_CODE(client.Call("ann", *client.definitions,
+                          &v1::DefinitionService::Stub::ValidateDefinition, validate),
+              absl::StatusCode::kResourceExhausted);
+  v1::PublishDefinitionRequest publish;
+  publish.set_request_id("busy-publish");
+  publish.mutable_source()->set_yaml(kLeaveDefinition);
+  EXPECT_CODE(client.Call("ceo", *client.definitions,
+                          &v1::DefinitionService::Stub::PublishDefinition, publish),
+              absl::StatusCode::kResourceExhausted);
+  v1::GetDefinitionRequest get;
+  get.set_key("leave");
+  EXPECT_OK(client.Call("ann", *client.definitions, &v1::DefinitionService::Stub::GetDefinition,
+                        get));
+  EXPECT_OK(client.Start("ann", "leave", "{employee: ann, days: 1}", "busy-start"));
+}
+
+TEST_F(ServerTest, AnOversizedDefinitionIsRefusedQuickly) {
+  std::string yaml = "key: huge\nsteps:\n";
+  for (int i = 0; i <= workflow::kMaxSteps; ++i) {
+    yaml += absl::StrCat("  - {id: s", i, ", approval: {approvers: [{user: mia}]}, next: [{to: s",
+                         i + 1, "}]}\n");
+  }
+  yaml += absl::StrCat("  - {id: s", workflow::kMaxSteps + 1, ", end: {}}\n");
+  v1::ValidateDefinitionRequest validate;
+  validate.mutable_source()->set_yaml(yaml);
+  ASSERT_OK_AND_ASSIGN(auto checked, client_->Call("ann", *client_->definitions,
+                                                   &v1::DefinitionService::Stub::ValidateDefinition,
+                                                   validate));
+  EXPECT_FALSE(checked.valid());
+  ASSERT_EQ(checked.problems_size(), 1);
+  EXPECT_EQ(checked.problems(0).path(), "steps");
+  v1::PublishDefinitionRequest publish;
+  publish.set_request_id("huge");
+  publish.mutable_source()->set_yaml(yaml);
+  EXPECT_CODE(client_->Call("ceo", *client_->definitions,
+                            &v1::DefinitionService::Stub::PublishDefinition, publish),
+              absl::StatusCode::kInvalidArgument);
+  // At the bound, it is checked as any other.
+  std::string at_bound = "key: bound\nsteps:\n";
+  for (int i = 0; i < workflow::kMaxSteps - 1; ++i) {
+    at_bound += absl::StrCat("  - {id: s", i, ", approval: {approvers: [{user: mia}]}, next: [{to: s",
+                             i + 1, "}]}\n");
+  }
+  at_bound += absl::StrCat("  - {id: s", workflow::kMaxSteps - 1, ", end: {}}\n");
+  validate.mutable_source()->set_yaml(at_bound);
+  ASSERT_OK_AND_ASSIGN(checked, client_->Call("ann", *client_->definitions,
+                                              &v1::DefinitionService::Stub::ValidateDefinition,
+                                              validate));
+  EXPECT_TRUE(checked.valid()) << (checked.problems_size() ? checked.problems(0).message() : "");
 }
 
 TEST(BoundedExecutorTest, RefusesWorkBeyondItsQueue) {

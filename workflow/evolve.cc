@@ -67,6 +67,11 @@ void ApplyFinish(v1::InstanceState& state, const v1::Event& event) {
   state.clear_active_parallels();
 }
 
+void ForgetPausedWait(v1::InstanceState& state, const std::string& token) {
+  RemoveIf(*state.mutable_paused_waits(),
+           [&](const v1::PausedWait& paused) { return paused.token() == token; });
+}
+
 void ApplyReturn(v1::InstanceState& state, const v1::Event& event) {
   const auto& returned = event.instance_returned();
   v1::ReturnNote& note = *state.mutable_last_return();
@@ -257,10 +262,25 @@ absl::Status Evolve(v1::InstanceState& state, const v1::Event& event) {
       JoinParallel(state, event.parallel_joined().parallel_token());
       break;
     case v1::Event::kStepCompleted:
+      ForgetPausedWait(state, event.step_completed().token());
       CompleteStep(state, event.step_completed());
       break;
     case v1::Event::kStepCancelled:
+      ForgetPausedWait(state, event.step_cancelled().token());
       CancelStep(state, event.step_cancelled().token());
+      break;
+    case v1::Event::kWaitPaused: {
+      v1::PausedWait* paused = state.add_paused_waits();
+      paused->set_token(event.wait_paused().token());
+      paused->set_step_id(event.step_id());
+      paused->set_remaining_seconds(event.wait_paused().remaining_seconds());
+      *paused->mutable_paused_at() = event.time();
+      break;
+    }
+    case v1::Event::kWaitResumed:
+      ForgetPausedWait(state, event.wait_resumed().token());
+      break;
+    case v1::Event::kWaitExtended:
       break;
     case v1::Event::kTaskCreated:
     case v1::Event::kTaskUpdated:

@@ -257,6 +257,27 @@ class Machine {
   // timeout action ended the step.
   absl::StatusOr<v1::StepClock> CaughtUp(const v1::StepClock& clock);
 
+  // A WAIT step a clock operation names: its active step and pending
+  // timer (none while paused or when only a signal ends it), once the step
+  // is known to allow `needed` and the caller may use it.
+  struct WaitOperand {
+    v1::ActiveStep active;
+    const v1::Step* step = nullptr;
+    std::optional<v1::Timer> timer;
+    std::optional<v1::PausedWait> paused;
+  };
+  absl::StatusOr<WaitOperand> FindWaitOperand(const v1::WaitRef& ref, v1::Action needed) const;
+
+  absl::Status PauseWait(const v1::ClockRequest& request);
+
+  absl::Status ResumeWait(const v1::ClockRequest& request);
+
+  absl::Status ExtendWait(const v1::ExtendDeadlineRequest& request);
+
+  absl::Status EmitWaitChanged(const WaitOperand& wait, v1::Event::BodyCase kind,
+                               std::optional<absl::Time> due_at, int64_t remaining_seconds,
+                               const std::string& comment);
+
   absl::Status PauseClock(const v1::ClockRequest& request);
 
   absl::Status ResumeClock(const v1::ClockRequest& request);

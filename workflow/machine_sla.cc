@@ -326,6 +326,7 @@ absl::StatusOr<v1::StepClock> Machine::CaughtUp(const v1::StepClock& clock) {
 }
 
 absl::Status Machine::PauseClock(const v1::ClockRequest& request) {
+  if (request.task_id().empty() && request.has_wait()) return PauseWait(request);
   SIGNOFF_ASSIGN_OR_RETURN(v1::StepClock operand, ClockOperand(request.task_id(), v1::PAUSE_CLOCK));
   SIGNOFF_ASSIGN_OR_RETURN(v1::StepClock clock, CaughtUp(operand));
   if (!clock.has_running_since()) {
@@ -338,6 +339,7 @@ absl::Status Machine::PauseClock(const v1::ClockRequest& request) {
 }
 
 absl::Status Machine::ResumeClock(const v1::ClockRequest& request) {
+  if (request.task_id().empty() && request.has_wait()) return ResumeWait(request);
   SIGNOFF_ASSIGN_OR_RETURN(v1::StepClock clock, ClockOperand(request.task_id(), v1::PAUSE_CLOCK));
   if (clock.has_running_since()) {
     return absl::FailedPreconditionError(
@@ -352,6 +354,7 @@ absl::Status Machine::ResumeClock(const v1::ClockRequest& request) {
 }
 
 absl::Status Machine::ExtendDeadline(const v1::ExtendDeadlineRequest& request) {
+  if (request.task_id().empty() && request.has_wait()) return ExtendWait(request);
   SIGNOFF_ASSIGN_OR_RETURN(v1::StepClock operand,
                    ClockOperand(request.task_id(), v1::EXTEND_DEADLINE));
   SIGNOFF_ASSIGN_OR_RETURN(v1::StepClock clock, CaughtUp(operand));

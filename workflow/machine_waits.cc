@@ -197,6 +197,133 @@ absl::Status Machine::WaitRanOut(const std::string& token) {
   return EnterStep(step.wait().on_timeout(), active->parent_token(), active->branch());
 }
 
+// ------------------------------------------------------------ clock operations on waits
+
+absl::StatusOr<Machine::WaitOperand> Machine::FindWaitOperand(const v1::WaitRef& ref,
+                                                              v1::Action needed) const {
+  if (state_.status() != v1::RUNNING) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "instance ", state_.id(), " is ", v1::InstanceStatus_Name(state_.status())));
+  }
+  WaitOperand wait;
+  bool found = false;
+  for (const auto& active : state_.active_steps()) {
+    if (active.step_id() != ref.step_id()) continue;
+    wait.active = active;
+    found = true;
+  }
+  wait.step = found ? &StepOf(ref.step_id()) : nullptr;
+  if (wait.step == nullptr || !wait.step->has_wait()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("instance ", state_.id(), " is not waiting at step ", ref.step_id()));
+  }
+  const auto& allowed = wait.step->actions().allowed();
+  if (std::find(allowed.begin(), allowed.end(), needed) == allowed.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("step ", ref.step_id(), " does not allow ", v1::Action_Name(needed)));
+  }
+  const bool listed_service =
+      IsServiceAccount(context_.actor) && RequireListedIfService(context_.actor).ok();
+  if (!IsAdmin(context_.actor) && !listed_service) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "only administrators of ", definition_.key(),
+        " and its service accounts may change when a wait runs out"));
+  }
+  for (const auto& timer : state_.timers()) {
+    if (timer.kind() == v1::TIMER_WAIT && timer.token() == wait.active.token()) wait.timer = timer;
+  }
+  for (const auto& paused : state_.paused_waits()) {
+    if (paused.token() == wait.active.token()) wait.paused = paused;
+  }
+  if (!wait.timer && !wait.paused) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "step ", ref.step_id(), " waits only for a signal; it has no deadline to change"));
+  }
+  if (wait.timer && FromTimestamp(wait.timer->fire_at()) <= context_.now) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the wait at step ", ref.step_id(), " ran out at ",
+        FormatTimestamp(wait.timer->fire_at()), "; it is being acted on"));
+  }
+  return wait;
+}
+
+absl::Status Machine::EmitWaitChanged(const WaitOperand& wait, v1::Event::BodyCase kind,
+                                      std::optional<absl::Time> due_at,
+                                      int64_t remaining_seconds, const std::string& comment) {
+  v1::Event event = NewEvent(wait.active.step_id());
+  event.set_comment(comment);
+  v1::WaitChanged* changed = kind == v1::Event::kWaitPaused    ? event.mutable_wait_paused()
+                             : kind == v1::Event::kWaitResumed ? event.mutable_wait_resumed()
+                                                               : event.mutable_wait_extended();
+  changed->set_token(wait.active.token());
+  if (due_at) *changed->mutable_due_at() = ToTimestamp(*due_at);
+  changed->set_remaining_seconds(remaining_seconds);
+  return Emit(std::move(event));
+}
+
+absl::Status Machine::PauseWait(const v1::ClockRequest& request) {
+  SIGNOFF_ASSIGN_OR_RETURN(WaitOperand wait, FindWaitOperand(request.wait(), v1::PAUSE_CLOCK));
+  if (wait.paused) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the wait at step ", wait.active.step_id(), " is already paused"));
+  }
+  const int64_t remaining =
+      absl::ToInt64Seconds(FromTimestamp(wait.timer->fire_at()) - context_.now);
+  SIGNOFF_RETURN_IF_ERROR(CancelTimer(wait.timer->id(), wait.active.step_id()));
+  return EmitWaitChanged(wait, v1::Event::kWaitPaused, std::nullopt, remaining,
+                         request.comment());
+}
+
+absl::Status Machine::ResumeWait(const v1::ClockRequest& request) {
+  SIGNOFF_ASSIGN_OR_RETURN(WaitOperand wait, FindWaitOperand(request.wait(), v1::PAUSE_CLOCK));
+  if (!wait.paused) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the wait at step ", wait.active.step_id(), " is not paused"));
+  }
+  const absl::Time due = context_.now + absl::Seconds(wait.paused->remaining_seconds());
+  SIGNOFF_RETURN_IF_ERROR(
+      SetTimer(NextTimerId(), v1::TIMER_WAIT, wait.active.token(), wait.active.step_id(), due));
+  return EmitWaitChanged(wait, v1::Event::kWaitResumed, due, 0, request.comment());
+}
+
+absl::Status Machine::ExtendWait(const v1::ExtendDeadlineRequest& request) {
+  SIGNOFF_ASSIGN_OR_RETURN(WaitOperand wait,
+                           FindWaitOperand(request.wait(), v1::EXTEND_DEADLINE));
+  if (wait.paused) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the wait at step ", wait.active.step_id(), " is paused; resume it, then extend it"));
+  }
+  const absl::Time current = FromTimestamp(wait.timer->fire_at());
+  absl::Time due;
+  if (request.has_by()) {
+    SIGNOFF_ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(request.by(), definition_.calendar(),
+                                                               context_.calendars));
+    const absl::Duration length = basis.Length(request.by());
+    if (length <= absl::ZeroDuration() || length > absl::Hours(24) * 1000) {
+      return InvalidArgumentWithViolations(
+          "an extension is longer than zero and at most 1000 days",
+          {{"by", "must be longer than zero and at most 1000 days"}});
+    }
+    SIGNOFF_ASSIGN_OR_RETURN(due, basis.Add(current, length));
+  } else if (request.has_new_due_at()) {
+    due = FromTimestamp(request.new_due_at());
+    if (due <= current || due > current + absl::Hours(24) * 1000) {
+      return InvalidArgumentWithViolations(
+          "a wait is extended to a later time",
+          {{"new_due_at", absl::StrCat("must be after ", FormatTimestamp(wait.timer->fire_at()),
+                                       " and at most 1000 days later")}});
+    }
+  } else {
+    return InvalidArgumentWithViolations("say how far to extend",
+                                         {{"extension", "set by or new_due_at"}});
+  }
+  // Timers are never moved in place: the old one goes, a new one comes.
+  SIGNOFF_RETURN_IF_ERROR(CancelTimer(wait.timer->id(), wait.active.step_id()));
+  SIGNOFF_RETURN_IF_ERROR(
+      SetTimer(NextTimerId(), v1::TIMER_WAIT, wait.active.token(), wait.active.step_id(), due));
+  return EmitWaitChanged(wait, v1::Event::kWaitExtended, due, 0, request.comment());
+}
+
 // ------------------------------------------------------------ sampling and appeals
 
 absl::Status Machine::RecordSamples(const v1::Condition& condition, const std::string& step_id) {

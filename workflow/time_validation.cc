@@ -221,6 +221,10 @@ class TimeValidator {
 
   void CheckClockActions(const v1::Step& step, const std::string& path) {
     const auto& allowed = step.actions().allowed();
+    if (step.has_wait()) {
+      CheckWaitClockActions(step, path);
+      return;
+    }
     for (int i = 0; i < allowed.size(); ++i) {
       const auto action = static_cast<v1::Action>(allowed[i]);
       if ((action == v1::PAUSE_CLOCK || action == v1::EXTEND_DEADLINE) && !step.has_sla()) {
@@ -230,6 +234,25 @@ class TimeValidator {
       if (action == v1::EXTEND_DEADLINE && step.has_sla() && !step.sla().has_due()) {
         Add(absl::StrCat(path, ".actions.allowed[", i, "]"),
             "EXTEND_DEADLINE needs the SLA to have a due");
+      }
+    }
+  }
+
+  // A wait's deadline may be paused or extended; one that only a signal
+  // ends has none.
+  void CheckWaitClockActions(const v1::Step& step, const std::string& path) {
+    const auto& allowed = step.actions().allowed();
+    const bool has_deadline =
+        step.wait().has_duration() || !step.wait().until_date_field().empty();
+    for (int i = 0; i < allowed.size(); ++i) {
+      const auto action = static_cast<v1::Action>(allowed[i]);
+      const std::string at = absl::StrCat(path, ".actions.allowed[", i, "]");
+      if (action != v1::PAUSE_CLOCK && action != v1::EXTEND_DEADLINE) {
+        Add(at, absl::StrCat("a WAIT step takes only PAUSE_CLOCK and EXTEND_DEADLINE, not ",
+                             v1::Action_Name(action)));
+      } else if (!has_deadline) {
+        Add(at, absl::StrCat(v1::Action_Name(action),
+                             " needs the wait to run out: give it a duration or a date field"));
       }
     }
   }

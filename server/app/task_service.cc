@@ -51,6 +51,25 @@ absl::StatusOr<v1::TaskResponse> TaskService::RunForTask(
   return reply;
 }
 
+absl::StatusOr<v1::ClockResponse> TaskService::RunForWait(
+    const Caller& caller, const std::string& method, const google::protobuf::Message& request,
+    const std::string& request_id, const v1::WaitRef& wait, v1::Command command) {
+  const std::string step_id = wait.step_id();
+  InstanceCommand run{
+      method, &request, request_id, wait.instance_id(), "", std::move(command),
+      [step_id](const v1::InstanceState& state, const v1::WorkflowDefinition& definition,
+                google::protobuf::Message& out) {
+        for (auto& shown : WaitsOf(state, definition)) {
+          if (shown.step_id() == step_id) {
+            *static_cast<v1::ClockResponse&>(out).mutable_wait() = std::move(shown);
+          }
+        }
+      }};
+  v1::ClockResponse reply;
+  SIGNOFF_RETURN_IF_ERROR(pipeline_.Run(caller, run, reply));
+  return reply;
+}
+
 absl::StatusOr<v1::ClockResponse> TaskService::RunForClock(
     const Caller& caller, const std::string& method, const google::protobuf::Message& request,
     const std::string& request_id, const std::string& task_id, v1::Command command) {
@@ -172,6 +191,10 @@ absl::StatusOr<v1::ClockResponse> TaskService::PauseClock(const Caller& caller,
                                                           const v1::ClockRequest& request) {
   v1::Command command;
   *command.mutable_pause_clock() = request;
+  if (request.task_id().empty() && request.has_wait()) {
+    return RunForWait(caller, "PauseClock", request, request.request_id(), request.wait(),
+                      std::move(command));
+  }
   return RunForClock(caller, "PauseClock", request, request.request_id(), request.task_id(),
                      std::move(command));
 }
@@ -180,6 +203,10 @@ absl::StatusOr<v1::ClockResponse> TaskService::ResumeClock(const Caller& caller,
                                                            const v1::ClockRequest& request) {
   v1::Command command;
   *command.mutable_resume_clock() = request;
+  if (request.task_id().empty() && request.has_wait()) {
+    return RunForWait(caller, "ResumeClock", request, request.request_id(), request.wait(),
+                      std::move(command));
+  }
   return RunForClock(caller, "ResumeClock", request, request.request_id(), request.task_id(),
                      std::move(command));
 }
@@ -188,6 +215,10 @@ absl::StatusOr<v1::ClockResponse> TaskService::ExtendDeadline(
     const Caller& caller, const v1::ExtendDeadlineRequest& request) {
   v1::Command command;
   *command.mutable_extend_deadline() = request;
+  if (request.task_id().empty() && request.has_wait()) {
+    return RunForWait(caller, "ExtendDeadline", request, request.request_id(), request.wait(),
+                      std::move(command));
+  }
   return RunForClock(caller, "ExtendDeadline", request, request.request_id(),
                      request.task_id(), std::move(command));
 }

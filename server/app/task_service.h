@@ -44,6 +44,11 @@ class TaskService {
                                               const google::protobuf::Message& request,
                                               const std::string& request_id,
                                               const std::string& task_id, v1::Command command);
+  // Runs a clock operation on a WAIT step; the reply shows the wait.
+  absl::StatusOr<v1::ClockResponse> RunForWait(const Caller& caller, const std::string& method,
+                                               const google::protobuf::Message& request,
+                                               const std::string& request_id,
+                                               const v1::WaitRef& wait, v1::Command command);
   absl::StatusOr<v1::ClockResponse> RunForClock(const Caller& caller, const std::string& method,
                                                 const google::protobuf::Message& request,
                                                 const std::string& request_id,

@@ -14,24 +14,31 @@ const v1::Step* StepIn(const v1::WorkflowDefinition& definition, const std::stri
   return nullptr;
 }
 
-void AddWaits(const v1::InstanceState& state, const v1::WorkflowDefinition& definition,
-              v1::InstanceView& view) {
+}  // namespace
+
+std::vector<v1::WaitView> WaitsOf(const v1::InstanceState& state,
+                                  const v1::WorkflowDefinition& definition) {
+  std::vector<v1::WaitView> waits;
   for (const auto& active : state.active_steps()) {
     const v1::Step* step = StepIn(definition, active.step_id());
     if (step == nullptr || !step->has_wait()) continue;
-    v1::WaitView* wait = view.add_waits();
-    wait->set_step_id(active.step_id());
-    wait->set_token(active.token());
-    wait->set_signal(step->wait().signal());
+    v1::WaitView& wait = waits.emplace_back();
+    wait.set_step_id(active.step_id());
+    wait.set_token(active.token());
+    wait.set_signal(step->wait().signal());
     for (const auto& timer : state.timers()) {
       if (timer.kind() == v1::TIMER_WAIT && timer.token() == active.token()) {
-        *wait->mutable_due_at() = timer.fire_at();
+        *wait.mutable_due_at() = timer.fire_at();
       }
     }
+    for (const auto& paused : state.paused_waits()) {
+      if (paused.token() != active.token()) continue;
+      wait.set_paused(true);
+      wait.set_remaining_seconds(paused.remaining_seconds());
+    }
   }
+  return waits;
 }
-
-}  // namespace
 
 void ShowTask(v1::Task& task, const v1::WorkflowDefinition& definition,
               const v1::InstanceState* state, absl::Time now) {
@@ -71,7 +78,7 @@ v1::InstanceView ViewOf(const v1::InstanceState& state, const v1::WorkflowDefini
   view.set_sla_breached(state.sla_breached());
   *view.mutable_clocks() = state.clocks();
   if (state.has_appeal_until()) *view.mutable_appeal_until() = state.appeal_until();
-  AddWaits(state, definition, view);
+  for (auto& wait : WaitsOf(state, definition)) *view.add_waits() = std::move(wait);
   return view;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "google/protobuf/message.h"
@@ -18,6 +19,10 @@ v1::InstanceView ViewOf(const v1::InstanceState& state, const v1::WorkflowDefini
 // `definition`; `state`, when known, adds the steps a return may name.
 void ShowTask(v1::Task& task, const v1::WorkflowDefinition& definition,
               const v1::InstanceState* state, absl::Time now);
+
+// The WAIT steps under way, when each runs out, and which are paused.
+std::vector<v1::WaitView> WaitsOf(const v1::InstanceState& state,
+                                  const v1::WorkflowDefinition& definition);
 
 // Reply builder for the pipeline. A reply shows the instance as committed;
 // what is overdue is a read's question.

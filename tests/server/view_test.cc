@@ -112,6 +112,7 @@ service_accounts: [svc]
 steps:
   - id: hold
     wait: {signal: kpi_recovered, duration: {days: 30}, on_timeout: fallback}
+    actions: {allowed: [PAUSE_CLOCK, EXTEND_DEADLINE]}
     next: [{to: done}]
   - id: fallback
     task: {assignees: [{user: hal}]}
@@ -129,6 +130,46 @@ TEST_F(ViewTest, AWaitShowsWhenItRunsOut) {
   ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
   ASSERT_EQ(view.waits_size(), 1);
   EXPECT_EQ(workflow::FromTimestamp(view.waits(0).due_at()), now_.load() + absl::Hours(24 * 30));
+}
+
+TEST_F(ViewTest, AWaitIsPausedResumedAndExtendedThroughTheApi) {
+  ASSERT_OK(Publish(kWatch, "publish-watch"));
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "watch", "{}", "p1"));
+  const absl::Time due = now_.load() + absl::Hours(24 * 30);
+  v1::ClockRequest pause;
+  pause.set_request_id("p2");
+  pause.mutable_wait()->set_instance_id(view.id());
+  pause.mutable_wait()->set_step_id("hold");
+  EXPECT_CODE(client_->Call("ann", *client_->tasks, &v1::TaskService::Stub::PauseClock, pause),
+              absl::StatusCode::kPermissionDenied);
+  now_.Advance(absl::Hours(24));
+  pause.set_request_id("p3");
+  ASSERT_OK_AND_ASSIGN(auto paused, client_->Call("ceo", *client_->tasks,
+                                                  &v1::TaskService::Stub::PauseClock, pause));
+  EXPECT_TRUE(paused.wait().paused());
+  EXPECT_EQ(paused.wait().remaining_seconds(), 29 * 24 * 3600);
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  ASSERT_EQ(view.waits_size(), 1);
+  EXPECT_TRUE(view.waits(0).paused());
+  EXPECT_FALSE(view.waits(0).has_due_at());
+
+  now_.Advance(absl::Hours(24 * 5));
+  v1::ClockRequest resume = pause;
+  resume.set_request_id("p4");
+  ASSERT_OK_AND_ASSIGN(auto resumed, client_->Call("ceo", *client_->tasks,
+                                                   &v1::TaskService::Stub::ResumeClock, resume));
+  EXPECT_FALSE(resumed.wait().paused());
+  EXPECT_EQ(workflow::FromTimestamp(resumed.wait().due_at()), due + absl::Hours(24 * 5));
+
+  v1::ExtendDeadlineRequest extend;
+  extend.set_request_id("p5");
+  *extend.mutable_wait() = pause.wait();
+  extend.mutable_by()->set_days(3);
+  ASSERT_OK_AND_ASSIGN(auto extended, client_->Call("ceo", *client_->tasks,
+                                                    &v1::TaskService::Stub::ExtendDeadline,
+                                                    extend));
+  EXPECT_EQ(workflow::FromTimestamp(extended.wait().due_at()), due + absl::Hours(24 * 8));
+  ExpectReplayMatchesStore(view.id());
 }
 
 }  // namespace

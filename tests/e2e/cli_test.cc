@@ -256,6 +256,61 @@ class CliTest : public ::testing::Test {
   std::unique_ptr<SignoffdProcess> server_;
 };
 
+// The words of a command line as the shell splits them: blanks separate,
+// quotes group; no expansions.
+std::vector<std::string> ShellWords(const std::string& line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (char c : line) {
+    if (quote != 0) {
+      if (c == quote) {
+        quote = 0;
+      } else {
+        word += c;
+      }
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      in_word = true;
+    } else if (c == ' ') {
+      if (in_word) words.push_back(word);
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(word);
+  return words;
+}
+
+// The commands of the README's signoffctl tour, continuation lines joined
+// and comments dropped.
+std::vector<std::string> ReadmeTour() {
+  const std::string readme = Slurp(std::string(SIGNOFF_SOURCE_DIR) + "/README.md");
+  const size_t intro = readme.find("The same through `signoffctl`");
+  if (intro == std::string::npos) return {};
+  const size_t begin = readme.find("```sh\n", intro);
+  const size_t end = readme.find("```\n", begin + 6);
+  if (begin == std::string::npos || end == std::string::npos) return {};
+  std::vector<std::string> commands;
+  std::string command;
+  for (absl::string_view line : absl::StrSplit(readme.substr(begin + 6, end - begin - 6), '\n')) {
+    const size_t comment = line.find("  #");
+    if (comment != absl::string_view::npos) line = line.substr(0, comment);
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) continue;
+    const bool continues = absl::ConsumeSuffix(&line, "\\");
+    absl::StrAppend(&command, command.empty() ? "" : " ", absl::StripAsciiWhitespace(line));
+    if (continues) continue;
+    commands.push_back(command);
+    command.clear();
+  }
+  return commands;
+}
+
 // Terminal columns before byte `at` of `line`: the Chinese in these tests
 // takes two columns a character.
 size_t ColumnsBefore(const std::string& line, size_t at) {
@@ -938,6 +993,50 @@ TEST_F(CliTest, EveryCommandGroupsHelpShowsItsOwnExample) {
     EXPECT_THAT(line, ::testing::StartsWith("  signoffctl ")) << name;
     EXPECT_THAT(line + " ", HasSubstr(" " + name + " ")) << name << ":\n" << help.out;
   }
+}
+
+
+// The README's tour of signoffctl, run as written against a real server:
+// it acts as SIGNOFF_USER and shows the time zone option, a return with a
+// reason code and the audit.
+TEST_F(CliTest, TheReadmeTourRuns) {
+  const std::vector<std::string> tour = ReadmeTour();
+  ASSERT_GT(tour.size(), 10u);
+  const std::string all = absl::StrJoin(tour, "\n");
+  EXPECT_THAT(all, HasSubstr("export SIGNOFF_USER=bob.zhang\nsignoffctl instance start"));
+  EXPECT_THAT(all, ::testing::ContainsRegex("signoffctl [^\n]*--tz "));
+  EXPECT_THAT(all, ::testing::ContainsRegex("task return [^\n]*--reason "));
+  EXPECT_THAT(all, HasSubstr("audit verify"));
+  const std::string readme = Slurp(std::string(SIGNOFF_SOURCE_DIR) + "/README.md");
+  EXPECT_THAT(readme, HasSubstr("`instance history` exits 1 when"));
+
+  std::vector<std::string> env;
+  std::string instance;
+  for (std::string command : tour) {
+    command = absl::StrReplaceAll(command, {{"<task id>", "@task"}, {"<instance id>", "@instance"}});
+    std::vector<std::string> words = ShellWords(command);
+    if (words[0] == "export") {
+      // The test's own server, not the address of the tour.
+      if (!absl::StartsWith(words[1], "SIGNOFF_ADDRESS=")) env.push_back(words[1]);
+      continue;
+    }
+    ASSERT_EQ(words[0], "signoffctl") << command;
+    words.erase(words.begin());
+    for (auto& word : words) {
+      if (word == "@instance") word = instance;
+      if (word == "@task") word = InboxTask("tina.luo", instance).id();
+      if (absl::StartsWith(word, "workflow/")) word = absl::StrCat(SIGNOFF_SOURCE_DIR, "/", word);
+    }
+    Result result = RunWithEnv(env, words);
+    EXPECT_EQ(result.exit_code, 0) << command << "\n" << result.out << result.err;
+    if (instance.empty()) {
+      instance = std::string(absl::StripAsciiWhitespace(
+          absl::StripPrefix(LineStarting(result.out, "Instance:"), "Instance:")));
+      ASSERT_FALSE(instance.empty()) << "the tour starts no instance first:\n" << command << "\n" << result.out;
+    }
+  }
+  auto done = Json<v1::InstanceResponse>(Run({"--as", "bob.zhang", "-o", "json", "instance", "get", instance}));
+  EXPECT_EQ(done.instance().form().fields().at("invoice_number").string_value(), "INV-2026-0042");
 }
 
 }  // namespace

@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  signoffctl --as bob.zhang task list\n"
       "  signoffctl --as bob.zhang instance start dealer-application --form dealer_id=D-1 ...\n"
+      "  SIGNOFF_USER=bob.zhang signoffctl --tz UTC instance history i0001\n"
+      "Times show their zone: the zone of the calendar the definition names, the local zone\n"
+      "when it names none, or --tz.\n"
       "Exit codes: 0 ok, 1 local error, 2 usage error, 64+gRPC code when a call fails.");
   app.require_subcommand(1);
   app.fallthrough();

@@ -20,12 +20,22 @@ namespace signoff::cli {
 
 namespace {
 
+// How many bytes a UTF-8 sequence starting with `lead` takes; 0 when
+// `lead` starts none.
+size_t SequenceLength(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead >> 5) == 0x6) return 2;
+  if ((lead >> 4) == 0xE) return 3;
+  if ((lead >> 3) == 0x1E) return 4;
+  return 0;
+}
+
 // The code point that starts at text[at], and how many bytes it takes; a
 // byte that starts no valid sequence stands for itself.
 std::pair<char32_t, size_t> DecodeUtf8(const std::string& text, size_t at) {
   const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
   const unsigned char lead = byte(at);
-  size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+  const size_t length = SequenceLength(lead);
   if (length <= 1 || at + length > text.size()) return {lead, 1};
   char32_t point = lead & (0x7F >> length);
   for (size_t i = 1; i < length; ++i) {
@@ -126,9 +136,9 @@ std::string ShowTime(const google::protobuf::Timestamp& stamp, absl::TimeZone zo
   // Zones without a letter abbreviation (tzdata writes "+04" for them)
   // show their offset in full instead.
   const std::string abbreviation = absl::FormatTime("%Z", time, zone);
-  const bool lettered = !abbreviation.empty() &&
-                        std::all_of(abbreviation.begin(), abbreviation.end(),
-                                    [](char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)); });
+  const bool lettered = !abbreviation.empty() && std::all_of(abbreviation.begin(), abbreviation.end(), [](char c) {
+    return absl::ascii_isalpha(static_cast<unsigned char>(c));
+  });
   return absl::FormatTime(lettered ? "%Y-%m-%d %H:%M %Z" : "%Y-%m-%d %H:%M %Ez", time, zone);
 }
 
@@ -148,7 +158,7 @@ std::string ShortestNumber(double number) {
   return absl::StrFormat("%.17g", number);
 }
 
-// Lines of `text`, without carriage returns.
+// Lines of `text`, without carriage returns or other trailing blanks.
 std::vector<std::string> LinesOf(const std::string& text) {
   std::vector<std::string> lines = absl::StrSplit(text, '\n');
   for (auto& line : lines) absl::StripTrailingAsciiWhitespace(&line);
@@ -224,7 +234,7 @@ void PrintValues(const google::protobuf::Struct& values, int indent) {
       for (const auto& item : items) PrintLabelled(margin + "  -", PlainText(item), indent + 4);
       continue;
     }
-    PrintLabelled(absl::StrCat(margin, name, ":"), PlainText(value), indent + name.size() + 2);
+    PrintLabelled(absl::StrCat(margin, name, ":"), PlainText(value), indent + DisplayWidth(name) + 2);
   }
 }
 

@@ -2,6 +2,7 @@
 #include "commands.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "form_input.h"
 
 namespace signoff::cli {
@@ -11,6 +12,25 @@ CLI::App* Command(CLI::App& parent, const std::string& name, const std::string& 
   CLI::App* command = parent.add_subcommand(name, description);
   command->footer("Example:\n  " + example);
   return command;
+}
+
+CLI::App* Group(CLI::App& parent, const std::string& name, const std::string& description,
+                const std::vector<std::string>& examples) {
+  CLI::App* group = parent.add_subcommand(name, description);
+  // Without its own footer a group would show the footer it inherited
+  // from its parent, whose examples are about other nouns.
+  group->footer(absl::StrCat(examples.size() == 1 ? "Example:" : "Examples:", "\n  ",
+                             absl::StrJoin(examples, "\n  ")));
+  group->require_subcommand(1);
+  return group;
+}
+
+absl::Status Cli::ResolveTimeZoneOption() {
+  if (globals.time_zone.empty()) return absl::OkStatus();
+  auto zone = ParseTimeZone(globals.time_zone);
+  if (!zone.ok()) return zone.status();
+  forced_zone = *zone;
+  return absl::OkStatus();
 }
 
 void AddPublishCommand(CLI::App& noun, Cli& cli, const std::string& description,

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "connection.h"
 #include "output.h"
+#include "time_zones.h"
 
 namespace signoff::cli {
 
@@ -24,13 +25,36 @@ struct Cli {
   }
   bool json() const { return globals.output == "json"; }
 
+  // Reads --tz (or SIGNOFF_TZ); an unknown zone is a usage error. Called
+  // once the command line is parsed, before the command runs.
+  absl::Status ResolveTimeZoneOption();
+
+  // Where the times of instances, tasks and calendars are shown; lookups
+  // are cached for the rest of the run.
+  ZoneLookup& zones() {
+    if (!zone_lookup) zone_lookup = std::make_unique<ZoneLookup>(Connect(), forced_zone);
+    return *zone_lookup;
+  }
+  // The same, in the shape the list printers take.
+  ZoneOf ZoneOfDefinition() {
+    return [this](const std::string& key, int32_t version) {
+      return zones().ForDefinition(key, version);
+    };
+  }
+
  private:
   std::unique_ptr<Connection> connection;
+  std::optional<absl::TimeZone> forced_zone;
+  std::unique_ptr<ZoneLookup> zone_lookup;
 };
 
 // Adds a subcommand with a description and an example shown by --help.
 CLI::App* Command(CLI::App& parent, const std::string& name, const std::string& description,
                   const std::string& example);
+// Adds a noun that groups commands (`task`, `instance`, ...), with examples
+// of its commands shown by `signoffctl NOUN --help`.
+CLI::App* Group(CLI::App& parent, const std::string& name, const std::string& description,
+                const std::vector<std::string>& examples);
 
 // `NOUN publish FILE... [--request-id PREFIX]`. `publish` gets each file's
 // name, text and request id (PREFIX-FILE, or a fresh one) and prints the

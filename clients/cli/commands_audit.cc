@@ -74,9 +74,8 @@ absl::Status BrokenChain(const std::string& instance_id) {
 }
 
 void AddAuditCommands(CLI::App& app, Cli& cli) {
-  auto* noun = Command(app, "audit", "check the tamper-evident audit trails",
-                       "signoffctl --as grace.liu audit verify");
-  noun->require_subcommand(1);
+  auto* noun = Group(app, "audit", "check the tamper-evident audit trails",
+                     {"signoffctl --as grace.liu audit verify"});
   auto* verify = Command(*noun, "verify",
                          "recompute every instance's hash chain and compare it with the "
                          "head the instance keeps; exits 1 if any trail does not verify",

@@ -26,7 +26,8 @@ absl::Status Publish(Cli& cli, const std::string& file, const std::string& yaml,
               });
 }
 
-void PrintCalendar(const v1::PublishedCalendar& published) {
+// Publication times are shown in the calendar's own zone.
+void PrintCalendar(const v1::PublishedCalendar& published, absl::TimeZone zone) {
   const v1::Calendar& calendar = published.calendar();
   std::vector<std::string> days;
   for (int day : calendar.working_days()) {
@@ -42,7 +43,7 @@ void PrintCalendar(const v1::PublishedCalendar& published) {
   std::cout << "Time zone:     " << calendar.time_zone() << "\n"
             << "Working days:  " << (days.empty() ? "MONDAY to FRIDAY" : absl::StrJoin(days, ", ")) << "\n"
             << "Working hours: " << (hours.empty() ? "09:00-18:00" : absl::StrJoin(hours, ", ")) << "\n"
-            << "Published:     " << LocalTime(published.published_at()) << " by "
+            << "Published:     " << ShowTime(published.published_at(), zone) << " by "
             << published.published_by() << "\n";
   // The year's exceptions in date order: days off and make-up workdays.
   std::vector<std::pair<std::string, std::string>> exceptions;
@@ -64,17 +65,21 @@ absl::Status Get(Cli& cli, const std::string& reference) {
   request.set_name(parsed->name);
   request.set_version(parsed->version);
   return Show(cli, cli.Connect().Call(cli.Connect().calendars(), &Stub::GetCalendar, request),
-              [](const v1::GetCalendarResponse& answer) { PrintCalendar(answer.published()); });
+              [&cli](const v1::GetCalendarResponse& answer) {
+                PrintCalendar(answer.published(),
+                              cli.zones().ForCalendarZone(answer.published().calendar().time_zone()));
+              });
 }
 
 absl::Status List(Cli& cli) {
   auto response = cli.Connect().Call(cli.Connect().calendars(), &Stub::ListCalendars,
                                      v1::ListCalendarsRequest());
-  return Show(cli, response, [](const v1::ListCalendarsResponse& answer) {
+  return Show(cli, response, [&cli](const v1::ListCalendarsResponse& answer) {
     Table table({"NAME", "VERSION", "TIME ZONE", "PUBLISHED"});
     for (const auto& published : answer.calendars()) {
       table.Add({published.name(), absl::StrCat(published.version()), published.calendar().time_zone(),
-                 LocalTime(published.published_at())});
+                 ShowTime(published.published_at(),
+                          cli.zones().ForCalendarZone(published.calendar().time_zone()))});
     }
     table.Print();
   });
@@ -83,8 +88,8 @@ absl::Status List(Cli& cli) {
 }  // namespace
 
 void AddCalendarCommands(CLI::App& app, Cli& cli) {
-  auto* noun = app.add_subcommand("calendar", "publish and read business calendars");
-  noun->require_subcommand(1);
+  auto* noun = Group(app, "calendar", "publish and read business calendars",
+                     {"signoffctl calendar list", "signoffctl calendar get cn-mainland"});
 
   AddPublishCommand(*noun, cli, "publish each file as the next version of its calendar",
                     "signoffctl --as carl.yuan calendar publish workflow/definitions/calendars/cn-mainland.yaml",

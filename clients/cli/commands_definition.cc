@@ -98,10 +98,12 @@ absl::Status Get(Cli& cli, const std::string& reference) {
     return absl::OkStatus();
   }
   const auto& published = response->published();
+  const std::string& calendar = published.definition().calendar();
   std::cout << "Key:        " << published.key() << "\nVersion:    " << published.version()
             << "\nName:       " << published.definition().name()
-            << "\nPublished:  " << LocalTime(published.published_at()) << " by "
-            << published.published_by() << "\n";
+            << "\nCalendar:   " << (calendar.empty() ? "-" : calendar)
+            << "\nPublished:  " << ShowTime(published.published_at(), cli.zones().ForCalendar(calendar))
+            << " by " << published.published_by() << "\n";
   Table steps({"STEP", "KIND", "NAME", "NEXT"});
   for (const auto& step : published.definition().steps()) {
     std::string next;
@@ -126,9 +128,12 @@ absl::Status List(Cli& cli) {
     return absl::OkStatus();
   }
   Table table({"KEY", "NAME", "LATEST", "PUBLISHED"});
+  // A summary does not say which calendar its definition counts on, and a
+  // lookup per row would cost a call each: the local zone (or --tz).
+  const absl::TimeZone zone = cli.zones().Default();
   for (const auto& summary : response->definitions()) {
     table.Add({summary.key(), summary.name(), absl::StrCat(summary.latest_version()),
-               LocalTime(summary.published_at())});
+               ShowTime(summary.published_at(), zone)});
   }
   table.Print();
   return absl::OkStatus();
@@ -137,8 +142,9 @@ absl::Status List(Cli& cli) {
 }  // namespace
 
 void AddDefinitionCommands(CLI::App& app, Cli& cli) {
-  auto* noun = app.add_subcommand("definition", "validate, publish and read process definitions");
-  noun->require_subcommand(1);
+  auto* noun = Group(app, "definition", "validate, publish and read process definitions",
+                     {"signoffctl definition list",
+                      "signoffctl definition validate --offline workflow/definitions/dealer-claim.yaml"});
 
   struct ValidateArgs {
     std::vector<std::string> files;

@@ -106,8 +106,9 @@ absl::Status GetUser(Cli& cli, const std::string& id) {
 }  // namespace
 
 void AddDirectoryCommands(CLI::App& app, Cli& cli) {
-  auto* noun = app.add_subcommand("directory", "the organisation: users and departments");
-  noun->require_subcommand(1);
+  auto* noun = Group(app, "directory", "the organisation: users and departments",
+                     {"signoffctl directory user get bob.zhang",
+                      "signoffctl --as carl.yuan directory import workflow/definitions/demo-org.yaml"});
 
   struct ImportArgs {
     std::string file;
@@ -122,8 +123,8 @@ void AddDirectoryCommands(CLI::App& app, Cli& cli) {
     cli.run = [&cli, import_args] { return Import(cli, import_args->file, import_args->request_id); };
   });
 
-  auto* user = noun->add_subcommand("user", "directory users");
-  user->require_subcommand(1);
+  auto* user = Group(*noun, "user", "directory users",
+                     {"signoffctl directory user list --department sales-east"});
   auto list_args = std::make_shared<UserListArgs>();
   auto* list = Command(*user, "list", "list users, by department or role",
                        "signoffctl directory user list --role hrbp");

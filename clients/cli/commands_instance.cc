@@ -37,7 +37,10 @@ absl::StatusOr<google::protobuf::Struct> FormFor(Cli& cli, const std::string& ke
 }
 
 absl::Status PrintInstanceResponse(Cli& cli, const absl::StatusOr<v1::InstanceResponse>& response) {
-  return Show(cli, response, [](const v1::InstanceResponse& answer) { PrintInstance(answer.instance()); });
+  return Show(cli, response, [&cli](const v1::InstanceResponse& answer) {
+    const v1::InstanceView& instance = answer.instance();
+    PrintInstance(instance, cli.zones().ForDefinition(instance.definition_key(), instance.definition_version()));
+  });
 }
 
 absl::StatusOr<v1::InstanceStatus> ParseStatus(const std::string& text) {
@@ -80,7 +83,7 @@ absl::Status List(Cli& cli, const ListArgs& args) {
   if (cli.json()) {
     PrintJson(all);
   } else {
-    PrintInstances({all.instances().begin(), all.instances().end()});
+    PrintInstances({all.instances().begin(), all.instances().end()}, cli.ZoneOfDefinition());
   }
   return absl::OkStatus();
 }
@@ -128,6 +131,23 @@ absl::Status Preview(Cli& cli, const Args& args) {
   return absl::OkStatus();
 }
 
+// The zone of the instance's times: its trail starts with the definition
+// it runs on; a trail cut at the front leaves the instance to ask.
+absl::TimeZone ZoneOfTrail(Cli& cli, const std::string& instance_id, const v1::GetHistoryResponse& history) {
+  for (const auto& event : history.events()) {
+    if (event.has_instance_started()) {
+      return cli.zones().ForDefinition(event.instance_started().definition_key(),
+                                       event.instance_started().definition_version());
+    }
+  }
+  v1::GetInstanceRequest request;
+  request.set_id(instance_id);
+  auto instance = cli.Connect().Call(cli.Connect().instances(), &Stub::GetInstance, request);
+  if (!instance.ok()) return cli.zones().Default();
+  return cli.zones().ForDefinition(instance->instance().definition_key(),
+                                   instance->instance().definition_version());
+}
+
 absl::Status History(Cli& cli, const Args& args) {
   v1::GetHistoryRequest request;
   request.set_instance_id(args.id);
@@ -136,7 +156,8 @@ absl::Status History(Cli& cli, const Args& args) {
   if (cli.json()) {
     PrintJson(*response);
   } else {
-    PrintHistory({response->events().begin(), response->events().end()}, response->chain_verified());
+    PrintHistory({response->events().begin(), response->events().end()}, response->chain_verified(),
+                 ZoneOfTrail(cli, args.id, *response));
   }
   if (!response->chain_verified()) return BrokenChain(args.id);
   return absl::OkStatus();
@@ -200,8 +221,9 @@ void AddCommonChangeOptions(CLI::App& command, Args& args, bool comment_required
 }  // namespace
 
 void AddInstanceCommands(CLI::App& app, Cli& cli) {
-  auto* noun = app.add_subcommand("instance", "start, inspect and manage process instances");
-  noun->require_subcommand(1);
+  auto* noun = Group(app, "instance", "start, inspect and manage process instances",
+                     {"signoffctl instance list --definition dealer-claim --status running",
+                      "signoffctl --tz UTC instance get i0001"});
   auto args = std::make_shared<Args>();
 
   auto* start = Command(*noun, "start", "start an instance of a definition",

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <iostream>
 
 #include "absl/strings/ascii.h"
@@ -28,12 +29,20 @@ struct TaskArgs {
   std::string RequestId() const { return request_id.empty() ? NewRequestId() : request_id; }
 };
 
+absl::TimeZone ZoneOfTask(Cli& cli, const v1::Task& task) {
+  return cli.zones().ForDefinition(task.definition_key(), task.definition_version());
+}
+
 absl::Status PrintTaskResponse(Cli& cli, const absl::StatusOr<v1::TaskResponse>& response) {
-  return Show(cli, response, [](const v1::TaskResponse& answer) { PrintTask(answer.task()); });
+  return Show(cli, response, [&cli](const v1::TaskResponse& answer) {
+    PrintTask(answer.task(), ZoneOfTask(cli, answer.task()));
+  });
 }
 
 absl::Status PrintClockResponse(Cli& cli, const absl::StatusOr<v1::ClockResponse>& response) {
-  return Show(cli, response, PrintClock);
+  return Show(cli, response, [&cli](const v1::ClockResponse& answer) {
+    PrintClock(answer, ZoneOfTask(cli, answer.task()));
+  });
 }
 
 // A request about the task's clock: ClockRequest or ExtendDeadlineRequest.
@@ -63,7 +72,64 @@ absl::Status Extend(Cli& cli, const TaskArgs& args) {
   return PrintClockResponse(cli, cli.Connect().Call(cli.Connect().tasks(), &Stub::ExtendDeadline, request));
 }
 
+// The reason codes the task's definition offers for `action`.
+const google::protobuf::RepeatedPtrField<v1::ReasonCode>& ReasonsFor(const v1::TaskActions& actions,
+                                                                    v1::Action action) {
+  return action == v1::REJECT ? actions.reject_reasons() : actions.return_reasons();
+}
+
+bool Lists(const google::protobuf::RepeatedField<int>& actions, v1::Action action) {
+  return std::find(actions.begin(), actions.end(), action) != actions.end();
+}
+
+// "  code  label" lines, for a message that asks for one of them.
+std::string CodeLines(const google::protobuf::RepeatedPtrField<v1::ReasonCode>& reasons) {
+  size_t width = 0;
+  for (const auto& reason : reasons) width = std::max(width, reason.code().size());
+  std::string lines;
+  for (const auto& reason : reasons) {
+    absl::StrAppend(&lines, "\n  ", reason.code(),
+                    reason.label().empty() ? "" : std::string(width - reason.code().size() + 2, ' '),
+                    reason.label());
+  }
+  return lines;
+}
+
+// A reject or return names a reason code exactly when the task's
+// definition lists codes for it, and only one of those. The task says
+// which (its actions come from its definition version), so a missing or
+// mistyped code is a usage error before anything is sent. Where the step
+// does not allow the action at all, the server's refusal says so better.
+absl::Status CheckReasonCode(Cli& cli, const TaskArgs& args, v1::Action action) {
+  v1::GetTaskRequest request;
+  request.set_id(args.id);
+  auto found = cli.Connect().Call(cli.Connect().tasks(), &Stub::GetTask, request);
+  if (!found.ok()) return found.status();
+  const v1::TaskActions& actions = found->task().actions();
+  if (!Lists(actions.allowed(), action)) return absl::OkStatus();
+  const auto& reasons = ReasonsFor(actions, action);
+  const std::string verb = absl::AsciiStrToLower(v1::Action_Name(action));
+  const std::string list = absl::StrCat(found->task().definition_key(), "'s ", verb, " reasons");
+  if (args.reason.empty()) {
+    if (!Lists(actions.reason_required(), action)) return absl::OkStatus();
+    return UsageError(absl::StrCat("task ", args.id, ": a ", verb, " needs --reason, one of ", list, ":",
+                                   CodeLines(reasons)));
+  }
+  for (const auto& reason : reasons) {
+    if (reason.code() == args.reason) return absl::OkStatus();
+  }
+  if (reasons.empty()) {
+    return UsageError(absl::StrCat("--reason ", args.reason, ": ", found->task().definition_key(),
+                                   " lists no ", verb, " reasons; leave --reason out"));
+  }
+  return UsageError(absl::StrCat("--reason ", args.reason, " is not one of ", list, ":", CodeLines(reasons)));
+}
+
 absl::Status Decide(Cli& cli, const TaskArgs& args, v1::Action action) {
+  if (action == v1::REJECT || action == v1::RETURN) {
+    auto checked = CheckReasonCode(cli, args, action);
+    if (!checked.ok()) return checked;
+  }
   v1::DecideTaskRequest request;
   request.set_request_id(args.RequestId());
   request.set_task_id(args.id);
@@ -143,7 +209,7 @@ absl::Status List(Cli& cli, const ListArgs& args) {
   if (cli.json()) {
     PrintJson(all);
   } else {
-    PrintTasks({all.tasks().begin(), all.tasks().end()});
+    PrintTasks({all.tasks().begin(), all.tasks().end()}, cli.ZoneOfDefinition());
   }
   return absl::OkStatus();
 }
@@ -165,8 +231,9 @@ void OnRun(Cli& cli, CLI::App* command, std::shared_ptr<TaskArgs> args, v1::Acti
 }  // namespace
 
 void AddTaskCommands(CLI::App& app, Cli& cli) {
-  auto* noun = app.add_subcommand("task", "work the inbox: list, claim and decide tasks");
-  noun->require_subcommand(1);
+  auto* noun = Group(app, "task", "work the inbox: list, claim and decide tasks",
+                     {"signoffctl --as tina.luo task list",
+                      "signoffctl --as tina.luo task return i0001-t1 --reason missing_invoice --comment 'attach it'"});
   auto args = std::make_shared<TaskArgs>();
 
   auto list_args = std::make_shared<ListArgs>();
@@ -217,16 +284,22 @@ void AddTaskCommands(CLI::App& app, Cli& cli) {
       ->check(CLI::ExistingFile);
   OnRun(cli, complete, args, v1::COMPLETE);
 
-  auto* reject = TaskCommand(*noun, "reject", "reject with one of the definition's reason codes",
+  auto* reject = TaskCommand(*noun, "reject",
+                             "reject, with one of the definition's reject reason codes where it lists them",
                              "signoffctl --as ivy.wang task reject i0001-t2 --reason goals_not_met --comment 'see notes'",
                              *args);
-  reject->add_option("--reason", args->reason, "reason code")->required();
+  reject->add_option("--reason", args->reason,
+                     "reject reason code; required when the definition lists them (`task get` shows them)");
   reject->add_option("--comment", args->comment, "why");
   OnRun(cli, reject, args, v1::REJECT);
 
   auto* back = TaskCommand(*noun, "return", "send back to the applicant, or --to an earlier step",
-                           "signoffctl --as ivy.wang task return i0001-t2 --comment 'add figures'", *args);
-  back->add_option("--to", args->to, "an earlier step id (default: the applicant)");
+                           "signoffctl --as tina.luo task return i0001-t1 --reason missing_invoice "
+                           "--comment 'attach the invoice'",
+                           *args);
+  back->add_option("--to", args->to, "an earlier step id (default: the applicant; `task get` lists them)");
+  back->add_option("--reason", args->reason,
+                   "return reason code; required when the definition lists them (`task get` shows them)");
   back->add_option("--comment", args->comment, "what to change")->required();
   OnRun(cli, back, args, v1::RETURN);
 

@@ -18,6 +18,8 @@ struct GlobalOptions {
   std::string token;
   std::string output = "table";
   double timeout_seconds = 15;
+  // --tz: show every time in this zone rather than each calendar's own.
+  std::string time_zone;
 };
 
 // Payload key marking a status that came back from signoffd, as opposed to

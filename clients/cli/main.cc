@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  signoffctl --as bob.zhang task list\n"
       "  signoffctl --as bob.zhang instance start dealer-application --form dealer_id=D-1 ...\n"
+      "  SIGNOFF_USER=bob.zhang signoffctl --tz UTC instance history i0001\n"
+      "Times show their zone: the zone of the calendar the definition names, the local zone\n"
+      "when it names none, or --tz.\n"
       "Exit codes: 0 ok, 1 local error, 2 usage error, 64+gRPC code when a call fails.");
   app.require_subcommand(1);
   app.fallthrough();
@@ -50,6 +53,10 @@ int main(int argc, char** argv) {
   app.add_option("-o,--output", cli.globals.output, "table (for people) or json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
+  app.add_option("--tz", cli.globals.time_zone,
+                 "show times in this zone, e.g. UTC, Asia/Shanghai, +08:00 or local (default: the "
+                 "zone of the calendar the definition names, else the local zone)")
+      ->envname("SIGNOFF_TZ");
   app.add_option("--timeout", cli.globals.timeout_seconds, "seconds to wait for each call")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
@@ -74,5 +81,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage error: name a command; see --help\n";
     return 2;
   }
-  return Report(cli.run());
+  absl::Status status = cli.ResolveTimeZoneOption();
+  if (status.ok()) status = cli.run();
+  return Report(status);
 }

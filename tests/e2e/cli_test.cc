@@ -10,7 +10,9 @@
 #include <map>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -108,11 +110,25 @@ class CliTest : public ::testing::Test {
   }
 
   Result Run(std::vector<std::string> args, const std::string& address = "") {
+    return RunWithEnv({}, std::move(args), address);
+  }
+
+  // signoffctl with `env` ("NAME=value") added to its environment. The
+  // runner's own SIGNOFF_TZ is left out, so that times read the same
+  // wherever the tests run.
+  Result RunWithEnv(std::vector<std::string> env, std::vector<std::string> args,
+                    const std::string& address = "") {
     args.insert(args.begin(), {SIGNOFFCTL_BINARY, "--address",
                                address.empty() ? server_->address() : address, "--timeout", "5"});
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
+    for (char** inherited = environ; *inherited != nullptr; ++inherited) {
+      if (!absl::StartsWith(*inherited, "SIGNOFF_TZ=")) env.push_back(*inherited);
+    }
+    std::vector<char*> envp;
+    for (auto& variable : env) envp.push_back(variable.data());
+    envp.push_back(nullptr);
     const std::string out_path = (dir_ / "out").string();
     const std::string err_path = (dir_ / "err").string();
     int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -121,7 +137,7 @@ class CliTest : public ::testing::Test {
     if (pid == 0) {
       dup2(out, STDOUT_FILENO);
       dup2(err, STDERR_FILENO);
-      execv(argv[0], argv.data());
+      execve(argv[0], argv.data(), envp.data());
       _exit(127);
     }
     close(out);
@@ -185,9 +201,127 @@ class CliTest : public ::testing::Test {
     return -1;
   }
 
+  // A definition with no calendar and no reason codes, whose one approval
+  // goes to alice.chen; its name is Chinese.
+  void PublishQuickNote() {
+    const std::string yaml = File("quick-note.yaml",
+                                  "key: quick-note\nname: 快速便条\n"
+                                  "form:\n  fields:\n"
+                                  "    - {name: note, label: Note, type: STRING, required: true}\n"
+                                  "    - {name: copies, label: Copies, type: NUMBER}\n"
+                                  "    - {name: tags, label: Tags, type: LIST, item_type: STRING}\n"
+                                  "start_step: sign\n"
+                                  "steps:\n"
+                                  "  - id: sign\n    name: Sign\n"
+                                  "    approval: {approvers: [{user: alice.chen}], policy: ANY}\n"
+                                  "    next: [{to: done}]\n"
+                                  "  - {id: done, name: Done, end: {}}\n");
+    Ok(Run({"--as", "carl.yuan", "definition", "publish", yaml}));
+  }
+
+  // A quick note filed by bob.zhang with `note` as its text.
+  std::string StartQuickNote(const std::string& note) {
+    Result started = Run({"--as", "bob.zhang", "-o", "json", "instance", "start", "quick-note",
+                          "--form", "note=" + note, "--form", "copies=12", "--form", "tags=urgent,east"});
+    Ok(started);
+    return Json<v1::InstanceResponse>(started).instance().id();
+  }
+
+  // How many calls of `method` (e.g. "DefinitionService/GetDefinition")
+  // signoffd has logged; it logs a call before answering it.
+  int CallsLogged(const std::string& method) {
+    const std::string log = Slurp(dir_ / "signoffd.log");
+    const std::string needle = absl::StrCat("\"method\":\"/signoff.v1.", method, "\"");
+    int calls = 0;
+    for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++calls;
+    return calls;
+  }
+
+  // What signoffctl shows for `stamp` in the zone `zone_name`.
+  static std::string TimeIn(const google::protobuf::Timestamp& stamp, const std::string& zone_name) {
+    absl::TimeZone zone;
+    EXPECT_TRUE(absl::LoadTimeZone(zone_name, &zone)) << zone_name;
+    return absl::FormatTime("%Y-%m-%d %H:%M %Z", absl::FromUnixSeconds(stamp.seconds()), zone);
+  }
+
+  // The line of `text` that starts with `prefix`; "" when none does.
+  static std::string LineStarting(const std::string& text, const std::string& prefix) {
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      if (absl::StartsWith(line, prefix)) return std::string(line);
+    }
+    return "";
+  }
+
   std::filesystem::path dir_;
   std::unique_ptr<SignoffdProcess> server_;
 };
+
+// The words of a command line as the shell splits them: blanks separate,
+// quotes group; no expansions.
+std::vector<std::string> ShellWords(const std::string& line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (char c : line) {
+    if (quote != 0) {
+      if (c == quote) {
+        quote = 0;
+      } else {
+        word += c;
+      }
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+      in_word = true;
+    } else if (c == ' ') {
+      if (in_word) words.push_back(word);
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (in_word) words.push_back(word);
+  return words;
+}
+
+// The commands of the README's signoffctl tour, continuation lines joined
+// and comments dropped.
+std::vector<std::string> ReadmeTour() {
+  const std::string readme = Slurp(std::string(SIGNOFF_SOURCE_DIR) + "/README.md");
+  const size_t intro = readme.find("The same through `signoffctl`");
+  if (intro == std::string::npos) return {};
+  const size_t begin = readme.find("```sh\n", intro);
+  const size_t end = readme.find("```\n", begin + 6);
+  if (begin == std::string::npos || end == std::string::npos) return {};
+  std::vector<std::string> commands;
+  std::string command;
+  for (absl::string_view line : absl::StrSplit(readme.substr(begin + 6, end - begin - 6), '\n')) {
+    const size_t comment = line.find("  #");
+    if (comment != absl::string_view::npos) line = line.substr(0, comment);
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty()) continue;
+    const bool continues = absl::ConsumeSuffix(&line, "\\");
+    absl::StrAppend(&command, command.empty() ? "" : " ", absl::StripAsciiWhitespace(line));
+    if (continues) continue;
+    commands.push_back(command);
+    command.clear();
+  }
+  return commands;
+}
+
+// Terminal columns before byte `at` of `line`: the Chinese in these tests
+// takes two columns a character.
+size_t ColumnsBefore(const std::string& line, size_t at) {
+  size_t columns = 0;
+  for (size_t i = 0; i < at && i < line.size(); ++i) {
+    const unsigned char byte = static_cast<unsigned char>(line[i]);
+    if ((byte & 0xC0) == 0x80) continue;  // continues a character
+    columns += byte >= 0xE0 ? 2 : 1;
+  }
+  return columns;
+}
 
 TEST_F(CliTest, WholeProbationReviewThroughTheCli) {
   const std::string form = (dir_ / "form.yaml").string();
@@ -470,7 +604,7 @@ TEST_F(CliTest, ReviewerPausesResumesAndExtendsTheClock) {
   EXPECT_EQ(tasks.Cell(0, "ASSIGNEE"), "tina.luo");
   const std::string task = tasks.Cell(0, "ID");
   const std::string due = tasks.Cell(0, "DUE");
-  EXPECT_THAT(due, ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")) << inbox.out;
+  EXPECT_THAT(due, ::testing::MatchesRegex("[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} CST")) << inbox.out;
   auto before = Json<v1::TaskResponse>(Run({"--as", "tina.luo", "-o", "json", "task", "get", task}));
   EXPECT_TRUE(before.task().has_due_at());
   EXPECT_FALSE(before.task().overdue());
@@ -552,6 +686,17 @@ TEST_F(CliTest, SignalEndsTheRectificationWait) {
   auto view = Json<v1::InstanceResponse>(waiting).instance();
   EXPECT_EQ(view.status(), v1::RUNNING);
   EXPECT_THAT(view.active_steps(), ::testing::ElementsAre("rectification"));
+  // The wait and when it runs out, in the calendar's zone.
+  ASSERT_EQ(view.waits_size(), 1);
+  ASSERT_TRUE(view.waits(0).has_due_at());
+  Result detail = Run({"--as", "svc-kpi-monitor", "instance", "get", id});
+  Ok(detail);
+  ASSERT_NE(detail.out.find("\nWaits:\n"), std::string::npos) << detail.out;
+  ParsedTable waits(detail.out.substr(detail.out.find("\nWaits:\n") + 8));
+  ASSERT_EQ(waits.size(), 1u) << detail.out;
+  EXPECT_EQ(waits.Cell(0, "STEP"), "rectification");
+  EXPECT_EQ(waits.Cell(0, "SIGNAL"), "kpi_recovered");
+  EXPECT_EQ(waits.Cell(0, "DUE"), TimeIn(view.waits(0).due_at(), "Asia/Shanghai"));
 
   Result denied = Run({"--as", "bob.zhang", "instance", "signal", id, "kpi_recovered"});
   EXPECT_EQ(denied.exit_code, 64 + 7) << denied.err;
@@ -634,6 +779,264 @@ TEST_F(CliTest, OverdueAndBreachedAfterTheDeadlinePasses) {
       Run({"--as", "carl.yuan", "-o", "json", "instance", "list", "--sla-breached"}));
   ASSERT_EQ(listed.instances_size(), 1);
   EXPECT_TRUE(listed.instances(0).sla_breached());
+}
+
+
+TEST_F(CliTest, RejectAndReturnAskForAReasonOnlyWhereTheDefinitionListsThem) {
+  // dealer-claim lists reject and return reasons: the task shows them.
+  const std::string claim = StartDealerClaim("D-300");
+  const std::string task = InboxTask("tina.luo", claim).id();
+  Result shown = Run({"--as", "tina.luo", "task", "get", task});
+  Ok(shown);
+  EXPECT_THAT(shown.out, HasSubstr("\nActions:     approve, reject, return, comment, transfer, delegate, "
+                                   "cc, remind, pause, resume, extend\n"));
+  EXPECT_THAT(shown.out, HasSubstr("\nComment for: reject, return\n"));
+  EXPECT_THAT(shown.out, HasSubstr("\nReject with: --reason incomplete_documents, amount_not_supported, "));
+  EXPECT_THAT(shown.out, HasSubstr("\nReturn with: --reason missing_invoice, wrong_amount, "));
+  EXPECT_THAT(shown.out, HasSubstr("\nReturn to:   the applicant\n"));
+
+  // A missing or unknown code is a usage error naming the codes, and
+  // nothing is sent.
+  Result no_reason = Run({"--as", "tina.luo", "task", "reject", task, "--comment", "no invoice"});
+  EXPECT_EQ(no_reason.exit_code, 2) << no_reason.err;
+  EXPECT_THAT(no_reason.err, HasSubstr("a reject needs --reason, one of dealer-claim's reject reasons:"));
+  EXPECT_THAT(no_reason.err, HasSubstr("\n  incomplete_documents  Documents missing or incomplete\n"));
+  EXPECT_THAT(no_reason.err, HasSubstr("\n  data_mismatch "));
+  Result unknown = Run({"--as", "tina.luo", "task", "reject", task, "--reason", "too_expensive",
+                        "--comment", "no"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("--reason too_expensive is not one of dealer-claim's reject reasons:"));
+  EXPECT_THAT(unknown.err, HasSubstr("\n  duplicate_claim "));
+  Result return_without = Run({"--as", "tina.luo", "task", "return", task, "--comment", "fix it"});
+  EXPECT_EQ(return_without.exit_code, 2) << return_without.err;
+  EXPECT_THAT(return_without.err, HasSubstr("a return needs --reason, one of dealer-claim's return reasons:"));
+  EXPECT_THAT(return_without.err, HasSubstr("\n  missing_invoice "));
+  // A reject reason is no return reason.
+  Result crossed = Run({"--as", "tina.luo", "task", "return", task, "--reason", "data_mismatch",
+                        "--comment", "fix it"});
+  EXPECT_EQ(crossed.exit_code, 2) << crossed.err;
+  EXPECT_THAT(crossed.err, HasSubstr("\n  wrong_amount "));
+  EXPECT_EQ(Json<v1::TaskResponse>(Run({"--as", "tina.luo", "-o", "json", "task", "get", task})).task().status(),
+            v1::PENDING);
+
+  Ok(Run({"--as", "tina.luo", "task", "return", task, "--reason", "missing_invoice", "--comment",
+          "attach the invoice"}));
+  auto returned = Json<v1::InstanceResponse>(Run({"--as", "bob.zhang", "-o", "json", "instance", "get", claim}));
+  EXPECT_EQ(returned.instance().status(), v1::RETURNED);
+  EXPECT_EQ(returned.instance().last_return().reason(), "missing_invoice");
+  Result detail = Run({"--as", "bob.zhang", "instance", "get", claim});
+  Ok(detail);
+  EXPECT_THAT(detail.out, HasSubstr("\nLast return:\n"
+                                    "  By:        tina.luo\n"
+                                    "  At:        " + TimeIn(returned.instance().last_return().at(), "Asia/Shanghai") +
+                                    "\n  From step: claim-review\n"
+                                    "  To:        the applicant\n"
+                                    "  Reason:    missing_invoice\n"
+                                    "  Comment:   attach the invoice\n"));
+
+  // quick-note lists no reasons: a reject or return goes through without
+  // one, and a made-up one is refused.
+  PublishQuickNote();
+  const std::string note = StartQuickNote("Printer paper for the east office");
+  const std::string sign = InboxTask("alice.chen", note).id();
+  Result quick = Run({"--as", "alice.chen", "task", "get", sign});
+  EXPECT_THAT(quick.out, HasSubstr("\nActions:     approve, reject, return, comment, remind\n"));
+  EXPECT_THAT(quick.out, Not(HasSubstr("Reject with:")));
+  Result made_up = Run({"--as", "alice.chen", "task", "reject", sign, "--reason", "too_expensive",
+                        "--comment", "no"});
+  EXPECT_EQ(made_up.exit_code, 2) << made_up.err;
+  EXPECT_THAT(made_up.err, HasSubstr("quick-note lists no reject reasons; leave --reason out"));
+  Result rejected = Run({"--as", "alice.chen", "task", "reject", sign, "--comment", "use the stock room"});
+  Ok(rejected);
+  EXPECT_THAT(rejected.out, HasSubstr("REJECT recorded on " + sign));
+  Result finished = Run({"--as", "bob.zhang", "instance", "get", note});
+  EXPECT_THAT(finished.out, HasSubstr("\nStatus:      REJECTED\n"));
+  EXPECT_THAT(finished.out, HasSubstr("\nComment:     use the stock room\n"));
+
+  const std::string second = StartQuickNote("Toner for the east office");
+  Ok(Run({"--as", "alice.chen", "task", "return", InboxTask("alice.chen", second).id(), "--comment",
+          "which printer?"}));
+  EXPECT_EQ(Json<v1::InstanceResponse>(Run({"--as", "bob.zhang", "-o", "json", "instance", "get", second}))
+                .instance()
+                .status(),
+            v1::RETURNED);
+}
+
+TEST_F(CliTest, TimesShowTheirZoneTheCalendarsByDefault) {
+  // dealer-claim counts on cn-mainland, whose zone is Asia/Shanghai.
+  const std::string claim = StartDealerClaim("D-400");
+  const v1::Task task = InboxTask("tina.luo", claim);
+  ASSERT_TRUE(task.has_due_at());
+  ParsedTable inbox(Run({"--as", "tina.luo", "task", "list"}).out);
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_EQ(inbox.Cell(0, "DUE"), TimeIn(task.due_at(), "Asia/Shanghai"));
+  EXPECT_THAT(inbox.Cell(0, "DUE"), EndsWith(" CST"));
+  EXPECT_EQ(inbox.Cell(0, "CREATED"), TimeIn(task.created_at(), "Asia/Shanghai"));
+
+  ParsedTable in_utc(Run({"--as", "tina.luo", "--tz", "UTC", "task", "list"}).out);
+  EXPECT_EQ(in_utc.Cell(0, "DUE"), TimeIn(task.due_at(), "UTC"));
+  EXPECT_THAT(in_utc.Cell(0, "DUE"), EndsWith(" UTC"));
+  ParsedTable from_env(RunWithEnv({"SIGNOFF_TZ=Asia/Tokyo"}, {"--as", "tina.luo", "task", "list"}).out);
+  EXPECT_EQ(from_env.Cell(0, "DUE"), TimeIn(task.due_at(), "Asia/Tokyo"));
+  ParsedTable offset(Run({"--as", "tina.luo", "--tz", "+05:30", "task", "list"}).out);
+  EXPECT_EQ(offset.Cell(0, "DUE"),
+            absl::FormatTime("%Y-%m-%d %H:%M +05:30", absl::FromUnixSeconds(task.due_at().seconds()),
+                             absl::FixedTimeZone(5 * 3600 + 1800)));
+
+  Result unknown = Run({"--as", "tina.luo", "--tz", "Mars/Olympus_Mons", "task", "list"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("unknown time zone 'Mars/Olympus_Mons'"));
+  EXPECT_TRUE(unknown.out.empty()) << unknown.out;
+  EXPECT_EQ(RunWithEnv({"SIGNOFF_TZ=Nowhere"}, {"--as", "tina.luo", "task", "list"}).exit_code, 2);
+
+  // Detail views and the trail too.
+  Result shown = Run({"--as", "tina.luo", "task", "get", task.id()});
+  EXPECT_THAT(shown.out, HasSubstr("\nCreated:     " + TimeIn(task.created_at(), "Asia/Shanghai") + "\n"));
+  EXPECT_THAT(shown.out, HasSubstr("\nDue:         " + TimeIn(task.due_at(), "Asia/Shanghai") + "\n"));
+  auto view = Json<v1::InstanceResponse>(Run({"--as", "bob.zhang", "-o", "json", "instance", "get", claim}));
+  Result detail = Run({"--as", "bob.zhang", "instance", "get", claim});
+  EXPECT_THAT(detail.out, HasSubstr("\nCreated:     " + TimeIn(view.instance().created_at(), "Asia/Shanghai")));
+  EXPECT_THAT(Run({"--as", "bob.zhang", "--tz", "UTC", "instance", "get", claim}).out,
+              HasSubstr("\nCreated:     " + TimeIn(view.instance().created_at(), "UTC")));
+  Result history = Run({"--as", "bob.zhang", "instance", "history", claim});
+  ParsedTable trail(history.out.substr(0, history.out.rfind("hash chain")));
+  EXPECT_EQ(trail.Cell(0, "TIME"), TimeIn(view.instance().created_at(), "Asia/Shanghai"));
+
+  // probation-review names no calendar: the local zone, whatever it is.
+  const std::string form = File("probation.yaml", "employee: bob.zhang\ngrade: P5\nprobation_end: 2026-03-31\n"
+                                                  "self_assessment: Closed forty dealer cases this quarter.\n"
+                                                  "recommendation: confirm\n");
+  Result started = Run({"--as", "bob.zhang", "-o", "json", "instance", "start", "probation-review",
+                        "--form-file", form});
+  Ok(started);
+  const auto probation = Json<v1::InstanceResponse>(started).instance();
+  Result local = RunWithEnv({"TZ=America/New_York"}, {"--as", "bob.zhang", "instance", "get", probation.id()});
+  EXPECT_THAT(local.out, HasSubstr("\nCreated:     " + TimeIn(probation.created_at(), "America/New_York") + "\n"));
+
+  // A calendar's own times are in its zone.
+  ParsedTable calendars(Run({"--as", "bob.zhang", "calendar", "list"}).out);
+  EXPECT_THAT(calendars.Cell(RowWhere(calendars, "NAME", "cn-mainland"), "PUBLISHED"), EndsWith(" CST"));
+}
+
+TEST_F(CliTest, AListLooksUpEachDefinitionAndTheCalendarsOnce) {
+  for (const std::string dealer : {"D-501", "D-502", "D-503"}) StartDealerClaim(dealer);
+  const int definitions = CallsLogged("DefinitionService/GetDefinition");
+  const int calendars = CallsLogged("CalendarService/ListCalendars");
+  ParsedTable inbox(Run({"--as", "tina.luo", "task", "list"}).out);
+  ASSERT_EQ(inbox.size(), 3u);
+  for (size_t row = 0; row < inbox.size(); ++row) EXPECT_THAT(inbox.Cell(row, "DUE"), EndsWith(" CST"));
+  EXPECT_EQ(CallsLogged("DefinitionService/GetDefinition"), definitions + 1);
+  EXPECT_EQ(CallsLogged("CalendarService/ListCalendars"), calendars + 1);
+
+  ParsedTable instances(Run({"--as", "carl.yuan", "instance", "list"}).out);
+  ASSERT_EQ(instances.size(), 3u);
+  EXPECT_EQ(CallsLogged("DefinitionService/GetDefinition"), definitions + 2);
+  EXPECT_EQ(CallsLogged("CalendarService/ListCalendars"), calendars + 2);
+
+  // JSON has no times to show in a zone, and --tz needs no lookup.
+  Ok(Run({"--as", "tina.luo", "-o", "json", "task", "list"}));
+  Ok(Run({"--as", "tina.luo", "--tz", "UTC", "task", "list"}));
+  EXPECT_EQ(CallsLogged("DefinitionService/GetDefinition"), definitions + 2);
+  EXPECT_EQ(CallsLogged("CalendarService/ListCalendars"), calendars + 2);
+}
+
+TEST_F(CliTest, FormTextAndCommentsPrintAsPlainText) {
+  PublishQuickNote();
+  const std::string note = "经销商索赔：十辆车\n第二行 \"quoted\"";
+  const std::string id = StartQuickNote(note);
+  Result shown = Run({"--as", "bob.zhang", "instance", "get", id});
+  Ok(shown);
+  EXPECT_THAT(shown.out, HasSubstr("\n  copies: 12\n"
+                                   "  note: 经销商索赔：十辆车\n"
+                                   "        第二行 \"quoted\"\n"
+                                   "  tags: urgent, east\n"));
+  EXPECT_THAT(shown.out, Not(HasSubstr("\\u")));
+  EXPECT_THAT(shown.out, Not(HasSubstr("\\n")));
+  // JSON stays JSON.
+  Result json = Run({"--as", "bob.zhang", "-o", "json", "instance", "get", id});
+  EXPECT_EQ(Json<v1::InstanceResponse>(json).instance().form().fields().at("note").string_value(), note);
+
+  const std::string task = InboxTask("alice.chen", id).id();
+  Ok(Run({"--as", "alice.chen", "task", "approve", task, "--comment", "同意。\n请财务跟进"}));
+  Result decided = Run({"--as", "alice.chen", "task", "get", task});
+  EXPECT_THAT(decided.out, HasSubstr("\nComment:     同意。\n"
+                                     "             请财务跟进\n"));
+  // In a table a comment stays on its row.
+  Result history = Run({"--as", "bob.zhang", "instance", "history", id});
+  EXPECT_THAT(history.out, HasSubstr(" APPROVE comment: 同意。 \u21b5 请财务跟进\n"));
+  EXPECT_THAT(history.out, Not(HasSubstr("\"同意")));
+
+  // Wide characters take two columns, and the columns still line up.
+  Result definitions = Run({"--as", "bob.zhang", "definition", "list"});
+  const std::string header = LineStarting(definitions.out, "KEY");
+  const std::string row = LineStarting(definitions.out, "quick-note");
+  ASSERT_FALSE(row.empty()) << definitions.out;
+  EXPECT_THAT(row, HasSubstr("快速便条"));
+  EXPECT_EQ(ColumnsBefore(row, row.find("  1  ") + 2), ColumnsBefore(header, header.find("LATEST")))
+      << definitions.out;
+}
+
+TEST_F(CliTest, EveryCommandGroupsHelpShowsItsOwnExample) {
+  const std::vector<std::vector<std::string>> groups = {
+      {"task"},     {"instance"}, {"definition"}, {"directory"}, {"directory", "user"},
+      {"calendar"}, {"audit"},    {"health"}};
+  for (const auto& group : groups) {
+    std::vector<std::string> args = group;
+    args.push_back("--help");
+    Result help = Run(args);
+    const std::string name = absl::StrJoin(group, " ");
+    EXPECT_EQ(help.exit_code, 0) << name << ": " << help.err;
+    const size_t example = help.out.find("\nExample");
+    ASSERT_NE(example, std::string::npos) << name << ":\n" << help.out;
+    const size_t first = help.out.find('\n', example + 1) + 1;
+    const std::string line = help.out.substr(first, help.out.find('\n', first) - first);
+    EXPECT_THAT(line, ::testing::StartsWith("  signoffctl ")) << name;
+    EXPECT_THAT(line + " ", HasSubstr(" " + name + " ")) << name << ":\n" << help.out;
+  }
+}
+
+
+// The README's tour of signoffctl, run as written against a real server:
+// it acts as SIGNOFF_USER and shows the time zone option, a return with a
+// reason code and the audit.
+TEST_F(CliTest, TheReadmeTourRuns) {
+  const std::vector<std::string> tour = ReadmeTour();
+  ASSERT_GT(tour.size(), 10u);
+  const std::string all = absl::StrJoin(tour, "\n");
+  EXPECT_THAT(all, HasSubstr("export SIGNOFF_USER=bob.zhang\nsignoffctl instance start"));
+  EXPECT_THAT(all, ::testing::ContainsRegex("signoffctl [^\n]*--tz "));
+  EXPECT_THAT(all, ::testing::ContainsRegex("task return [^\n]*--reason "));
+  EXPECT_THAT(all, HasSubstr("audit verify"));
+  const std::string readme = Slurp(std::string(SIGNOFF_SOURCE_DIR) + "/README.md");
+  EXPECT_THAT(readme, HasSubstr("`instance history` exits 1 when"));
+
+  std::vector<std::string> env;
+  std::string instance;
+  for (std::string command : tour) {
+    command = absl::StrReplaceAll(command, {{"<task id>", "@task"}, {"<instance id>", "@instance"}});
+    std::vector<std::string> words = ShellWords(command);
+    if (words[0] == "export") {
+      // The test's own server, not the address of the tour.
+      if (!absl::StartsWith(words[1], "SIGNOFF_ADDRESS=")) env.push_back(words[1]);
+      continue;
+    }
+    ASSERT_EQ(words[0], "signoffctl") << command;
+    words.erase(words.begin());
+    for (auto& word : words) {
+      if (word == "@instance") word = instance;
+      if (word == "@task") word = InboxTask("tina.luo", instance).id();
+      if (absl::StartsWith(word, "workflow/")) word = absl::StrCat(SIGNOFF_SOURCE_DIR, "/", word);
+    }
+    Result result = RunWithEnv(env, words);
+    EXPECT_EQ(result.exit_code, 0) << command << "\n" << result.out << result.err;
+    if (instance.empty()) {
+      instance = std::string(absl::StripAsciiWhitespace(
+          absl::StripPrefix(LineStarting(result.out, "Instance:"), "Instance:")));
+      ASSERT_FALSE(instance.empty()) << "the tour starts no instance first:\n" << command << "\n" << result.out;
+    }
+  }
+  auto done = Json<v1::InstanceResponse>(Run({"--as", "bob.zhang", "-o", "json", "instance", "get", instance}));
+  EXPECT_EQ(done.instance().form().fields().at("invoice_number").string_value(), "INV-2026-0042");
 }
 
 }  // namespace

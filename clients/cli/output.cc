@@ -352,8 +352,12 @@ void PrintWaits(const google::protobuf::RepeatedPtrField<v1::WaitView>& waits, a
   std::cout << "Waits:\n";
   Table table({"STEP", "SIGNAL", "DUE"});
   for (const auto& wait : waits) {
-    table.Add({wait.step_id(), wait.signal(),
-               wait.has_due_at() ? ShowTime(wait.due_at(), zone) : "when signalled"});
+    std::string due = wait.has_due_at() ? ShowTime(wait.due_at(), zone) : "when signalled";
+    if (wait.paused()) {
+      due = absl::StrCat("paused (", absl::FormatDuration(absl::Seconds(wait.remaining_seconds())),
+                         " left)");
+    }
+    table.Add({wait.step_id(), wait.signal(), due});
   }
   table.Print();
 }

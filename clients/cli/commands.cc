@@ -69,4 +69,21 @@ void AddGetCommand(CLI::App& noun, Cli& cli, const std::string& description,
   });
 }
 
+absl::Status FillExtension(const std::string& by, const std::string& until,
+                           v1::ExtendDeadlineRequest& request) {
+  if (by.empty() == until.empty()) {
+    return UsageError("give either --by DURATION (e.g. 1d4h) or --until TIME (RFC 3339)");
+  }
+  if (!by.empty()) {
+    auto span = ParseSpan("--by", by);
+    if (!span.ok()) return span.status();
+    *request.mutable_by() = *span;
+    return absl::OkStatus();
+  }
+  auto at = ParseTimestamp("--until", until);
+  if (!at.ok()) return at.status();
+  *request.mutable_new_due_at() = *at;
+  return absl::OkStatus();
+}
+
 }  // namespace signoff::cli

@@ -89,6 +89,11 @@ absl::Status Show(Cli& cli, const absl::StatusOr<Response>& response, Print prin
 // than a failed call).
 absl::Status BrokenChain(const std::string& instance_id);
 
+// Sets an extension from `--by DURATION` or `--until TIME`, exactly one of
+// which must be given.
+absl::Status FillExtension(const std::string& by, const std::string& until,
+                           v1::ExtendDeadlineRequest& request);
+
 void AddHealthCommand(CLI::App& app, Cli& cli);
 void AddAuditCommands(CLI::App& app, Cli& cli);
 void AddDefinitionCommands(CLI::App& app, Cli& cli);

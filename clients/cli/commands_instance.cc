@@ -1,4 +1,6 @@
 #include <iostream>
+#include <tuple>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -97,6 +99,9 @@ struct Args {
   std::string applicant;
   std::string signal;
   std::string payload_file;
+  std::string step;
+  std::string by;
+  std::string until;
   FormArgs form;
 
   std::string RequestId() const { return request_id.empty() ? NewRequestId() : request_id; }
@@ -196,6 +201,46 @@ absl::Status Signal(Cli& cli, const Args& args) {
   request.set_id(args.id);
   request.set_name(args.signal);
   return PrintInstanceResponse(cli, cli.Connect().Call(cli.Connect().instances(), &Stub::SignalInstance, request));
+}
+
+enum class WaitChange { kPause, kResume, kExtend };
+
+// Pauses, resumes or extends a WAIT step's deadline, then shows the
+// instance with its waits (or, with -o json, the clock reply).
+absl::Status ChangeWait(Cli& cli, const Args& args, WaitChange change) {
+  v1::WaitRef wait;
+  wait.set_instance_id(args.id);
+  wait.set_step_id(args.step);
+  absl::StatusOr<v1::ClockResponse> changed;
+  if (change == WaitChange::kExtend) {
+    v1::ExtendDeadlineRequest request;
+    request.set_request_id(args.RequestId());
+    request.set_comment(args.comment);
+    *request.mutable_wait() = wait;
+    if (absl::Status filled = FillExtension(args.by, args.until, request); !filled.ok()) {
+      return filled;
+    }
+    changed = cli.Connect().Call(cli.Connect().tasks(), &v1::TaskService::Stub::ExtendDeadline,
+                                 request);
+  } else {
+    v1::ClockRequest request;
+    request.set_request_id(args.RequestId());
+    request.set_comment(args.comment);
+    *request.mutable_wait() = wait;
+    changed = cli.Connect().Call(cli.Connect().tasks(),
+                                 change == WaitChange::kPause ? &v1::TaskService::Stub::PauseClock
+                                                              : &v1::TaskService::Stub::ResumeClock,
+                                 request);
+  }
+  if (!changed.ok()) return changed.status();
+  if (cli.json()) {
+    PrintJson(*changed);
+    return absl::OkStatus();
+  }
+  v1::GetInstanceRequest get;
+  get.set_id(args.id);
+  return PrintInstanceResponse(cli,
+                               cli.Connect().Call(cli.Connect().instances(), &Stub::GetInstance, get));
 }
 
 template <typename Request>
@@ -302,6 +347,34 @@ void AddInstanceCommands(CLI::App& app, Cli& cli) {
       ->check(CLI::ExistingFile);
   signal->add_option("--request-id", args->request_id, "idempotency key; repeating it is safe");
   signal->callback([&cli, args] { cli.run = [&cli, args] { return Signal(cli, *args); }; });
+
+  auto* wait = Command(*noun, "wait",
+                       "pause, resume or extend a WAIT step's deadline where the definition "
+                       "allows it (administrators and the definition's service accounts)",
+                       "signoffctl --as carl.yuan instance wait extend i0001 rectification --by 5d");
+  wait->require_subcommand(1);
+  for (const auto& [verb, change, what] :
+       std::vector<std::tuple<std::string, WaitChange, std::string>>{
+           {"pause", WaitChange::kPause, "stop the wait running out; it keeps what it had left"},
+           {"resume", WaitChange::kResume, "let a paused wait run on for what it had left"},
+           {"extend", WaitChange::kExtend, "move the wait's end later, by a span or to a time"}}) {
+    auto* command = WithId(Command(*wait, verb, what,
+                                   absl::StrCat("signoffctl --as carl.yuan instance wait ", verb,
+                                                " i0001 rectification",
+                                                verb == "extend" ? " --by 5d" : "")),
+                           *args);
+    command->add_option("step", args->step, "the WAIT step's id")->required();
+    if (change == WaitChange::kExtend) {
+      auto* by = command->add_option("--by", args->by, "how much later, e.g. 2d, 4h or 1d4h");
+      auto* until = command->add_option("--until", args->until, "the new end, RFC 3339");
+      by->excludes(until);
+    }
+    AddCommonChangeOptions(*command, *args, false);
+    const WaitChange chosen = change;
+    command->callback([&cli, args, chosen] {
+      cli.run = [&cli, args, chosen] { return ChangeWait(cli, *args, chosen); };
+    });
+  }
 
   auto* cancel = WithId(Command(*noun, "cancel", "stop an instance (administrators)",
                                 "signoffctl --as carl.yuan instance cancel i0001 --comment duplicate"), *args);

@@ -57,17 +57,8 @@ Request ClockRequestFor(const TaskArgs& args) {
 
 absl::Status Extend(Cli& cli, const TaskArgs& args) {
   auto request = ClockRequestFor<v1::ExtendDeadlineRequest>(args);
-  if (args.by.empty() == args.until.empty()) {
-    return UsageError("give either --by DURATION (e.g. 1d4h) or --until TIME (RFC 3339)");
-  }
-  if (!args.by.empty()) {
-    auto span = ParseSpan("--by", args.by);
-    if (!span.ok()) return span.status();
-    *request.mutable_by() = *span;
-  } else {
-    auto until = ParseTimestamp("--until", args.until);
-    if (!until.ok()) return until.status();
-    *request.mutable_new_due_at() = *until;
+  if (absl::Status filled = FillExtension(args.by, args.until, request); !filled.ok()) {
+    return filled;
   }
   return PrintClockResponse(cli, cli.Connect().Call(cli.Connect().tasks(), &Stub::ExtendDeadline, request));
 }

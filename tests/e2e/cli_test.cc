@@ -976,10 +976,47 @@ TEST_F(CliTest, FormTextAndCommentsPrintAsPlainText) {
       << definitions.out;
 }
 
+TEST_F(CliTest, AWaitIsPausedResumedAndExtendedFromTheCli) {
+  const std::string definition = File("watch.yaml", R"(key: kpi-watch
+name: KPI watch
+calendar: cn-mainland
+steps:
+  - id: hold
+    wait: {signal: kpi_recovered, duration: {days: 30}, on_timeout: done}
+    actions: {allowed: [PAUSE_CLOCK, EXTEND_DEADLINE]}
+    next: [{to: done}]
+  - {id: done, end: {}}
+)");
+  Ok(Run({"--as", "carl.yuan", "definition", "publish", definition}));
+  Result started = Run({"--as", "bob.zhang", "-o", "json", "instance", "start", "kpi-watch"});
+  Ok(started);
+  const std::string id = Json<v1::InstanceResponse>(started).instance().id();
+
+  Result denied = Run({"--as", "bob.zhang", "instance", "wait", "pause", id, "hold"});
+  EXPECT_EQ(denied.exit_code, 64 + 7) << denied.err;
+  Result paused = Run({"--as", "carl.yuan", "instance", "wait", "pause", id, "hold",
+                       "--comment", "audit under way"});
+  Ok(paused);
+  EXPECT_THAT(paused.out, HasSubstr("paused ("));
+  EXPECT_THAT(paused.out, HasSubstr(" left)"));
+  Result again = Run({"--as", "carl.yuan", "instance", "wait", "pause", id, "hold"});
+  EXPECT_EQ(again.exit_code, 64 + 9) << again.err;
+  Ok(Run({"--as", "carl.yuan", "instance", "wait", "resume", id, "hold"}));
+  Result before = Run({"--as", "carl.yuan", "-o", "json", "instance", "get", id});
+  const auto due_before = Json<v1::InstanceResponse>(before).instance().waits(0).due_at();
+  Result extended = Run({"--as", "carl.yuan", "-o", "json", "instance", "wait", "extend", id,
+                         "hold", "--by", "2d"});
+  Ok(extended);
+  EXPECT_EQ(Json<v1::ClockResponse>(extended).wait().due_at().seconds(),
+            due_before.seconds() + 2 * 24 * 3600);
+  Result neither = Run({"--as", "carl.yuan", "instance", "wait", "extend", id, "hold"});
+  EXPECT_EQ(neither.exit_code, 2) << neither.err;
+}
+
 TEST_F(CliTest, EveryCommandGroupsHelpShowsItsOwnExample) {
   const std::vector<std::vector<std::string>> groups = {
       {"task"},     {"instance"}, {"definition"}, {"directory"}, {"directory", "user"},
-      {"calendar"}, {"audit"},    {"health"}};
+      {"calendar"}, {"audit"},    {"health"},     {"instance", "wait"}};
   for (const auto& group : groups) {
     std::vector<std::string> args = group;
     args.push_back("--help");

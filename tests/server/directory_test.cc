@@ -43,38 +43,9 @@ absl::StatusOr<v1::UpsertDepartmentsResponse> UpsertDepartments(
 
 // A signoffd whose directory is empty, as on first start without an
 // organisation file.
-class EmptyDirectoryTest : public ::testing::Test {
+class EmptyDirectoryTest : public ServerTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           absl::StrCat("signoff-empty-", ::getpid(), "-",
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    storage::SqliteOptions options;
-    options.path = (dir_ / "signoff.db").string();
-    ASSERT_OK_AND_ASSIGN(store_, storage::OpenSqliteStore(options));
-    ASSERT_OK_AND_ASSIGN(app_, app::Application::Create(store_, [] { return absl::Now(); }));
-    server::ServerOptions server_options;
-    server_options.listen = "127.0.0.1:0";
-    server_options.log_calls = false;
-    server_options.timer_poll = absl::ZeroDuration();
-    ASSERT_OK_AND_ASSIGN(server_, server::SignoffServer::Start(app_, server_options));
-    client_ = std::make_unique<ApiClient>(server_->InProcessChannel());
-  }
-  void TearDown() override {
-    client_.reset();
-    server_.reset();
-    app_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-
-  std::filesystem::path dir_;
-  std::shared_ptr<storage::Store> store_;
-  std::shared_ptr<app::Application> app_;
-  std::unique_ptr<server::SignoffServer> server_;
-  std::unique_ptr<ApiClient> client_;
+  bool StartsWithOrganisation() const override { return false; }
 };
 
 TEST_F(EmptyDirectoryTest, NobodyCanMakeThemselvesAdministrator) {

@@ -73,11 +73,16 @@ class ServerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     Open();
+    if (!StartsWithOrganisation()) return;
     auto organisation = workflow::ParseOrganisationYaml(kTestOrganisation);
     ASSERT_OK(organisation);
     ASSERT_OK(app_->directory().SeedOrganisation(*organisation));
     ASSERT_OK(Publish(kLeaveDefinition, "publish-leave"));
   }
+
+  // False for a signoffd started on an empty directory, with nothing
+  // published.
+  virtual bool StartsWithOrganisation() const { return true; }
 
   // Stops everything and opens the same database again, as a restarted
   // signoffd would.

@@ -2,6 +2,9 @@
 // organisation, driven through gRPC over TCP, killed and restarted midway.
 #include <grpcpp/grpcpp.h>
 
+#include <sys/wait.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -193,6 +196,33 @@ TEST_F(EndToEndTest, RestartKeepsDefinitionsWithoutRepublishing) {
   ASSERT_EQ(before.definitions_size(), 4);
   ASSERT_EQ(after.definitions_size(), 4);
   for (const auto& summary : after.definitions()) EXPECT_EQ(summary.latest_version(), 1);
+}
+
+// Runs signoffd with `listen` on a fresh database and gives its exit code
+// and what it printed; it either fails at once or is stopped after a while.
+std::pair<int, std::string> ServeOn(const std::filesystem::path& dir, const std::string& listen) {
+  const std::string command =
+      absl::StrCat("timeout -s KILL 20 ", SIGNOFFD_BINARY, " serve --db '",
+                   (dir / "other.db").string(), "' --listen '", listen, "' 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[512];
+  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  const int status = pipe == nullptr ? -1 : pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+TEST_F(EndToEndTest, ABadListenAddressIsReportedNotACrash) {
+  for (const std::string& listen : std::vector<std::string>{
+           "127.0.0.1:abc", "127.0.0.1:99999", "127.0.0.1", "0.0.0.0:0",
+        "unix:" + (dir_ / "missing" / "signoff.sock").string(),
+        // The port the fixture's signoffd holds.
+        server_->address()}) {
+    auto [code, output] = ServeOn(dir_, listen);
+    EXPECT_EQ(code, 1) << listen << "\n" << output;
+    EXPECT_THAT(output, HasSubstr("signoffd: ")) << listen;
+    EXPECT_THAT(output, ::testing::Not(HasSubstr("listening on"))) << listen;
+  }
 }
 
 TEST_F(EndToEndTest, ARestartNeverPublishesAnUnchangedFileOverTheApi) {

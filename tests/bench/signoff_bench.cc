@@ -297,14 +297,14 @@ void PrintThroughput(const Settings& settings, const Results& results) {
 void PrintHalfLoad(const HalfLoad& half) {
   std::printf("at half the maximum decision rate: %.0f calls/s offered, open loop\n",
               half.offered);
-  std::printf("%-17s  %-32s %s\n", "", "p50 ms", "p99 ms");
+  std::printf("%-18s %-32s %s\n", "", "p50 ms", "p99 ms");
   auto row = [](const char* name, const std::vector<LoadResult>& runs) {
     std::vector<double> p50s, p99s;
     for (const auto& run : runs) {
       p50s.push_back(Millis(run.p50));
       p99s.push_back(Millis(run.p99));
     }
-    std::printf("%-17s  %-32s %s\n", name, Show(SpreadOf(p50s), "%.3f").c_str(),
+    std::printf("%-18s %-32s %s\n", name, Show(SpreadOf(p50s), "%.3f").c_str(),
                 Show(SpreadOf(p99s), "%.3f").c_str());
   };
   row("decisions", half.decisions);
@@ -314,7 +314,7 @@ void PrintHalfLoad(const HalfLoad& half) {
     const double echo_p99 = Millis(half.echo[round].p99);
     if (echo_p99 > 0) p99_ratios.push_back(Millis(half.decisions[round].p99) / echo_p99);
   }
-  std::printf("%-17s  %-32s %s\n", "p99 decisions/echo", "",
+  std::printf("%-18s %-32s %s\n", "p99 decisions/echo", "",
               Show(SpreadOf(p99_ratios), "%.1f").c_str());
 }
 

@@ -177,4 +177,46 @@ LoadResult RunOpenLoop(const Operation& operation, double per_second, absl::Dura
   return result;
 }
 
+LoadResult RunSequentially(const Operation& operation, int count, uint64_t first_sequence,
+                           absl::Duration timeout_each) {
+  // Shared with the callback, which may come after a timeout gave up on it.
+  struct Answer {
+    std::mutex mutex;
+    std::condition_variable arrived;
+    bool done = false;
+    bool ok = false;
+    std::string error;
+  };
+  LatencyHistogram histogram;
+  LoadResult result;
+  const absl::Time start = absl::Now();
+  for (int n = 0; n < count; ++n) {
+    auto answer = std::make_shared<Answer>();
+    const absl::Time sent = absl::Now();
+    operation(first_sequence + n,
+              [answer](bool ok, absl::Duration, const std::string& error) {
+                std::lock_guard<std::mutex> lock(answer->mutex);
+                answer->done = true;
+                answer->ok = ok;
+                answer->error = error;
+                answer->arrived.notify_all();
+              });
+    std::unique_lock<std::mutex> lock(answer->mutex);
+    const bool answered = answer->arrived.wait_for(lock, absl::ToChronoMilliseconds(timeout_each),
+                                                   [&] { return answer->done; });
+    if (!answered || !answer->ok) {
+      ++result.errors;
+      result.first_error = answered ? answer->error : "no answer in time";
+      break;
+    }
+    ++result.completed;
+    histogram.Record(absl::Now() - sent);
+  }
+  result.elapsed = absl::Now() - start;
+  result.per_second = result.completed / std::max(1e-9, absl::ToDoubleSeconds(result.elapsed));
+  result.p50 = histogram.Percentile(0.50);
+  result.p99 = histogram.Percentile(0.99);
+  return result;
+}
+
 }  // namespace signoff::bench

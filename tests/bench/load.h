@@ -70,4 +70,10 @@ LoadResult RunClosedLoop(const Operation& operation, int in_flight, absl::Durati
 LoadResult RunOpenLoop(const Operation& operation, double per_second, absl::Duration duration,
                        int max_in_flight = 512, absl::Duration drain = absl::Seconds(30));
 
+// Runs `count` operations one after another, as one client, numbered from
+// `first_sequence`; stops at the first error or after `timeout_each` without
+// an answer.
+LoadResult RunSequentially(const Operation& operation, int count, uint64_t first_sequence,
+                           absl::Duration timeout_each = absl::Seconds(60));
+
 }  // namespace signoff::bench

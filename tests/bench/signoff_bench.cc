@@ -30,6 +30,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "child_process.h"
+#include "instruction_count.h"
 #include "load.h"
 #include "workloads.h"
 
@@ -43,6 +44,8 @@ struct Settings {
   absl::Duration run = absl::Seconds(3);
   int rounds = 3;
   std::vector<int> client_counts = {1, 8, 64};
+  // Decisions counted under callgrind; 0 skips the count.
+  int callgrind_decisions = 100;
 };
 
 // The measured workloads, in the order of the table.
@@ -120,7 +123,7 @@ std::string GitCommit() {
 
 absl::Status Usage(const std::string& problem) {
   return absl::InvalidArgumentError(
-      absl::StrCat(problem, "\nusage: signoff_bench [--smoke] [--seconds N] [--rounds N]"));
+      absl::StrCat(problem, "\nusage: signoff_bench [--smoke] [--seconds N] [--rounds N] [--no-callgrind]"));
 }
 
 absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
@@ -128,6 +131,10 @@ absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
     const std::string flag = argv[at];
     if (flag == "--smoke") {
       settings.smoke = true;
+      continue;
+    }
+    if (flag == "--no-callgrind") {
+      settings.callgrind_decisions = 0;
       continue;
     }
     int value = 0;
@@ -144,6 +151,8 @@ absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
     settings.run = absl::Seconds(1);
     settings.rounds = 1;
     settings.client_counts = {8};
+    // Under callgrind signoffd takes far longer than a smoke test may.
+    settings.callgrind_decisions = 0;
   }
   return absl::OkStatus();
 }
@@ -154,14 +163,19 @@ struct Servers {
   ChildProcess echo;
 };
 
-absl::Status StartServers(const std::filesystem::path& dir, Servers& servers) {
+// signoffd on `db`, a free loopback port, with the demo organisation and
+// the shipped definitions.
+std::vector<std::string> SignoffdArgs(const std::filesystem::path& db) {
   const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
+  return {SIGNOFFD_BINARY, "serve", "--db", db.string(), "--listen", "127.0.0.1:0",
+          "--synchronous", "FULL", "--directory", definitions + "/demo-org.yaml", "--definitions",
+          definitions};
+}
+
+absl::Status StartServers(const std::filesystem::path& dir, Servers& servers) {
   // signoffd logs every call on stderr; it goes to a file, not the table.
-  absl::Status started = servers.signoffd.Start(
-      {SIGNOFFD_BINARY, "serve", "--db", (dir / "signoff.db").string(), "--listen", "127.0.0.1:0",
-       "--synchronous", "FULL", "--directory", definitions + "/demo-org.yaml", "--definitions",
-       definitions},
-      dir / "signoffd", kServerStartTimeout);
+  absl::Status started = servers.signoffd.Start(SignoffdArgs(dir / "signoff.db"), dir / "signoffd",
+                                                kServerStartTimeout);
   if (!started.ok()) return started;
   return servers.echo.Start({ECHO_SERVER_BINARY}, dir / "echo_server", kServerStartTimeout);
 }
@@ -255,12 +269,13 @@ std::vector<std::string> Problems(const Results& results, const HalfLoad& half) 
   return problems;
 }
 
-void PrintHeader(const Settings& settings, const std::string& load_before) {
+void PrintHeader(const Settings& settings, const std::string& load_before,
+                 const std::string& load_after) {
   std::printf("signoff benchmark   %s   commit %s\n",
               absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone()).c_str(),
               GitCommit().c_str());
   std::printf("nproc %d   load average before: %s   after: %s\n", UsableCpus(),
-              load_before.c_str(), ReadFirstLine("/proc/loadavg").c_str());
+              load_before.c_str(), load_after.c_str());
   std::printf(
       "signoffd with SQLite synchronous=FULL; %d interleaved round(s) of %s per run; "
       "figures are min / median / max%s\n\n",
@@ -329,6 +344,23 @@ double MaxDecisionRate(const Settings& settings, const Results& results) {
   return best;
 }
 
+// The callgrind line of the table, "" when it is skipped; a failure is
+// added to `problems`.
+std::string InstructionsPerDecision(const Settings& settings, const std::filesystem::path& dir,
+                                    std::vector<std::string>& problems) {
+  if (settings.callgrind_decisions == 0) return "";
+  if (FindOnPath("valgrind").empty()) return "callgrind: skipped, valgrind is not installed";
+  auto count = CountDecisionInstructions(SignoffdArgs(dir / "callgrind.db"), dir,
+                                         settings.callgrind_decisions);
+  if (!count.ok()) {
+    problems.push_back(absl::StrCat("callgrind: ", count.status().message()));
+    return absl::StrCat("callgrind: failed: ", count.status().message());
+  }
+  return absl::StrCat("callgrind: ", count->instructions / count->decisions,
+                      " instructions per decision (whole server, ", count->decisions,
+                      " decisions one after another by one client, after a warm-up)");
+}
+
 int Run(const Settings& settings) {
   const std::string load_before = ReadFirstLine("/proc/loadavg");
   std::string dir_template = (std::filesystem::temp_directory_path() / "signoff-bench-XXXXXX").string();
@@ -355,6 +387,7 @@ int Run(const Settings& settings) {
         }
       }
     }
+    std::vector<std::string> problems;
     HalfLoad half;
     half.offered = std::max(1.0, MaxDecisionRate(settings, results) / 2);
     for (int round = 0; round < settings.rounds; ++round) {
@@ -362,15 +395,22 @@ int Run(const Settings& settings) {
       half.echo.push_back(bench.MeasureOpenEcho(half.offered));
     }
 
-    PrintHeader(settings, load_before);
+    const std::string load_after = ReadFirstLine("/proc/loadavg");
+    // Alone on the machine: the measured servers are stopped first.
+    servers.signoffd.Stop();
+    servers.echo.Stop();
+    const std::string callgrind = InstructionsPerDecision(settings, dir, problems);
+
+    PrintHeader(settings, load_before, load_after);
     PrintThroughput(settings, results);
     PrintHalfLoad(half);
+    if (!callgrind.empty()) std::printf("%s\n", callgrind.c_str());
     if (bench.pool_misses() > 0) {
       std::printf("(portal mix: %llu decisions found no task made beforehand and started their own, "
                   "unmeasured)\n",
                   static_cast<unsigned long long>(bench.pool_misses()));
     }
-    const std::vector<std::string> problems = Problems(results, half);
+    for (const auto& problem : Problems(results, half)) problems.push_back(problem);
     for (const auto& problem : problems) std::fprintf(stderr, "signoff_bench: %s\n", problem.c_str());
     exit_code = problems.empty() ? 0 : 1;
     if (!problems.empty()) {

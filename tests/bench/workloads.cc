@@ -233,6 +233,18 @@ Operation SignoffOperations::Start(std::shared_ptr<TaskPool> pool) const {
   };
 }
 
+Operation SignoffOperations::DecisionFromPool(std::shared_ptr<TaskPool> pool) const {
+  return [this, pool](uint64_t sequence, OperationDone done) {
+    std::string approver;
+    std::string task_id;
+    if (!pool->Take(approver, task_id)) {
+      return done(false, absl::ZeroDuration(), "no pending task left to decide");
+    }
+    SendApproval(*StubsFor(sequence).tasks, approver, task_id,
+                 absl::StrCat("approve-", tag_, "-", sequence), std::move(done));
+  };
+}
+
 Operation SignoffOperations::PortalMix(std::shared_ptr<TaskPool> pool,
                                        std::shared_ptr<std::atomic<uint64_t>> pool_misses) const {
   Operation start = Start(pool);

@@ -53,6 +53,9 @@ class SignoffOperations {
   // StartInstance, then DecideTask APPROVE on the manager's task; only the
   // decision is measured.
   Operation Decision() const;
+  // DecideTask APPROVE on a task taken from `pool`; an error when it is
+  // empty.
+  Operation DecisionFromPool(std::shared_ptr<TaskPool> pool) const;
   // StartInstance; when `pool` is given, the manager's task goes into it.
   Operation Start(std::shared_ptr<TaskPool> pool = nullptr) const;
   // Of every 9 calls: 1 start, 5 inbox reads (ListTasks), 3 decisions on

@@ -1,9 +1,11 @@
 // The benchmark driver: starts signoffd (on a fresh database) and the echo
 // server, measures echo calls and signoffd's decisions, starts and portal
-// mix at 1, 8 and 64 clients, and the latency of decisions at half their
-// maximum rate beside echo's at the same rate, and prints one table.
+// mix at 1, 8 and 64 clients, the latency of decisions at half their
+// maximum rate beside echo's at the same rate, and the instructions per
+// decision under callgrind, and prints one table.
 //
-//   signoff_bench [--seconds N] [--rounds N]   the full benchmark
+//   signoff_bench [--seconds N] [--rounds N] [--no-callgrind]
+//                                              the full benchmark
 //   signoff_bench --smoke                      every workload once for about
 //                                              a second: checks that it works,
 //                                              never how fast
@@ -310,8 +312,10 @@ void PrintThroughput(const Settings& settings, const Results& results) {
 }
 
 void PrintHalfLoad(const HalfLoad& half) {
-  std::printf("at half the maximum decision rate: %.0f calls/s offered, open loop\n",
-              half.offered);
+  std::printf(
+      "at half the maximum decision rate, open loop: %.0f decisions/s offered (each after its own "
+      "start), echo at the same calls/s\n",
+      half.offered);
   std::printf("%-18s %-32s %s\n", "", "p50 ms", "p99 ms");
   auto row = [](const char* name, const std::vector<LoadResult>& runs) {
     std::vector<double> p50s, p99s;
@@ -350,6 +354,7 @@ std::string InstructionsPerDecision(const Settings& settings, const std::filesys
                                     std::vector<std::string>& problems) {
   if (settings.callgrind_decisions == 0) return "";
   if (FindOnPath("valgrind").empty()) return "callgrind: skipped, valgrind is not installed";
+  std::fprintf(stderr, "signoff_bench: %d decisions under callgrind\n", settings.callgrind_decisions);
   auto count = CountDecisionInstructions(SignoffdArgs(dir / "callgrind.db"), dir,
                                          settings.callgrind_decisions);
   if (!count.ok()) {
@@ -359,6 +364,32 @@ std::string InstructionsPerDecision(const Settings& settings, const std::filesys
   return absl::StrCat("callgrind: ", count->instructions / count->decisions,
                       " instructions per decision (whole server, ", count->decisions,
                       " decisions one after another by one client, after a warm-up)");
+}
+
+// Every workload at every client count, once per round.
+Results MeasureThroughput(const Settings& settings, Bench& bench) {
+  Results results;
+  for (int round = 0; round < settings.rounds; ++round) {
+    // Progress on stderr: a full run takes minutes, and stdout is the table.
+    std::fprintf(stderr, "signoff_bench: round %d of %d\n", round + 1, settings.rounds);
+    for (int clients : settings.client_counts) {
+      for (Workload workload : kWorkloads) {
+        results[{workload, clients}].push_back(bench.Measure(workload, clients));
+      }
+    }
+  }
+  return results;
+}
+
+HalfLoad MeasureHalfLoad(const Settings& settings, Bench& bench, double per_second) {
+  std::fprintf(stderr, "signoff_bench: decisions and echo at %.0f/s\n", per_second);
+  HalfLoad half;
+  half.offered = std::max(1.0, per_second);
+  for (int round = 0; round < settings.rounds; ++round) {
+    half.decisions.push_back(bench.MeasureOpenDecisions(half.offered));
+    half.echo.push_back(bench.MeasureOpenEcho(half.offered));
+  }
+  return half;
 }
 
 int Run(const Settings& settings) {
@@ -379,21 +410,9 @@ int Run(const Settings& settings) {
       return 1;
     }
     Bench bench(settings, servers);
-    Results results;
-    for (int round = 0; round < settings.rounds; ++round) {
-      for (int clients : settings.client_counts) {
-        for (Workload workload : kWorkloads) {
-          results[{workload, clients}].push_back(bench.Measure(workload, clients));
-        }
-      }
-    }
+    const Results results = MeasureThroughput(settings, bench);
+    const HalfLoad half = MeasureHalfLoad(settings, bench, MaxDecisionRate(settings, results) / 2);
     std::vector<std::string> problems;
-    HalfLoad half;
-    half.offered = std::max(1.0, MaxDecisionRate(settings, results) / 2);
-    for (int round = 0; round < settings.rounds; ++round) {
-      half.decisions.push_back(bench.MeasureOpenDecisions(half.offered));
-      half.echo.push_back(bench.MeasureOpenEcho(half.offered));
-    }
 
     const std::string load_after = ReadFirstLine("/proc/loadavg");
     // Alone on the machine: the measured servers are stopped first.

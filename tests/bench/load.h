@@ -60,7 +60,8 @@ struct LoadResult {
 };
 
 // Keeps `in_flight` operations running for `duration`; each that ends starts
-// the next. Waits at most `drain` for the last ones to end.
+// the next, unless it failed (a client that failed stops). Waits at most
+// `drain` for the last ones to end.
 LoadResult RunClosedLoop(const Operation& operation, int in_flight, absl::Duration duration,
                          absl::Duration drain = absl::Seconds(30));
 

@@ -40,8 +40,8 @@ v1::StartInstanceRequest StartRequest(const std::string& request_id) {
   return request;
 }
 
-// Why a start is not followed by a decision: the reply holds no task for
-// the manager.
+// The id of `approver`'s pending task in a start's reply, or "" when it
+// holds none.
 std::string FindApproverTask(const v1::InstanceResponse& reply, const std::string& approver) {
   for (const auto& task : reply.instance().pending_tasks()) {
     if (task.assignee() == approver) return task.id();

@@ -335,6 +335,15 @@ void PrintHalfLoad(const HalfLoad& half) {
   }
   std::printf("%-18s %-32s %s\n", "p99 decisions/echo", "",
               Show(SpreadOf(p99_ratios), "%.1f").c_str());
+  // A send skipped because too many calls were in flight means the server
+  // did not keep up with the offered rate: the latencies are then too kind.
+  uint64_t skipped = 0;
+  for (const auto& run : half.decisions) skipped += run.skipped;
+  for (const auto& run : half.echo) skipped += run.skipped;
+  if (skipped > 0) {
+    std::printf("(%llu sends skipped: too many calls in flight to keep the offered rate)\n",
+                static_cast<unsigned long long>(skipped));
+  }
 }
 
 // The highest median decision rate over the client counts.

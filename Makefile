@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CRASH_CYCLES ?= 1000
 
-.PHONY: run test crash-soak build deps configure clean
+.PHONY: run test bench crash-soak build deps configure clean
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -34,6 +34,11 @@ build: configure
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+# The benchmark (tests/bench/): signoffd beside a bare gRPC echo server,
+# one table on stdout. BENCH_ARGS passes flags, e.g. --seconds 5.
+bench: build
+	$(BUILD_DIR)/bin/signoff_bench $(BENCH_ARGS)
 
 # The crash suite for CRASH_CYCLES cycles (`make test` runs a few).
 crash-soak: build

@@ -1,0 +1,465 @@
+// The benchmark driver: starts signoffd (on a fresh database) and the echo
+// server, measures echo calls and signoffd's decisions, starts and portal
+// mix at 1, 8 and 64 clients, the latency of decisions at half their
+// maximum rate beside echo's at the same rate, and the instructions per
+// decision under callgrind, and prints one table.
+//
+//   signoff_bench [--seconds N] [--rounds N] [--no-callgrind]
+//                                              the full benchmark
+//   signoff_bench --smoke                      every workload once for about
+//                                              a second: checks that it works,
+//                                              never how fast
+//
+// Each figure is the min / median / max of the rounds; the rounds are
+// interleaved (every workload once per round) so that a slow moment of the
+// machine spreads over all of them instead of landing on one.
+
+#include <sched.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "child_process.h"
+#include "instruction_count.h"
+#include "load.h"
+#include "workloads.h"
+
+namespace signoff::bench {
+namespace {
+
+constexpr absl::Duration kServerStartTimeout = absl::Seconds(60);
+
+struct Settings {
+  bool smoke = false;
+  absl::Duration run = absl::Seconds(3);
+  int rounds = 3;
+  std::vector<int> client_counts = {1, 8, 64};
+  // Decisions counted under callgrind; 0 skips the count.
+  int callgrind_decisions = 100;
+};
+
+// The measured workloads, in the order of the table.
+enum class Workload { kEcho, kDecisions, kStarts, kPortalMix };
+constexpr Workload kWorkloads[] = {Workload::kEcho, Workload::kDecisions, Workload::kStarts,
+                                   Workload::kPortalMix};
+
+const char* NameOf(Workload workload) {
+  switch (workload) {
+    case Workload::kEcho: return "echo";
+    case Workload::kDecisions: return "decisions";
+    case Workload::kStarts: return "starts";
+    case Workload::kPortalMix: return "portal mix 1:5:3";
+  }
+  return "?";
+}
+
+// Everything measured, by workload and client count, one result per round.
+using Results = std::map<std::pair<Workload, int>, std::vector<LoadResult>>;
+
+struct Spread {
+  double min = 0;
+  double median = 0;
+  double max = 0;
+};
+
+Spread SpreadOf(std::vector<double> values) {
+  Spread spread;
+  if (values.empty()) return spread;
+  std::sort(values.begin(), values.end());
+  spread.min = values.front();
+  spread.median = values[values.size() / 2];
+  spread.max = values.back();
+  return spread;
+}
+
+// `format` formats one double, e.g. "%.0f".
+std::string Show(const Spread& spread, const char* format) {
+  auto one = [format](double value) {
+    char text[64];
+    std::snprintf(text, sizeof(text), format, value);
+    return std::string(text);
+  };
+  return absl::StrCat(one(spread.min), " / ", one(spread.median), " / ", one(spread.max));
+}
+
+double Millis(absl::Duration duration) { return absl::ToDoubleMilliseconds(duration); }
+
+std::string ReadFirstLine(const std::string& path) {
+  std::ifstream file(path);
+  std::string line;
+  std::getline(file, line);
+  return line;
+}
+
+// What nproc prints: the CPUs this process may run on.
+int UsableCpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+  return CPU_COUNT(&set);
+}
+
+std::string GitCommit() {
+  const std::string command =
+      absl::StrCat("git -C '", SIGNOFF_SOURCE_DIR, "' describe --always --dirty 2>/dev/null");
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return "unknown";
+  char buffer[128] = {};
+  std::string commit;
+  if (std::fgets(buffer, sizeof(buffer), pipe) != nullptr) commit = buffer;
+  pclose(pipe);
+  commit = std::string(absl::StripTrailingAsciiWhitespace(commit));
+  return commit.empty() ? "unknown" : commit;
+}
+
+absl::Status Usage(const std::string& problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(problem, "\nusage: signoff_bench [--smoke] [--seconds N] [--rounds N] [--no-callgrind]"));
+}
+
+absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
+  for (int at = 1; at < argc; ++at) {
+    const std::string flag = argv[at];
+    if (flag == "--smoke") {
+      settings.smoke = true;
+      continue;
+    }
+    if (flag == "--no-callgrind") {
+      settings.callgrind_decisions = 0;
+      continue;
+    }
+    int value = 0;
+    if ((flag == "--seconds" || flag == "--rounds") && at + 1 < argc &&
+        absl::SimpleAtoi(argv[at + 1], &value) && value > 0 && value <= 600) {
+      if (flag == "--seconds") settings.run = absl::Seconds(value);
+      if (flag == "--rounds") settings.rounds = value;
+      ++at;
+      continue;
+    }
+    return Usage(absl::StrCat("bad argument: ", flag));
+  }
+  if (settings.smoke) {
+    settings.run = absl::Seconds(1);
+    settings.rounds = 1;
+    settings.client_counts = {8};
+    // Under callgrind signoffd takes far longer than a smoke test may.
+    settings.callgrind_decisions = 0;
+  }
+  return absl::OkStatus();
+}
+
+// The two servers under test, stopped when this goes.
+struct Servers {
+  ChildProcess signoffd;
+  ChildProcess echo;
+};
+
+// signoffd on `db`, a free loopback port, with the demo organisation and
+// the shipped definitions.
+std::vector<std::string> SignoffdArgs(const std::filesystem::path& db) {
+  const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
+  return {SIGNOFFD_BINARY, "serve", "--db", db.string(), "--listen", "127.0.0.1:0",
+          "--synchronous", "FULL", "--directory", definitions + "/demo-org.yaml", "--definitions",
+          definitions};
+}
+
+absl::Status StartServers(const std::filesystem::path& dir, Servers& servers) {
+  // signoffd logs every call on stderr; it goes to a file, not the table.
+  absl::Status started = servers.signoffd.Start(SignoffdArgs(dir / "signoff.db"), dir / "signoffd",
+                                                kServerStartTimeout);
+  if (!started.ok()) return started;
+  return servers.echo.Start({ECHO_SERVER_BINARY}, dir / "echo_server", kServerStartTimeout);
+}
+
+class Bench {
+ public:
+  Bench(const Settings& settings, const Servers& servers)
+      : settings_(settings),
+        echo_channels_(ConnectChannels(servers.echo.address(), kChannels)),
+        signoff_channels_(ConnectChannels(servers.signoffd.address(), kChannels)) {}
+
+  // One run of `workload` with `clients` in flight.
+  LoadResult Measure(Workload workload, int clients) {
+    switch (workload) {
+      case Workload::kEcho:
+        return RunClosedLoop(EchoOperation(echo_channels_), clients, settings_.run);
+      case Workload::kDecisions: {
+        SignoffOperations operations(signoff_channels_, NextTag());
+        return RunClosedLoop(operations.Decision(), clients, settings_.run);
+      }
+      case Workload::kStarts: {
+        SignoffOperations operations(signoff_channels_, NextTag());
+        return RunClosedLoop(operations.Start(), clients, settings_.run);
+      }
+      case Workload::kPortalMix:
+        return MeasurePortalMix(clients);
+    }
+    return LoadResult();
+  }
+
+  // Decisions, then echo, sent at `per_second` whatever the answers take.
+  LoadResult MeasureOpenDecisions(double per_second) {
+    SignoffOperations operations(signoff_channels_, NextTag());
+    return RunOpenLoop(operations.Decision(), per_second, settings_.run);
+  }
+  LoadResult MeasureOpenEcho(double per_second) {
+    return RunOpenLoop(EchoOperation(echo_channels_), per_second, settings_.run);
+  }
+
+  uint64_t pool_misses() const { return pool_misses_->load(); }
+
+ private:
+  // Enough connections that 64 clients are not all on one.
+  static constexpr int kChannels = 4;
+
+  // The mix decides tasks made beforehand: starts, unmeasured, for most
+  // of a run's time, which about covers what its decisions take beyond its
+  // own starts.
+  LoadResult MeasurePortalMix(int clients) {
+    auto pool = std::make_shared<TaskPool>();
+    SignoffOperations filler(signoff_channels_, NextTag());
+    RunClosedLoop(filler.Start(pool), clients, settings_.run * 0.75);
+    SignoffOperations operations(signoff_channels_, NextTag());
+    return RunClosedLoop(operations.PortalMix(pool, pool_misses_), clients, settings_.run);
+  }
+
+  // Request ids are unique across all runs on the one database.
+  std::string NextTag() { return absl::StrCat("bench", ++runs_); }
+
+  const Settings& settings_;
+  std::vector<std::shared_ptr<grpc::Channel>> echo_channels_;
+  std::vector<std::shared_ptr<grpc::Channel>> signoff_channels_;
+  int runs_ = 0;
+  std::shared_ptr<std::atomic<uint64_t>> pool_misses_ = std::make_shared<std::atomic<uint64_t>>(0);
+};
+
+struct HalfLoad {
+  double offered = 0;
+  std::vector<LoadResult> decisions;
+  std::vector<LoadResult> echo;
+};
+
+// Errors and empty runs, one line each; none means every run worked.
+std::vector<std::string> Problems(const Results& results, const HalfLoad& half) {
+  std::vector<std::string> problems;
+  auto check = [&](const std::string& what, const LoadResult& result) {
+    if (result.errors > 0) {
+      problems.push_back(absl::StrCat(what, ": ", result.errors, " errors, first: ",
+                                      result.first_error));
+    } else if (result.completed == 0) {
+      problems.push_back(absl::StrCat(what, ": nothing completed"));
+    }
+  };
+  for (const auto& [key, runs] : results) {
+    for (const auto& run : runs) {
+      check(absl::StrCat(NameOf(key.first), " at ", key.second, " clients"), run);
+    }
+  }
+  for (const auto& run : half.decisions) check("decisions at half load", run);
+  for (const auto& run : half.echo) check("echo at half load", run);
+  return problems;
+}
+
+void PrintHeader(const Settings& settings, const std::string& load_before,
+                 const std::string& load_after) {
+  std::printf("signoff benchmark   %s   commit %s\n",
+              absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone()).c_str(),
+              GitCommit().c_str());
+  std::printf("nproc %d   load average before: %s   after: %s\n", UsableCpus(),
+              load_before.c_str(), load_after.c_str());
+  std::printf(
+      "signoffd with SQLite synchronous=FULL; %d interleaved round(s) of %s per run; "
+      "figures are min / median / max%s\n\n",
+      settings.rounds, absl::FormatDuration(settings.run).c_str(),
+      settings.smoke ? "; SMOKE MODE: checks that it works, the figures mean nothing" : "");
+}
+
+void PrintThroughput(const Settings& settings, const Results& results) {
+  std::printf("%-17s %7s  %-26s %-26s %9s %9s\n", "workload", "clients", "per second",
+              "ratio to echo", "p50 ms", "p99 ms");
+  for (Workload workload : kWorkloads) {
+    for (int clients : settings.client_counts) {
+      const auto& runs = results.at({workload, clients});
+      const auto& echo_runs = results.at({Workload::kEcho, clients});
+      std::vector<double> rates, ratios, p50s, p99s;
+      for (size_t round = 0; round < runs.size(); ++round) {
+        rates.push_back(runs[round].per_second);
+        if (echo_runs[round].per_second > 0) {
+          ratios.push_back(runs[round].per_second / echo_runs[round].per_second);
+        }
+        p50s.push_back(Millis(runs[round].p50));
+        p99s.push_back(Millis(runs[round].p99));
+      }
+      std::printf("%-17s %7d  %-26s %-26s %9.3f %9.3f\n", NameOf(workload), clients,
+                  Show(SpreadOf(rates), "%.0f").c_str(),
+                  workload == Workload::kEcho ? "1" : Show(SpreadOf(ratios), "%.4f").c_str(),
+                  SpreadOf(p50s).median, SpreadOf(p99s).median);
+    }
+  }
+  std::printf("(decisions: StartInstance then DecideTask APPROVE; only the decisions are counted "
+              "and timed. p50/p99 columns: medians of the rounds.)\n\n");
+}
+
+void PrintHalfLoad(const HalfLoad& half) {
+  std::printf(
+      "at half the maximum decision rate, open loop: %.0f decisions/s offered (each after its own "
+      "start), echo at the same calls/s\n",
+      half.offered);
+  std::printf("%-18s %-32s %s\n", "", "p50 ms", "p99 ms");
+  auto row = [](const char* name, const std::vector<LoadResult>& runs) {
+    std::vector<double> p50s, p99s;
+    for (const auto& run : runs) {
+      p50s.push_back(Millis(run.p50));
+      p99s.push_back(Millis(run.p99));
+    }
+    std::printf("%-18s %-32s %s\n", name, Show(SpreadOf(p50s), "%.3f").c_str(),
+                Show(SpreadOf(p99s), "%.3f").c_str());
+  };
+  row("decisions", half.decisions);
+  row("echo", half.echo);
+  std::vector<double> p99_ratios;
+  for (size_t round = 0; round < half.decisions.size() && round < half.echo.size(); ++round) {
+    const double echo_p99 = Millis(half.echo[round].p99);
+    if (echo_p99 > 0) p99_ratios.push_back(Millis(half.decisions[round].p99) / echo_p99);
+  }
+  std::printf("%-18s %-32s %s\n", "p99 decisions/echo", "",
+              Show(SpreadOf(p99_ratios), "%.1f").c_str());
+  // A send skipped because too many calls were in flight means the server
+  // did not keep up with the offered rate: the latencies are then too kind.
+  uint64_t skipped = 0;
+  for (const auto& run : half.decisions) skipped += run.skipped;
+  for (const auto& run : half.echo) skipped += run.skipped;
+  if (skipped > 0) {
+    std::printf("(%llu sends skipped: too many calls in flight to keep the offered rate)\n",
+                static_cast<unsigned long long>(skipped));
+  }
+}
+
+// The highest median decision rate over the client counts.
+double MaxDecisionRate(const Settings& settings, const Results& results) {
+  double best = 0;
+  for (int clients : settings.client_counts) {
+    std::vector<double> rates;
+    for (const auto& run : results.at({Workload::kDecisions, clients})) rates.push_back(run.per_second);
+    best = std::max(best, SpreadOf(rates).median);
+  }
+  return best;
+}
+
+// The callgrind line of the table, "" when it is skipped; a failure is
+// added to `problems`.
+std::string InstructionsPerDecision(const Settings& settings, const std::filesystem::path& dir,
+                                    std::vector<std::string>& problems) {
+  if (settings.callgrind_decisions == 0) return "";
+  if (FindOnPath("valgrind").empty()) return "callgrind: skipped, valgrind is not installed";
+  std::fprintf(stderr, "signoff_bench: %d decisions under callgrind\n", settings.callgrind_decisions);
+  auto count = CountDecisionInstructions(SignoffdArgs(dir / "callgrind.db"), dir,
+                                         settings.callgrind_decisions);
+  if (!count.ok()) {
+    problems.push_back(absl::StrCat("callgrind: ", count.status().message()));
+    return absl::StrCat("callgrind: failed: ", count.status().message());
+  }
+  return absl::StrCat("callgrind: ", count->instructions / count->decisions,
+                      " instructions per decision (whole server, ", count->decisions,
+                      " decisions one after another by one client, after a warm-up)");
+}
+
+// Every workload at every client count, once per round.
+Results MeasureThroughput(const Settings& settings, Bench& bench) {
+  Results results;
+  for (int round = 0; round < settings.rounds; ++round) {
+    // Progress on stderr: a full run takes minutes, and stdout is the table.
+    std::fprintf(stderr, "signoff_bench: round %d of %d\n", round + 1, settings.rounds);
+    for (int clients : settings.client_counts) {
+      for (Workload workload : kWorkloads) {
+        results[{workload, clients}].push_back(bench.Measure(workload, clients));
+      }
+    }
+  }
+  return results;
+}
+
+HalfLoad MeasureHalfLoad(const Settings& settings, Bench& bench, double per_second) {
+  std::fprintf(stderr, "signoff_bench: decisions and echo at %.0f/s\n", per_second);
+  HalfLoad half;
+  half.offered = std::max(1.0, per_second);
+  for (int round = 0; round < settings.rounds; ++round) {
+    half.decisions.push_back(bench.MeasureOpenDecisions(half.offered));
+    half.echo.push_back(bench.MeasureOpenEcho(half.offered));
+  }
+  return half;
+}
+
+int Run(const Settings& settings) {
+  const std::string load_before = ReadFirstLine("/proc/loadavg");
+  std::string dir_template = (std::filesystem::temp_directory_path() / "signoff-bench-XXXXXX").string();
+  if (mkdtemp(dir_template.data()) == nullptr) {
+    std::fprintf(stderr, "signoff_bench: cannot make a temporary directory\n");
+    return 1;
+  }
+  const std::filesystem::path dir = dir_template;
+  int exit_code = 1;
+  {
+    Servers servers;
+    absl::Status started = StartServers(dir, servers);
+    if (!started.ok()) {
+      std::fprintf(stderr, "signoff_bench: %s\n", std::string(started.message()).c_str());
+      std::fprintf(stderr, "signoff_bench: logs kept in %s\n", dir.c_str());
+      return 1;
+    }
+    Bench bench(settings, servers);
+    const Results results = MeasureThroughput(settings, bench);
+    const HalfLoad half = MeasureHalfLoad(settings, bench, MaxDecisionRate(settings, results) / 2);
+    std::vector<std::string> problems;
+
+    const std::string load_after = ReadFirstLine("/proc/loadavg");
+    // Alone on the machine: the measured servers are stopped first.
+    servers.signoffd.Stop();
+    servers.echo.Stop();
+    const std::string callgrind = InstructionsPerDecision(settings, dir, problems);
+
+    PrintHeader(settings, load_before, load_after);
+    PrintThroughput(settings, results);
+    PrintHalfLoad(half);
+    if (!callgrind.empty()) std::printf("%s\n", callgrind.c_str());
+    if (bench.pool_misses() > 0) {
+      std::printf("(portal mix: %llu decisions found no task made beforehand and started their own, "
+                  "unmeasured)\n",
+                  static_cast<unsigned long long>(bench.pool_misses()));
+    }
+    for (const auto& problem : Problems(results, half)) problems.push_back(problem);
+    for (const auto& problem : problems) std::fprintf(stderr, "signoff_bench: %s\n", problem.c_str());
+    exit_code = problems.empty() ? 0 : 1;
+    if (!problems.empty()) {
+      std::fprintf(stderr, "signoff_bench: logs kept in %s\n", dir.c_str());
+      return exit_code;
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace signoff::bench
+
+int main(int argc, char** argv) {
+  signoff::bench::Settings settings;
+  absl::Status parsed = signoff::bench::ParseFlags(argc, argv, settings);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(parsed.message()).c_str());
+    return 2;
+  }
+  return signoff::bench::Run(settings);
+}

@@ -9,7 +9,8 @@ DB ?= var/signoff.db
 DEBIAN_PACKAGES := build-essential cmake pkg-config ccache \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
   libsoci-dev libsoci-sqlite3-4.0 libsqlite3-dev libboost-dev libpq-dev \
-  libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libre2-dev libssl-dev tzdata
+  libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libre2-dev libssl-dev tzdata \
+  valgrind
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

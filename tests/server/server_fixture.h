@@ -1,8 +1,8 @@
 #pragma once
 
 // The in-process server every server test runs against: a SQLite store in
-// a temporary folder, a Core on a fake clock, the gRPC server and a client
-// on its in-process channel.
+// a temporary folder, the application on a fake clock, the gRPC server and
+// a client on its in-process channel.
 
 #include <unistd.h>
 

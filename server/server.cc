@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -25,10 +26,11 @@ namespace {
 
 constexpr char kUserHeader[] = "x-signoff-user";
 
-std::string BytesOf(const grpc::ByteBuffer& buffer) {
+// The request's bytes; nullopt when gRPC cannot hand them over.
+std::optional<std::string> BytesOf(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;
+  if (!buffer.Dump(&slices).ok()) return std::nullopt;
   std::string bytes;
-  if (!buffer.Dump(&slices).ok()) return bytes;
   for (const auto& slice : slices) {
     bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
   }
@@ -50,7 +52,14 @@ class Transport {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     app::Caller caller{UserOf(*context)};
     const absl::Time started = absl::Now();
-    auto work = [this, &route, &method, reactor, bytes = BytesOf(*request), response, caller,
+    std::optional<std::string> bytes = BytesOf(*request);
+    if (!bytes) {
+      absl::Status unreadable = absl::InvalidArgumentError("the request's bytes could not be read");
+      Log(method, caller, unreadable, started);
+      reactor->Finish(ToGrpcStatus(unreadable));
+      return reactor;
+    }
+    auto work = [this, &route, &method, reactor, bytes = std::move(*bytes), response, caller,
                  started] {
       absl::StatusOr<std::string> result = route(caller, bytes);
       if (result.ok()) {

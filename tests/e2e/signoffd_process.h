@@ -4,11 +4,13 @@
 // for end-to-end tests.
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -65,19 +67,8 @@ class SignoffdProcess {
     }
     close(err);
     close(out[1]);
-    FILE* output = fdopen(out[0], "r");
-    char line[1024];
-    port_ = 0;
-    while (port_ == 0 && std::fgets(line, sizeof(line), output) != nullptr) {
-      std::string text(line);
-      output_ += text;
-      auto at = text.find("(port ");
-      if (at == std::string::npos) continue;
-      int port = 0;
-      const auto end = text.find(')', at);
-      if (absl::SimpleAtoi(text.substr(at + 6, end - at - 6), &port)) port_ = port;
-    }
-    std::fclose(output);
+    port_ = ReadPort(out[0]);
+    close(out[0]);
     ASSERT_NE(port_, 0) << "signoffd did not start; output:\n" << output_;
   }
 
@@ -91,12 +82,44 @@ class SignoffdProcess {
   }
 
   std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+  // How long a start may take before the test gives up on it, rather than
+  // hanging on a server that never says where it listens.
+  void SetStartSeconds(int seconds) { start_seconds_ = seconds; }
   // The running server's pid, or -1 when none runs.
   pid_t pid() const { return pid_; }
   const std::string& output() const { return output_; }
 
  private:
+  // Reads signoffd's stdout until it names its port, it closes, or the
+  // start time limit passes; 0 unless the port was read.
+  int ReadPort(int fd) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(start_seconds_);
+    std::string pending;
+    char chunk[1024];
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd ready{fd, POLLIN, 0};
+      if (left.count() <= 0 || poll(&ready, 1, static_cast<int>(left.count())) <= 0) {
+        output_ += "\n(no port named within the start time limit)";
+        return 0;
+      }
+      const ssize_t got = read(fd, chunk, sizeof(chunk));
+      if (got <= 0) return 0;
+      output_.append(chunk, static_cast<size_t>(got));
+      pending.append(chunk, static_cast<size_t>(got));
+      const auto at = pending.find("(port ");
+      const auto end = at == std::string::npos ? at : pending.find(')', at);
+      if (end == std::string::npos) continue;
+      int port = 0;
+      if (absl::SimpleAtoi(pending.substr(at + 6, end - at - 6), &port)) return port;
+      pending.erase(0, end + 1);
+    }
+  }
+
   std::string binary_;
+  int start_seconds_ = 30;
   std::filesystem::path data_dir_;
   std::vector<std::string> extra_;
   pid_t pid_ = -1;

@@ -12,9 +12,11 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 
 namespace signoff::testing {
@@ -90,6 +92,27 @@ TEST(EndToEndHarnessTest, SignoffdDiesWhenTheTestProcessCrashes) {
   ASSERT_EQ(reaped, server_pid) << "signoffd was not handed to this process to reap";
   EXPECT_TRUE(WIFSIGNALED(server_status) && WTERMSIG(server_status) == SIGKILL)
       << "signoffd ended with status " << server_status;
+}
+
+// A stand-in server that never says where it listens.
+SignoffdProcess* silent_server = nullptr;
+
+TEST(EndToEndHarnessTest, AServerThatNeverNamesItsPortFailsItsStartInTime) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("signoff-silent-", getpid());
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path script = dir / "silent.sh";
+  {
+    std::ofstream out(script);
+    out << "#!/bin/sh\nexec sleep 60\n";
+  }
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  silent_server = new SignoffdProcess(script.string(), dir, {});
+  silent_server->SetStartSeconds(1);
+  EXPECT_FATAL_FAILURE(silent_server->Start(), "no port named within the start time limit");
+  delete silent_server;
+  silent_server = nullptr;
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -12,6 +12,20 @@ std::vector<absl::StatusOr<CommitResult>> AllFailed(size_t size, const absl::Sta
   return std::vector<absl::StatusOr<CommitResult>>(size, error);
 }
 
+// What to tell the whole batch when the database abandoned its
+// transaction: the mutation's own error when it was the database's (full,
+// unwritable, damaged), which every member shares; otherwise the failed
+// rollback, so that one caller's bad input is not reported to the others.
+absl::Status AbandonedBecause(const absl::StatusOr<CommitResult>& result,
+                              const absl::Status& rollback) {
+  if (result.ok()) return rollback;
+  const absl::StatusCode code = result.status().code();
+  const bool database_gave_up = code == absl::StatusCode::kResourceExhausted ||
+                                code == absl::StatusCode::kUnavailable ||
+                                code == absl::StatusCode::kDataLoss;
+  return database_gave_up ? result.status() : rollback;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<MutationWriter>> MutationWriter::Open(
@@ -70,7 +84,7 @@ absl::Status MutationWriter::ApplyInSavepoint(const Mutation& mutation,
   // batch fails with it, reporting what made the database give up rather
   // than the missing savepoint.
   absl::Status undone = Execute("ROLLBACK TO SAVEPOINT mutation");
-  if (!undone.ok()) return result->ok() ? undone : result->status();
+  if (!undone.ok()) return AbandonedBecause(*result, undone);
   return Execute("RELEASE SAVEPOINT mutation");
 }
 

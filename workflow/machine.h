@@ -268,6 +268,10 @@ class Machine {
   };
   absl::StatusOr<WaitOperand> FindWaitOperand(const v1::WaitRef& ref, v1::Action needed) const;
 
+  // What a wait's time counts on: its duration's clock (working time on
+  // a calendar), or elapsed time for a wait until a date.
+  absl::StatusOr<ClockBasis> WaitBasis(const v1::Step& step) const;
+
   absl::Status PauseWait(const v1::ClockRequest& request);
 
   absl::Status ResumeWait(const v1::ClockRequest& request);

@@ -247,6 +247,11 @@ absl::StatusOr<Machine::WaitOperand> Machine::FindWaitOperand(const v1::WaitRef&
   return wait;
 }
 
+absl::StatusOr<ClockBasis> Machine::WaitBasis(const v1::Step& step) const {
+  if (!step.wait().has_duration()) return ClockBasis();
+  return ClockBasis::For(step.wait().duration(), definition_.calendar(), context_.calendars);
+}
+
 absl::Status Machine::EmitWaitChanged(const WaitOperand& wait, v1::Event::BodyCase kind,
                                       std::optional<absl::Time> due_at,
                                       int64_t remaining_seconds, const std::string& comment) {
@@ -267,8 +272,11 @@ absl::Status Machine::PauseWait(const v1::ClockRequest& request) {
     return absl::FailedPreconditionError(
         absl::StrCat("the wait at step ", wait.active.step_id(), " is already paused"));
   }
-  const int64_t remaining =
-      absl::ToInt64Seconds(FromTimestamp(wait.timer->fire_at()) - context_.now);
+  // Measured on the wait's own clock (working time on a calendar), and
+  // rounded up, so that pausing never shortens a wait.
+  SIGNOFF_ASSIGN_OR_RETURN(ClockBasis basis, WaitBasis(*wait.step));
+  const int64_t remaining = absl::ToInt64Seconds(absl::Ceil(
+      basis.Between(context_.now, FromTimestamp(wait.timer->fire_at())), absl::Seconds(1)));
   SIGNOFF_RETURN_IF_ERROR(CancelTimer(wait.timer->id(), wait.active.step_id()));
   return EmitWaitChanged(wait, v1::Event::kWaitPaused, std::nullopt, remaining,
                          request.comment());
@@ -280,7 +288,9 @@ absl::Status Machine::ResumeWait(const v1::ClockRequest& request) {
     return absl::FailedPreconditionError(
         absl::StrCat("the wait at step ", wait.active.step_id(), " is not paused"));
   }
-  const absl::Time due = context_.now + absl::Seconds(wait.paused->remaining_seconds());
+  SIGNOFF_ASSIGN_OR_RETURN(ClockBasis basis, WaitBasis(*wait.step));
+  SIGNOFF_ASSIGN_OR_RETURN(const absl::Time due,
+                           basis.Add(context_.now, absl::Seconds(wait.paused->remaining_seconds())));
   SIGNOFF_RETURN_IF_ERROR(
       SetTimer(NextTimerId(), v1::TIMER_WAIT, wait.active.token(), wait.active.step_id(), due));
   return EmitWaitChanged(wait, v1::Event::kWaitResumed, due, 0, request.comment());

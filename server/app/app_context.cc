@@ -67,7 +67,9 @@ absl::Status AppContext::ReloadCalendars() {
 absl::Status AppContext::Authenticate(const Caller& caller) const {
   if (caller.system) return absl::OkStatus();
   if (caller.user.empty()) return absl::UnauthenticatedError("no caller identity");
-  const v1::User* user = directory()->FindUser(caller.user);
+  // The snapshot is held while its user is read: a reload may replace it.
+  const auto snapshot = directory();
+  const v1::User* user = snapshot->FindUser(caller.user);
   if (user == nullptr || user->disabled()) {
     return absl::UnauthenticatedError(absl::StrCat(
         "'", workflow::ShortForMessage(caller.user), "' is not an enabled directory user"));

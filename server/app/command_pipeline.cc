@@ -23,19 +23,25 @@ namespace {
 // caller sees ABORTED.
 constexpr int kCommitAttempts = 4;
 
-std::string Fingerprint(const std::string& method, const google::protobuf::Message& request) {
+std::string DeterministicBytes(const google::protobuf::Message& message) {
   std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    request.SerializeToCodedStream(&coded);
-  }
-  const std::string input = absl::StrCat(method, "\n", bytes);
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  message.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+std::string Sha256Hex(const std::string& input) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+std::string Fingerprint(const std::string& method, const google::protobuf::Message& request) {
+  return Sha256Hex(absl::StrCat(method, "\n", DeterministicBytes(request)));
 }
 
 // Time-ordered, so that listing by id newest first is listing by start.
@@ -46,6 +52,10 @@ std::string NewInstanceId(absl::Time now) {
 }
 
 }  // namespace
+
+std::string ContentDigest(const google::protobuf::Message& message) {
+  return Sha256Hex(DeterministicBytes(message)).substr(0, 32);
+}
 
 absl::Status CheckRequestId(const Caller& caller, const std::string& request_id) {
   if (request_id.empty() || request_id.size() > workflow::kMaxIdBytes) {

@@ -87,6 +87,10 @@ class CommandPipeline {
   std::vector<PostCommitHook> hooks_;
 };
 
+// A short, stable digest of a message's content, for request_ids that
+// signoffd makes for its own changes.
+std::string ContentDigest(const google::protobuf::Message& message);
+
 // INVALID_ARGUMENT unless request_id is present, bounded, and not in
 // signoffd's reserved namespace.
 absl::Status CheckRequestId(const Caller& caller, const std::string& request_id);

@@ -24,7 +24,9 @@ bool HasEnabledAdmin(const v1::Organisation& organisation) {
 
 absl::StatusOr<v1::Organisation> DirectoryService::CheckedChange(
     const v1::Organisation& change) const {
-  const v1::Organisation& current = context_.directory()->organisation();
+  // Held while its organisation is read: a reload may replace it.
+  const auto snapshot = context_.directory();
+  const v1::Organisation& current = snapshot->organisation();
   v1::Organisation merged = workflow::MergeOrganisation(current, change);
   auto violations = workflow::CheckOrganisation(merged);
   if (HasEnabledAdmin(current) && !HasEnabledAdmin(merged)) {
@@ -50,6 +52,7 @@ absl::Status DirectoryService::CommitChange(const Caller& caller, const PlainCha
 absl::StatusOr<v1::UpsertUsersResponse> DirectoryService::UpsertUsers(
     const Caller& caller, const v1::UpsertUsersRequest& request) {
   SIGNOFF_RETURN_IF_ERROR(context_.RequireAdmin(caller));
+  std::lock_guard<std::mutex> changing(change_mutex_);
   v1::Organisation change;
   *change.mutable_users() = request.users();
   SIGNOFF_RETURN_IF_ERROR(CheckedChange(change).status());
@@ -71,6 +74,7 @@ absl::StatusOr<v1::UpsertUsersResponse> DirectoryService::UpsertUsers(
 absl::StatusOr<v1::UpsertDepartmentsResponse> DirectoryService::UpsertDepartments(
     const Caller& caller, const v1::UpsertDepartmentsRequest& request) {
   SIGNOFF_RETURN_IF_ERROR(context_.RequireAdmin(caller));
+  std::lock_guard<std::mutex> changing(change_mutex_);
   v1::Organisation change;
   *change.mutable_departments() = request.departments();
   SIGNOFF_RETURN_IF_ERROR(CheckedChange(change).status());
@@ -90,6 +94,11 @@ absl::StatusOr<v1::UpsertDepartmentsResponse> DirectoryService::UpsertDepartment
 }
 
 absl::Status DirectoryService::SeedOrganisation(const v1::Organisation& organisation) {
+  std::lock_guard<std::mutex> changing(change_mutex_);
+  return CommitSeed(organisation);
+}
+
+absl::Status DirectoryService::CommitSeed(const v1::Organisation& organisation) {
   SIGNOFF_RETURN_IF_ERROR(CheckedChange(organisation).status());
   storage::Mutation mutation;
   mutation.departments.assign(organisation.departments().begin(),
@@ -104,6 +113,7 @@ absl::Status DirectoryService::GrantAdmin(const std::string& user,
   if (user.empty()) {
     return workflow::InvalidArgumentWithViolations("no user", {{"user", "is required"}});
   }
+  std::lock_guard<std::mutex> changing(change_mutex_);
   auto directory = context_.directory();
   v1::User granted;
   if (const v1::User* existing = directory->FindUser(user)) {
@@ -122,7 +132,7 @@ absl::Status DirectoryService::GrantAdmin(const std::string& user,
   }
   v1::Organisation change;
   *change.add_users() = std::move(granted);
-  return SeedOrganisation(change);
+  return CommitSeed(change);
 }
 
 absl::StatusOr<v1::GetUserResponse> DirectoryService::GetUser(const Caller& caller,

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <mutex>
+
 #include "absl/status/statusor.h"
 #include "server/app/app_context.h"
 #include "server/app/caller.h"
@@ -40,9 +42,15 @@ class DirectoryService {
   absl::StatusOr<v1::Organisation> CheckedChange(const v1::Organisation& change) const;
   absl::Status CommitChange(const Caller& caller, const PlainChange& change,
                             google::protobuf::Message& reply);
+  // Checks and commits a change as signoffd itself; change_mutex_ held.
+  absl::Status CommitSeed(const v1::Organisation& organisation);
 
   AppContext& context_;
   CommandPipeline& pipeline_;
+  // Directory changes are checked against the directory they change, so
+  // one is checked, committed and reloaded before the next is checked: two
+  // at once could each keep an administrator the other removes.
+  std::mutex change_mutex_;
 };
 
 }  // namespace signoff::app

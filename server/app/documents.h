@@ -143,9 +143,11 @@ class VersionedDocuments {
     typename Traits::Response request;
     Published* wanted = request.mutable_published();
     Traits::Fill(*wanted, body);
+    // Named by content: the same file content is the same change, and a
+    // different content never meets an earlier content's record.
     const std::string request_id =
-        absl::StrCat(kServiceRequestPrefix, "seed-", Traits::kNoun, "-", key, "-",
-                     latest ? latest->version() + 1 : 1);
+        absl::StrCat(kServiceRequestPrefix, "seed-", Traits::kNoun, "-", key.substr(0, 48), "-",
+                     ContentDigest(body));
     SIGNOFF_ASSIGN_OR_RETURN(typename Traits::Response response,
                              Publish(Caller{"", true}, body, origin, request, request_id));
     outcome.version = response.published().version();

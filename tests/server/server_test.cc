@@ -2,6 +2,7 @@
 // error codes of DESIGN.md's table.
 #include <grpcpp/generic/generic_stub.h>
 
+#include <atomic>
 #include <future>
 #include <mutex>
 #include <set>
@@ -560,6 +561,74 @@ TEST_F(ServerTest, AnOversizedDefinitionIsRefusedQuickly) {
                                               &v1::DefinitionService::Stub::ValidateDefinition,
                                               validate));
   EXPECT_TRUE(checked.valid()) << (checked.problems_size() ? checked.problems(0).message() : "");
+}
+
+TEST_F(ServerTest, AFileThatCaughtUpWithTheApiAndMovedOnIsPublished) {
+  auto named = [](const std::string& name) {
+    std::string yaml = kLeaveDefinition;
+    yaml.replace(yaml.find("key: leave\nname: Leave request"),
+                 std::string("key: leave\nname: Leave request").size(),
+                 "key: seeded\nname: " + name);
+    return *workflow::ParseDefinitionYaml(yaml);
+  };
+  const std::string origin = "file:seeded.yaml";
+  ASSERT_OK_AND_ASSIGN(auto first, app_->definitions().PublishFromFile(named("A"), origin));
+  EXPECT_EQ(first.version, 1);
+  EXPECT_TRUE(first.published);
+  v1::PublishDefinitionRequest api;
+  api.set_request_id("api-b");
+  *api.mutable_source()->mutable_definition() = named("B");
+  ASSERT_OK(client_->Call("ceo", *client_->definitions,
+                          &v1::DefinitionService::Stub::PublishDefinition, api));
+  // The file catches up with what the API published: nothing new.
+  ASSERT_OK_AND_ASSIGN(auto caught_up, app_->definitions().PublishFromFile(named("B"), origin));
+  EXPECT_EQ(caught_up.version, 2);
+  EXPECT_FALSE(caught_up.published);
+  // Then it moves on: a new version, not a clash with the earlier record.
+  ASSERT_OK_AND_ASSIGN(auto moved_on, app_->definitions().PublishFromFile(named("C"), origin));
+  EXPECT_EQ(moved_on.version, 3);
+  EXPECT_TRUE(moved_on.published);
+}
+
+TEST_F(ServerTest, ConcurrentChangesCannotRemoveEveryAdministrator) {
+  auto upsert = [this](const std::string& caller, const std::string& yaml,
+                       const std::string& request_id) {
+    auto organisation = workflow::ParseOrganisationYaml(absl::StrCat("users: ", yaml));
+    v1::UpsertUsersRequest request;
+    request.set_request_id(request_id);
+    *request.mutable_users() = organisation->users();
+    return client_->Call(caller, *client_->directory, &v1::DirectoryService::Stub::UpsertUsers,
+                         request);
+  };
+  const std::string ceo = "{id: ceo, department: root, roles: [{role: workflow-admin}]";
+  const std::string hana = "{id: hana, department: hr, manager: ceo, roles: [{role: workflow-admin}]";
+  std::string admin = "ceo";
+  for (int round = 0; round < 10; ++round) {
+    ASSERT_OK(upsert(admin, absl::StrCat("[", ceo, "}, ", hana, "}]"),
+                     absl::StrCat("both-", round)));
+    // Each change alone keeps an administrator; both together would not.
+    std::atomic<int> succeeded{0};
+    std::thread first([&] {
+      succeeded += upsert("ceo", absl::StrCat("[", ceo, ", disabled: true}]"),
+                          absl::StrCat("off-ceo-", round)).ok();
+    });
+    std::thread second([&] {
+      succeeded += upsert("hana", absl::StrCat("[", hana, ", disabled: true}]"),
+                          absl::StrCat("off-hana-", round)).ok();
+    });
+    first.join();
+    second.join();
+    EXPECT_EQ(succeeded.load(), 1) << "round " << round;
+    ASSERT_OK_AND_ASSIGN(auto directory, store_->LoadDirectory());
+    std::vector<std::string> enabled_admins;
+    for (const auto& user : directory.users()) {
+      for (const auto& grant : user.roles()) {
+        if (!user.disabled() && grant.role() == "workflow-admin") enabled_admins.push_back(user.id());
+      }
+    }
+    ASSERT_EQ(enabled_admins.size(), 1u) << "round " << round;
+    admin = enabled_admins.front();
+  }
 }
 
 TEST(BoundedExecutorTest, RefusesWorkBeyondItsQueue) {

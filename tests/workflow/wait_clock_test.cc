@@ -93,6 +93,39 @@ TEST(WaitClockTest, APausedWaitKeepsWhatItHadLeftAcrossAnyGap) {
   EXPECT_THAT(h.PendingAssignees(), ElementsAre("hal"));
 }
 
+TEST(WaitClockTest, APausedBusinessWaitResumesOnWorkingTime) {
+  Harness h(R"(
+key: docs
+calendar: work
+steps:
+  - id: hold
+    wait: {duration: {hours: 2, business: true}, on_timeout: chase}
+    actions: {allowed: [PAUSE_CLOCK]}
+    next: [{to: done}]
+  - id: chase
+    task: {assignees: [{user: hal}]}
+    next: [{to: done}]
+  - {id: done, end: {}}
+)");
+  auto at = [](int day, int hour, int minute) {
+    return absl::FromCivil(absl::CivilMinute(2026, 1, day, hour, minute), absl::UTCTimeZone());
+  };
+  ASSERT_OK(h.Start("ann", "{}"));
+  EXPECT_EQ(WaitDue(h), at(1, 11, 0));
+  ASSERT_OK(h.Advance(at(1, 10, 0) - h.now));
+  v1::Command pause;
+  pause.mutable_pause_clock()->mutable_wait()->set_step_id("hold");
+  ASSERT_OK(h.Run("ceo", pause));
+  EXPECT_EQ(h.state().paused_waits(0).remaining_seconds(), 3600);
+  // Resumed half an hour before Friday closes: the other half hour is on
+  // the next working day, Tuesday (Monday is a holiday).
+  ASSERT_OK(h.Advance(at(2, 16, 30) - h.now));
+  v1::Command resume;
+  resume.mutable_resume_clock()->mutable_wait()->set_step_id("hold");
+  ASSERT_OK(h.Run("ceo", resume));
+  EXPECT_EQ(WaitDue(h), at(6, 9, 30));
+}
+
 TEST(WaitClockTest, AWaitThatRanOutWhileNobodyFiredItIsNotExtended) {
   Harness h(kRectification);
   ASSERT_OK(h.Start("ann", "{}"));

@@ -47,14 +47,17 @@ class SociStore final : public Store {
       : dialect_(std::move(dialect)),
         readers_(std::move(readers)),
         writer_(std::move(writer)),
-        committer_(max_batch, [this](const std::vector<const Mutation*>& batch) {
+        committer_(max_batch, [this](const std::vector<const EncodedMutation*>& batch) {
           return writer_->CommitBatch(batch);
         }) {}
 
   absl::Status CheckWritable() override { return dialect_->CheckWritable(); }
 
+  // Encoding happens here, on the caller's thread, so that the single
+  // writer spends its time only on the database.
   absl::StatusOr<CommitResult> Commit(Mutation mutation) override {
-    return committer_.Commit(std::move(mutation));
+    SIGNOFF_ASSIGN_OR_RETURN(EncodedMutation encoded, EncodeMutation(std::move(mutation)));
+    return committer_.Commit(std::move(encoded));
   }
 
   absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotency(

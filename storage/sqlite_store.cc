@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "storage/binary_bodies_migration.h"
 #include "storage/dialect.h"
 #include "storage/migrations.h"
 #include "storage/soci_store.h"
@@ -164,7 +165,7 @@ class SqliteDialect final : public Dialect {
             absl::StrContains(error.what(), "PRIMARY KEY"));
   }
 
-  const std::vector<Migration>& Migrations() const override { return SqliteMigrations(); }
+  const std::vector<Migration>& Migrations() const override { return SqliteMigrationsWithSteps(); }
 
  private:
   std::unique_ptr<soci::session> Connect() const {

@@ -95,7 +95,7 @@ bool IsInboxQuery(const TaskFilter& filter) {
 absl::StatusOr<Task> QueryTask(soci::session& session, const std::string& id) {
   SqlQuery query("SELECT body FROM tasks");
   query.Where(absl::StrCat("id = ", query.Bind(id)));
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Task> rows, FetchJsonRows<Task>(session, query));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Task> rows, FetchBodyRows<Task>(session, query));
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("task ", id, " not found"));
   return std::move(rows.front());
 }
@@ -111,7 +111,7 @@ absl::StatusOr<Page<Task>> QueryTasks(soci::session& session, const TaskFilter& 
   WhereMatchesFields(filter, query);
   query.Append(absl::StrCat(" ORDER BY created_us, id LIMIT ",
                             query.Bind(int64_t{page_size + 1})));
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Task> rows, FetchJsonRows<Task>(session, query));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Task> rows, FetchBodyRows<Task>(session, query));
   return MakePage(std::move(rows), page_size, kTaskList, EncodePosition);
 }
 

@@ -90,16 +90,6 @@ absl::StatusOr<std::vector<signoff::v1::PublishedCalendar>> QueryLatestCalendars
   return calendars;
 }
 
-absl::StatusOr<InstanceState> QueryInstance(soci::session& session,
-                                            const std::string& id) {
-  SqlQuery query("SELECT state FROM instances");
-  query.Where(absl::StrCat("id = ", query.Bind(id)));
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
-                   FetchBodyRows<InstanceState>(session, query));
-  if (rows.empty()) return absl::NotFoundError(absl::StrCat("instance ", id, " not found"));
-  return std::move(rows.front());
-}
-
 absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
                                                    const InstanceFilter& filter) {
   const int page_size = ClampPageSize(filter.page_size, kDefaultInstancePageSize);

@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include "absl/strings/str_cat.h"
+#include "storage/codec.h"
 #include "storage/group_commit.h"
 #include "storage/mutation_writer.h"
 #include "storage/documents.h"
@@ -40,6 +41,15 @@ class ReadTransaction {
   soci::session& session_;
 };
 
+template <typename Message>
+absl::StatusOr<Message> DecodedOrNotFound(const std::optional<std::string>& body,
+                                          const char* noun, const std::string& id) {
+  if (!body) return absl::NotFoundError(absl::StrCat(noun, " ", id, " not found"));
+  Message message;
+  SIGNOFF_RETURN_IF_ERROR(DecodeBody(*body, &message));
+  return message;
+}
+
 class SociStore final : public Store {
  public:
   SociStore(std::unique_ptr<Dialect> dialect, std::unique_ptr<SessionPool> readers,
@@ -62,7 +72,10 @@ class SociStore final : public Store {
 
   absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotency(
       const std::string& caller, const std::string& request_id) override {
-    return Read([&](soci::session& s) { return QueryIdempotency(s, caller, request_id); });
+    return ReadCompiled(
+        [&](ReadStatements& reads) -> absl::StatusOr<std::optional<IdempotencyRecord>> {
+      return reads.FindIdempotency(caller, request_id);
+    });
   }
 
   absl::StatusOr<int32_t> LatestVersionFrom(DocumentKind kind, const std::string& key,
@@ -91,7 +104,9 @@ class SociStore final : public Store {
   }
 
   absl::StatusOr<InstanceState> GetInstance(const std::string& id) override {
-    return Read([&](soci::session& s) { return QueryInstance(s, id); });
+    return ReadCompiled([&](ReadStatements& reads) {
+      return DecodedOrNotFound<InstanceState>(reads.InstanceBody(id), "instance", id);
+    });
   }
 
   absl::StatusOr<Page<InstanceState>> ListInstances(const InstanceFilter& filter) override {
@@ -112,7 +127,9 @@ class SociStore final : public Store {
   }
 
   absl::StatusOr<Task> GetTask(const std::string& id) override {
-    return Read([&](soci::session& s) { return QueryTask(s, id); });
+    return ReadCompiled([&](ReadStatements& reads) {
+      return DecodedOrNotFound<Task>(reads.TaskBody(id), "task", id);
+    });
   }
 
   absl::StatusOr<Page<Task>> ListTasks(const TaskFilter& filter) override {
@@ -139,6 +156,13 @@ class SociStore final : public Store {
   auto Read(Query&& query) -> decltype(query(std::declval<soci::session&>())) {
     SessionPool::Lease session = readers_->Acquire();
     return Guarded(*dialect_, [&] { return query(*session); });
+  }
+
+  // A read through the connection's compiled statements.
+  template <typename Query>
+  auto ReadCompiled(Query&& query) -> decltype(query(std::declval<ReadStatements&>())) {
+    SessionPool::Lease session = readers_->Acquire();
+    return Guarded(*dialect_, [&] { return query(session.statements()); });
   }
 
   // Declared in this order so that the writer thread stops first.

@@ -92,14 +92,6 @@ bool IsInboxQuery(const TaskFilter& filter) {
 
 }  // namespace
 
-absl::StatusOr<Task> QueryTask(soci::session& session, const std::string& id) {
-  SqlQuery query("SELECT body FROM tasks");
-  query.Where(absl::StrCat("id = ", query.Bind(id)));
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Task> rows, FetchBodyRows<Task>(session, query));
-  if (rows.empty()) return absl::NotFoundError(absl::StrCat("task ", id, " not found"));
-  return std::move(rows.front());
-}
-
 absl::StatusOr<Page<Task>> QueryTasks(soci::session& session, const TaskFilter& filter) {
   const int page_size = ClampPageSize(filter.page_size, kDefaultTaskPageSize);
   SqlQuery query("SELECT body FROM tasks");

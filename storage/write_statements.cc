@@ -2,24 +2,14 @@
 
 #include <soci/soci.h>
 
+#include "storage/statement_runs.h"
+
 
 namespace signoff::storage {
 namespace {
 
 soci::indicator NullIfEmpty(const std::string& value) {
   return value.empty() ? soci::i_null : soci::i_ok;
-}
-
-// Runs a statement that returns at most one row, and steps it to its end:
-// SQLite refuses savepoints and commits while a statement has rows left,
-// and INSERT ... RETURNING has one.
-bool RunForOneRow(soci::statement& statement) {
-  const bool got = statement.execute(true);
-  if (got) {
-    while (statement.fetch()) {
-    }
-  }
-  return got;
 }
 
 }  // namespace

@@ -266,6 +266,7 @@ class MutationApplier {
     }
   }
 
+  // One statement leases the due timers and returns them, oldest first.
   absl::StatusOr<std::vector<ClaimedTimer>> ClaimTimers(const TimerClaim& claim) {
     const int64_t now_us = absl::ToUnixMicros(claim.now);
     const int64_t lease_until_us = absl::ToUnixMicros(claim.now + claim.lease);
@@ -275,27 +276,30 @@ class MutationApplier {
     int kind = 0;
     int64_t fire_us = 0;
     std::string id, token, step_id;
-    soci::statement select =
-        (session_.prepare << "SELECT id, instance_id, kind, token, step_id, fire_us FROM timers"
-                             " WHERE fire_us <= :now AND (lease_until_us IS NULL OR"
-                             " lease_until_us < :now2) ORDER BY fire_us, id LIMIT :n" +
-                                 dialect_.LockSkipLockedClause(),
-         soci::use(now_us), soci::use(now_us), soci::use(limit), soci::into(id),
-         soci::into(row.instance_id), soci::into(kind), soci::into(token), soci::into(step_id),
-         soci::into(fire_us));
-    select.execute();
-    while (select.fetch()) {
-      row.timer.set_id(id);
-      row.timer.set_kind(static_cast<signoff::v1::TimerKind>(kind));
-      row.timer.set_token(token);
-      row.timer.set_step_id(step_id);
-      *row.timer.mutable_fire_at() = workflow::FromUnixMicros(fire_us);
-      claimed.push_back(row);
+    soci::statement lease =
+        (session_.prepare << "UPDATE timers SET lease_owner = :o, lease_until_us = :l"
+                             " WHERE id IN (SELECT id FROM timers WHERE fire_us <= :now AND"
+                             " (lease_until_us IS NULL OR lease_until_us < :now2)"
+                             " ORDER BY fire_us, id LIMIT :n" +
+                                 dialect_.LockSkipLockedClause() +
+                                 ") RETURNING id, instance_id, kind, token, step_id, fire_us",
+         soci::use(claim.owner), soci::use(lease_until_us), soci::use(now_us), soci::use(now_us),
+         soci::use(limit), soci::into(id), soci::into(row.instance_id), soci::into(kind),
+         soci::into(token), soci::into(step_id), soci::into(fire_us));
+    if (lease.execute(true)) {
+      do {
+        row.timer.set_id(id);
+        row.timer.set_kind(static_cast<signoff::v1::TimerKind>(kind));
+        row.timer.set_token(token);
+        row.timer.set_step_id(step_id);
+        *row.timer.mutable_fire_at() = workflow::FromUnixMicros(fire_us);
+        claimed.push_back(row);
+      } while (lease.fetch());
     }
-    for (const ClaimedTimer& timer : claimed) {
-      session_ << "UPDATE timers SET lease_owner = :o, lease_until_us = :l WHERE id = :i",
-          soci::use(claim.owner), soci::use(lease_until_us), soci::use(timer.timer.id());
-    }
+    std::sort(claimed.begin(), claimed.end(), [](const ClaimedTimer& a, const ClaimedTimer& b) {
+      return std::make_pair(workflow::ToUnixMicros(a.timer.fire_at()), a.timer.id()) <
+             std::make_pair(workflow::ToUnixMicros(b.timer.fire_at()), b.timer.id());
+    });
     return claimed;
   }
 

@@ -182,8 +182,9 @@ class MutationApplier {
   static Event Chained(const Event& event, ChainHead& head) {
     Event stored = event;
     stored.set_instance_seq(head.seq + 1);
+    std::string hash = ComputeEventHash(stored, head.hash);
     stored.set_prev_hash(head.hash);
-    stored.set_hash(ComputeEventHash(stored));
+    stored.set_hash(std::move(hash));
     head = ChainHead{stored.instance_seq(), stored.hash()};
     return stored;
   }

@@ -1,6 +1,6 @@
 #include "storage/event_chain.h"
 
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include <cstdint>
 #include <stdexcept>
@@ -16,18 +16,26 @@ namespace signoff::storage {
 namespace {
 
 std::string DeterministicBytes(const signoff::v1::Event& event) {
+  std::string bytes;
+  google::protobuf::io::StringOutputStream raw(&bytes);
+  google::protobuf::io::CodedOutputStream coded(&raw);
+  coded.SetSerializationDeterministic(true);
+  event.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return bytes;
+}
+
+// The bytes the hash covers. Copies the event only when it carries fields
+// the hash leaves out; the writer hands over events that do not.
+std::string HashedBytes(const signoff::v1::Event& event) {
+  if (event.global_seq() == 0 && event.prev_hash().empty() && event.hash().empty()) {
+    return DeterministicBytes(event);
+  }
   signoff::v1::Event stripped = event;
   stripped.clear_global_seq();
   stripped.clear_prev_hash();
   stripped.clear_hash();
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream raw(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&raw);
-    coded.SetSerializationDeterministic(true);
-    stripped.SerializeToCodedStream(&coded);
-  }
-  return bytes;
+  return DeterministicBytes(stripped);
 }
 
 // Length-prefixes each part so that no two different inputs concatenate to
@@ -36,25 +44,27 @@ void AppendField(std::string* out, absl::string_view field) {
   absl::StrAppend(out, field.size(), ":", field, ";");
 }
 
+// SHA256() rather than EVP_Digest: the EVP call looks the algorithm up
+// again on every use, which cost more than hashing a small event.
 std::string Sha256Hex(const std::string& input) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(),
-                 nullptr) != 1) {
-    throw std::runtime_error("SHA-256 failed");
-  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
   return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
+      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 }  // namespace
 
 std::string ComputeEventHash(const signoff::v1::Event& event) {
+  return ComputeEventHash(event, event.prev_hash());
+}
+
+std::string ComputeEventHash(const signoff::v1::Event& unchained, const std::string& prev_hash) {
   std::string input;
-  AppendField(&input, event.prev_hash());
-  AppendField(&input, event.instance_id());
-  AppendField(&input, absl::StrCat(event.instance_seq()));
-  AppendField(&input, DeterministicBytes(event));
+  AppendField(&input, prev_hash);
+  AppendField(&input, unchained.instance_id());
+  AppendField(&input, absl::StrCat(unchained.instance_seq()));
+  AppendField(&input, HashedBytes(unchained));
   return Sha256Hex(input);
 }
 

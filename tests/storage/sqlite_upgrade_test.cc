@@ -175,6 +175,7 @@ TEST_F(SqliteUpgradeTest, StoredRepliesDefinitionsAndDirectorySurvive) {
 TEST_F(SqliteUpgradeTest, UpgradedInstanceTakesNewEventsOnItsChain) {
   auto instances = Rows(Path(), "SELECT id FROM instances WHERE status = 1 ORDER BY id");
   ASSERT_FALSE(instances.empty());
+  const int64_t events_before = std::stoll(Rows(Path(), "SELECT MAX(global_seq) FROM events")[0][0]);
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open());
   ASSERT_OK_AND_ASSIGN(InstanceState state, store->GetInstance(instances[0][0]));
   ASSERT_OK_AND_ASSIGN(History before, store->GetHistory(state.id()));
@@ -188,6 +189,11 @@ TEST_F(SqliteUpgradeTest, UpgradedInstanceTakesNewEventsOnItsChain) {
 
   ASSERT_OK_AND_ASSIGN(History after, store->GetHistory(state.id()));
   EXPECT_EQ(after.event_count, before.event_count + 1);
+  // The event stream's order continues past every event stored before.
+  auto newest = Rows(Path(), "SELECT MAX(global_seq) FROM events WHERE global_seq < "
+                             + std::to_string(after.events.back().global_seq()));
+  ASSERT_EQ(newest.size(), 1u);
+  EXPECT_EQ(std::stoll(newest[0][0]), events_before);
   EXPECT_EQ(after.events.back().prev_hash(), before.head_hash);
   EXPECT_TRUE(VerifyHistory(after));
 }

@@ -113,6 +113,13 @@ void SendInboxRead(v1::TaskService::Stub& stub, const std::string& user, Operati
                           });
 }
 
+struct GetCall {
+  grpc::ClientContext context;
+  v1::GetInstanceRequest request;
+  v1::InstanceResponse reply;
+  absl::Time sent;
+};
+
 struct EchoCall {
   grpc::ClientContext context;
   signoff::bench::EchoMessage request;
@@ -148,6 +155,19 @@ Operation EchoOperation(const std::vector<std::shared_ptr<grpc::Channel>>& chann
           done(status.ok(), absl::Now() - call->sent, status.ok() ? "" : ErrorText(status));
         });
   };
+}
+
+std::vector<std::string> SignoffdCommand(const std::string& subcommand,
+                                         const std::filesystem::path& database) {
+  const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
+  return {SIGNOFFD_BINARY, subcommand, "--db", database.string(), "--directory",
+          definitions + "/demo-org.yaml", "--definitions", definitions};
+}
+
+std::vector<std::string> ServeCommand(const std::filesystem::path& database) {
+  std::vector<std::string> args = SignoffdCommand("serve", database);
+  for (const char* flag : {"--listen", "127.0.0.1:0", "--synchronous", "FULL"}) args.push_back(flag);
+  return args;
 }
 
 const std::vector<Applicant>& Applicants() {
@@ -265,6 +285,28 @@ Operation SignoffOperations::PortalMix(std::shared_ptr<TaskPool> pool,
     }
     SendApproval(*StubsFor(sequence).tasks, approver, task_id,
                  absl::StrCat("approve-", tag_, "-", sequence), std::move(done));
+  };
+}
+
+Operation SignoffOperations::InboxRead(const std::string& user) const {
+  return [this, user](uint64_t sequence, OperationDone done) {
+    SendInboxRead(*StubsFor(sequence).tasks, user, std::move(done));
+  };
+}
+
+Operation SignoffOperations::GetInstance(std::shared_ptr<const std::vector<std::string>> ids,
+                                         const std::string& reader) const {
+  return [this, ids, reader](uint64_t sequence, OperationDone done) {
+    if (ids->empty()) return done(false, absl::ZeroDuration(), "no instance to read");
+    auto call = std::make_shared<GetCall>();
+    PrepareContext(call->context, reader);
+    call->request.set_id((*ids)[sequence % ids->size()]);
+    call->sent = absl::Now();
+    StubsFor(sequence).instances->async()->GetInstance(
+        &call->context, &call->request, &call->reply,
+        [call, done = std::move(done)](grpc::Status status) {
+          done(status.ok(), absl::Now() - call->sent, status.ok() ? "" : ErrorText(status));
+        });
   };
 }
 

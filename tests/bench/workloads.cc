@@ -49,6 +49,15 @@ std::string FindApproverTask(const v1::InstanceResponse& reply, const std::strin
   return "";
 }
 
+// The callback that ends `call` (which has a `sent` time): reports its
+// status and its latency.
+template <typename Call>
+std::function<void(grpc::Status)> Finish(std::shared_ptr<Call> call, OperationDone done) {
+  return [call, done = std::move(done)](grpc::Status status) {
+    done(status.ok(), absl::Now() - call->sent, status.ok() ? "" : ErrorText(status));
+  };
+}
+
 // One StartInstance in flight; `then` gets its status and reply.
 struct StartCall {
   grpc::ClientContext context;
@@ -88,10 +97,7 @@ void SendApproval(v1::TaskService::Stub& stub, const std::string& approver,
   call->request.set_action(v1::APPROVE);
   call->sent = absl::Now();
   stub.async()->DecideTask(&call->context, &call->request, &call->reply,
-                           [call, done = std::move(done)](grpc::Status status) {
-                             done(status.ok(), absl::Now() - call->sent,
-                                  status.ok() ? "" : ErrorText(status));
-                           });
+                           Finish(call, std::move(done)));
 }
 
 struct ListCall {
@@ -107,10 +113,7 @@ void SendInboxRead(v1::TaskService::Stub& stub, const std::string& user, Operati
   PrepareContext(call->context, user);
   call->sent = absl::Now();
   stub.async()->ListTasks(&call->context, &call->request, &call->reply,
-                          [call, done = std::move(done)](grpc::Status status) {
-                            done(status.ok(), absl::Now() - call->sent,
-                                 status.ok() ? "" : ErrorText(status));
-                          });
+                          Finish(call, std::move(done)));
 }
 
 struct GetCall {
@@ -149,11 +152,8 @@ Operation EchoOperation(const std::vector<std::shared_ptr<grpc::Channel>>& chann
     PrepareContext(call->context, "");
     call->request.set_payload("ping");
     call->sent = absl::Now();
-    stubs[sequence % stubs.size()]->async()->Echo(
-        &call->context, &call->request, &call->reply,
-        [call, done = std::move(done)](grpc::Status status) {
-          done(status.ok(), absl::Now() - call->sent, status.ok() ? "" : ErrorText(status));
-        });
+    stubs[sequence % stubs.size()]->async()->Echo(&call->context, &call->request, &call->reply,
+                                                  Finish(call, std::move(done)));
   };
 }
 
@@ -302,11 +302,8 @@ Operation SignoffOperations::GetInstance(std::shared_ptr<const std::vector<std::
     PrepareContext(call->context, reader);
     call->request.set_id((*ids)[sequence % ids->size()]);
     call->sent = absl::Now();
-    StubsFor(sequence).instances->async()->GetInstance(
-        &call->context, &call->request, &call->reply,
-        [call, done = std::move(done)](grpc::Status status) {
-          done(status.ok(), absl::Now() - call->sent, status.ok() ? "" : ErrorText(status));
-        });
+    StubsFor(sequence).instances->async()->GetInstance(&call->context, &call->request,
+                                                       &call->reply, Finish(call, std::move(done)));
   };
 }
 

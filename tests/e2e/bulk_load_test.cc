@@ -26,11 +26,7 @@ using ::testing::Not;
 class BulkLoadTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           absl::StrCat("signoff-bulk-load-", ::getpid(), "-",
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = FreshTestDirectory("signoff-bulk-load");
   }
 
   void TearDown() override {

@@ -507,12 +507,8 @@ std::optional<ScaleFigures> MeasureScaleSection(const Settings& settings,
                                                 const std::filesystem::path& dir,
                                                 std::vector<std::string>& problems) {
   if (settings.scale_instances == 0) return std::nullopt;
-  ScaleSettings scale_settings;
-  scale_settings.instances = settings.scale_instances;
-  scale_settings.run = settings.run;
-  scale_settings.rounds = settings.rounds;
-  scale_settings.clients = kScaleClients;
-  auto scale = MeasureScale(scale_settings, dir);
+  auto scale = MeasureScale(
+      ScaleSettings{settings.scale_instances, settings.run, settings.rounds, kScaleClients}, dir);
   if (!scale.ok()) {
     problems.push_back(absl::StrCat("scale: ", scale.status().message()));
     return std::nullopt;
@@ -527,10 +523,7 @@ std::optional<TimerFigures> MeasureTimerSection(const Settings& settings,
                                                 const std::filesystem::path& dir,
                                                 std::vector<std::string>& problems) {
   if (settings.timer_instances == 0) return std::nullopt;
-  TimerSettings timer_settings;
-  timer_settings.instances = settings.timer_instances;
-  timer_settings.clients = kTimerClients;
-  auto timers = MeasureTimers(timer_settings, dir);
+  auto timers = MeasureTimers(TimerSettings{settings.timer_instances, kTimerClients}, dir);
   if (!timers.ok()) {
     problems.push_back(absl::StrCat("timers: ", timers.status().message()));
     return std::nullopt;

@@ -1,4 +1,5 @@
 // signoffd: the signoff workflow and approval service.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/app/bulk_load.h"
 #include "server/app/seed.h"
 #include "server/server.h"
 #include "storage/store.h"
@@ -27,6 +29,9 @@ struct Flags {
   std::string clock_offset = "0s";
   std::string readiness_poll = "2s";
   int64_t max_db_pages = 0;
+  signoff::app::BulkLoadOptions bulk_load;
+  // RFC 3339; empty: now.
+  std::string bulk_load_as_of;
   signoff::server::ServerOptions server;
   absl::Duration offset;
 };
@@ -78,6 +83,49 @@ absl::StatusOr<std::shared_ptr<signoff::storage::Store>> OpenStore(const Flags& 
   auto store = signoff::storage::OpenSqliteStore(options);
   if (!store.ok()) return store.status();
   return std::shared_ptr<signoff::storage::Store>(std::move(*store));
+}
+
+// The application clock of a bulk load: it starts at --as-of and runs on
+// from there, so the instances' times (and ids, which are taken from them)
+// still increase.
+absl::StatusOr<signoff::app::Clock> BulkLoadClock(const Flags& flags) {
+  if (flags.bulk_load_as_of.empty()) return signoff::app::Clock([flags] { return Now(flags); });
+  absl::Time as_of;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, flags.bulk_load_as_of, &as_of, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat("--as-of: '", flags.bulk_load_as_of,
+                                                   "' is not an RFC 3339 time such as "
+                                                   "2026-03-02T10:00:00+08:00 (",
+                                                   error, ")"));
+  }
+  const absl::Time began = absl::Now();
+  return signoff::app::Clock([as_of, began] { return as_of + (absl::Now() - began); });
+}
+
+int BulkLoad(Flags& flags) {
+  auto clock = BulkLoadClock(flags);
+  if (!clock.ok()) {
+    std::fprintf(stderr, "signoffd: %s\n", std::string(clock.status().message()).c_str());
+    return 2;
+  }
+  auto store = OpenStore(flags);
+  if (!store.ok()) return Fail(store.status());
+  auto application = Application::Create(*store, *clock);
+  if (!application.ok()) return Fail(application.status());
+  absl::Status seeded = signoff::app::Seed(**application, flags.seed);
+  if (!seeded.ok()) return Fail(seeded);
+  flags.bulk_load.on_progress = [](const signoff::app::BulkLoadProgress& progress) {
+    std::fprintf(stderr, "bulk-load: %lld of %lld instances started, %.0f per second\n",
+                 static_cast<long long>(progress.started), static_cast<long long>(progress.total),
+                 progress.started / std::max(absl::ToDoubleSeconds(progress.elapsed), 1e-9));
+  };
+  auto loaded = signoff::app::BulkLoad(**application, flags.bulk_load);
+  if (!loaded.ok()) return Fail(loaded.status());
+  const double seconds = absl::ToDoubleSeconds(loaded->elapsed);
+  std::printf("bulk-load: %lld instances started in %.1f s, %.0f per second\n",
+              static_cast<long long>(loaded->started), seconds,
+              loaded->started / std::max(seconds, 1e-9));
+  return 0;
 }
 
 std::atomic<bool> stop_requested{false};
@@ -179,6 +227,22 @@ int main(int argc, char** argv) {
   admin->add_option("user", flags.admin_user, "directory user id")->required();
   admin->add_option("--department", flags.admin_department,
                     "department of a user created here");
+  auto* bulk_load = app.add_subcommand(
+      "bulk-load",
+      "start many instances through the engine, fast, to fill a database for benchmarks; "
+      "loads --directory and publishes --definitions first");
+  bulk_load->add_option("--instances", flags.bulk_load.instances, "how many instances to start")
+      ->required()
+      ->check(CLI::Range(int64_t{1}, int64_t{100} * 1000 * 1000));
+  bulk_load->add_option("--definition", flags.bulk_load.definition_keys,
+                        "published definition key to start; repeat it to share the instances "
+                        "evenly among several")
+      ->required();
+  bulk_load->add_option("--threads", flags.bulk_load.threads, "starts in flight at once")
+      ->check(CLI::Range(1, 256));
+  bulk_load->add_option("--as-of", flags.bulk_load_as_of,
+                        "RFC 3339 time the load's clock starts at, e.g. weeks ago so that the "
+                        "instances' deadlines have passed when signoffd next serves");
   CLI11_PARSE(app, argc, argv);
   if (absl::Status parsed = ParseTimeFlags(flags); !parsed.ok()) {
     std::fprintf(stderr, "signoffd: %s\n", std::string(parsed.message()).c_str());
@@ -210,6 +274,7 @@ int main(int argc, char** argv) {
     absl::Status seeded = signoff::app::Seed(**application, flags.seed);
     return seeded.ok() ? 0 : Fail(seeded);
   }
+  if (bulk_load->parsed()) return BulkLoad(flags);
   (void)serve;
   return Serve(flags);
 }

@@ -16,8 +16,12 @@
 
 namespace signoff::bench {
 
-absl::Status ChildProcess::Start(const std::vector<std::string>& args,
-                                 const std::filesystem::path& log_prefix, absl::Duration timeout) {
+namespace {
+
+// Forks and execs `args` (args[0] is the binary) with stdout on `out` and
+// stderr on `err` (-1 keeps this process's). The child is killed when the
+// thread that started it exits. -1 when fork failed.
+pid_t Spawn(const std::vector<std::string>& args, int out, int err) {
   // Everything the child needs is made before fork: between fork and exec
   // only async-signal-safe calls are allowed, and gRPC threads may hold the
   // allocator's lock.
@@ -25,6 +29,40 @@ absl::Status ChildProcess::Start(const std::vector<std::string>& args,
   std::vector<char*> argv;
   for (auto& arg : owned) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // If the parent died before this took hold the child would be an
+    // orphan already: do not start it.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+    dup2(out, STDOUT_FILENO);
+    if (err >= 0) dup2(err, STDERR_FILENO);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+absl::Status RunToEnd(const std::vector<std::string>& args, const std::filesystem::path& out_path) {
+  const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (out < 0) return absl::InternalError(absl::StrCat("cannot create ", out_path.string()));
+  const pid_t pid = Spawn(args, out, -1);
+  close(out);
+  if (pid < 0) return absl::InternalError("fork failed");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(
+      args[0], " ", args.size() > 1 ? args[1] : "", " failed (",
+      WIFEXITED(status) ? absl::StrCat("exit code ", WEXITSTATUS(status))
+                        : absl::StrCat("signal ", WTERMSIG(status)),
+      "); its output is in ", out_path.string()));
+}
+
+absl::Status ChildProcess::Start(const std::vector<std::string>& args,
+                                 const std::filesystem::path& log_prefix, absl::Duration timeout) {
   const std::filesystem::path out_path = log_prefix.string() + ".out";
   const std::filesystem::path err_path = log_prefix.string() + ".err";
   const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -34,17 +72,7 @@ absl::Status ChildProcess::Start(const std::vector<std::string>& args,
     if (err >= 0) close(err);
     return absl::InternalError(absl::StrCat("cannot create ", out_path.string()));
   }
-  const pid_t parent = getpid();
-  pid_ = fork();
-  if (pid_ == 0) {
-    // If the parent died before this took hold the server would be an
-    // orphan already: do not start it.
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
-    dup2(out, STDOUT_FILENO);
-    dup2(err, STDERR_FILENO);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  pid_ = Spawn(args, out, err);
   close(out);
   close(err);
   if (pid_ < 0) return absl::InternalError("fork failed");

@@ -1,8 +1,8 @@
 #pragma once
 
-// A server process the benchmark runs: started with its output in files,
-// asked for the port it printed, and stopped by this process, also when
-// this process dies first.
+// The processes the benchmark runs: servers, started with their output in
+// files, asked for the port they printed, and stopped by this process, also
+// when this process dies first; and commands run to their end.
 
 #include <sys/types.h>
 
@@ -41,5 +41,10 @@ class ChildProcess {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// Runs `args` (args[0] is the binary) to its end with its stdout in
+// `out_path` and its stderr on this process's, so that its progress shows.
+// An error unless it exited with 0.
+absl::Status RunToEnd(const std::vector<std::string>& args, const std::filesystem::path& out_path);
 
 }  // namespace signoff::bench

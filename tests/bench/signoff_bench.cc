@@ -1,18 +1,25 @@
 // The benchmark driver: starts signoffd (on a fresh database) and the echo
-// server, measures echo calls and signoffd's decisions, starts and portal
-// mix at 1, 8 and 64 clients, the latency of decisions at half their
-// maximum rate beside echo's at the same rate, and the instructions per
-// decision under callgrind, and prints one table.
+// server, measures echo calls, signoffd's decisions, starts and portal mix,
+// and the raw SQLite baseline (a decision's transaction on one writer) at
+// 1, 8 and 64 clients, the latency of decisions at half their maximum rate
+// beside echo's at the same rate, reads and a cold start on a database of
+// many bulk-loaded instances, a crowd of overdue timers firing while
+// decisions go on, and the instructions per decision under callgrind, and
+// prints one table.
 //
 //   signoff_bench [--seconds N] [--rounds N] [--no-callgrind]
-//                                              the full benchmark
+//                 [--scale-instances N] [--timer-instances N]
+//                                              the full benchmark; 0
+//                                              instances skips a section
 //   signoff_bench --smoke                      every workload once for about
-//                                              a second: checks that it works,
+//                                              a second, the databases
+//                                              small: checks that it works,
 //                                              never how fast
 //
 // Each figure is the min / median / max of the rounds; the rounds are
 // interleaved (every workload once per round) so that a slow moment of the
-// machine spreads over all of them instead of landing on one.
+// machine spreads over all of them instead of landing on one. The big
+// databases are loaded once, and the timers fire once.
 
 #include <sched.h>
 #include <stdlib.h>
@@ -23,6 +30,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +42,8 @@
 #include "child_process.h"
 #include "instruction_count.h"
 #include "load.h"
+#include "scale.h"
+#include "sqlite_baseline.h"
 #include "workloads.h"
 
 namespace signoff::bench {
@@ -48,12 +58,16 @@ struct Settings {
   std::vector<int> client_counts = {1, 8, 64};
   // Decisions counted under callgrind; 0 skips the count.
   int callgrind_decisions = 100;
+  // Instances bulk-loaded for the scale figures and for the timers; 0
+  // skips the section.
+  int64_t scale_instances = 1000000;
+  int64_t timer_instances = 100000;
 };
 
 // The measured workloads, in the order of the table.
-enum class Workload { kEcho, kDecisions, kStarts, kPortalMix };
+enum class Workload { kEcho, kDecisions, kStarts, kPortalMix, kSqliteBaseline };
 constexpr Workload kWorkloads[] = {Workload::kEcho, Workload::kDecisions, Workload::kStarts,
-                                   Workload::kPortalMix};
+                                   Workload::kPortalMix, Workload::kSqliteBaseline};
 
 const char* NameOf(Workload workload) {
   switch (workload) {
@@ -61,6 +75,7 @@ const char* NameOf(Workload workload) {
     case Workload::kDecisions: return "decisions";
     case Workload::kStarts: return "starts";
     case Workload::kPortalMix: return "portal mix 1:5:3";
+    case Workload::kSqliteBaseline: return "sqlite baseline";
   }
   return "?";
 }
@@ -125,7 +140,9 @@ std::string GitCommit() {
 
 absl::Status Usage(const std::string& problem) {
   return absl::InvalidArgumentError(
-      absl::StrCat(problem, "\nusage: signoff_bench [--smoke] [--seconds N] [--rounds N] [--no-callgrind]"));
+      absl::StrCat(problem,
+                   "\nusage: signoff_bench [--smoke] [--seconds N] [--rounds N] [--no-callgrind] "
+                   "[--scale-instances N] [--timer-instances N]"));
 }
 
 absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
@@ -137,6 +154,14 @@ absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
     }
     if (flag == "--no-callgrind") {
       settings.callgrind_decisions = 0;
+      continue;
+    }
+    int64_t instances = 0;
+    if ((flag == "--scale-instances" || flag == "--timer-instances") && at + 1 < argc &&
+        absl::SimpleAtoi(argv[at + 1], &instances) && instances >= 0 &&
+        instances <= 100 * 1000 * 1000) {
+      (flag == "--scale-instances" ? settings.scale_instances : settings.timer_instances) = instances;
+      ++at;
       continue;
     }
     int value = 0;
@@ -155,6 +180,8 @@ absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
     settings.client_counts = {8};
     // Under callgrind signoffd takes far longer than a smoke test may.
     settings.callgrind_decisions = 0;
+    settings.scale_instances = std::min<int64_t>(settings.scale_instances, 2000);
+    settings.timer_instances = std::min<int64_t>(settings.timer_instances, 200);
   }
   return absl::OkStatus();
 }
@@ -165,29 +192,26 @@ struct Servers {
   ChildProcess echo;
 };
 
-// signoffd on `db`, a free loopback port, with the demo organisation and
-// the shipped definitions.
-std::vector<std::string> SignoffdArgs(const std::filesystem::path& db) {
-  const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
-  return {SIGNOFFD_BINARY, "serve", "--db", db.string(), "--listen", "127.0.0.1:0",
-          "--synchronous", "FULL", "--directory", definitions + "/demo-org.yaml", "--definitions",
-          definitions};
-}
-
 absl::Status StartServers(const std::filesystem::path& dir, Servers& servers) {
   // signoffd logs every call on stderr; it goes to a file, not the table.
-  absl::Status started = servers.signoffd.Start(SignoffdArgs(dir / "signoff.db"), dir / "signoffd",
+  absl::Status started = servers.signoffd.Start(ServeCommand(dir / "signoff.db"), dir / "signoffd",
                                                 kServerStartTimeout);
   if (!started.ok()) return started;
   return servers.echo.Start({ECHO_SERVER_BINARY}, dir / "echo_server", kServerStartTimeout);
 }
 
+// Clients reading the scale database, and deciding while timers fire.
+constexpr int kScaleClients = 8;
+constexpr int kTimerClients = 16;
+
 class Bench {
  public:
-  Bench(const Settings& settings, const Servers& servers)
+  Bench(const Settings& settings, const Servers& servers,
+        std::unique_ptr<SqliteBaseline> sqlite_baseline)
       : settings_(settings),
         echo_channels_(ConnectChannels(servers.echo.address(), kChannels)),
-        signoff_channels_(ConnectChannels(servers.signoffd.address(), kChannels)) {}
+        signoff_channels_(ConnectChannels(servers.signoffd.address(), kChannels)),
+        sqlite_baseline_(std::move(sqlite_baseline)) {}
 
   // One run of `workload` with `clients` in flight.
   LoadResult Measure(Workload workload, int clients) {
@@ -204,6 +228,8 @@ class Bench {
       }
       case Workload::kPortalMix:
         return MeasurePortalMix(clients);
+      case Workload::kSqliteBaseline:
+        return RunClosedLoop(sqlite_baseline_->Transaction(++runs_), clients, settings_.run);
     }
     return LoadResult();
   }
@@ -240,6 +266,7 @@ class Bench {
   const Settings& settings_;
   std::vector<std::shared_ptr<grpc::Channel>> echo_channels_;
   std::vector<std::shared_ptr<grpc::Channel>> signoff_channels_;
+  std::unique_ptr<SqliteBaseline> sqlite_baseline_;
   int runs_ = 0;
   std::shared_ptr<std::atomic<uint64_t>> pool_misses_ = std::make_shared<std::atomic<uint64_t>>(0);
 };
@@ -251,15 +278,21 @@ struct HalfLoad {
 };
 
 // Errors and empty runs, one line each; none means every run worked.
+// A run with errors, or that completed nothing, is a problem.
+void CheckRun(const std::string& what, const LoadResult& result,
+              std::vector<std::string>& problems) {
+  if (result.errors > 0) {
+    problems.push_back(
+        absl::StrCat(what, ": ", result.errors, " errors, first: ", result.first_error));
+  } else if (result.completed == 0) {
+    problems.push_back(absl::StrCat(what, ": nothing completed"));
+  }
+}
+
 std::vector<std::string> Problems(const Results& results, const HalfLoad& half) {
   std::vector<std::string> problems;
   auto check = [&](const std::string& what, const LoadResult& result) {
-    if (result.errors > 0) {
-      problems.push_back(absl::StrCat(what, ": ", result.errors, " errors, first: ",
-                                      result.first_error));
-    } else if (result.completed == 0) {
-      problems.push_back(absl::StrCat(what, ": nothing completed"));
-    }
+    CheckRun(what, result, problems);
   };
   for (const auto& [key, runs] : results) {
     for (const auto& run : runs) {
@@ -307,8 +340,76 @@ void PrintThroughput(const Settings& settings, const Results& results) {
                   SpreadOf(p50s).median, SpreadOf(p99s).median);
     }
   }
+  for (int clients : settings.client_counts) {
+    const auto& decisions = results.at({Workload::kDecisions, clients});
+    const auto& baseline = results.at({Workload::kSqliteBaseline, clients});
+    std::vector<double> ratios;
+    for (size_t round = 0; round < decisions.size() && round < baseline.size(); ++round) {
+      if (baseline[round].per_second > 0) {
+        ratios.push_back(decisions[round].per_second / baseline[round].per_second);
+      }
+    }
+    std::printf("%-17s %7d  %-26s\n", "decisions/sqlite", clients,
+                Show(SpreadOf(ratios), "%.4f").c_str());
+  }
   std::printf("(decisions: StartInstance then DecideTask APPROVE; only the decisions are counted "
-              "and timed. p50/p99 columns: medians of the rounds.)\n\n");
+              "and timed. sqlite baseline: a decision's transaction on the sqlite3 C API, "
+              "synchronous=FULL, WAL, the clients' transactions group-committed by one writer; "
+              "per second are transactions. p50/p99 columns: medians of the rounds.)\n\n");
+}
+
+// min / median / max of one percentile of the runs, in milliseconds.
+std::string ShowPercentile(const std::vector<LoadResult>& runs, absl::Duration LoadResult::*which) {
+  std::vector<double> millis;
+  for (const auto& run : runs) millis.push_back(Millis(run.*which));
+  return Show(SpreadOf(millis), "%.3f");
+}
+
+void PrintScale(const Settings& settings, const ScaleFigures& scale) {
+  std::printf("\nat scale: %lld instances bulk-loaded through the engine (half dealer applications, "
+              "half partner terminations; %.0f/s), loaded once; reads at %d clients, %d round(s)\n",
+              static_cast<long long>(scale.instances), scale.loaded_per_second, kScaleClients,
+              settings.rounds);
+  std::printf("%-34s %-32s %s\n", "", "p50 ms", "p99 ms");
+  const std::pair<std::string, const std::vector<LoadResult>*> reads[] = {
+      {absl::StrCat("inbox, assignee ", scale.assignee), &scale.assignee_inbox},
+      {absl::StrCat("inbox, role holder ", scale.role_holder), &scale.role_inbox},
+      {"GetInstance", &scale.get_instance}};
+  for (const auto& [name, runs] : reads) {
+    std::printf("%-34s %-32s %s\n", name.c_str(), ShowPercentile(*runs, &LoadResult::p50).c_str(),
+                ShowPercentile(*runs, &LoadResult::p99).c_str());
+  }
+  std::printf("%-34s %.3f s (one start: process start until its first answer)\n", "cold start",
+              absl::ToDoubleSeconds(scale.cold_start));
+  std::printf("%-34s %.1f MiB (peak %.1f MiB)\n", "signoffd RSS after the reads",
+              scale.rss_kib / 1024.0, scale.peak_rss_kib / 1024.0);
+  std::printf("%-34s %.0f bytes (database and WAL after the load)\n\n", "database per instance",
+              scale.bytes_per_instance);
+}
+
+void PrintTimers(const TimerFigures& timers) {
+  const double seconds = absl::ToDoubleSeconds(timers.to_fire_all);
+  std::printf("timers: %lld partner terminations bulk-loaded two weeks in the past, each with an "
+              "overdue deadline; signoffd started on them once\n",
+              static_cast<long long>(timers.instances));
+  std::printf("%-34s %lld\n", "timers fired", static_cast<long long>(timers.timers_fired));
+  std::printf("%-34s %.2f (signoffd's start until the last firing in the histories)\n",
+              "seconds to fire all", seconds);
+  std::printf("%-34s %.0f\n", "timers per second", seconds > 0 ? timers.timers_fired / seconds : 0);
+  std::printf("%-34s %lld\n", "duplicates found", static_cast<long long>(timers.duplicates));
+  uint64_t completed = 0;
+  absl::Duration elapsed;
+  std::vector<double> rates;
+  for (const auto& slice : timers.decisions) {
+    completed += slice.completed;
+    elapsed += slice.elapsed;
+    rates.push_back(slice.per_second);
+  }
+  std::printf("%-34s %.0f overall; 1-second slices %s; p99 ms %s (%d clients)\n\n",
+              "decisions/s during firing",
+              elapsed > absl::ZeroDuration() ? completed / absl::ToDoubleSeconds(elapsed) : 0.0,
+              Show(SpreadOf(rates), "%.0f").c_str(),
+              ShowPercentile(timers.decisions, &LoadResult::p99).c_str(), kTimerClients);
 }
 
 void PrintHalfLoad(const HalfLoad& half) {
@@ -364,7 +465,7 @@ std::string InstructionsPerDecision(const Settings& settings, const std::filesys
   if (settings.callgrind_decisions == 0) return "";
   if (FindOnPath("valgrind").empty()) return "callgrind: skipped, valgrind is not installed";
   std::fprintf(stderr, "signoff_bench: %d decisions under callgrind\n", settings.callgrind_decisions);
-  auto count = CountDecisionInstructions(SignoffdArgs(dir / "callgrind.db"), dir,
+  auto count = CountDecisionInstructions(ServeCommand(dir / "callgrind.db"), dir,
                                          settings.callgrind_decisions);
   if (!count.ok()) {
     problems.push_back(absl::StrCat("callgrind: ", count.status().message()));
@@ -401,6 +502,43 @@ HalfLoad MeasureHalfLoad(const Settings& settings, Bench& bench, double per_seco
   return half;
 }
 
+// A failure, or a figure that shows something wrong, goes to `problems`.
+std::optional<ScaleFigures> MeasureScaleSection(const Settings& settings,
+                                                const std::filesystem::path& dir,
+                                                std::vector<std::string>& problems) {
+  if (settings.scale_instances == 0) return std::nullopt;
+  auto scale = MeasureScale(
+      ScaleSettings{settings.scale_instances, settings.run, settings.rounds, kScaleClients}, dir);
+  if (!scale.ok()) {
+    problems.push_back(absl::StrCat("scale: ", scale.status().message()));
+    return std::nullopt;
+  }
+  for (const auto* runs : {&scale->assignee_inbox, &scale->role_inbox, &scale->get_instance}) {
+    for (const auto& run : *runs) CheckRun("scale reads", run, problems);
+  }
+  return *std::move(scale);
+}
+
+std::optional<TimerFigures> MeasureTimerSection(const Settings& settings,
+                                                const std::filesystem::path& dir,
+                                                std::vector<std::string>& problems) {
+  if (settings.timer_instances == 0) return std::nullopt;
+  auto timers = MeasureTimers(TimerSettings{settings.timer_instances, kTimerClients}, dir);
+  if (!timers.ok()) {
+    problems.push_back(absl::StrCat("timers: ", timers.status().message()));
+    return std::nullopt;
+  }
+  if (timers->instances_unfired > 0) {
+    problems.push_back(absl::StrCat("timers: ", timers->instances_unfired,
+                                    " instances never fired their overdue timer"));
+  }
+  if (timers->duplicates > 0) {
+    problems.push_back(absl::StrCat("timers: ", timers->duplicates, " duplicate firings"));
+  }
+  for (const auto& run : timers->decisions) CheckRun("decisions while timers fire", run, problems);
+  return *std::move(timers);
+}
+
 int Run(const Settings& settings) {
   const std::string load_before = ReadFirstLine("/proc/loadavg");
   std::string dir_template = (std::filesystem::temp_directory_path() / "signoff-bench-XXXXXX").string();
@@ -418,20 +556,29 @@ int Run(const Settings& settings) {
       std::fprintf(stderr, "signoff_bench: logs kept in %s\n", dir.c_str());
       return 1;
     }
-    Bench bench(settings, servers);
+    auto sqlite_baseline = SqliteBaseline::Create(dir / "sqlite-baseline.db");
+    if (!sqlite_baseline.ok()) {
+      std::fprintf(stderr, "signoff_bench: %s\n", std::string(sqlite_baseline.status().message()).c_str());
+      return 1;
+    }
+    Bench bench(settings, servers, std::move(*sqlite_baseline));
     const Results results = MeasureThroughput(settings, bench);
     const HalfLoad half = MeasureHalfLoad(settings, bench, MaxDecisionRate(settings, results) / 2);
     std::vector<std::string> problems;
 
-    const std::string load_after = ReadFirstLine("/proc/loadavg");
     // Alone on the machine: the measured servers are stopped first.
     servers.signoffd.Stop();
     servers.echo.Stop();
+    const std::optional<ScaleFigures> scale = MeasureScaleSection(settings, dir, problems);
+    const std::optional<TimerFigures> timers = MeasureTimerSection(settings, dir, problems);
+    const std::string load_after = ReadFirstLine("/proc/loadavg");
     const std::string callgrind = InstructionsPerDecision(settings, dir, problems);
 
     PrintHeader(settings, load_before, load_after);
     PrintThroughput(settings, results);
     PrintHalfLoad(half);
+    if (scale) PrintScale(settings, *scale);
+    if (timers) PrintTimers(*timers);
     if (!callgrind.empty()) std::printf("%s\n", callgrind.c_str());
     if (bench.pool_misses() > 0) {
       std::printf("(portal mix: %llu decisions found no task made beforehand and started their own, "

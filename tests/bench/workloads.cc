@@ -49,6 +49,15 @@ std::string FindApproverTask(const v1::InstanceResponse& reply, const std::strin
   return "";
 }
 
+// The callback that ends `call` (which has a `sent` time): reports its
+// status and its latency.
+template <typename Call>
+std::function<void(grpc::Status)> Finish(std::shared_ptr<Call> call, OperationDone done) {
+  return [call, done = std::move(done)](grpc::Status status) {
+    done(status.ok(), absl::Now() - call->sent, status.ok() ? "" : ErrorText(status));
+  };
+}
+
 // One StartInstance in flight; `then` gets its status and reply.
 struct StartCall {
   grpc::ClientContext context;
@@ -88,10 +97,7 @@ void SendApproval(v1::TaskService::Stub& stub, const std::string& approver,
   call->request.set_action(v1::APPROVE);
   call->sent = absl::Now();
   stub.async()->DecideTask(&call->context, &call->request, &call->reply,
-                           [call, done = std::move(done)](grpc::Status status) {
-                             done(status.ok(), absl::Now() - call->sent,
-                                  status.ok() ? "" : ErrorText(status));
-                           });
+                           Finish(call, std::move(done)));
 }
 
 struct ListCall {
@@ -107,11 +113,15 @@ void SendInboxRead(v1::TaskService::Stub& stub, const std::string& user, Operati
   PrepareContext(call->context, user);
   call->sent = absl::Now();
   stub.async()->ListTasks(&call->context, &call->request, &call->reply,
-                          [call, done = std::move(done)](grpc::Status status) {
-                            done(status.ok(), absl::Now() - call->sent,
-                                 status.ok() ? "" : ErrorText(status));
-                          });
+                          Finish(call, std::move(done)));
 }
+
+struct GetCall {
+  grpc::ClientContext context;
+  v1::GetInstanceRequest request;
+  v1::InstanceResponse reply;
+  absl::Time sent;
+};
 
 struct EchoCall {
   grpc::ClientContext context;
@@ -142,12 +152,22 @@ Operation EchoOperation(const std::vector<std::shared_ptr<grpc::Channel>>& chann
     PrepareContext(call->context, "");
     call->request.set_payload("ping");
     call->sent = absl::Now();
-    stubs[sequence % stubs.size()]->async()->Echo(
-        &call->context, &call->request, &call->reply,
-        [call, done = std::move(done)](grpc::Status status) {
-          done(status.ok(), absl::Now() - call->sent, status.ok() ? "" : ErrorText(status));
-        });
+    stubs[sequence % stubs.size()]->async()->Echo(&call->context, &call->request, &call->reply,
+                                                  Finish(call, std::move(done)));
   };
+}
+
+std::vector<std::string> SignoffdCommand(const std::string& subcommand,
+                                         const std::filesystem::path& database) {
+  const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
+  return {SIGNOFFD_BINARY, subcommand, "--db", database.string(), "--directory",
+          definitions + "/demo-org.yaml", "--definitions", definitions};
+}
+
+std::vector<std::string> ServeCommand(const std::filesystem::path& database) {
+  std::vector<std::string> args = SignoffdCommand("serve", database);
+  for (const char* flag : {"--listen", "127.0.0.1:0", "--synchronous", "FULL"}) args.push_back(flag);
+  return args;
 }
 
 const std::vector<Applicant>& Applicants() {
@@ -265,6 +285,25 @@ Operation SignoffOperations::PortalMix(std::shared_ptr<TaskPool> pool,
     }
     SendApproval(*StubsFor(sequence).tasks, approver, task_id,
                  absl::StrCat("approve-", tag_, "-", sequence), std::move(done));
+  };
+}
+
+Operation SignoffOperations::InboxRead(const std::string& user) const {
+  return [this, user](uint64_t sequence, OperationDone done) {
+    SendInboxRead(*StubsFor(sequence).tasks, user, std::move(done));
+  };
+}
+
+Operation SignoffOperations::GetInstance(std::shared_ptr<const std::vector<std::string>> ids,
+                                         const std::string& reader) const {
+  return [this, ids, reader](uint64_t sequence, OperationDone done) {
+    if (ids->empty()) return done(false, absl::ZeroDuration(), "no instance to read");
+    auto call = std::make_shared<GetCall>();
+    PrepareContext(call->context, reader);
+    call->request.set_id((*ids)[sequence % ids->size()]);
+    call->sent = absl::Now();
+    StubsFor(sequence).instances->async()->GetInstance(&call->context, &call->request,
+                                                       &call->reply, Finish(call, std::move(done)));
   };
 }
 

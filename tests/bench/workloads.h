@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,14 @@ namespace signoff::bench {
 std::vector<std::shared_ptr<grpc::Channel>> ConnectChannels(const std::string& address, int count);
 
 Operation EchoOperation(const std::vector<std::shared_ptr<grpc::Channel>>& channels);
+
+// signoffd's command line for `subcommand` on `database`, with the demo
+// organisation and the shipped definitions (published when they changed).
+std::vector<std::string> SignoffdCommand(const std::string& subcommand,
+                                         const std::filesystem::path& database);
+// signoffd serving `database` on a free loopback port, durably
+// (synchronous=FULL).
+std::vector<std::string> ServeCommand(const std::filesystem::path& database);
 
 // An applicant of the demo organisation and the manager whose task their
 // dealer application opens with (the crash suite's pairs).
@@ -63,6 +72,11 @@ class SignoffOperations {
   // instance first, unmeasured, and counts in `pool_misses`.
   Operation PortalMix(std::shared_ptr<TaskPool> pool,
                       std::shared_ptr<std::atomic<uint64_t>> pool_misses) const;
+  // ListTasks as `user` with no filter: the inbox a portal shows.
+  Operation InboxRead(const std::string& user) const;
+  // GetInstance as `reader`, on the ids in turn.
+  Operation GetInstance(std::shared_ptr<const std::vector<std::string>> ids,
+                        const std::string& reader) const;
 
  private:
   struct Stubs {

@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "signoff/v1/service.pb.h"
+#include "run_program.h"
 #include "signoffd_process.h"
 #include "status_matchers.h"
 
@@ -31,18 +32,7 @@ using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using Result = ProgramResult;
 
 // A table printed by signoffctl, read by column name.
 class ParsedTable {
@@ -84,11 +74,7 @@ class ParsedTable {
 class CliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           absl::StrCat("signoff-cli-", ::getpid(), "-",
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = FreshTestDirectory("signoff-cli");
     StartServer({});
   }
 
@@ -120,35 +106,10 @@ class CliTest : public ::testing::Test {
                     const std::string& address = "") {
     args.insert(args.begin(), {SIGNOFFCTL_BINARY, "--address",
                                address.empty() ? server_->address() : address, "--timeout", "5"});
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
     for (char** inherited = environ; *inherited != nullptr; ++inherited) {
       if (!absl::StartsWith(*inherited, "SIGNOFF_TZ=")) env.push_back(*inherited);
     }
-    std::vector<char*> envp;
-    for (auto& variable : env) envp.push_back(variable.data());
-    envp.push_back(nullptr);
-    const std::string out_path = (dir_ / "out").string();
-    const std::string err_path = (dir_ / "err").string();
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    pid_t pid = fork();
-    if (pid == 0) {
-      dup2(out, STDOUT_FILENO);
-      dup2(err, STDERR_FILENO);
-      execve(argv[0], argv.data(), envp.data());
-      _exit(127);
-    }
-    close(out);
-    close(err);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    Result result;
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = Slurp(out_path);
-    result.err = Slurp(err_path);
-    return result;
+    return RunProgram(std::move(args), std::move(env), dir_);
   }
 
   template <typename Message>
@@ -230,7 +191,7 @@ class CliTest : public ::testing::Test {
   // How many calls of `method` (e.g. "DefinitionService/GetDefinition")
   // signoffd has logged; it logs a call before answering it.
   int CallsLogged(const std::string& method) {
-    const std::string log = Slurp(dir_ / "signoffd.log");
+    const std::string log = ReadWholeFile(dir_ / "signoffd.log");
     const std::string needle = absl::StrCat("\"method\":\"/signoff.v1.", method, "\"");
     int calls = 0;
     for (size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++calls;
@@ -289,7 +250,7 @@ std::vector<std::string> ShellWords(const std::string& line) {
 // The commands of the README's signoffctl tour, continuation lines joined
 // and comments dropped.
 std::vector<std::string> ReadmeTour() {
-  const std::string readme = Slurp(std::string(SIGNOFF_SOURCE_DIR) + "/README.md");
+  const std::string readme = ReadWholeFile(std::string(SIGNOFF_SOURCE_DIR) + "/README.md");
   const size_t intro = readme.find("The same through `signoffctl`");
   if (intro == std::string::npos) return {};
   const size_t begin = readme.find("```sh\n", intro);
@@ -757,7 +718,7 @@ TEST_F(CliTest, OverdueAndBreachedAfterTheDeadlinePasses) {
     if (task.empty()) absl::SleepFor(absl::Milliseconds(100));
   }
   ASSERT_FALSE(task.empty()) << "the claim never reached henry.zhao; signoffd log:\n"
-                             << Slurp(dir_ / "signoffd.log");
+                             << ReadWholeFile(dir_ / "signoffd.log");
   Result overdue = Run({"--as", "henry.zhao", "task", "list", "--overdue"});
   Ok(overdue);
   ParsedTable table(overdue.out);
@@ -1044,7 +1005,7 @@ TEST_F(CliTest, TheReadmeTourRuns) {
   EXPECT_THAT(all, ::testing::ContainsRegex("signoffctl [^\n]*--tz "));
   EXPECT_THAT(all, ::testing::ContainsRegex("task return [^\n]*--reason "));
   EXPECT_THAT(all, HasSubstr("audit verify"));
-  const std::string readme = Slurp(std::string(SIGNOFF_SOURCE_DIR) + "/README.md");
+  const std::string readme = ReadWholeFile(std::string(SIGNOFF_SOURCE_DIR) + "/README.md");
   EXPECT_THAT(readme, HasSubstr("`instance history` exits 1 when"));
 
   std::vector<std::string> env;

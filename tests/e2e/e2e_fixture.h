@@ -20,11 +20,7 @@ namespace signoff::testing {
 class EndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           absl::StrCat("signoff-e2e-", ::getpid(), "-",
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = FreshTestDirectory("signoff-e2e");
     const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
     server_ = std::make_unique<SignoffdProcess>(
         SIGNOFFD_BINARY, dir_,

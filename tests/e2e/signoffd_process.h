@@ -22,6 +22,18 @@
 
 namespace signoff::testing {
 
+// An empty directory of its own for the running test, named after
+// `prefix`, this process and the test.
+inline std::filesystem::path FreshTestDirectory(const std::string& prefix) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      absl::StrCat(prefix, "-", ::getpid(), "-",
+                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 class SignoffdProcess {
  public:
   // `extra` are further flags; the database and listen address are set.

@@ -1,29 +1,15 @@
 #include "storage/event_chain.h"
 
-#include <openssl/sha.h>
-
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "storage/digest.h"
 #include "storage/store.h"
 
 namespace signoff::storage {
 namespace {
-
-std::string DeterministicBytes(const signoff::v1::Event& event) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream raw(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&raw);
-  coded.SetSerializationDeterministic(true);
-  event.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
 
 // The bytes the hash covers. Copies the event only when it carries fields
 // the hash leaves out; the writer hands over events that do not.
@@ -42,15 +28,6 @@ std::string HashedBytes(const signoff::v1::Event& event) {
 // the same bytes.
 void AppendField(std::string* out, absl::string_view field) {
   absl::StrAppend(out, field.size(), ":", field, ";");
-}
-
-// SHA256() rather than EVP_Digest: the EVP call looks the algorithm up
-// again on every use, which cost more than hashing a small event.
-std::string Sha256Hex(const std::string& input) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
 }  // namespace

@@ -128,12 +128,12 @@ class MutationApplier {
     if (mutation_.definition) {
       SIGNOFF_ASSIGN_OR_RETURN(DocumentRow row, RowOf(*mutation_.definition));
       SIGNOFF_ASSIGN_OR_RETURN(result->definition_version,
-                               InsertDocument(session_, DocumentKind::kDefinition, row));
+                               InsertDocument(session_, dialect_, DocumentKind::kDefinition, row));
     }
     if (mutation_.calendar) {
       SIGNOFF_ASSIGN_OR_RETURN(DocumentRow row, RowOf(*mutation_.calendar));
       SIGNOFF_ASSIGN_OR_RETURN(result->calendar_version,
-                               InsertDocument(session_, DocumentKind::kCalendar, row));
+                               InsertDocument(session_, dialect_, DocumentKind::kCalendar, row));
     }
     for (size_t i = 0; i < mutation_.departments.size(); ++i) {
       SIGNOFF_RETURN_IF_ERROR(
@@ -306,8 +306,9 @@ class MutationApplier {
 
   absl::Status UpsertDepartment(const Department& department, const std::string& body) {
     if (department.id().empty()) return absl::InvalidArgumentError("department has no id");
-    session_ << "INSERT INTO departments (id, parent, head, body) VALUES (:i, :p, :h, :b)"
-                " ON CONFLICT (id) DO UPDATE SET parent = excluded.parent,"
+    session_ << "INSERT INTO departments (id, parent, head, body) VALUES (:i, :p, :h, " +
+                    dialect_.BodyParameter(":b") +
+                    ") ON CONFLICT (id) DO UPDATE SET parent = excluded.parent,"
                 " head = excluded.head, body = excluded.body",
         soci::use(department.id()), soci::use(department.parent()),
         soci::use(department.head()), soci::use(body);
@@ -316,8 +317,9 @@ class MutationApplier {
 
   absl::Status UpsertUser(const User& user, const std::string& body) {
     if (user.id().empty()) return absl::InvalidArgumentError("user has no id");
-    session_ << "INSERT INTO users (id, department, manager, body) VALUES (:i, :d, :m, :b)"
-                " ON CONFLICT (id) DO UPDATE SET department = excluded.department,"
+    session_ << "INSERT INTO users (id, department, manager, body) VALUES (:i, :d, :m, " +
+                    dialect_.BodyParameter(":b") +
+                    ") ON CONFLICT (id) DO UPDATE SET department = excluded.department,"
                 " manager = excluded.manager, body = excluded.body",
         soci::use(user.id()), soci::use(user.department()), soci::use(user.manager()),
         soci::use(body);

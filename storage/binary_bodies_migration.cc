@@ -18,7 +18,7 @@
 namespace signoff::storage {
 namespace {
 
-constexpr int kBinaryBodiesVersion = 6;
+constexpr char kBinaryBodiesName[] = "0006_binary_bodies";
 // Rows converted per read, so that a large database is never held whole.
 constexpr int kRowsPerRead = 1000;
 
@@ -68,7 +68,8 @@ void ConvertColumn(soci::session& session, const std::string& table, const std::
     std::string converted;
     int64_t rowid = 0;
     soci::statement update =
-        (session.prepare << absl::StrCat("UPDATE ", table, " SET ", to, " = :b WHERE rowid = :r"),
+        (session.prepare << absl::StrCat("UPDATE ", table, " SET ", to,
+                                         " = CAST(:b AS BLOB) WHERE rowid = :r"),
          soci::use(converted), soci::use(rowid));
     for (size_t i = 0; i < rowids.size(); ++i) {
       absl::StatusOr<std::string> body = convert(bodies[i]);
@@ -103,8 +104,8 @@ const std::vector<Migration>& SqliteMigrationsWithSteps() {
   static const auto* const kMigrations = [] {
     auto* migrations = new std::vector<Migration>(SqliteMigrations());
     for (Migration& migration : *migrations) {
-      if (migration.version == kBinaryBodiesVersion) {
-        migration.after_sql = &ConvertJsonBodiesToBinary;
+      if (std::string(migration.name) == kBinaryBodiesName) {
+        migration.rewrite_rows = &ConvertJsonBodiesToBinary;
       }
     }
     return migrations;

@@ -12,8 +12,8 @@ namespace signoff::storage {
 
 // Migration 6's rows: parses every JSON body and writes it again as binary
 // protobuf into the column beside it, and decodes the base64 of stored
-// replies. A body that does not parse fails the migration, which then
-// changes nothing.
+// replies. A body that does not parse, or has fields its message does not,
+// fails the migration, which then changes nothing.
 void ConvertJsonBodiesToBinary(soci::session& session);
 
 // SQLite's migrations with the steps SQL cannot do attached.

@@ -36,7 +36,7 @@ absl::Status DecodeBody(absl::string_view body, google::protobuf::Message* messa
 
 absl::Status FromJson(const std::string& json, google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
+  options.ignore_unknown_fields = false;
   auto status = google::protobuf::util::JsonStringToMessage(json, message, options);
   if (!status.ok()) {
     return absl::InternalError(absl::StrCat("stored ", message->GetTypeName(),

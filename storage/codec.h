@@ -24,7 +24,8 @@ absl::StatusOr<std::string> EncodeBody(const google::protobuf::Message& message)
 absl::Status DecodeBody(absl::string_view body, google::protobuf::Message* message);
 
 // Bodies written as JSON by releases before schema 6; only the migration
-// that converts them reads JSON.
+// that converts them reads JSON. Strict: a field the message does not have
+// is an error, since the conversion keeps only what parses.
 absl::Status FromJson(const std::string& json, google::protobuf::Message* message);
 
 int64_t NowMicros();

@@ -57,6 +57,12 @@ class Dialect {
   // May throw; the caller guards.
   virtual void Maintain(soci::session& /*session*/) const {}
 
+  // How a statement passes a body (binary protobuf) bound at `placeholder`
+  // so that the database stores it as bytes: SQLite would otherwise keep a
+  // bound string as text, which its text functions and dumps cut at the
+  // first zero byte.
+  virtual std::string BodyParameter(const std::string& placeholder) const { return placeholder; }
+
   // Appended to a SELECT that claims rows, so that concurrent claimers on
   // a shared server skip each other's rows instead of waiting. SQLite
   // already runs one writer at a time.

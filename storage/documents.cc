@@ -1,5 +1,7 @@
 #include "storage/documents.h"
 
+#include "storage/dialect.h"
+
 #include <soci/soci.h>
 
 #include "absl/strings/str_cat.h"
@@ -104,8 +106,8 @@ int32_t QueryLatestVersionFrom(soci::session& session, DocumentKind kind, const 
   return ind == soci::i_ok ? latest : 0;
 }
 
-absl::StatusOr<int32_t> InsertDocument(soci::session& session, DocumentKind kind,
-                                       const DocumentRow& row) {
+absl::StatusOr<int32_t> InsertDocument(soci::session& session, const Dialect& dialect,
+                                       DocumentKind kind, const DocumentRow& row) {
   const DocumentTable& table = TableOf(kind);
   if (row.key.empty()) return absl::InvalidArgumentError(absl::StrCat(table.noun, " has no key"));
   const int32_t version = LatestVersion(session, table, row.key) + 1;
@@ -114,7 +116,7 @@ absl::StatusOr<int32_t> InsertDocument(soci::session& session, DocumentKind kind
                                            " was published concurrently"));
   }
   session << absl::StrCat("INSERT INTO ", table.table, " (", Columns(table),
-                          ") VALUES (:k, :v, :b, :t, :p, :o)"),
+                          ") VALUES (:k, :v, ", dialect.BodyParameter(":b"), ", :t, :p, :o)"),
       soci::use(row.key), soci::use(version), soci::use(row.body), soci::use(row.published_us),
       soci::use(row.published_by), soci::use(row.origin);
   return version;

@@ -18,6 +18,8 @@ class session;
 
 namespace signoff::storage {
 
+class Dialect;
+
 // One published version as stored: the body is the encoded document.
 struct DocumentRow {
   std::string key;
@@ -39,8 +41,8 @@ int32_t QueryLatestVersionFrom(soci::session& session, DocumentKind kind, const 
 // Inserts the next version of row.key and returns its number. A row that
 // names a version must name exactly the next one, or it is ABORTED: a
 // concurrent publish took that number.
-absl::StatusOr<int32_t> InsertDocument(soci::session& session, DocumentKind kind,
-                                       const DocumentRow& row);
+absl::StatusOr<int32_t> InsertDocument(soci::session& session, const Dialect& dialect,
+                                       DocumentKind kind, const DocumentRow& row);
 
 // The typed faces of a row.
 absl::StatusOr<DocumentRow> RowOf(const signoff::v1::PublishedDefinition& published);

@@ -9,8 +9,10 @@
 namespace signoff::storage {
 
 // A mutation made ready for the single writer on the committing thread:
-// every id filled in, every body already encoded, so that the writer only
-// chains events, binds values and steps statements.
+// ids filled in and the bodies of instances, tasks, events, users and
+// departments encoded, so that for commands the writer only chains events,
+// binds values and steps statements. Definitions and calendars, published
+// seldom, are encoded by the writer.
 struct EncodedMutation {
   // Events and tasks name their instance; events carry their type.
   Mutation mutation;

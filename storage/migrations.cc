@@ -2,6 +2,9 @@
 
 #include <soci/soci.h>
 
+#include <cstring>
+#include <stdexcept>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "storage/codec.h"
@@ -87,15 +90,36 @@ bool IsApplied(soci::session& session, int version) {
   return count > 0;
 }
 
+void RunScript(soci::session& session, const std::string& script) {
+  for (const std::string& statement : SplitSqlScript(script)) session << statement;
+}
+
+// The script up to its rewrite-rows mark, the rewrite, then the rest.
+void RunMigration(soci::session& session, const Migration& migration) {
+  const std::string script = migration.sql;
+  const size_t mark = script.find(kRewriteRowsMark);
+  if (mark == std::string::npos) {
+    if (migration.rewrite_rows != nullptr) {
+      throw std::logic_error(absl::StrCat("migration ", migration.name,
+                                          " has a row rewrite but no place to run it"));
+    }
+    return RunScript(session, script);
+  }
+  if (migration.rewrite_rows == nullptr) {
+    throw std::logic_error(absl::StrCat("migration ", migration.name,
+                                        " needs a row rewrite that this build does not have"));
+  }
+  RunScript(session, script.substr(0, mark));
+  migration.rewrite_rows(session);
+  RunScript(session, script.substr(mark + std::strlen(kRewriteRowsMark)));
+}
+
 void ApplyOne(soci::session& session, const Dialect& dialect, const Migration& migration) {
   dialect.BeginWrite(session);
   try {
     // Re-checked under the write lock: another process may have won.
     if (!IsApplied(session, migration.version)) {
-      for (const std::string& statement : SplitSqlScript(migration.sql)) {
-        session << statement;
-      }
-      if (migration.after_sql != nullptr) migration.after_sql(session);
+      RunMigration(session, migration);
       const std::string name = migration.name;
       const int64_t now = NowMicros();
       session << "INSERT INTO schema_version (version, name, applied_us)"
@@ -136,6 +160,12 @@ absl::StatusOr<int> ApplyMigrations(soci::session& session, const Dialect& diale
   return Guarded(dialect, [&]() -> absl::StatusOr<int> {
     session << kCreateSchemaVersion;
     const int applied = AppliedVersion(session);
+    const int known = dialect.Migrations().empty() ? 0 : dialect.Migrations().back().version;
+    if (applied > known) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the database is at schema version ", applied, ", newer than the ", known,
+          " this signoffd knows; run the release that migrated it, or a newer one"));
+    }
     for (const Migration& migration : dialect.Migrations()) {
       if (migration.version > applied) ApplyOne(session, dialect, migration);
     }

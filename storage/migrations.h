@@ -15,15 +15,19 @@ class Dialect;
 
 // One numbered schema change, embedded from storage/migrations/<dialect>/.
 struct Migration {
-  // Rewrites rows where SQL alone cannot, e.g. re-encoding bodies; runs
-  // after `sql`, in the same transaction. Throws on failure.
-  using Step = void (*)(soci::session&);
+  // Rewrites rows where SQL alone cannot, e.g. re-encoding bodies. Runs at
+  // the script's kRewriteRowsMark, in the migration's transaction. Throws
+  // on failure.
+  using RowRewrite = void (*)(soci::session&);
 
   int version;
   const char* name;
   const char* sql;
-  Step after_sql = nullptr;
+  RowRewrite rewrite_rows = nullptr;
 };
+
+// The line in a migration script where its RowRewrite runs.
+inline constexpr char kRewriteRowsMark[] = "-- signoff:rewrite-rows";
 
 // Generated at build time from storage/migrations/sqlite/*.sql, in order.
 const std::vector<Migration>& SqliteMigrations();
@@ -36,6 +40,8 @@ std::vector<std::string> SplitSqlScript(const std::string& script);
 // Applies the dialect's migrations that the schema_version table does not
 // list yet, each in its own write transaction, and returns the version
 // reached. Safe to run concurrently from several processes.
+// FAILED_PRECONDITION for a database a newer release has migrated past
+// what this one knows: writing it could lose what that release stores.
 absl::StatusOr<int> ApplyMigrations(soci::session& session, const Dialect& dialect);
 
 }  // namespace signoff::storage

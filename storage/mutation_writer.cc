@@ -71,7 +71,7 @@ std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
 std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
     const std::vector<const EncodedMutation*>& batch) {
   absl::Status begun = Guarded(dialect_, [&] {
-    if (statements_ == nullptr) statements_ = std::make_unique<WriteStatements>(*session_);
+    if (statements_ == nullptr) statements_ = std::make_unique<WriteStatements>(*session_, dialect_);
     dialect_.BeginWrite(*session_);
     return absl::OkStatus();
   });

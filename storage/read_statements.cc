@@ -2,7 +2,7 @@
 
 #include <soci/soci.h>
 
-#include "storage/statement_runs.h"
+#include "storage/prepared_statement.h"
 
 namespace signoff::storage {
 

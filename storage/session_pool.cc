@@ -53,4 +53,6 @@ ReadStatements& SessionPool::Lease::statements() const {
   return *connection_->statements;
 }
 
+void SessionPool::Lease::ForgetStatements() const { connection_->statements.reset(); }
+
 }  // namespace signoff::storage

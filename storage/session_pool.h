@@ -36,6 +36,7 @@ class SessionPool {
     // The connection's compiled reads, compiled on first use. Throws as
     // SOCI does.
     ReadStatements& statements() const;
+    void ForgetStatements() const;
 
    private:
     SessionPool* pool_;

@@ -165,11 +165,18 @@ class SociStore final : public Store {
     return Guarded(*dialect_, [&] { return query(*session); });
   }
 
-  // A read through the connection's compiled statements.
+  // A read through the connection's compiled statements. One that failed
+  // may have stopped mid-row, holding the connection's snapshot: the
+  // connection's statements are compiled afresh.
   template <typename Query>
   auto ReadCompiled(Query&& query) -> decltype(query(std::declval<ReadStatements&>())) {
     SessionPool::Lease session = readers_->Acquire();
-    return Guarded(*dialect_, [&] { return query(session.statements()); });
+    try {
+      return query(session.statements());
+    } catch (const std::exception& error) {
+      session.ForgetStatements();
+      return dialect_->ToStatus(error);
+    }
   }
 
   // Declared in this order so that the writer thread stops first.

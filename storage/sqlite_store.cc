@@ -40,6 +40,9 @@ constexpr int kSqliteNotADatabase = 26;
 // itself: only when the maintenance thread has fallen far behind.
 constexpr int kWriterCheckpointPages = 16384;
 constexpr absl::Duration kCheckpointInterval = absl::Milliseconds(200);
+// What the write-ahead log file is cut back to once checkpointed, so that
+// one burst does not keep it at its largest size.
+constexpr int kWalSizeLimitBytes = 16 << 20;
 // The writer's page cache: the pages of the indexes every commit touches.
 constexpr int kWriterCacheKib = 32 * 1024;
 
@@ -93,14 +96,23 @@ class SqliteDialect final : public Dialect {
     // Checkpoints run on the maintenance connection; the writer checkpoints
     // only when that falls far behind.
     *session << "PRAGMA wal_autocheckpoint = " + std::to_string(kWriterCheckpointPages);
+    *session << "PRAGMA journal_size_limit = " + std::to_string(kWalSizeLimitBytes);
     *session << "PRAGMA cache_size = " + std::to_string(-kWriterCacheKib);
     RememberFile();
     return session;
   }
 
+  std::string BodyParameter(const std::string& placeholder) const override {
+    return absl::StrCat("CAST(", placeholder, " AS BLOB)");
+  }
+
   absl::Duration MaintenanceInterval() const override { return kCheckpointInterval; }
 
-  std::unique_ptr<soci::session> OpenMaintenanceSession() const override { return Connect(); }
+  std::unique_ptr<soci::session> OpenMaintenanceSession() const override {
+    auto session = Connect();
+    *session << "PRAGMA synchronous = " + absl::AsciiStrToUpper(options_.synchronous);
+    return session;
+  }
 
   // Copies what the write-ahead log holds into the database file, without
   // waiting for readers or the writer. In FULL mode this syncs the

@@ -113,10 +113,10 @@ void BuildInboxQuery(const TaskFilter& filter, const Conditions& common, int64_t
     way.insert(way.end(), common.begin(), common.end());
     branches.push_back(absl::StrCat(
         "SELECT * FROM (SELECT body, created_us, id FROM tasks WHERE ",
-        absl::StrJoin(way, " AND "), Ordered(query, limit), ")"));
+        absl::StrJoin(way, " AND "), Ordered(query, limit), ") AS way_", branches.size() + 1));
   }
-  query.Append(absl::StrCat("SELECT body FROM (", absl::StrJoin(branches, " UNION ALL "), ")",
-                            Ordered(query, limit)));
+  query.Append(absl::StrCat("SELECT body FROM (", absl::StrJoin(branches, " UNION ALL "),
+                            ") AS inbox", Ordered(query, limit)));
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 
 #include <soci/soci.h>
 
-#include "storage/statement_runs.h"
+#include <stdexcept>
+
+#include "storage/dialect.h"
+#include "storage/prepared_statement.h"
 
 
 namespace signoff::storage {
@@ -15,14 +18,15 @@ soci::indicator NullIfEmpty(const std::string& value) {
 }  // namespace
 
 struct WriteStatements::Bound {
-  explicit Bound(soci::session& session)
+  Bound(soci::session& session, const Dialect& dialect)
       : savepoint(session.prepare << "SAVEPOINT mutation"),
         release(session.prepare << "RELEASE SAVEPOINT mutation"),
         rollback_to(session.prepare << "ROLLBACK TO SAVEPOINT mutation"),
         insert_idempotency(
             (session.prepare << "INSERT INTO idempotency (caller, request_id, method,"
                                 " fingerprint, reply, created_us)"
-                                " VALUES (:c, :r, :m, :f, :b, :t) ON CONFLICT DO NOTHING",
+                                " VALUES (:c, :r, :m, :f, " + dialect.BodyParameter(":b") +
+                                ", :t) ON CONFLICT DO NOTHING",
              soci::use(idempotency.caller), soci::use(idempotency.request_id),
              soci::use(idempotency.method), soci::use(idempotency.fingerprint),
              soci::use(idempotency.reply), soci::use(idempotency.created_us))),
@@ -38,7 +42,8 @@ struct WriteStatements::Bound {
                  << "INSERT INTO instances (id, definition_key, definition_version, status,"
                     " applicant, subject, open_subject, version, state, created_us, updated_us,"
                     " sla_breached, event_count, chain_head)"
-                    " VALUES (:i, :dk, :dv, :st, :a, :s, :o, :v, :j, :c, :u, :b, :n, :h)",
+                    " VALUES (:i, :dk, :dv, :st, :a, :s, :o, :v, " + dialect.BodyParameter(":j") +
+                    ", :c, :u, :b, :n, :h)",
              soci::use(instance.id), soci::use(instance.definition_key),
              soci::use(instance.definition_version), soci::use(instance.status),
              soci::use(instance.applicant), soci::use(instance.subject),
@@ -49,7 +54,8 @@ struct WriteStatements::Bound {
              soci::use(instance.chain_head))),
         update_instance(
             (session.prepare << "UPDATE instances SET status = :st, open_subject = :o,"
-                                " version = :v, state = :j, updated_us = :u, sla_breached = :b,"
+                                " version = :v, state = " + dialect.BodyParameter(":j") +
+                                ", updated_us = :u, sla_breached = :b,"
                                 " event_count = :n, chain_head = :h"
                                 " WHERE id = :i AND version = :e",
              soci::use(instance.status), soci::use(instance.open_subject, open_subject_indicator),
@@ -65,7 +71,8 @@ struct WriteStatements::Bound {
         insert_event(
             (session.prepare << "INSERT INTO events (instance_id, instance_seq, type, time_us,"
                                 " actor, body, prev_hash, hash)"
-                                " VALUES (:i, :n, :ty, :t, :a, :b, :p, :h) RETURNING global_seq",
+                                " VALUES (:i, :n, :ty, :t, :a, " + dialect.BodyParameter(":b") +
+                                ", :p, :h) RETURNING global_seq",
              soci::use(event.instance_id), soci::use(event.instance_seq), soci::use(event.type),
              soci::use(event.time_us), soci::use(event.actor), soci::use(event.body),
              soci::use(event.prev_hash), soci::use(event.hash), soci::into(global_seq))),
@@ -73,7 +80,8 @@ struct WriteStatements::Bound {
             (session.prepare
                  << "INSERT INTO tasks (id, instance_id, step_id, status, assignee,"
                     " candidate_role, candidate_department, created_us, body, due_us)"
-                    " VALUES (:i, :n, :s, :st, :a, :r, :d, :c, :b, :due)"
+                    " VALUES (:i, :n, :s, :st, :a, :r, :d, :c, " + dialect.BodyParameter(":b") +
+                    ", :due)"
                     " ON CONFLICT (id) DO UPDATE SET instance_id = excluded.instance_id,"
                     " step_id = excluded.step_id, status = excluded.status,"
                     " assignee = excluded.assignee, candidate_role = excluded.candidate_role,"
@@ -125,8 +133,8 @@ struct WriteStatements::Bound {
   soci::statement delete_timer;
 };
 
-WriteStatements::WriteStatements(soci::session& session)
-    : bound_(std::make_unique<Bound>(session)) {}
+WriteStatements::WriteStatements(soci::session& session, const Dialect& dialect)
+    : bound_(std::make_unique<Bound>(session, dialect)) {}
 
 WriteStatements::~WriteStatements() = default;
 
@@ -178,7 +186,9 @@ void WriteStatements::UpdateChainHead(const std::string& instance_id, int64_t ev
 
 int64_t WriteStatements::InsertEvent(EventRow row) {
   bound_->event = std::move(row);
-  RunForOneRow(bound_->insert_event);
+  if (!RunForOneRow(bound_->insert_event)) {
+    throw std::runtime_error("an event insert returned no global_seq");
+  }
   return bound_->global_seq;
 }
 

@@ -12,6 +12,8 @@ class statement;
 
 namespace signoff::storage {
 
+class Dialect;
+
 // The columns of one instance row the writer reads and writes.
 struct InstanceRow {
   std::string id;
@@ -89,7 +91,7 @@ struct IdempotencyRow {
 // thrown, as by SOCI. Not thread-safe: the single writer owns it.
 class WriteStatements {
  public:
-  explicit WriteStatements(soci::session& session);
+  WriteStatements(soci::session& session, const Dialect& dialect);
   ~WriteStatements();
   WriteStatements(const WriteStatements&) = delete;
   WriteStatements& operator=(const WriteStatements&) = delete;

@@ -1,5 +1,7 @@
 #include "server/app/app_context.h"
 
+#include "absl/time/clock.h"
+
 #include "absl/strings/str_cat.h"
 #include "workflow/errors.h"
 #include "workflow/problems.h"
@@ -100,18 +102,23 @@ absl::StatusOr<std::shared_ptr<const v1::PublishedDefinition>> AppContext::Defin
       if (it != definitions_.end()) return it->second;
     } else {
       auto it = latest_definitions_.find(key);
-      if (it != latest_definitions_.end()) return it->second;
+      if (it != latest_definitions_.end() &&
+          absl::Now() - it->second.read_at < kLatestDefinitionLifetime) {
+        return it->second.published;
+      }
       generation = definition_generations_[key];
     }
   }
+  const absl::Time read_at = absl::Now();
   SIGNOFF_ASSIGN_OR_RETURN(v1::PublishedDefinition loaded, store_->GetDefinition(key, version));
-  auto shared = std::make_shared<const v1::PublishedDefinition>(std::move(loaded));
   std::lock_guard<std::mutex> lock(mutex_);
-  definitions_[{key, shared->version()}] = shared;
+  auto& cached = definitions_[{key, loaded.version()}];
+  // A version never changes: the first copy read serves everyone.
+  if (cached == nullptr) cached = std::make_shared<const v1::PublishedDefinition>(std::move(loaded));
   if (version == 0 && definition_generations_[key] == generation) {
-    latest_definitions_[key] = shared;
+    latest_definitions_[key] = LatestDefinition{cached, read_at};
   }
-  return shared;
+  return cached;
 }
 
 void AppContext::DefinitionPublished(const std::string& key) {

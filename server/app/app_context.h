@@ -19,6 +19,11 @@ namespace signoff::app {
 
 using Clock = std::function<absl::Time()>;
 
+// How long a cached latest definition is trusted before it is read again:
+// how late a publish through another process (signoffd seed, another
+// replica) reaches the starts made here.
+inline constexpr absl::Duration kLatestDefinitionLifetime = absl::Seconds(2);
+
 // An engine context with the snapshots it points into kept alive.
 struct EngineContext {
   std::shared_ptr<const workflow::Directory> directory;
@@ -48,7 +53,9 @@ class AppContext {
   absl::Status ReloadCalendars();
 
   // version 0 is the latest published. Both are cached: a version never
-  // changes, and the latest is dropped when a new one is published here.
+  // changes; the latest is dropped when a new one is published here, and
+  // read again after kLatestDefinitionLifetime in case another process
+  // published one.
   absl::StatusOr<std::shared_ptr<const v1::PublishedDefinition>> Definition(
       const std::string& key, int32_t version);
   // Called once a new version of `key` is committed.
@@ -70,7 +77,12 @@ class AppContext {
   std::mutex directory_reload_mutex_;
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<const v1::PublishedDefinition>>
       definitions_;
-  std::map<std::string, std::shared_ptr<const v1::PublishedDefinition>> latest_definitions_;
+  struct LatestDefinition {
+    std::shared_ptr<const v1::PublishedDefinition> published;
+    // Wall time, not the application's clock, which may be set anywhere.
+    absl::Time read_at;
+  };
+  std::map<std::string, LatestDefinition> latest_definitions_;
   // Bumped by every publish of a key, so that a read of the latest that
   // began before the publish does not put the old version back.
   std::map<std::string, uint64_t> definition_generations_;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "absl/random/random.h"
@@ -67,7 +68,7 @@ absl::StatusOr<TimerRound> TimerFiring::FireDueTimers(int limit) {
   auto fire_groups = [&] {
     for (size_t group = next_group++; group < groups.size(); group = next_group++) {
       for (const storage::ClaimedTimer* timer : groups[group]) {
-        absl::Status status = FireTimer(*timer);
+        absl::Status status = FireTimerGuarded(*timer);
         std::lock_guard<std::mutex> lock(round_mutex);
         if (status.ok()) {
           ++round.fired;
@@ -79,10 +80,22 @@ absl::StatusOr<TimerRound> TimerFiring::FireDueTimers(int limit) {
   };
   const size_t helpers = std::min<size_t>(parallelism_, groups.size());
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < helpers; ++i) threads.emplace_back(fire_groups);
+  try {
+    for (size_t i = 1; i < helpers; ++i) threads.emplace_back(fire_groups);
+  } catch (const std::system_error&) {
+    // Out of threads: the ones started, and this one, share the round.
+  }
   fire_groups();
   for (std::thread& thread : threads) thread.join();
   return round;
+}
+
+absl::Status TimerFiring::FireTimerGuarded(const storage::ClaimedTimer& claimed) {
+  try {
+    return FireTimer(claimed);
+  } catch (const std::exception& error) {
+    return absl::InternalError(absl::StrCat("firing timer ", claimed.timer.id(), ": ", error.what()));
+  }
 }
 
 absl::Status TimerFiring::FireTimer(const storage::ClaimedTimer& claimed) {

@@ -41,6 +41,8 @@ class TimerFiring {
   // Fires one claimed timer; a timer the instance no longer holds is
   // dropped from the store.
   absl::Status FireTimer(const storage::ClaimedTimer& claimed);
+  // FireTimer on a firing thread, where an exception would end the process.
+  absl::Status FireTimerGuarded(const storage::ClaimedTimer& claimed);
   // Whether the instance still holds the timer; an error when the instance
   // cannot be read.
   absl::StatusOr<bool> TimerStillPending(const storage::ClaimedTimer& claimed);

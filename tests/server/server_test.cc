@@ -108,6 +108,43 @@ TEST_F(ServerTest, StartsRunTheLatestVersionRightAfterAPublish) {
   EXPECT_EQ(again.definition_version(), 2);
 }
 
+// Another signoffd on the same database (or `signoffd seed`) publishes
+// without this one's cache knowing: its starts catch up within the cache's
+// lifetime.
+TEST_F(ServerTest, StartsCatchUpWithAVersionPublishedByAnotherProcess) {
+  ASSERT_OK_AND_ASSIGN(auto before, client_->Start("ann", "leave", "{employee: ann, days: 1}", "r1"));
+  EXPECT_EQ(before.definition_version(), 1);
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<app::Application> other,
+                       app::Application::Create(store_, [this] { return now_.load(); }));
+  std::string changed = kLeaveDefinition;
+  changed.replace(changed.find("Leave request"), 13, "Leave request v2");
+  v1::PublishDefinitionRequest publish;
+  publish.set_request_id("publish-elsewhere");
+  publish.mutable_source()->set_yaml(changed);
+  ASSERT_OK_AND_ASSIGN(auto published,
+                       other->definitions().PublishDefinition(app::Caller{"ceo"}, publish));
+  ASSERT_EQ(published.published().version(), 2);
+
+  const absl::Time deadline = absl::Now() + app::kLatestDefinitionLifetime + absl::Seconds(5);
+  int version = 1;
+  for (int i = 0; version == 1 && absl::Now() < deadline; ++i) {
+    ASSERT_OK_AND_ASSIGN(auto view, client_->Start(i % 2 == 0 ? "bo" : "mia", "leave",
+                                                   absl::StrCat("{employee: ", i % 2 == 0 ? "bo" : "mia",
+                                                                ", days: 1}"),
+                                                   absl::StrCat("catch-up-", i)));
+    version = view.definition_version();
+    // Withdrawn again, so that the employee's next start is not refused as
+    // a second open instance.
+    v1::WithdrawInstanceRequest withdraw;
+    withdraw.set_id(view.id());
+    withdraw.set_request_id(absl::StrCat("withdraw-", i));
+    ASSERT_OK(client_->Call(i % 2 == 0 ? "bo" : "mia", *client_->instances, &Svc::WithdrawInstance,
+                            withdraw));
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_EQ(version, 2);
+}
+
 TEST_F(ServerTest, IdentityIsRequired) {
   EXPECT_CODE(client_->Start("", "leave", "{employee: ann, days: 1}", "r1"),
               absl::StatusCode::kUnauthenticated);

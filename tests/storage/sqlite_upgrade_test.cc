@@ -172,6 +172,59 @@ TEST_F(SqliteUpgradeTest, StoredRepliesDefinitionsAndDirectorySurvive) {
   }
 }
 
+TEST_F(SqliteUpgradeTest, CalendarsDepartmentsRolesAndTimersSurvive) {
+  auto calendars = Rows(Path(), "SELECT name, version, body FROM calendars");
+  auto departments = Rows(Path(), "SELECT id, body FROM departments ORDER BY id");
+  auto roles = Rows(Path(), "SELECT user_id, role, department FROM user_roles ORDER BY 1, 2, 3");
+  auto timers = Rows(Path(), "SELECT id, instance_id, fire_us FROM timers ORDER BY id");
+  ASSERT_FALSE(calendars.empty());
+  ASSERT_FALSE(departments.empty());
+  ASSERT_FALSE(roles.empty());
+  ASSERT_FALSE(timers.empty());
+
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open());
+  for (const auto& row : calendars) {
+    ASSERT_OK_AND_ASSIGN(auto published, store->GetCalendar(row[0], std::stoi(row[1])));
+    EXPECT_TRUE(MessageDifferencer::Equals(published.calendar(),
+                                           FromJsonOrDie<signoff::v1::Calendar>(row[2])));
+  }
+  ASSERT_OK_AND_ASSIGN(auto organisation, store->LoadDirectory());
+  ASSERT_EQ(static_cast<size_t>(organisation.departments_size()), departments.size());
+  for (int i = 0; i < organisation.departments_size(); ++i) {
+    EXPECT_TRUE(MessageDifferencer::Equals(
+        organisation.departments(i), FromJsonOrDie<signoff::v1::Department>(departments[i][1])));
+  }
+  EXPECT_EQ(Rows(Path(), "SELECT user_id, role, department FROM user_roles ORDER BY 1, 2, 3"), roles);
+  EXPECT_EQ(Rows(Path(), "SELECT id, instance_id, fire_us FROM timers ORDER BY id"), timers);
+}
+
+// Bodies are bytes to SQLite, not text that its functions and dumps would
+// cut at the first zero byte: after the upgrade and for new writes alike.
+TEST_F(SqliteUpgradeTest, EveryBodyIsStoredAsBytes) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open());
+  ASSERT_OK(store->Commit(StartMutation(MakeInstance("fresh", 1))));
+  for (const char* column : {"instances.state", "tasks.body", "events.body", "definitions.body",
+                             "calendars.body", "users.body", "departments.body",
+                             "idempotency.reply"}) {
+    const std::string name = column;
+    const std::string table = name.substr(0, name.find('.'));
+    const std::string field = name.substr(name.find('.') + 1);
+    auto kinds = Rows(Path(), absl::StrCat("SELECT DISTINCT typeof(", field, ") FROM ", table));
+    EXPECT_EQ(kinds, (std::vector<std::vector<std::string>>{{"blob"}})) << column;
+  }
+}
+
+TEST_F(SqliteUpgradeTest, ADatabaseFromANewerReleaseIsRefusedUntouched) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open());
+  store.reset();
+  ASSERT_TRUE(Execute(Path(), "INSERT INTO schema_version (version, name, applied_us)"
+                              " VALUES (999, '0999_future', 0)"));
+  auto before = Rows(Path(), "SELECT id, state FROM instances ORDER BY id");
+  auto reopened = Open();
+  EXPECT_EQ(reopened.status().code(), absl::StatusCode::kFailedPrecondition) << reopened.status();
+  EXPECT_EQ(Rows(Path(), "SELECT id, state FROM instances ORDER BY id"), before);
+}
+
 TEST_F(SqliteUpgradeTest, UpgradedInstanceTakesNewEventsOnItsChain) {
   auto instances = Rows(Path(), "SELECT id FROM instances WHERE status = 1 ORDER BY id");
   ASSERT_FALSE(instances.empty());
@@ -198,16 +251,23 @@ TEST_F(SqliteUpgradeTest, UpgradedInstanceTakesNewEventsOnItsChain) {
   EXPECT_TRUE(VerifyHistory(after));
 }
 
-TEST_F(SqliteUpgradeTest, BodyThatDoesNotParseStopsTheUpgradeAndChangesNothing) {
-  ASSERT_TRUE(Execute(Path(), "UPDATE tasks SET body = '{not json' WHERE rowid ="
-                              " (SELECT MAX(rowid) FROM tasks)"));
-  auto before = Rows(Path(), "SELECT id, state FROM instances ORDER BY id");
+// A body that does not parse, or holds a field its message lacks, would
+// lose data in the conversion: the upgrade stops and changes nothing.
+TEST_F(SqliteUpgradeTest, BodyThatDoesNotConvertStopsTheUpgradeAndChangesNothing) {
+  const std::string pristine = Path() + ".pristine";
+  std::filesystem::copy_file(Path(), pristine);
+  for (const char* broken : {"'{not json'", "'{\"id\": \"t\", \"no_such_field\": 1}'"}) {
+    std::filesystem::copy_file(pristine, Path(), std::filesystem::copy_options::overwrite_existing);
+    ASSERT_TRUE(Execute(Path(), absl::StrCat("UPDATE tasks SET body = ", broken,
+                                             " WHERE rowid = (SELECT MAX(rowid) FROM tasks)")));
+    auto before = Rows(Path(), "SELECT id, state FROM instances ORDER BY id");
 
-  auto opened = Open();
-  ASSERT_FALSE(opened.ok());
-  EXPECT_THAT(std::string(opened.status().message()), ::testing::HasSubstr("tasks"));
-  EXPECT_EQ(SchemaVersion(Path()), kSchemaBeforeBinaryBodies);
-  EXPECT_EQ(Rows(Path(), "SELECT id, state FROM instances ORDER BY id"), before);
+    auto opened = Open();
+    ASSERT_FALSE(opened.ok()) << broken;
+    EXPECT_THAT(std::string(opened.status().message()), ::testing::HasSubstr("tasks")) << broken;
+    EXPECT_EQ(SchemaVersion(Path()), kSchemaBeforeBinaryBodies) << broken;
+    EXPECT_EQ(Rows(Path(), "SELECT id, state FROM instances ORDER BY id"), before) << broken;
+  }
 }
 
 }  // namespace

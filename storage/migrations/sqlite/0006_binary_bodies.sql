@@ -1,10 +1,18 @@
 -- Bodies become binary protobuf instead of JSON text: several times
 -- cheaper to write and to read, and smaller. Each body gets a BLOB column
--- beside its JSON one; signoffd's own code fills it in this same migration
--- (ConvertJsonBodiesToBinary), and 0007 drops the JSON columns.
+-- beside its JSON one; at the rewrite-rows mark, signoffd's own code fills
+-- them (ConvertJsonBodiesToBinary); then the JSON columns go and the binary
+-- ones take their names. All of it is one transaction: a database is
+-- either wholly JSON or wholly binary.
 --
 -- The stored replies of idempotency records were base64 text of binary
 -- messages; they become the bytes themselves.
+--
+-- Events are copied into a new table instead: global_seq loses
+-- AUTOINCREMENT, which cost a write to sqlite_sequence on every event.
+-- Without it a new event takes one more than the largest global_seq. Only
+-- tampering removes events, and the chain head kept on the instance
+-- exposes that; after it a global_seq may be given out again.
 
 ALTER TABLE instances ADD COLUMN state_pb BLOB NULL;
 ALTER TABLE tasks ADD COLUMN body_pb BLOB NULL;
@@ -14,3 +22,38 @@ ALTER TABLE calendars ADD COLUMN body_pb BLOB NULL;
 ALTER TABLE users ADD COLUMN body_pb BLOB NULL;
 ALTER TABLE departments ADD COLUMN body_pb BLOB NULL;
 ALTER TABLE idempotency ADD COLUMN reply_pb BLOB NULL;
+
+-- signoff:rewrite-rows
+
+ALTER TABLE instances DROP COLUMN state;
+ALTER TABLE instances RENAME COLUMN state_pb TO state;
+ALTER TABLE tasks DROP COLUMN body;
+ALTER TABLE tasks RENAME COLUMN body_pb TO body;
+CREATE TABLE events_binary (
+  global_seq INTEGER PRIMARY KEY,
+  instance_id TEXT NOT NULL REFERENCES instances (id),
+  instance_seq BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  time_us BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  body BLOB NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  UNIQUE (instance_id, instance_seq)
+);
+INSERT INTO events_binary (global_seq, instance_id, instance_seq, type, time_us, actor, body,
+                           prev_hash, hash)
+  SELECT global_seq, instance_id, instance_seq, type, time_us, actor, body_pb, prev_hash, hash
+  FROM events;
+DROP TABLE events;
+ALTER TABLE events_binary RENAME TO events;
+ALTER TABLE definitions DROP COLUMN body;
+ALTER TABLE definitions RENAME COLUMN body_pb TO body;
+ALTER TABLE calendars DROP COLUMN body;
+ALTER TABLE calendars RENAME COLUMN body_pb TO body;
+ALTER TABLE users DROP COLUMN body;
+ALTER TABLE users RENAME COLUMN body_pb TO body;
+ALTER TABLE departments DROP COLUMN body;
+ALTER TABLE departments RENAME COLUMN body_pb TO body;
+ALTER TABLE idempotency DROP COLUMN reply;
+ALTER TABLE idempotency RENAME COLUMN reply_pb TO reply;

@@ -262,8 +262,6 @@ absl::StatusOr<TimerFigures> MeasureTimers(const TimerSettings& settings,
   if (!started.ok()) return started;
   const auto channels = ConnectChannels(server.address(), 4);
   auto instances = v1::InstanceService::NewStub(channels.front());
-  SignoffOperations operations(channels, "timers");
-  const Operation decision = operations.Decision();
   // Timers are claimed oldest first, and the newest instances' deadlines
   // are the latest: once those fired, the rest should have. The histories
   // below tell for sure.
@@ -275,8 +273,12 @@ absl::StatusOr<TimerFigures> MeasureTimers(const TimerSettings& settings,
     }
     return !newest->empty();
   };
-  while (true) {
-    figures.decisions.push_back(RunClosedLoop(decision, settings.clients, absl::Seconds(1)));
+  for (int slice = 0;; ++slice) {
+    // Request ids of their own per slice: a repeated one would only replay
+    // its first answer.
+    SignoffOperations operations(channels, absl::StrCat("timers", slice));
+    figures.decisions.push_back(
+        RunClosedLoop(operations.Decision(), settings.clients, absl::Seconds(1)));
     auto fired = newest_fired();
     if (!fired.ok()) return fired.status();
     if (*fired) break;
@@ -287,6 +289,8 @@ absl::StatusOr<TimerFigures> MeasureTimers(const TimerSettings& settings,
   if (!all.ok()) return all.status();
   std::vector<std::string> ids;
   for (const auto& instance : *all) ids.push_back(instance.id());
+  std::fprintf(stderr, "signoff_bench: reading %zu histories for their timer firings\n",
+               ids.size());
   Firings firings;
   // Instances still waiting are read again until they fired too.
   while (true) {

@@ -19,7 +19,10 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
   // "dev" trusts the x-signoff-user header, and only on loopback.
   std::string auth = "dev";
-  int workers = 8;
+  // A worker waits while its commit is on disk, and a commit batch holds
+  // what the waiting workers queued: the workers bound how many commits
+  // share one disk sync, so there are enough to fill a batch.
+  int workers = 64;
   size_t max_queued = 1024;
   // Validating and publishing definitions and calendars parse and check
   // whole documents; they get workers of their own, so that many of them

@@ -11,7 +11,9 @@ namespace signoff::server {
 
 namespace {
 
-constexpr int kTimersPerRound = 100;
+// Enough that a backlog after downtime fires in rounds that keep every
+// firing thread busy.
+constexpr int kTimersPerRound = 1000;
 // How stale another replica's calendar publish may look here.
 constexpr absl::Duration kCalendarRefresh = absl::Seconds(30);
 

@@ -17,16 +17,21 @@ constexpr int kMaxPageSize = 500;
 
 }  // namespace
 
-absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "cannot store ", message.GetTypeName(), " as JSON: ", status.ToString()));
+absl::StatusOr<std::string> EncodeBody(const google::protobuf::Message& message) {
+  std::string body;
+  if (!message.SerializeToString(&body)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot store ", message.GetTypeName(), ": it does not serialize"));
   }
-  return json;
+  return body;
+}
+
+absl::Status DecodeBody(absl::string_view body, google::protobuf::Message* message) {
+  if (!message->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("a stored ", message->GetTypeName(), " does not parse"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status FromJson(const std::string& json, google::protobuf::Message* message) {

@@ -29,12 +29,12 @@ absl::StatusOr<signoff::v1::Organisation> QueryDirectory(soci::session& session)
   signoff::v1::Organisation organisation;
   SqlQuery departments("SELECT body FROM departments ORDER BY id");
   SIGNOFF_ASSIGN_OR_RETURN(std::vector<Department> department_rows,
-                   FetchJsonRows<Department>(session, departments));
+                   FetchBodyRows<Department>(session, departments));
   for (Department& department : department_rows) {
     *organisation.add_departments() = std::move(department);
   }
   SqlQuery users("SELECT body FROM users ORDER BY id");
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<User> user_rows, FetchJsonRows<User>(session, users));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<User> user_rows, FetchBodyRows<User>(session, users));
   for (User& user : user_rows) *organisation.add_users() = std::move(user);
   return organisation;
 }
@@ -42,7 +42,7 @@ absl::StatusOr<signoff::v1::Organisation> QueryDirectory(soci::session& session)
 absl::StatusOr<User> QueryUser(soci::session& session, const std::string& id) {
   SqlQuery query("SELECT body FROM users");
   query.Where(absl::StrCat("id = ", query.Bind(id)));
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<User> rows, FetchJsonRows<User>(session, query));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<User> rows, FetchBodyRows<User>(session, query));
   if (rows.empty()) return absl::NotFoundError(absl::StrCat("user ", id, " not found"));
   return std::move(rows.front());
 }
@@ -60,7 +60,7 @@ absl::StatusOr<Page<User>> QueryUsers(soci::session& session, const UserFilter& 
     query.Where(absl::StrCat("department = ", query.Bind(filter.department)));
   }
   query.Append(absl::StrCat(" ORDER BY id LIMIT ", query.Bind(int64_t{page_size + 1})));
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<User> rows, FetchJsonRows<User>(session, query));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<User> rows, FetchBodyRows<User>(session, query));
   return MakePage(std::move(rows), page_size, kUserList,
                   [](const User& user) { return user.id(); });
 }

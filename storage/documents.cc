@@ -130,7 +130,7 @@ absl::StatusOr<DocumentRow> RowOf(const signoff::v1::PublishedDefinition& publis
   DocumentRow row = MakeRow(key, published.published_at(), published.published_by(),
                             published.origin());
   row.version = published.version();
-  SIGNOFF_ASSIGN_OR_RETURN(row.body, ToJson(published.definition()));
+  SIGNOFF_ASSIGN_OR_RETURN(row.body, EncodeBody(published.definition()));
   return row;
 }
 
@@ -138,7 +138,7 @@ absl::StatusOr<DocumentRow> RowOf(const signoff::v1::PublishedCalendar& publishe
   DocumentRow row = MakeRow(published.calendar().name(), published.published_at(),
                             published.published_by(), published.origin());
   row.version = published.version();
-  SIGNOFF_ASSIGN_OR_RETURN(row.body, ToJson(published.calendar()));
+  SIGNOFF_ASSIGN_OR_RETURN(row.body, EncodeBody(published.calendar()));
   return row;
 }
 
@@ -148,7 +148,7 @@ absl::Status Decode(const DocumentRow& row, signoff::v1::PublishedDefinition* pu
   *published->mutable_published_at() = workflow::FromUnixMicros(row.published_us);
   published->set_published_by(row.published_by);
   published->set_origin(row.origin);
-  return FromJson(row.body, published->mutable_definition());
+  return DecodeBody(row.body, published->mutable_definition());
 }
 
 absl::Status Decode(const DocumentRow& row, signoff::v1::PublishedCalendar* published) {
@@ -157,7 +157,7 @@ absl::Status Decode(const DocumentRow& row, signoff::v1::PublishedCalendar* publ
   *published->mutable_published_at() = workflow::FromUnixMicros(row.published_us);
   published->set_published_by(row.published_by);
   published->set_origin(row.origin);
-  return FromJson(row.body, published->mutable_calendar());
+  return DecodeBody(row.body, published->mutable_calendar());
 }
 
 }  // namespace signoff::storage

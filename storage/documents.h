@@ -18,7 +18,7 @@ class session;
 
 namespace signoff::storage {
 
-// One published version as stored: the body is the document's JSON.
+// One published version as stored: the body is the encoded document.
 struct DocumentRow {
   std::string key;
   int32_t version = 0;

@@ -1,33 +1,27 @@
 #include "storage/event_chain.h"
 
-#include <openssl/evp.h>
-
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "storage/digest.h"
 #include "storage/store.h"
 
 namespace signoff::storage {
 namespace {
 
-std::string DeterministicBytes(const signoff::v1::Event& event) {
+// The bytes the hash covers. Copies the event only when it carries fields
+// the hash leaves out; the writer hands over events that do not.
+std::string HashedBytes(const signoff::v1::Event& event) {
+  if (event.global_seq() == 0 && event.prev_hash().empty() && event.hash().empty()) {
+    return DeterministicBytes(event);
+  }
   signoff::v1::Event stripped = event;
   stripped.clear_global_seq();
   stripped.clear_prev_hash();
   stripped.clear_hash();
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream raw(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&raw);
-    coded.SetSerializationDeterministic(true);
-    stripped.SerializeToCodedStream(&coded);
-  }
-  return bytes;
+  return DeterministicBytes(stripped);
 }
 
 // Length-prefixes each part so that no two different inputs concatenate to
@@ -36,25 +30,18 @@ void AppendField(std::string* out, absl::string_view field) {
   absl::StrAppend(out, field.size(), ":", field, ";");
 }
 
-std::string Sha256Hex(const std::string& input) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(),
-                 nullptr) != 1) {
-    throw std::runtime_error("SHA-256 failed");
-  }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
-}
-
 }  // namespace
 
 std::string ComputeEventHash(const signoff::v1::Event& event) {
+  return ComputeEventHash(event, event.prev_hash());
+}
+
+std::string ComputeEventHash(const signoff::v1::Event& unchained, const std::string& prev_hash) {
   std::string input;
-  AppendField(&input, event.prev_hash());
-  AppendField(&input, event.instance_id());
-  AppendField(&input, absl::StrCat(event.instance_seq()));
-  AppendField(&input, DeterministicBytes(event));
+  AppendField(&input, prev_hash);
+  AppendField(&input, unchained.instance_id());
+  AppendField(&input, absl::StrCat(unchained.instance_seq()));
+  AppendField(&input, HashedBytes(unchained));
   return Sha256Hex(input);
 }
 

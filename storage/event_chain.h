@@ -12,5 +12,8 @@ namespace signoff::storage {
 // global_seq is left out because it is assigned by the database, not by
 // the chain.
 std::string ComputeEventHash(const signoff::v1::Event& event);
+// The same for an event that does not carry prev_hash yet: it is given
+// apart, which saves copying the event to clear it.
+std::string ComputeEventHash(const signoff::v1::Event& unchained, const std::string& prev_hash);
 
 }  // namespace signoff::storage

@@ -20,7 +20,7 @@ GroupCommitter::~GroupCommitter() {
   thread_.join();
 }
 
-absl::StatusOr<CommitResult> GroupCommitter::Commit(Mutation mutation) {
+absl::StatusOr<CommitResult> GroupCommitter::Commit(EncodedMutation mutation) {
   std::future<absl::StatusOr<CommitResult>> result;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -52,7 +52,7 @@ std::vector<GroupCommitter::Pending> GroupCommitter::TakeBatch() {
 }
 
 void GroupCommitter::CommitBatch(std::vector<Pending>& batch) {
-  std::vector<const Mutation*> mutations;
+  std::vector<const EncodedMutation*> mutations;
   for (const Pending& pending : batch) mutations.push_back(&pending.mutation);
   std::vector<absl::StatusOr<CommitResult>> results;
   try {

@@ -9,18 +9,20 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "storage/encoded_mutation.h"
 #include "storage/store.h"
 
 namespace signoff::storage {
 
-// The single writer. Callers queue mutations and block; one thread takes
-// up to max_batch queued mutations at a time and hands them to the batch
-// function, which commits them in one transaction and returns one result
-// per mutation, in order.
+// The single writer. Callers queue encoded mutations and block; one thread
+// takes everything queued, up to max_batch, and hands it to the batch
+// function, which commits it in one transaction and returns one result per
+// mutation, in order. While a batch commits, the next one gathers, so the
+// busier the store, the more each disk sync carries.
 class GroupCommitter {
  public:
   using BatchFn = std::function<std::vector<absl::StatusOr<CommitResult>>(
-      const std::vector<const Mutation*>&)>;
+      const std::vector<const EncodedMutation*>&)>;
 
   GroupCommitter(int max_batch, BatchFn commit_batch);
   // Commits what is already queued, then stops the thread.
@@ -29,11 +31,11 @@ class GroupCommitter {
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
-  absl::StatusOr<CommitResult> Commit(Mutation mutation);
+  absl::StatusOr<CommitResult> Commit(EncodedMutation mutation);
 
  private:
   struct Pending {
-    Mutation mutation;
+    EncodedMutation mutation;
     std::promise<absl::StatusOr<CommitResult>> done;
   };
 

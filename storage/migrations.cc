@@ -95,6 +95,7 @@ void ApplyOne(soci::session& session, const Dialect& dialect, const Migration& m
       for (const std::string& statement : SplitSqlScript(migration.sql)) {
         session << statement;
       }
+      if (migration.after_sql != nullptr) migration.after_sql(session);
       const std::string name = migration.name;
       const int64_t now = NowMicros();
       session << "INSERT INTO schema_version (version, name, applied_us)"

@@ -15,9 +15,14 @@ class Dialect;
 
 // One numbered schema change, embedded from storage/migrations/<dialect>/.
 struct Migration {
+  // Rewrites rows where SQL alone cannot, e.g. re-encoding bodies; runs
+  // after `sql`, in the same transaction. Throws on failure.
+  using Step = void (*)(soci::session&);
+
   int version;
   const char* name;
   const char* sql;
+  Step after_sql = nullptr;
 };
 
 // Generated at build time from storage/migrations/sqlite/*.sql, in order.

@@ -42,18 +42,43 @@ MutationWriter::MutationWriter(const Dialect& dialect,
                                std::unique_ptr<soci::session> session)
     : dialect_(dialect), session_(std::move(session)) {}
 
-MutationWriter::~MutationWriter() = default;
+MutationWriter::~MutationWriter() {
+  // Statements go before the connection they were compiled on.
+  statements_.reset();
+}
 
 std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
     const std::vector<const Mutation*>& batch) {
+  std::vector<absl::StatusOr<EncodedMutation>> encoded;
+  std::vector<const EncodedMutation*> valid;
+  for (const Mutation* mutation : batch) encoded.push_back(EncodeMutation(*mutation));
+  for (const auto& one : encoded) {
+    if (one.ok()) valid.push_back(&*one);
+  }
+  std::vector<absl::StatusOr<CommitResult>> committed = CommitBatch(valid);
+  std::vector<absl::StatusOr<CommitResult>> results;
+  size_t next = 0;
+  for (const auto& one : encoded) {
+    if (one.ok()) {
+      results.push_back(std::move(committed[next++]));
+    } else {
+      results.push_back(one.status());
+    }
+  }
+  return results;
+}
+
+std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
+    const std::vector<const EncodedMutation*>& batch) {
   absl::Status begun = Guarded(dialect_, [&] {
+    if (statements_ == nullptr) statements_ = std::make_unique<WriteStatements>(*session_);
     dialect_.BeginWrite(*session_);
     return absl::OkStatus();
   });
   if (!begun.ok()) return AllFailed(batch.size(), begun);
 
   std::vector<absl::StatusOr<CommitResult>> results;
-  for (const Mutation* mutation : batch) {
+  for (const EncodedMutation* mutation : batch) {
     absl::StatusOr<CommitResult> result;
     absl::Status transaction = ApplyInSavepoint(*mutation, &result);
     if (!transaction.ok()) {
@@ -71,21 +96,33 @@ std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
   return results;
 }
 
-absl::Status MutationWriter::ApplyInSavepoint(const Mutation& mutation,
+absl::Status MutationWriter::ApplyInSavepoint(const EncodedMutation& mutation,
                                               absl::StatusOr<CommitResult>* result) {
-  SIGNOFF_RETURN_IF_ERROR(Execute("SAVEPOINT mutation"));
-  *result = Guarded(dialect_, [&] { return ApplyMutation(*session_, dialect_, mutation); });
+  SIGNOFF_RETURN_IF_ERROR(Guarded(dialect_, [&] {
+    statements_->Savepoint();
+    return absl::OkStatus();
+  }));
+  *result = Guarded(dialect_,
+                    [&] { return ApplyMutation(*session_, dialect_, *statements_, mutation); });
   // A duplicate request wrote nothing, but undoing is the safe default.
-  if (result->ok() && !(*result)->duplicate_request) {
-    return Execute("RELEASE SAVEPOINT mutation");
-  }
+  if (result->ok() && !(*result)->duplicate_request) return ReleaseSavepoint();
   // If the database already abandoned the whole transaction (SQLite does
   // when the disk is full and on some I/O errors), this fails and the
   // batch fails with it, reporting what made the database give up rather
   // than the missing savepoint.
-  absl::Status undone = Execute("ROLLBACK TO SAVEPOINT mutation");
+  absl::Status undone = Guarded(dialect_, [&] {
+    statements_->RollbackToSavepoint();
+    return absl::OkStatus();
+  });
   if (!undone.ok()) return AbandonedBecause(*result, undone);
-  return Execute("RELEASE SAVEPOINT mutation");
+  return ReleaseSavepoint();
+}
+
+absl::Status MutationWriter::ReleaseSavepoint() {
+  return Guarded(dialect_, [&] {
+    statements_->ReleaseSavepoint();
+    return absl::OkStatus();
+  });
 }
 
 absl::Status MutationWriter::Execute(const char* sql) {

@@ -5,7 +5,9 @@
 
 #include "absl/status/statusor.h"
 #include "storage/dialect.h"
+#include "storage/encoded_mutation.h"
 #include "storage/store.h"
+#include "storage/write_statements.h"
 
 namespace soci {
 class session;
@@ -26,26 +28,34 @@ class MutationWriter {
   // still commit. If the transaction itself fails, every mutation gets
   // that error.
   std::vector<absl::StatusOr<CommitResult>> CommitBatch(
+      const std::vector<const EncodedMutation*>& batch);
+  // Encodes each mutation first; one that does not encode fails alone.
+  std::vector<absl::StatusOr<CommitResult>> CommitBatch(
       const std::vector<const Mutation*>& batch);
 
  private:
   // The returned Status is a transaction failure; *result is the
   // mutation's own outcome.
-  absl::Status ApplyInSavepoint(const Mutation& mutation,
+  absl::Status ApplyInSavepoint(const EncodedMutation& mutation,
                                 absl::StatusOr<CommitResult>* result);
   MutationWriter(const Dialect& dialect, std::unique_ptr<soci::session> session);
 
+  absl::Status ReleaseSavepoint();
   absl::Status Execute(const char* sql);
   void RollbackQuietly();
 
   const Dialect& dialect_;
   std::unique_ptr<soci::session> session_;
+  // Compiled on the first batch, after the migrations have run, and
+  // dropped with the session.
+  std::unique_ptr<WriteStatements> statements_;
 };
 
 // Applies one mutation's writes inside the caller's transaction. Check
 // failures come back as Status (ABORTED, ALREADY_EXISTS, INVALID_ARGUMENT);
 // database errors are thrown.
 absl::StatusOr<CommitResult> ApplyMutation(soci::session& session, const Dialect& dialect,
-                                           const Mutation& mutation);
+                                           WriteStatements& statements,
+                                           const EncodedMutation& mutation);
 
 }  // namespace signoff::storage

@@ -38,18 +38,11 @@ absl::StatusOr<std::optional<IdempotencyRecord>> QueryIdempotency(
     soci::session& session, const std::string& caller, const std::string& request_id) {
   IdempotencyRecord record;
   record.caller = caller;
-  std::string reply_base64;
   session << "SELECT request_id, method, fingerprint, reply FROM idempotency"
              " WHERE caller = :c AND request_id = :r",
       soci::use(caller), soci::use(request_id), soci::into(record.request_id),
-      soci::into(record.method),
-      soci::into(record.fingerprint), soci::into(reply_base64);
+      soci::into(record.method), soci::into(record.fingerprint), soci::into(record.reply);
   if (!session.got_data()) return std::nullopt;
-  if (!absl::Base64Unescape(reply_base64, &record.reply)) {
-    return absl::InternalError(
-        absl::StrCat("stored reply of request ", workflow::ShortForMessage(request_id),
-                     " is not base64"));
-  }
   return record;
 }
 
@@ -97,16 +90,6 @@ absl::StatusOr<std::vector<signoff::v1::PublishedCalendar>> QueryLatestCalendars
   return calendars;
 }
 
-absl::StatusOr<InstanceState> QueryInstance(soci::session& session,
-                                            const std::string& id) {
-  SqlQuery query("SELECT state FROM instances");
-  query.Where(absl::StrCat("id = ", query.Bind(id)));
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
-                   FetchJsonRows<InstanceState>(session, query));
-  if (rows.empty()) return absl::NotFoundError(absl::StrCat("instance ", id, " not found"));
-  return std::move(rows.front());
-}
-
 absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
                                                    const InstanceFilter& filter) {
   const int page_size = ClampPageSize(filter.page_size, kDefaultInstancePageSize);
@@ -130,7 +113,7 @@ absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
   if (filter.sla_breached) query.Where("sla_breached = 1");
   query.Append(absl::StrCat(" ORDER BY id DESC LIMIT ", query.Bind(int64_t{page_size + 1})));
   SIGNOFF_ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
-                   FetchJsonRows<InstanceState>(session, query));
+                   FetchBodyRows<InstanceState>(session, query));
   return MakePage(std::move(rows), page_size, "instances",
                   [](const InstanceState& instance) { return instance.id(); });
 }
@@ -148,7 +131,7 @@ absl::StatusOr<std::vector<Event>> QueryEvents(soci::session& session,
   std::vector<Event> events;
   while (statement.fetch()) {
     Event& event = events.emplace_back();
-    SIGNOFF_RETURN_IF_ERROR(FromJson(body, &event));
+    SIGNOFF_RETURN_IF_ERROR(DecodeBody(body, &event));
     // The columns, not the body, are what the chain was computed with.
     event.set_global_seq(global_seq);
     event.set_instance_id(instance_id);

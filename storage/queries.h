@@ -34,14 +34,11 @@ absl::StatusOr<signoff::v1::PublishedCalendar> QueryCalendar(soci::session& sess
 absl::StatusOr<std::vector<signoff::v1::PublishedCalendar>> QueryLatestCalendars(
     soci::session& session);
 
-absl::StatusOr<signoff::v1::InstanceState> QueryInstance(soci::session& session,
-                                                         const std::string& id);
 absl::StatusOr<Page<signoff::v1::InstanceState>> QueryInstances(
     soci::session& session, const InstanceFilter& filter);
 absl::StatusOr<std::vector<signoff::v1::Event>> QueryEvents(
     soci::session& session, const std::string& instance_id);
 
-absl::StatusOr<signoff::v1::Task> QueryTask(soci::session& session, const std::string& id);
 absl::StatusOr<Page<signoff::v1::Task>> QueryTasks(soci::session& session,
                                                    const TaskFilter& filter);
 

@@ -15,8 +15,10 @@ absl::StatusOr<std::unique_ptr<SessionPool>> SessionPool::Open(const Dialect& di
   std::unique_ptr<SessionPool> pool(new SessionPool());
   absl::Status status = Guarded(dialect, [&]() -> absl::Status {
     for (int i = 0; i < size; ++i) {
-      pool->sessions_.push_back(dialect.OpenReadSession());
-      pool->idle_.push_back(pool->sessions_.back().get());
+      auto connection = std::make_unique<Connection>();
+      connection->session = dialect.OpenReadSession();
+      pool->idle_.push_back(connection.get());
+      pool->connections_.push_back(std::move(connection));
     }
     return absl::OkStatus();
   });
@@ -29,17 +31,26 @@ SessionPool::~SessionPool() = default;
 SessionPool::Lease SessionPool::Acquire() {
   std::unique_lock<std::mutex> lock(mutex_);
   released_.wait(lock, [this] { return !idle_.empty(); });
-  soci::session* session = idle_.back();
+  Connection* connection = idle_.back();
   idle_.pop_back();
-  return Lease(this, session);
+  return Lease(this, connection);
 }
 
-void SessionPool::GiveBack(soci::session* session) {
+void SessionPool::GiveBack(Connection* connection) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    idle_.push_back(session);
+    idle_.push_back(connection);
   }
   released_.notify_one();
+}
+
+soci::session& SessionPool::Lease::operator*() const { return *connection_->session; }
+
+ReadStatements& SessionPool::Lease::statements() const {
+  if (connection_->statements == nullptr) {
+    connection_->statements = std::make_unique<ReadStatements>(*connection_->session);
+  }
+  return *connection_->statements;
 }
 
 }  // namespace signoff::storage

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "storage/dialect.h"
+#include "storage/read_statements.h"
 
 namespace soci {
 class session;
@@ -19,21 +20,26 @@ namespace signoff::storage {
 // a read and gives it back when the lease goes out of scope; callers wait
 // while all are leased.
 class SessionPool {
+  struct Connection;
+
  public:
   class Lease {
    public:
-    Lease(SessionPool* pool, soci::session* session) : pool_(pool), session_(session) {}
+    Lease(SessionPool* pool, Connection* connection) : pool_(pool), connection_(connection) {}
     Lease(Lease&& other) noexcept
-        : pool_(std::exchange(other.pool_, nullptr)), session_(other.session_) {}
+        : pool_(std::exchange(other.pool_, nullptr)), connection_(other.connection_) {}
     Lease& operator=(Lease&&) = delete;
     ~Lease() {
-      if (pool_ != nullptr) pool_->GiveBack(session_);
+      if (pool_ != nullptr) pool_->GiveBack(connection_);
     }
-    soci::session& operator*() const { return *session_; }
+    soci::session& operator*() const;
+    // The connection's compiled reads, compiled on first use. Throws as
+    // SOCI does.
+    ReadStatements& statements() const;
 
    private:
     SessionPool* pool_;
-    soci::session* session_;
+    Connection* connection_;
   };
 
   static absl::StatusOr<std::unique_ptr<SessionPool>> Open(const Dialect& dialect,
@@ -43,13 +49,19 @@ class SessionPool {
   Lease Acquire();
 
  private:
-  SessionPool() = default;
-  void GiveBack(soci::session* session);
+  struct Connection {
+    std::unique_ptr<soci::session> session;
+    // Declared after the session, so that they go first.
+    std::unique_ptr<ReadStatements> statements;
+  };
 
-  std::vector<std::unique_ptr<soci::session>> sessions_;
+  SessionPool() = default;
+  void GiveBack(Connection* connection);
+
+  std::vector<std::unique_ptr<Connection>> connections_;
   std::mutex mutex_;
   std::condition_variable released_;
-  std::vector<soci::session*> idle_;
+  std::vector<Connection*> idle_;
 };
 
 }  // namespace signoff::storage

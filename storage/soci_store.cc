@@ -3,7 +3,9 @@
 #include <soci/soci.h>
 
 #include "absl/strings/str_cat.h"
+#include "storage/codec.h"
 #include "storage/group_commit.h"
+#include "storage/maintenance.h"
 #include "storage/mutation_writer.h"
 #include "storage/documents.h"
 #include "storage/queries.h"
@@ -40,26 +42,47 @@ class ReadTransaction {
   soci::session& session_;
 };
 
+template <typename Message>
+absl::StatusOr<Message> DecodedOrNotFound(const std::optional<std::string>& body,
+                                          const char* noun, const std::string& id) {
+  if (!body) return absl::NotFoundError(absl::StrCat(noun, " ", id, " not found"));
+  Message message;
+  SIGNOFF_RETURN_IF_ERROR(DecodeBody(*body, &message));
+  return message;
+}
+
 class SociStore final : public Store {
  public:
   SociStore(std::unique_ptr<Dialect> dialect, std::unique_ptr<SessionPool> readers,
-            std::unique_ptr<MutationWriter> writer, int max_batch)
+            std::unique_ptr<MutationWriter> writer, std::unique_ptr<Maintenance> maintenance,
+            int max_batch)
       : dialect_(std::move(dialect)),
         readers_(std::move(readers)),
+        maintenance_(std::move(maintenance)),
         writer_(std::move(writer)),
-        committer_(max_batch, [this](const std::vector<const Mutation*>& batch) {
+        committer_(max_batch, [this](const std::vector<const EncodedMutation*>& batch) {
           return writer_->CommitBatch(batch);
         }) {}
 
-  absl::Status CheckWritable() override { return dialect_->CheckWritable(); }
+  absl::Status CheckWritable() override {
+    SIGNOFF_RETURN_IF_ERROR(dialect_->CheckWritable());
+    if (maintenance_ == nullptr) return absl::OkStatus();
+    return maintenance_->LastRound();
+  }
 
+  // Encoding happens here, on the caller's thread, so that the single
+  // writer spends its time only on the database.
   absl::StatusOr<CommitResult> Commit(Mutation mutation) override {
-    return committer_.Commit(std::move(mutation));
+    SIGNOFF_ASSIGN_OR_RETURN(EncodedMutation encoded, EncodeMutation(std::move(mutation)));
+    return committer_.Commit(std::move(encoded));
   }
 
   absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotency(
       const std::string& caller, const std::string& request_id) override {
-    return Read([&](soci::session& s) { return QueryIdempotency(s, caller, request_id); });
+    return ReadCompiled(
+        [&](ReadStatements& reads) -> absl::StatusOr<std::optional<IdempotencyRecord>> {
+      return reads.FindIdempotency(caller, request_id);
+    });
   }
 
   absl::StatusOr<int32_t> LatestVersionFrom(DocumentKind kind, const std::string& key,
@@ -88,7 +111,9 @@ class SociStore final : public Store {
   }
 
   absl::StatusOr<InstanceState> GetInstance(const std::string& id) override {
-    return Read([&](soci::session& s) { return QueryInstance(s, id); });
+    return ReadCompiled([&](ReadStatements& reads) {
+      return DecodedOrNotFound<InstanceState>(reads.InstanceBody(id), "instance", id);
+    });
   }
 
   absl::StatusOr<Page<InstanceState>> ListInstances(const InstanceFilter& filter) override {
@@ -109,7 +134,9 @@ class SociStore final : public Store {
   }
 
   absl::StatusOr<Task> GetTask(const std::string& id) override {
-    return Read([&](soci::session& s) { return QueryTask(s, id); });
+    return ReadCompiled([&](ReadStatements& reads) {
+      return DecodedOrNotFound<Task>(reads.TaskBody(id), "task", id);
+    });
   }
 
   absl::StatusOr<Page<Task>> ListTasks(const TaskFilter& filter) override {
@@ -138,9 +165,17 @@ class SociStore final : public Store {
     return Guarded(*dialect_, [&] { return query(*session); });
   }
 
+  // A read through the connection's compiled statements.
+  template <typename Query>
+  auto ReadCompiled(Query&& query) -> decltype(query(std::declval<ReadStatements&>())) {
+    SessionPool::Lease session = readers_->Acquire();
+    return Guarded(*dialect_, [&] { return query(session.statements()); });
+  }
+
   // Declared in this order so that the writer thread stops first.
   std::unique_ptr<Dialect> dialect_;
   std::unique_ptr<SessionPool> readers_;
+  std::unique_ptr<Maintenance> maintenance_;
   std::unique_ptr<MutationWriter> writer_;
   GroupCommitter committer_;
 };
@@ -157,8 +192,10 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSociStore(std::unique_ptr<Dialect> di
   SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<MutationWriter> writer, MutationWriter::Open(*dialect));
   SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<SessionPool> readers,
                    SessionPool::Open(*dialect, options.read_pool_size));
+  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<Maintenance> maintenance, Maintenance::Start(*dialect));
   return std::unique_ptr<Store>(new SociStore(std::move(dialect), std::move(readers),
-                                              std::move(writer), options.max_batch));
+                                              std::move(writer), std::move(maintenance),
+                                              options.max_batch));
 }
 
 }  // namespace signoff::storage

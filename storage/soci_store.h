@@ -10,7 +10,7 @@ namespace signoff::storage {
 
 struct SociStoreOptions {
   int read_pool_size = 4;
-  int max_batch = 64;
+  int max_batch = 512;
 };
 
 // The Store shared by the SOCI backends: the group-commit writer on one

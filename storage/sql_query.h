@@ -75,17 +75,16 @@ class SqlQuery {
   std::deque<Binding> values_;
 };
 
-// Runs a query whose only column is a JSON-encoded Message.
+// Runs a query whose only column is a Message's body.
 template <typename Message>
-absl::StatusOr<std::vector<Message>> FetchJsonRows(soci::session& session,
-                                                   SqlQuery& query) {
-  std::string json;
-  soci::statement statement = query.Prepare(session, soci::into(json));
+absl::StatusOr<std::vector<Message>> FetchBodyRows(soci::session& session, SqlQuery& query) {
+  std::string body;
+  soci::statement statement = query.Prepare(session, soci::into(body));
   statement.execute();
   std::vector<Message> rows;
   while (statement.fetch()) {
     Message message;
-    SIGNOFF_RETURN_IF_ERROR(FromJson(json, &message));
+    SIGNOFF_RETURN_IF_ERROR(DecodeBody(body, &message));
     rows.push_back(std::move(message));
   }
   return rows;

@@ -14,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "storage/binary_bodies_migration.h"
 #include "storage/dialect.h"
 #include "storage/migrations.h"
 #include "storage/soci_store.h"
@@ -34,6 +35,13 @@ constexpr int kSqliteFull = 13;
 constexpr int kSqliteCantOpen = 14;
 constexpr int kSqliteConstraint = 19;
 constexpr int kSqliteNotADatabase = 26;
+
+// The write-ahead log's size, in pages, at which the writer checkpoints
+// itself: only when the maintenance thread has fallen far behind.
+constexpr int kWriterCheckpointPages = 16384;
+constexpr absl::Duration kCheckpointInterval = absl::Milliseconds(200);
+// The writer's page cache: the pages of the indexes every commit touches.
+constexpr int kWriterCacheKib = 32 * 1024;
 
 // Less free space than this on the database's file system and signoffd
 // stops reporting ready, before commits start failing.
@@ -82,8 +90,26 @@ class SqliteDialect final : public Dialect {
     if (options_.max_pages > 0) {
       *session << "PRAGMA max_page_count = " + std::to_string(options_.max_pages);
     }
+    // Checkpoints run on the maintenance connection; the writer checkpoints
+    // only when that falls far behind.
+    *session << "PRAGMA wal_autocheckpoint = " + std::to_string(kWriterCheckpointPages);
+    *session << "PRAGMA cache_size = " + std::to_string(-kWriterCacheKib);
     RememberFile();
     return session;
+  }
+
+  absl::Duration MaintenanceInterval() const override { return kCheckpointInterval; }
+
+  std::unique_ptr<soci::session> OpenMaintenanceSession() const override { return Connect(); }
+
+  // Copies what the write-ahead log holds into the database file, without
+  // waiting for readers or the writer. In FULL mode this syncs the
+  // database file: done on the writer, every commit batch behind it would
+  // wait for that sync.
+  void Maintain(soci::session& session) const override {
+    int busy = 0, log_pages = 0, checkpointed = 0;
+    session << "PRAGMA wal_checkpoint(PASSIVE)", soci::into(busy), soci::into(log_pages),
+        soci::into(checkpointed);
   }
 
   absl::Status CheckWritable() const override {
@@ -164,7 +190,7 @@ class SqliteDialect final : public Dialect {
             absl::StrContains(error.what(), "PRIMARY KEY"));
   }
 
-  const std::vector<Migration>& Migrations() const override { return SqliteMigrations(); }
+  const std::vector<Migration>& Migrations() const override { return SqliteMigrationsWithSteps(); }
 
  private:
   std::unique_ptr<soci::session> Connect() const {

@@ -222,8 +222,8 @@ struct SqliteOptions {
   std::string synchronous = "FULL";
   int busy_timeout_ms = 5000;
   int read_pool_size = 4;
-  // Upper bound on mutations that share one transaction.
-  int max_batch = 64;
+  // Upper bound on mutations that share one transaction and one disk sync.
+  int max_batch = 512;
   // Upper bound on the database's size in pages (4 KiB each); 0 is none. A
   // commit past it fails with RESOURCE_EXHAUSTED, as on a full disk.
   int64_t max_pages = 0;

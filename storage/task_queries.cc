@@ -1,5 +1,8 @@
 #include <soci/soci.h>
 
+#include <set>
+#include <utility>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -39,50 +42,37 @@ absl::StatusOr<TaskPosition> DecodePosition(const std::string& token) {
   return decoded;
 }
 
-void WhereAfter(const TaskPosition& after, SqlQuery& query) {
-  const std::string created_gt = query.Bind(after.created_us);
-  const std::string created_eq = query.Bind(after.created_us);
-  const std::string id = query.Bind(after.id);
-  query.Where(absl::StrCat("created_us > ", created_gt, " OR (created_us = ", created_eq,
-                           " AND id > ", id, ")"));
+// Conditions on tasks, combined with AND; values are bound through the
+// query that will run them.
+using Conditions = std::vector<std::string>;
+
+// Row values let the index seek straight to the position.
+void AddAfter(const TaskPosition& after, SqlQuery& query, Conditions& conditions) {
+  conditions.push_back(absl::StrCat("(created_us, id) > (", query.Bind(after.created_us), ", ",
+                                    query.Bind(after.id), ")"));
 }
 
-// Pending tasks assigned to the user, or offered unclaimed to one of the
-// user's candidate groups.
-void WhereInInbox(const TaskFilter& filter, SqlQuery& query) {
-  std::vector<std::string> alternatives;
-  if (!filter.inbox_user.empty()) {
-    alternatives.push_back(absl::StrCat("assignee = ", query.Bind(filter.inbox_user)));
-  }
-  for (const signoff::v1::CandidateGroup& group : filter.inbox_groups) {
-    alternatives.push_back(absl::StrCat(
-        "assignee = '' AND candidate_role = ", query.Bind(group.role()),
-        " AND candidate_department = ", query.Bind(group.department())));
-  }
-  query.Where(absl::StrCat("status = ", query.Bind(int64_t{signoff::v1::PENDING})));
-  query.Where(absl::StrCat("(", absl::StrJoin(alternatives, ") OR ("), ")"));
-}
-
-void WhereMatchesFields(const TaskFilter& filter, SqlQuery& query) {
+void AddFieldFilters(const TaskFilter& filter, SqlQuery& query, Conditions& conditions) {
   if (!filter.assignee.empty()) {
-    query.Where(absl::StrCat("assignee = ", query.Bind(filter.assignee)));
+    conditions.push_back(absl::StrCat("assignee = ", query.Bind(filter.assignee)));
   }
   if (!filter.role.empty()) {
-    query.Where(absl::StrCat("candidate_role = ", query.Bind(filter.role)));
+    conditions.push_back(absl::StrCat("candidate_role = ", query.Bind(filter.role)));
   }
   if (!filter.department.empty()) {
-    query.Where(absl::StrCat("candidate_department = ", query.Bind(filter.department)));
+    conditions.push_back(
+        absl::StrCat("candidate_department = ", query.Bind(filter.department)));
   }
   if (filter.status != signoff::v1::TASK_STATUS_UNSPECIFIED) {
-    query.Where(absl::StrCat("status = ", query.Bind(int64_t{filter.status})));
+    conditions.push_back(absl::StrCat("status = ", query.Bind(int64_t{filter.status})));
   }
   if (!filter.instance_id.empty()) {
-    query.Where(absl::StrCat("instance_id = ", query.Bind(filter.instance_id)));
+    conditions.push_back(absl::StrCat("instance_id = ", query.Bind(filter.instance_id)));
   }
   if (filter.due_before) {
-    query.Where(absl::StrCat("status = ", query.Bind(int64_t{signoff::v1::PENDING})));
-    query.Where(absl::StrCat("due_us IS NOT NULL AND due_us < ",
-                             query.Bind(absl::ToUnixMicros(*filter.due_before))));
+    conditions.push_back(absl::StrCat("status = ", query.Bind(int64_t{signoff::v1::PENDING})));
+    conditions.push_back(absl::StrCat("due_us IS NOT NULL AND due_us < ",
+                                      query.Bind(absl::ToUnixMicros(*filter.due_before))));
   }
 }
 
@@ -90,28 +80,65 @@ bool IsInboxQuery(const TaskFilter& filter) {
   return !filter.inbox_user.empty() || !filter.inbox_groups.empty();
 }
 
-}  // namespace
-
-absl::StatusOr<Task> QueryTask(soci::session& session, const std::string& id) {
-  SqlQuery query("SELECT body FROM tasks");
-  query.Where(absl::StrCat("id = ", query.Bind(id)));
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Task> rows, FetchJsonRows<Task>(session, query));
-  if (rows.empty()) return absl::NotFoundError(absl::StrCat("task ", id, " not found"));
-  return std::move(rows.front());
+// The ways a pending task reaches an inbox: assigned to the user, or
+// offered unclaimed to one of the user's candidate groups. No task takes
+// two of them: an assigned task is no longer offered, and a task is
+// offered to one group.
+std::vector<Conditions> InboxWays(const TaskFilter& filter, SqlQuery& query) {
+  std::vector<Conditions> ways;
+  if (!filter.inbox_user.empty()) {
+    ways.push_back({absl::StrCat("assignee = ", query.Bind(filter.inbox_user))});
+  }
+  std::set<std::pair<std::string, std::string>> groups;
+  for (const signoff::v1::CandidateGroup& group : filter.inbox_groups) {
+    if (!groups.emplace(group.role(), group.department()).second) continue;
+    ways.push_back({absl::StrCat("candidate_role = ", query.Bind(group.role())),
+                    absl::StrCat("candidate_department = ", query.Bind(group.department())),
+                    "assignee = ''"});
+  }
+  return ways;
 }
+
+std::string Ordered(SqlQuery& query, int64_t limit) {
+  return absl::StrCat(" ORDER BY created_us, id LIMIT ", query.Bind(limit));
+}
+
+// An inbox as one ordered, limited query per way, each walking its own
+// index, merged: an OR of the ways would scan every pending task.
+void BuildInboxQuery(const TaskFilter& filter, const Conditions& common, int64_t limit,
+                     SqlQuery& query) {
+  std::vector<std::string> branches;
+  for (Conditions way : InboxWays(filter, query)) {
+    way.push_back(absl::StrCat("status = ", query.Bind(int64_t{signoff::v1::PENDING})));
+    way.insert(way.end(), common.begin(), common.end());
+    branches.push_back(absl::StrCat(
+        "SELECT * FROM (SELECT body, created_us, id FROM tasks WHERE ",
+        absl::StrJoin(way, " AND "), Ordered(query, limit), ")"));
+  }
+  query.Append(absl::StrCat("SELECT body FROM (", absl::StrJoin(branches, " UNION ALL "), ")",
+                            Ordered(query, limit)));
+}
+
+}  // namespace
 
 absl::StatusOr<Page<Task>> QueryTasks(soci::session& session, const TaskFilter& filter) {
   const int page_size = ClampPageSize(filter.page_size, kDefaultTaskPageSize);
-  SqlQuery query("SELECT body FROM tasks");
+  const int64_t limit = page_size + 1;
+  SqlQuery query("");
+  Conditions common;
   if (!filter.page_token.empty()) {
     SIGNOFF_ASSIGN_OR_RETURN(TaskPosition after, DecodePosition(filter.page_token));
-    WhereAfter(after, query);
+    AddAfter(after, query, common);
   }
-  if (IsInboxQuery(filter)) WhereInInbox(filter, query);
-  WhereMatchesFields(filter, query);
-  query.Append(absl::StrCat(" ORDER BY created_us, id LIMIT ",
-                            query.Bind(int64_t{page_size + 1})));
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Task> rows, FetchJsonRows<Task>(session, query));
+  AddFieldFilters(filter, query, common);
+  if (IsInboxQuery(filter)) {
+    BuildInboxQuery(filter, common, limit, query);
+  } else {
+    query.Append("SELECT body FROM tasks");
+    for (const std::string& condition : common) query.Where(condition);
+    query.Append(Ordered(query, limit));
+  }
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<Task> rows, FetchBodyRows<Task>(session, query));
   return MakePage(std::move(rows), page_size, kTaskList, EncodePosition);
 }
 

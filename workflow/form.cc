@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <map>
+#include <memory>
+#include <mutex>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -22,6 +24,39 @@ namespace {
 // (and everything derived from it) small.
 constexpr size_t kMaxStringLength = 20000;
 constexpr int kMaxListItems = 1000;
+
+// Compiling a pattern costs far more than matching it, and a definition's
+// patterns are few and used on every start; so each is compiled once.
+// Bounded, so that many distinct patterns cannot grow it without end.
+class CompiledPatterns {
+ public:
+  // Null when the pattern does not compile.
+  std::shared_ptr<const RE2> Get(const std::string& pattern) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      auto it = compiled_.find(pattern);
+      if (it != compiled_.end()) return it->second;
+    }
+    auto compiled = std::make_shared<const RE2>(pattern, RE2::Quiet);
+    if (!compiled->ok()) return nullptr;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (compiled_.size() < kMaxPatterns) compiled_.emplace(pattern, compiled);
+    return compiled;
+  }
+
+ private:
+  static constexpr size_t kMaxPatterns = 1024;
+  std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<const RE2>> compiled_;
+};
+
+bool MatchesPattern(const std::string& text, const std::string& pattern) {
+  static auto* const patterns = new CompiledPatterns();
+  std::shared_ptr<const RE2> compiled = patterns->Get(pattern);
+  // A pattern that does not compile is refused when the definition is
+  // validated; one that slipped through constrains nothing.
+  return compiled == nullptr || RE2::FullMatch(text, *compiled);
+}
 
 bool IsMoney(const Value& value) {
   if (value.kind_case() == Value::kNumberValue) {
@@ -63,11 +98,8 @@ std::string CheckScalar(const v1::FormField& field, v1::FieldType type,
       if (text.size() > kMaxStringLength) {
         return absl::StrCat("must be at most ", kMaxStringLength, " characters");
       }
-      if (!field.pattern().empty()) {
-        RE2 pattern(field.pattern());
-        if (pattern.ok() && !RE2::FullMatch(text, pattern)) {
-          return absl::StrCat("must match ", field.pattern());
-        }
+      if (!field.pattern().empty() && !MatchesPattern(text, field.pattern())) {
+        return absl::StrCat("must match ", field.pattern());
       }
       return CheckBounds(field, static_cast<double>(text.size()), "length");
     }

@@ -92,16 +92,32 @@ absl::StatusOr<std::shared_ptr<const v1::PublishedDefinition>> AppContext::Defin
         "bad definition version",
         {{"definition_version", "must be 0 (the latest) or a published version"}});
   }
-  if (version > 0) {
+  uint64_t generation = 0;
+  {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto it = definitions_.find({key, version});
-    if (it != definitions_.end()) return it->second;
+    if (version > 0) {
+      auto it = definitions_.find({key, version});
+      if (it != definitions_.end()) return it->second;
+    } else {
+      auto it = latest_definitions_.find(key);
+      if (it != latest_definitions_.end()) return it->second;
+      generation = definition_generations_[key];
+    }
   }
   SIGNOFF_ASSIGN_OR_RETURN(v1::PublishedDefinition loaded, store_->GetDefinition(key, version));
   auto shared = std::make_shared<const v1::PublishedDefinition>(std::move(loaded));
   std::lock_guard<std::mutex> lock(mutex_);
   definitions_[{key, shared->version()}] = shared;
+  if (version == 0 && definition_generations_[key] == generation) {
+    latest_definitions_[key] = shared;
+  }
   return shared;
+}
+
+void AppContext::DefinitionPublished(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  latest_definitions_.erase(key);
+  ++definition_generations_[key];
 }
 
 EngineContext AppContext::ContextFor(const Caller& caller) const {

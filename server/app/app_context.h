@@ -47,9 +47,12 @@ class AppContext {
   std::shared_ptr<const workflow::CalendarSet> calendars() const;
   absl::Status ReloadCalendars();
 
-  // version 0 is the latest published.
+  // version 0 is the latest published. Both are cached: a version never
+  // changes, and the latest is dropped when a new one is published here.
   absl::StatusOr<std::shared_ptr<const v1::PublishedDefinition>> Definition(
       const std::string& key, int32_t version);
+  // Called once a new version of `key` is committed.
+  void DefinitionPublished(const std::string& key);
 
   EngineContext ContextFor(const Caller& caller) const;
 
@@ -67,6 +70,10 @@ class AppContext {
   std::mutex directory_reload_mutex_;
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<const v1::PublishedDefinition>>
       definitions_;
+  std::map<std::string, std::shared_ptr<const v1::PublishedDefinition>> latest_definitions_;
+  // Bumped by every publish of a key, so that a read of the latest that
+  // began before the publish does not put the old version back.
+  std::map<std::string, uint64_t> definition_generations_;
 };
 
 // Loads a calendar's time zone, which is I/O and so stays out of workflow/.

@@ -1,16 +1,12 @@
 #include "server/app/command_pipeline.h"
 
-#include <openssl/sha.h>
-
 #include <unistd.h>
 
 #include "absl/random/random.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "storage/digest.h"
 #include "workflow/errors.h"
 #include "workflow/limits.h"
 #include "workflow/status_macros.h"
@@ -19,26 +15,12 @@ namespace signoff::app {
 
 namespace {
 
+using storage::DeterministicBytes;
+using storage::Sha256Hex;
+
 // Conflicting commits on one instance are retried this often before the
 // caller sees ABORTED.
 constexpr int kCommitAttempts = 4;
-
-std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return bytes;
-}
-
-std::string Sha256Hex(const std::string& input) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
-}
 
 std::string Fingerprint(const std::string& method, const google::protobuf::Message& request) {
   return Sha256Hex(absl::StrCat(method, "\n", DeterministicBytes(request)));

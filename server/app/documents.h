@@ -44,6 +44,9 @@ struct DocumentTraits<v1::PublishedDefinition> {
   static void Put(storage::Mutation& mutation, v1::PublishedDefinition published) {
     mutation.definition = std::move(published);
   }
+  static void Published(AppContext& context, const std::string& key) {
+    context.DefinitionPublished(key);
+  }
 };
 
 template <>
@@ -68,6 +71,8 @@ struct DocumentTraits<v1::PublishedCalendar> {
   static void Put(storage::Mutation& mutation, v1::PublishedCalendar published) {
     mutation.calendar = std::move(published);
   }
+  // The calendar service reloads its snapshot itself.
+  static void Published(AppContext&, const std::string&) {}
 };
 
 // What publishing a file did.
@@ -123,7 +128,10 @@ class VersionedDocuments {
       return mutation;
     };
     typename Traits::Response reply;
-    SIGNOFF_RETURN_IF_ERROR(pipeline_.Run(caller, change, reply));
+    absl::Status ran = pipeline_.Run(caller, change, reply);
+    // Whatever the outcome: a commit whose answer was lost may have landed.
+    if (!reply.unchanged()) Traits::Published(context_, Traits::KeyOf(body));
+    SIGNOFF_RETURN_IF_ERROR(ran);
     return reply;
   }
 

@@ -2,6 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,10 +25,23 @@ constexpr absl::Duration kTimerLease = absl::Seconds(60);
 
 const Caller kTimerCaller{workflow::kSystemActor, /*system=*/true};
 
+// Claimed timers by instance, each instance's in the order claimed.
+std::vector<std::vector<const storage::ClaimedTimer*>> ByInstance(
+    const std::vector<storage::ClaimedTimer>& due) {
+  std::vector<std::vector<const storage::ClaimedTimer*>> groups;
+  std::map<std::string, size_t> group_of;
+  for (const auto& timer : due) {
+    auto [it, added] = group_of.emplace(timer.instance_id, groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(&timer);
+  }
+  return groups;
+}
+
 }  // namespace
 
-TimerFiring::TimerFiring(AppContext& context, CommandPipeline& pipeline)
-    : context_(context), pipeline_(pipeline) {
+TimerFiring::TimerFiring(AppContext& context, CommandPipeline& pipeline, int parallelism)
+    : context_(context), pipeline_(pipeline), parallelism_(std::max(1, parallelism)) {
   absl::BitGen random;
   owner_ = absl::StrFormat("signoffd-%d-%08x", static_cast<int>(getpid()),
                            absl::Uniform<uint32_t>(random));
@@ -38,16 +57,31 @@ absl::StatusOr<TimerRound> TimerFiring::FireDueTimers(int limit) {
                            context_.store().ClaimDueTimers(claim));
   TimerRound round;
   round.claimed = static_cast<int>(due.size());
-  // One broken instance must not hold up the others; a failed timer keeps
-  // its row, and its lease running out brings it back.
-  for (const auto& timer : due) {
-    absl::Status status = FireTimer(timer);
-    if (status.ok()) {
-      ++round.fired;
-    } else {
-      round.failures.push_back({timer, std::move(status)});
+  // One instance's timers fire in order on one thread, so that they do
+  // not conflict with each other; instances fire side by side. One broken
+  // instance must not hold up the others: a failed timer keeps its row,
+  // and its lease running out brings it back.
+  const auto groups = ByInstance(due);
+  std::atomic<size_t> next_group{0};
+  std::mutex round_mutex;
+  auto fire_groups = [&] {
+    for (size_t group = next_group++; group < groups.size(); group = next_group++) {
+      for (const storage::ClaimedTimer* timer : groups[group]) {
+        absl::Status status = FireTimer(*timer);
+        std::lock_guard<std::mutex> lock(round_mutex);
+        if (status.ok()) {
+          ++round.fired;
+        } else {
+          round.failures.push_back({*timer, std::move(status)});
+        }
+      }
     }
-  }
+  };
+  const size_t helpers = std::min<size_t>(parallelism_, groups.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < helpers; ++i) threads.emplace_back(fire_groups);
+  fire_groups();
+  for (std::thread& thread : threads) thread.join();
   return round;
 }
 

@@ -25,7 +25,12 @@ struct TimerRound {
 // person's decision.
 class TimerFiring {
  public:
-  TimerFiring(AppContext& context, CommandPipeline& pipeline);
+  // Instances whose timers fire side by side; their commits share disk
+  // syncs.
+  static constexpr int kDefaultParallelism = 32;
+
+  TimerFiring(AppContext& context, CommandPipeline& pipeline,
+              int parallelism = kDefaultParallelism);
 
   // Fires up to `limit` timers that are due. Safe to call from several
   // replicas: timers are leased, and a firing is idempotent under the
@@ -42,6 +47,7 @@ class TimerFiring {
 
   AppContext& context_;
   CommandPipeline& pipeline_;
+  const int parallelism_;
   // Names this process in timer leases.
   std::string owner_;
 };

@@ -265,18 +265,10 @@ Operation SignoffOperations::DecisionFromPool(std::shared_ptr<TaskPool> pool) co
   };
 }
 
-Operation SignoffOperations::PortalMix(std::shared_ptr<TaskPool> pool,
-                                       std::shared_ptr<std::atomic<uint64_t>> pool_misses) const {
-  Operation start = Start(pool);
+Operation SignoffOperations::DecisionFromPoolOrStart(
+    std::shared_ptr<TaskPool> pool, std::shared_ptr<std::atomic<uint64_t>> pool_misses) const {
   Operation decision = Decision();
-  return [this, start, decision, pool, pool_misses](uint64_t sequence, OperationDone done) {
-    const uint64_t slot = sequence % 9;
-    if (slot == 0) return start(sequence, std::move(done));
-    if (slot <= 5) {
-      // Approvers read their inboxes: they are the ones with pending work.
-      const Applicant& who = Applicants()[(sequence / 9) % Applicants().size()];
-      return SendInboxRead(*StubsFor(sequence).tasks, who.approver, std::move(done));
-    }
+  return [this, decision, pool, pool_misses](uint64_t sequence, OperationDone done) {
     std::string approver;
     std::string task_id;
     if (!pool->Take(approver, task_id)) {
@@ -285,6 +277,22 @@ Operation SignoffOperations::PortalMix(std::shared_ptr<TaskPool> pool,
     }
     SendApproval(*StubsFor(sequence).tasks, approver, task_id,
                  absl::StrCat("approve-", tag_, "-", sequence), std::move(done));
+  };
+}
+
+Operation SignoffOperations::PortalMix(std::shared_ptr<TaskPool> pool,
+                                       std::shared_ptr<std::atomic<uint64_t>> pool_misses) const {
+  Operation start = Start(pool);
+  Operation decision = DecisionFromPoolOrStart(pool, pool_misses);
+  return [this, start, decision](uint64_t sequence, OperationDone done) {
+    const uint64_t slot = sequence % 9;
+    if (slot == 0) return start(sequence, std::move(done));
+    if (slot <= 5) {
+      // Approvers read their inboxes: they are the ones with pending work.
+      const Applicant& who = Applicants()[(sequence / 9) % Applicants().size()];
+      return SendInboxRead(*StubsFor(sequence).tasks, who.approver, std::move(done));
+    }
+    decision(sequence, std::move(done));
   };
 }
 

@@ -65,6 +65,10 @@ class SignoffOperations {
   // DecideTask APPROVE on a task taken from `pool`; an error when it is
   // empty.
   Operation DecisionFromPool(std::shared_ptr<TaskPool> pool) const;
+  // DecideTask APPROVE on a task taken from `pool`; when it is empty, a
+  // StartInstance first, unmeasured, counted in `pool_misses`.
+  Operation DecisionFromPoolOrStart(std::shared_ptr<TaskPool> pool,
+                                    std::shared_ptr<std::atomic<uint64_t>> pool_misses) const;
   // StartInstance; when `pool` is given, the manager's task goes into it.
   Operation Start(std::shared_ptr<TaskPool> pool = nullptr) const;
   // Of every 9 calls: 1 start, 5 inbox reads (ListTasks), 3 decisions on

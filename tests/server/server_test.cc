@@ -94,6 +94,20 @@ TEST_F(ServerTest, PublishIsVersionedImmutableAndAdminOnly) {
   EXPECT_EQ(list.definitions(0).latest_version(), 2);
 }
 
+TEST_F(ServerTest, StartsRunTheLatestVersionRightAfterAPublish) {
+  ASSERT_OK_AND_ASSIGN(auto before, client_->Start("ann", "leave", "{employee: ann, days: 1}", "r1"));
+  EXPECT_EQ(before.definition_version(), 1);
+  std::string changed = kLeaveDefinition;
+  changed.replace(changed.find("Leave request"), 13, "Leave request v2");
+  ASSERT_OK(Publish(changed, "publish-leave-2"));
+  ASSERT_OK_AND_ASSIGN(auto after, client_->Start("bo", "leave", "{employee: bo, days: 2}", "r2"));
+  EXPECT_EQ(after.definition_version(), 2);
+  // Republishing the same content adds no version and keeps the cache right.
+  ASSERT_OK(Publish(changed, "publish-leave-2-again"));
+  ASSERT_OK_AND_ASSIGN(auto again, client_->Start("mia", "leave", "{employee: mia, days: 3}", "r3"));
+  EXPECT_EQ(again.definition_version(), 2);
+}
+
 TEST_F(ServerTest, IdentityIsRequired) {
   EXPECT_CODE(client_->Start("", "leave", "{employee: ann, days: 1}", "r1"),
               absl::StatusCode::kUnauthenticated);

@@ -120,17 +120,27 @@ TEST_P(StoreTest, VerifyEventChainDetectsEditsRemovalsAndReordering) {
 
 TEST_P(StoreTest, TamperedRowInDatabaseIsDetected) {
   SeedEvents(store());
+  // Same length, so the body still parses and only the chain can tell.
   ASSERT_OK(backend().ExecuteRaw(
-      "UPDATE events SET body = replace(body, 'by bob', 'by mallory')"
+      "UPDATE events SET body = replace(body, 'by bob', 'by eve')"
       " WHERE instance_id = 'i-1' AND instance_seq = 3"));
 
   ASSERT_OK_AND_ASSIGN(auto events, store().ListEvents("i-1"));
   ASSERT_EQ(events.size(), 4u);
-  EXPECT_EQ(events[2].comment(), "by mallory");
+  EXPECT_EQ(events[2].comment(), "by eve");
   EXPECT_FALSE(VerifyEventChain(events));
 
   ASSERT_OK_AND_ASSIGN(auto untouched, store().ListEvents("i-2"));
   EXPECT_TRUE(VerifyEventChain(untouched));
+}
+
+TEST_P(StoreTest, BodyThatNoLongerParsesIsDataLoss) {
+  SeedEvents(store());
+  ASSERT_OK(backend().ExecuteRaw(
+      "UPDATE events SET body = replace(body, 'by bob', 'by mallory')"
+      " WHERE instance_id = 'i-1' AND instance_seq = 3"));
+  EXPECT_CODE(store().ListEvents("i-1"), absl::StatusCode::kDataLoss);
+  EXPECT_OK(store().ListEvents("i-2"));
 }
 
 TEST_P(StoreTest, DeletedRowInDatabaseIsDetected) {

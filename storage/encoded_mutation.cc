@@ -1,0 +1,95 @@
+#include "storage/encoded_mutation.h"
+
+#include "storage/codec.h"
+#include "workflow/status_macros.h"
+
+namespace signoff::storage {
+namespace {
+
+using signoff::v1::Event;
+using signoff::v1::Task;
+
+// The oneof case name, which Event.type documents as its value.
+std::string EventBodyType(const Event& event) {
+  const auto* oneof = Event::descriptor()->FindOneofByName("body");
+  const auto* field = Event::GetReflection()->GetOneofFieldDescriptor(event, oneof);
+  return field == nullptr ? std::string() : field->name();
+}
+
+// Events and tasks may leave instance_id empty to mean the mutation's
+// instance.
+std::string InstanceIdOr(const Mutation& mutation, const std::string& id) {
+  if (!id.empty() || !mutation.instance) return id;
+  return mutation.instance->id();
+}
+
+absl::Status PrepareEvent(const Mutation& mutation, Event& event, std::string& body) {
+  event.set_instance_id(InstanceIdOr(mutation, event.instance_id()));
+  if (event.instance_id().empty()) return absl::InvalidArgumentError("event has no instance_id");
+  if (event.type().empty()) event.set_type(EventBodyType(event));
+  event.clear_global_seq();
+  event.clear_prev_hash();
+  event.clear_hash();
+  Event positionless = event;
+  positionless.clear_instance_id();
+  positionless.clear_instance_seq();
+  SIGNOFF_ASSIGN_OR_RETURN(body, EncodeBody(positionless));
+  return absl::OkStatus();
+}
+
+absl::Status PrepareTask(const Mutation& mutation, Task& task, std::string& body) {
+  task.set_instance_id(InstanceIdOr(mutation, task.instance_id()));
+  if (task.id().empty() || task.instance_id().empty()) {
+    return absl::InvalidArgumentError("task needs an id and an instance_id");
+  }
+  // Overdue is computed when a task is read, never stored.
+  task.clear_overdue();
+  SIGNOFF_ASSIGN_OR_RETURN(body, EncodeBody(task));
+  return absl::OkStatus();
+}
+
+absl::Status CheckTimers(const Mutation& mutation) {
+  for (const signoff::v1::Timer& timer : mutation.timers_set) {
+    if (timer.id().empty() || !mutation.instance || mutation.instance->id().empty()) {
+      return absl::InvalidArgumentError("a timer needs an id and the mutation's instance");
+    }
+  }
+  return absl::OkStatus();
+}
+
+template <typename Message>
+absl::StatusOr<std::vector<std::string>> EncodeAll(const std::vector<Message>& messages) {
+  std::vector<std::string> bodies;
+  bodies.reserve(messages.size());
+  for (const Message& message : messages) {
+    SIGNOFF_ASSIGN_OR_RETURN(bodies.emplace_back(), EncodeBody(message));
+  }
+  return bodies;
+}
+
+}  // namespace
+
+absl::StatusOr<EncodedMutation> EncodeMutation(Mutation mutation) {
+  EncodedMutation encoded;
+  if (mutation.instance) {
+    if (mutation.instance->id().empty()) {
+      return absl::InvalidArgumentError("instance has no id");
+    }
+    SIGNOFF_ASSIGN_OR_RETURN(encoded.instance_body, EncodeBody(*mutation.instance));
+  }
+  encoded.event_bodies.resize(mutation.events.size());
+  for (size_t i = 0; i < mutation.events.size(); ++i) {
+    SIGNOFF_RETURN_IF_ERROR(PrepareEvent(mutation, mutation.events[i], encoded.event_bodies[i]));
+  }
+  encoded.task_bodies.resize(mutation.tasks.size());
+  for (size_t i = 0; i < mutation.tasks.size(); ++i) {
+    SIGNOFF_RETURN_IF_ERROR(PrepareTask(mutation, mutation.tasks[i], encoded.task_bodies[i]));
+  }
+  SIGNOFF_RETURN_IF_ERROR(CheckTimers(mutation));
+  SIGNOFF_ASSIGN_OR_RETURN(encoded.user_bodies, EncodeAll(mutation.users));
+  SIGNOFF_ASSIGN_OR_RETURN(encoded.department_bodies, EncodeAll(mutation.departments));
+  encoded.mutation = std::move(mutation);
+  return encoded;
+}
+
+}  // namespace signoff::storage

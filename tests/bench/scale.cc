@@ -205,8 +205,6 @@ absl::StatusOr<ScaleFigures> MeasureScale(const ScaleSettings& settings,
                                           const std::filesystem::path& dir) {
   ScaleFigures figures;
   figures.instances = settings.instances;
-  figures.assignee = kAssignee;
-  figures.role_holder = kRoleHolder;
   const std::filesystem::path db = dir / "scale.db";
   const absl::Time began = absl::Now();
   absl::Status loaded =
@@ -230,15 +228,22 @@ absl::StatusOr<ScaleFigures> MeasureScale(const ScaleSettings& settings,
   for (const auto& instance : *listed) ids->push_back(instance.id());
 
   SignoffOperations operations(channels, "scale");
+  const std::pair<std::string, Operation> reads[] = {
+      {absl::StrCat("inbox, assignee ", kAssignee), operations.InboxRead(kAssignee)},
+      {absl::StrCat("inbox, role holder ", kRoleHolder), operations.InboxRead(kRoleHolder)},
+      {"GetInstance", operations.GetInstance(ids, kReader)}};
+  for (const auto& [name, read] : reads) {
+    for (int clients : settings.client_counts) figures.reads.push_back({name, clients, {}});
+  }
   for (int round = 0; round < settings.rounds; ++round) {
     std::fprintf(stderr, "signoff_bench: reads on %lld instances, round %d of %d\n",
                  static_cast<long long>(settings.instances), round + 1, settings.rounds);
-    figures.assignee_inbox.push_back(
-        RunClosedLoop(operations.InboxRead(kAssignee), settings.clients, settings.run));
-    figures.role_inbox.push_back(
-        RunClosedLoop(operations.InboxRead(kRoleHolder), settings.clients, settings.run));
-    figures.get_instance.push_back(
-        RunClosedLoop(operations.GetInstance(ids, kReader), settings.clients, settings.run));
+    auto figure = figures.reads.begin();
+    for (const auto& [name, read] : reads) {
+      for (int clients : settings.client_counts) {
+        (figure++)->runs.push_back(RunClosedLoop(read, clients, settings.run));
+      }
+    }
   }
   figures.rss_kib = ProcStatusKib(server.pid(), "VmRSS");
   figures.peak_rss_kib = ProcStatusKib(server.pid(), "VmHWM");
@@ -262,8 +267,6 @@ absl::StatusOr<TimerFigures> MeasureTimers(const TimerSettings& settings,
   if (!started.ok()) return started;
   const auto channels = ConnectChannels(server.address(), 4);
   auto instances = v1::InstanceService::NewStub(channels.front());
-  SignoffOperations operations(channels, "timers");
-  const Operation decision = operations.Decision();
   // Timers are claimed oldest first, and the newest instances' deadlines
   // are the latest: once those fired, the rest should have. The histories
   // below tell for sure.
@@ -275,8 +278,12 @@ absl::StatusOr<TimerFigures> MeasureTimers(const TimerSettings& settings,
     }
     return !newest->empty();
   };
-  while (true) {
-    figures.decisions.push_back(RunClosedLoop(decision, settings.clients, absl::Seconds(1)));
+  for (int slice = 0;; ++slice) {
+    // Request ids of their own per slice: a repeated one would only replay
+    // its first answer.
+    SignoffOperations operations(channels, absl::StrCat("timers", slice));
+    figures.decisions.push_back(
+        RunClosedLoop(operations.Decision(), settings.clients, absl::Seconds(1)));
     auto fired = newest_fired();
     if (!fired.ok()) return fired.status();
     if (*fired) break;
@@ -287,6 +294,8 @@ absl::StatusOr<TimerFigures> MeasureTimers(const TimerSettings& settings,
   if (!all.ok()) return all.status();
   std::vector<std::string> ids;
   for (const auto& instance : *all) ids.push_back(instance.id());
+  std::fprintf(stderr, "signoff_bench: reading %zu histories for their timer firings\n",
+               ids.size());
   Firings firings;
   // Instances still waiting are read again until they fired too.
   while (true) {

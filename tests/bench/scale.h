@@ -21,7 +21,16 @@ struct ScaleSettings {
   // Of each read workload.
   absl::Duration run;
   int rounds = 1;
-  int clients = 8;
+  // Each read runs at each count: one client shows a read's own latency,
+  // more show it while others queue beside it.
+  std::vector<int> client_counts = {1, 8};
+};
+
+// One read workload at one client count, one result per round.
+struct ScaleRead {
+  std::string name;
+  int clients = 0;
+  std::vector<LoadResult> runs;
 };
 
 struct ScaleFigures {
@@ -31,17 +40,12 @@ struct ScaleFigures {
   double bytes_per_instance = 0;
   // From signoffd's start until its first answer.
   absl::Duration cold_start;
-  // One per round.
-  std::vector<LoadResult> assignee_inbox;
-  std::vector<LoadResult> role_inbox;
-  std::vector<LoadResult> get_instance;
+  // Inbox of the assignee, of the role holder, and GetInstance, by client
+  // count.
+  std::vector<ScaleRead> reads;
   // signoffd's resident and peak resident memory after the reads.
   int64_t rss_kib = 0;
   int64_t peak_rss_kib = 0;
-  // Whose inboxes were read, and how many pending tasks each has (counted
-  // at most to 10 pages).
-  std::string assignee;
-  std::string role_holder;
 };
 
 // Bulk-loads `settings.instances` instances, half dealer applications

@@ -200,8 +200,7 @@ absl::Status StartServers(const std::filesystem::path& dir, Servers& servers) {
   return servers.echo.Start({ECHO_SERVER_BINARY}, dir / "echo_server", kServerStartTimeout);
 }
 
-// Clients reading the scale database, and deciding while timers fire.
-constexpr int kScaleClients = 8;
+// Clients deciding while timers fire.
 constexpr int kTimerClients = 16;
 
 class Bench {
@@ -379,17 +378,13 @@ std::string ShowPercentile(const std::vector<LoadResult>& runs, absl::Duration L
 
 void PrintScale(const Settings& settings, const ScaleFigures& scale) {
   std::printf("\nat scale: %lld instances bulk-loaded through the engine (half dealer applications, "
-              "half partner terminations; %.0f/s), loaded once; reads at %d clients, %d round(s)\n",
-              static_cast<long long>(scale.instances), scale.loaded_per_second, kScaleClients,
-              settings.rounds);
-  std::printf("%-34s %-32s %s\n", "", "p50 ms", "p99 ms");
-  const std::pair<std::string, const std::vector<LoadResult>*> reads[] = {
-      {absl::StrCat("inbox, assignee ", scale.assignee), &scale.assignee_inbox},
-      {absl::StrCat("inbox, role holder ", scale.role_holder), &scale.role_inbox},
-      {"GetInstance", &scale.get_instance}};
-  for (const auto& [name, runs] : reads) {
-    std::printf("%-34s %-32s %s\n", name.c_str(), ShowPercentile(*runs, &LoadResult::p50).c_str(),
-                ShowPercentile(*runs, &LoadResult::p99).c_str());
+              "half partner terminations; %.0f/s), loaded once; reads in %d round(s)\n",
+              static_cast<long long>(scale.instances), scale.loaded_per_second, settings.rounds);
+  std::printf("%-34s %7s  %-32s %s\n", "", "clients", "p50 ms", "p99 ms");
+  for (const auto& read : scale.reads) {
+    std::printf("%-34s %7d  %-32s %s\n", read.name.c_str(), read.clients,
+                ShowPercentile(read.runs, &LoadResult::p50).c_str(),
+                ShowPercentile(read.runs, &LoadResult::p99).c_str());
   }
   std::printf("%-34s %.3f s (one start: process start until its first answer)\n", "cold start",
               absl::ToDoubleSeconds(scale.cold_start));
@@ -520,13 +515,15 @@ std::optional<ScaleFigures> MeasureScaleSection(const Settings& settings,
                                                 std::vector<std::string>& problems) {
   if (settings.scale_instances == 0) return std::nullopt;
   auto scale = MeasureScale(
-      ScaleSettings{settings.scale_instances, settings.run, settings.rounds, kScaleClients}, dir);
+      ScaleSettings{settings.scale_instances, settings.run, settings.rounds}, dir);
   if (!scale.ok()) {
     problems.push_back(absl::StrCat("scale: ", scale.status().message()));
     return std::nullopt;
   }
-  for (const auto* runs : {&scale->assignee_inbox, &scale->role_inbox, &scale->get_instance}) {
-    for (const auto& run : *runs) CheckRun("scale reads", run, problems);
+  for (const auto& read : scale->reads) {
+    for (const auto& run : read.runs) {
+      CheckRun(absl::StrCat(read.name, " at ", read.clients, " clients"), run, problems);
+    }
   }
   return *std::move(scale);
 }

@@ -128,12 +128,23 @@ absl::Status CommandPipeline::Commit(const Caller& caller, const std::string& me
     }
     return absl::OkStatus();
   };
-  SIGNOFF_ASSIGN_OR_RETURN(auto existing, context_.store().FindIdempotency(scope, request_id));
-  if (existing) return replay(*existing);
+  // The request_id is looked up only when the command fails: a repeat of
+  // a command that was carried out usually no longer applies, and one that
+  // still does meets its record in the commit, which then changes nothing
+  // and returns the first reply. Most commands are first sent, and skip
+  // the read.
+  auto replay_or = [&](const absl::Status& failure) -> absl::Status {
+    absl::StatusOr<std::optional<storage::IdempotencyRecord>> existing =
+        context_.store().FindIdempotency(scope, request_id);
+    if (existing.ok() && existing->has_value()) return replay(**existing);
+    return failure;
+  };
   absl::Status last = absl::AbortedError("no attempt made");
   for (int i = 0; i < kCommitAttempts; ++i) {
     reply.Clear();
-    SIGNOFF_ASSIGN_OR_RETURN(storage::Mutation mutation, attempt(reply));
+    absl::StatusOr<storage::Mutation> attempted = attempt(reply);
+    if (!attempted.ok()) return replay_or(attempted.status());
+    storage::Mutation mutation = std::move(*attempted);
     mutation.idempotency =
         storage::IdempotencyRecord{scope, request_id, method, fingerprint,
                                    reply.SerializeAsString()};

@@ -178,13 +178,29 @@ TEST_F(ServerTest, RequestIdMakesChangesIdempotent) {
               absl::StatusCode::kInvalidArgument);
 
   const std::string task = PendingTaskOf(first, "mia");
+  // A comment still applies when sent again: the repeat must meet its
+  // record in the commit and add nothing.
+  ASSERT_OK_AND_ASSIGN(auto commented, client_->Decide("mia", task, v1::COMMENT, "c1", "noted"));
+  ASSERT_OK_AND_ASSIGN(auto recommented, client_->Decide("mia", task, v1::COMMENT, "c1", "noted"));
+  EXPECT_EQ(commented.instance().version(), recommented.instance().version());
   ASSERT_OK_AND_ASSIGN(auto decided, client_->Decide("mia", task, v1::APPROVE, "d1"));
   ASSERT_OK_AND_ASSIGN(auto repeated, client_->Decide("mia", task, v1::APPROVE, "d1"));
   EXPECT_EQ(decided.instance().version(), repeated.instance().version());
+  // The same request_id for another request fails as a reuse, not with
+  // the error the other request would meet (the task is done).
+  EXPECT_CODE(client_->Decide("mia", task, v1::REJECT, "d1", "no"),
+              absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("request_id"));
+
   ASSERT_OK_AND_ASSIGN(auto history, client_->History("ann", first.id()));
   int completions = 0;
-  for (const auto& event : history.events()) completions += event.has_task_completed();
+  int comments = 0;
+  for (const auto& event : history.events()) {
+    completions += event.has_task_completed();
+    comments += event.has_comment_added();
+  }
   EXPECT_EQ(completions, 1);
+  EXPECT_EQ(comments, 1);
   ASSERT_OK_AND_ASSIGN(auto list, client_->Call("ann", *client_->instances, &Svc::ListInstances,
                                                 v1::ListInstancesRequest()));
   EXPECT_EQ(list.instances_size(), 1);

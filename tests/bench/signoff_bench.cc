@@ -8,7 +8,7 @@
 // prints one table.
 //
 //   signoff_bench [--seconds N] [--rounds N] [--no-callgrind]
-//                 [--scale-instances N] [--timer-instances N]
+//                 [--scale-instances N] [--timer-instances N] [--signoffd PATH]
 //                                              the full benchmark; 0
 //                                              instances skips a section
 //   signoff_bench --smoke                      every workload once for about
@@ -22,6 +22,7 @@
 // databases are loaded once, and the timers fire once.
 
 #include <sched.h>
+#include <unistd.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -142,7 +143,7 @@ absl::Status Usage(const std::string& problem) {
   return absl::InvalidArgumentError(
       absl::StrCat(problem,
                    "\nusage: signoff_bench [--smoke] [--seconds N] [--rounds N] [--no-callgrind] "
-                   "[--scale-instances N] [--timer-instances N]"));
+                   "[--scale-instances N] [--timer-instances N] [--signoffd PATH]"));
 }
 
 absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
@@ -154,6 +155,13 @@ absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
     }
     if (flag == "--no-callgrind") {
       settings.callgrind_decisions = 0;
+      continue;
+    }
+    if (flag == "--signoffd" && at + 1 < argc) {
+      if (access(argv[at + 1], X_OK) != 0) {
+        return Usage(absl::StrCat("--signoffd ", argv[at + 1], " is not an executable file"));
+      }
+      UseSignoffdBinary(argv[++at]);
       continue;
     }
     int64_t instances = 0;

@@ -157,10 +157,21 @@ Operation EchoOperation(const std::vector<std::shared_ptr<grpc::Channel>>& chann
   };
 }
 
+namespace {
+
+std::string& SignoffdBinary() {
+  static auto* binary = new std::string(SIGNOFFD_BINARY);
+  return *binary;
+}
+
+}  // namespace
+
+void UseSignoffdBinary(const std::string& path) { SignoffdBinary() = path; }
+
 std::vector<std::string> SignoffdCommand(const std::string& subcommand,
                                          const std::filesystem::path& database) {
   const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
-  return {SIGNOFFD_BINARY, subcommand, "--db", database.string(), "--directory",
+  return {SignoffdBinary(), subcommand, "--db", database.string(), "--directory",
           definitions + "/demo-org.yaml", "--definitions", definitions};
 }
 

@@ -26,6 +26,10 @@ Operation EchoOperation(const std::vector<std::shared_ptr<grpc::Channel>>& chann
 
 // signoffd's command line for `subcommand` on `database`, with the demo
 // organisation and the shipped definitions (published when they changed).
+// Measures another signoffd build (e.g. an earlier release's) than the one
+// built beside the benchmark, so that two builds compare in one session.
+void UseSignoffdBinary(const std::string& path);
+
 std::vector<std::string> SignoffdCommand(const std::string& subcommand,
                                          const std::filesystem::path& database);
 // signoffd serving `database` on a free loopback port, durably

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/time/time.h"
 #include "storage/migrations.h"
 
 namespace soci {
@@ -48,14 +47,6 @@ class Dialect {
   // OK while a commit could be written now; UNAVAILABLE saying why not
   // (the database is gone, read-only, or its disk is full).
   virtual absl::Status CheckWritable() const = 0;
-
-  // Work the database wants done off the write path, and how often; zero
-  // is none. SociStore runs it on a connection and a thread of its own.
-  virtual absl::Duration MaintenanceInterval() const { return absl::ZeroDuration(); }
-  // The write connection's settings by default.
-  virtual std::unique_ptr<soci::session> OpenMaintenanceSession() const;
-  // May throw; the caller guards.
-  virtual void Maintain(soci::session& /*session*/) const {}
 
   // How a statement passes a body (binary protobuf) bound at `placeholder`
   // so that the database stores it as bytes: SQLite would otherwise keep a

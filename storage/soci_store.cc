@@ -5,7 +5,6 @@
 #include "absl/strings/str_cat.h"
 #include "storage/codec.h"
 #include "storage/group_commit.h"
-#include "storage/maintenance.h"
 #include "storage/mutation_writer.h"
 #include "storage/documents.h"
 #include "storage/queries.h"
@@ -54,21 +53,15 @@ absl::StatusOr<Message> DecodedOrNotFound(const std::optional<std::string>& body
 class SociStore final : public Store {
  public:
   SociStore(std::unique_ptr<Dialect> dialect, std::unique_ptr<SessionPool> readers,
-            std::unique_ptr<MutationWriter> writer, std::unique_ptr<Maintenance> maintenance,
-            int max_batch)
+            std::unique_ptr<MutationWriter> writer, int max_batch)
       : dialect_(std::move(dialect)),
         readers_(std::move(readers)),
-        maintenance_(std::move(maintenance)),
         writer_(std::move(writer)),
         committer_(max_batch, [this](const std::vector<const EncodedMutation*>& batch) {
           return writer_->CommitBatch(batch);
         }) {}
 
-  absl::Status CheckWritable() override {
-    SIGNOFF_RETURN_IF_ERROR(dialect_->CheckWritable());
-    if (maintenance_ == nullptr) return absl::OkStatus();
-    return maintenance_->LastRound();
-  }
+  absl::Status CheckWritable() override { return dialect_->CheckWritable(); }
 
   // Encoding happens here, on the caller's thread, so that the single
   // writer spends its time only on the database.
@@ -182,7 +175,6 @@ class SociStore final : public Store {
   // Declared in this order so that the writer thread stops first.
   std::unique_ptr<Dialect> dialect_;
   std::unique_ptr<SessionPool> readers_;
-  std::unique_ptr<Maintenance> maintenance_;
   std::unique_ptr<MutationWriter> writer_;
   GroupCommitter committer_;
 };
@@ -199,10 +191,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSociStore(std::unique_ptr<Dialect> di
   SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<MutationWriter> writer, MutationWriter::Open(*dialect));
   SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<SessionPool> readers,
                    SessionPool::Open(*dialect, options.read_pool_size));
-  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<Maintenance> maintenance, Maintenance::Start(*dialect));
   return std::unique_ptr<Store>(new SociStore(std::move(dialect), std::move(readers),
-                                              std::move(writer), std::move(maintenance),
-                                              options.max_batch));
+                                              std::move(writer), options.max_batch));
 }
 
 }  // namespace signoff::storage

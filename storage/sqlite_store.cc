@@ -36,10 +36,6 @@ constexpr int kSqliteCantOpen = 14;
 constexpr int kSqliteConstraint = 19;
 constexpr int kSqliteNotADatabase = 26;
 
-// The write-ahead log's size, in pages, at which the writer checkpoints
-// itself: only when the maintenance thread has fallen far behind.
-constexpr int kWriterCheckpointPages = 16384;
-constexpr absl::Duration kCheckpointInterval = absl::Milliseconds(200);
 // What the write-ahead log file is cut back to once checkpointed, so that
 // one burst does not keep it at its largest size.
 constexpr int kWalSizeLimitBytes = 16 << 20;
@@ -93,9 +89,6 @@ class SqliteDialect final : public Dialect {
     if (options_.max_pages > 0) {
       *session << "PRAGMA max_page_count = " + std::to_string(options_.max_pages);
     }
-    // Checkpoints run on the maintenance connection; the writer checkpoints
-    // only when that falls far behind.
-    *session << "PRAGMA wal_autocheckpoint = " + std::to_string(kWriterCheckpointPages);
     *session << "PRAGMA journal_size_limit = " + std::to_string(kWalSizeLimitBytes);
     *session << "PRAGMA cache_size = " + std::to_string(-kWriterCacheKib);
     RememberFile();
@@ -104,24 +97,6 @@ class SqliteDialect final : public Dialect {
 
   std::string BodyParameter(const std::string& placeholder) const override {
     return absl::StrCat("CAST(", placeholder, " AS BLOB)");
-  }
-
-  absl::Duration MaintenanceInterval() const override { return kCheckpointInterval; }
-
-  std::unique_ptr<soci::session> OpenMaintenanceSession() const override {
-    auto session = Connect();
-    *session << "PRAGMA synchronous = " + absl::AsciiStrToUpper(options_.synchronous);
-    return session;
-  }
-
-  // Copies what the write-ahead log holds into the database file, without
-  // waiting for readers or the writer. In FULL mode this syncs the
-  // database file: done on the writer, every commit batch behind it would
-  // wait for that sync.
-  void Maintain(soci::session& session) const override {
-    int busy = 0, log_pages = 0, checkpointed = 0;
-    session << "PRAGMA wal_checkpoint(PASSIVE)", soci::into(busy), soci::into(log_pages),
-        soci::into(checkpointed);
   }
 
   absl::Status CheckWritable() const override {

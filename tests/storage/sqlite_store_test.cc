@@ -8,7 +8,6 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "storage/migrations.h"
 #include "storage/mutation_writer.h"
 #include "storage/sqlite_dialect.h"
@@ -250,25 +249,6 @@ TEST_F(SqliteStoreTest, TransactionFailureFailsEveryMemberOfTheBatch) {
   auto retried = writer->CommitBatch({&a, &b, &c});
   for (const auto& result : retried) EXPECT_OK(result);
   EXPECT_OK(store->GetInstance("c"));
-}
-
-// The writer leaves checkpoints to the maintenance thread; without it,
-// commits would stay in the write-ahead log until it grew to tens of
-// megabytes.
-TEST_F(SqliteStoreTest, CommitsReachTheDatabaseFileWithoutTheWriterCheckpointing) {
-  ASSERT_OK_AND_ASSIGN(auto store, OpenSqliteStore(Options()));
-  // Let any checkpoint of the migrations land first.
-  absl::SleepFor(absl::Seconds(1));
-  const auto size_before = std::filesystem::file_size(Path());
-  for (int i = 0; i < 200; ++i) {
-    ASSERT_OK(store->Commit(StartMutation(MakeInstance(absl::StrCat("i-", i), 1))));
-  }
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (std::filesystem::file_size(Path()) <= size_before && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  EXPECT_GT(std::filesystem::file_size(Path()), size_before);
-  EXPECT_OK(store->CheckWritable());
 }
 
 TEST_F(SqliteStoreTest, BadOptionsAreInvalidArgument) {

@@ -48,27 +48,6 @@ MutationWriter::~MutationWriter() {
 }
 
 std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
-    const std::vector<const Mutation*>& batch) {
-  std::vector<absl::StatusOr<EncodedMutation>> encoded;
-  std::vector<const EncodedMutation*> valid;
-  for (const Mutation* mutation : batch) encoded.push_back(EncodeMutation(*mutation));
-  for (const auto& one : encoded) {
-    if (one.ok()) valid.push_back(&*one);
-  }
-  std::vector<absl::StatusOr<CommitResult>> committed = CommitBatch(valid);
-  std::vector<absl::StatusOr<CommitResult>> results;
-  size_t next = 0;
-  for (const auto& one : encoded) {
-    if (one.ok()) {
-      results.push_back(std::move(committed[next++]));
-    } else {
-      results.push_back(one.status());
-    }
-  }
-  return results;
-}
-
-std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
     const std::vector<const EncodedMutation*>& batch) {
   absl::Status begun = Guarded(dialect_, [&] {
     if (statements_ == nullptr) statements_ = std::make_unique<WriteStatements>(*session_, dialect_);

@@ -29,9 +29,6 @@ class MutationWriter {
   // that error.
   std::vector<absl::StatusOr<CommitResult>> CommitBatch(
       const std::vector<const EncodedMutation*>& batch);
-  // Encodes each mutation first; one that does not encode fails alone.
-  std::vector<absl::StatusOr<CommitResult>> CommitBatch(
-      const std::vector<const Mutation*>& batch);
 
  private:
   // The returned Status is a transaction failure; *result is the

@@ -116,8 +116,9 @@ TEST_P(StoreTest, FailedMembersOfOneBatchLeaveTheOthersCommitted) {
 
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Dialect> dialect, backend().MakeDialect());
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<MutationWriter> writer, MutationWriter::Open(*dialect));
-  auto results = writer->CommitBatch(
+  const auto batch = EncodedAll(
       {&good_a, &stale, &good_b, &subject_taken, &duplicate, &reuses_a_request, &good_c});
+  auto results = writer->CommitBatch(Pointers(batch));
 
   ASSERT_EQ(results.size(), 7u);
   EXPECT_OK(results[0]);

@@ -234,10 +234,11 @@ TEST_F(SqliteStoreTest, TransactionFailureFailsEveryMemberOfTheBatch) {
   Mutation a = StartMutation(MakeInstance("a", 1));
   Mutation b = StartMutation(MakeInstance("b", 1));
   Mutation c = StartMutation(MakeInstance("c", 1));
+  const auto batch = EncodedAll({&a, &b, &c});
   {
     WriteLockHolder lock(Path());
     ASSERT_TRUE(lock.locked());
-    auto results = writer->CommitBatch({&a, &b, &c});
+    auto results = writer->CommitBatch(Pointers(batch));
     ASSERT_EQ(results.size(), 3u);
     for (const auto& result : results) {
       EXPECT_CODE(result, absl::StatusCode::kUnavailable);
@@ -246,7 +247,7 @@ TEST_F(SqliteStoreTest, TransactionFailureFailsEveryMemberOfTheBatch) {
   for (const char* id : {"a", "b", "c"}) {
     EXPECT_CODE(store->GetInstance(id), absl::StatusCode::kNotFound);
   }
-  auto retried = writer->CommitBatch({&a, &b, &c});
+  auto retried = writer->CommitBatch(Pointers(batch));
   for (const auto& result : retried) EXPECT_OK(result);
   EXPECT_OK(store->GetInstance("c"));
 }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "gmock/gmock.h"
@@ -15,6 +16,7 @@
 #include "signoff/v1/service.pb.h"
 #include "status_matchers.h"
 #include "storage/dialect.h"
+#include "storage/encoded_mutation.h"
 #include "storage/store.h"
 
 namespace signoff::storage::testing {
@@ -146,6 +148,26 @@ inline signoff::v1::PublishedDefinition MakeDefinition(const std::string& key,
 }
 
 // A mutation that starts `instance` with no events or tasks.
+// Mutations as the store hands them to its writer, encoded.
+inline std::vector<EncodedMutation> EncodedAll(const std::vector<const Mutation*>& mutations) {
+  std::vector<EncodedMutation> encoded;
+  for (const Mutation* mutation : mutations) {
+    absl::StatusOr<EncodedMutation> one = EncodeMutation(*mutation);
+    if (!one.ok()) {
+      ADD_FAILURE() << one.status();
+      continue;
+    }
+    encoded.push_back(std::move(*one));
+  }
+  return encoded;
+}
+
+inline std::vector<const EncodedMutation*> Pointers(const std::vector<EncodedMutation>& batch) {
+  std::vector<const EncodedMutation*> pointers;
+  for (const EncodedMutation& mutation : batch) pointers.push_back(&mutation);
+  return pointers;
+}
+
 inline Mutation StartMutation(const signoff::v1::InstanceState& instance) {
   Mutation mutation;
   mutation.instance = instance;

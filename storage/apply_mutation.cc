@@ -142,7 +142,15 @@ class MutationApplier {
     for (size_t i = 0; i < mutation_.users.size(); ++i) {
       SIGNOFF_RETURN_IF_ERROR(UpsertUser(mutation_.users[i], encoded_.user_bodies[i]));
     }
+    if (mutation_.definition) MoveCatalogOn("definitions");
+    if (mutation_.calendar) MoveCatalogOn("calendars");
+    if (!mutation_.users.empty() || !mutation_.departments.empty()) MoveCatalogOn("directory");
     return absl::OkStatus();
+  }
+
+  void MoveCatalogOn(const std::string& catalog) {
+    session_ << "UPDATE catalog_versions SET generation = generation + 1 WHERE name = :n",
+        soci::use(catalog);
   }
 
   // The instance is checked before anything of it is written, its events
@@ -304,8 +312,9 @@ class MutationApplier {
     return claimed;
   }
 
-  absl::Status UpsertDepartment(const Department& department, const std::string& body) {
+  absl::Status UpsertDepartment(const Department& department, std::string body) {
     if (department.id().empty()) return absl::InvalidArgumentError("department has no id");
+    dialect_.PrepareBodyValue(&body);
     session_ << "INSERT INTO departments (id, parent, head, body) VALUES (:i, :p, :h, " +
                     dialect_.BodyParameter(":b") +
                     ") ON CONFLICT (id) DO UPDATE SET parent = excluded.parent,"
@@ -315,8 +324,9 @@ class MutationApplier {
     return absl::OkStatus();
   }
 
-  absl::Status UpsertUser(const User& user, const std::string& body) {
+  absl::Status UpsertUser(const User& user, std::string body) {
     if (user.id().empty()) return absl::InvalidArgumentError("user has no id");
+    dialect_.PrepareBodyValue(&body);
     session_ << "INSERT INTO users (id, department, manager, body) VALUES (:i, :d, :m, " +
                     dialect_.BodyParameter(":b") +
                     ") ON CONFLICT (id) DO UPDATE SET department = excluded.department,"

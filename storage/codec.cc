@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,10 @@ namespace {
 
 constexpr int kMaxPageSize = 500;
 
+bool IsByteaHex(absl::string_view column) {
+  return column.size() >= 2 && column[0] == '\\' && column[1] == 'x';
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> EncodeBody(const google::protobuf::Message& message) {
@@ -26,7 +31,24 @@ absl::StatusOr<std::string> EncodeBody(const google::protobuf::Message& message)
   return body;
 }
 
+absl::StatusOr<std::string> StoredBytes(std::string column) {
+  if (!IsByteaHex(column)) return column;
+  const absl::string_view digits = absl::string_view(column).substr(2);
+  if (digits.size() % 2 != 0 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return absl::ascii_isxdigit(c); })) {
+    return absl::DataLossError("a stored body is neither bytes nor hex-encoded bytes");
+  }
+  return absl::HexStringToBytes(digits);
+}
+
 absl::Status DecodeBody(absl::string_view body, google::protobuf::Message* message) {
+  std::string decoded;
+  if (IsByteaHex(body)) {
+    absl::StatusOr<std::string> bytes = StoredBytes(std::string(body));
+    if (!bytes.ok()) return bytes.status();
+    decoded = std::move(*bytes);
+    body = decoded;
+  }
   if (!message->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
     return absl::DataLossError(
         absl::StrCat("a stored ", message->GetTypeName(), " does not parse"));

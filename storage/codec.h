@@ -18,6 +18,13 @@ namespace signoff::storage {
 // A message as its body column holds it. Binary, not JSON: it is several
 // times cheaper to write and read, and smaller.
 absl::StatusOr<std::string> EncodeBody(const google::protobuf::Message& message);
+// The bytes a body column held. PostgreSQL's driver returns bytea in its
+// text form, "\x" and hex digits; that form is decoded here. A protobuf
+// encoding never starts with "\x" (0x5c is an end-group tag, which cannot
+// open a message), so raw bytes are never mistaken for it.
+absl::StatusOr<std::string> StoredBytes(std::string column);
+
+// Reads bytes in either form StoredBytes takes.
 // Fields unknown to this release are kept, so that rows written by a newer
 // release survive being read and written back during a rolling upgrade.
 // DATA_LOSS when the bytes do not parse.

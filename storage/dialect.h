@@ -29,8 +29,11 @@ class Dialect {
   virtual std::unique_ptr<soci::session> OpenReadSession() const = 0;
 
   // Starts a transaction that will write, taking the write lock up front
-  // so that it cannot fail half-way with a lock upgrade.
-  virtual void BeginWrite(soci::session& session) const = 0;
+  // so that it cannot fail half-way with a lock upgrade. `appends_events`
+  // says the transaction will insert events: on a shared server their
+  // global sequence numbers must become visible in the order they were
+  // given out, so such transactions commit one at a time.
+  virtual void BeginWrite(soci::session& session, bool appends_events) const = 0;
   // Starts a transaction in which several reads see one snapshot.
   virtual void BeginRead(soci::session& session) const = 0;
 
@@ -41,6 +44,17 @@ class Dialect {
   // True for a UNIQUE / PRIMARY KEY violation; what() must name the column
   // or constraint (e.g. "open_subject") so callers can tell which.
   virtual bool IsUniqueViolation(const std::exception& error) const = 0;
+  // True when the statement lost a race the database resolved by failing
+  // it (a serialization failure or a deadlock): running it again may work.
+  virtual bool IsRetryable(const std::exception& /*error*/) const { return false; }
+  // False once the connection is unusable (the server went away); the
+  // caller then drops it and opens a new one. Only asked after a failure.
+  virtual bool IsAlive(soci::session& /*session*/) const { return true; }
+
+  // Held around ApplyMigrations, so that replicas starting together apply
+  // each migration once. SQLite's write lock already does this.
+  virtual void LockMigrations(soci::session& /*session*/) const {}
+  virtual void UnlockMigrations(soci::session& /*session*/) const {}
 
   virtual const std::vector<Migration>& Migrations() const = 0;
 
@@ -53,12 +67,19 @@ class Dialect {
   // bound string as text, which its text functions and dumps cut at the
   // first zero byte.
   virtual std::string BodyParameter(const std::string& placeholder) const { return placeholder; }
+  // Rewrites a body, in place, into the form BodyParameter expects bound.
+  virtual void PrepareBodyValue(std::string* /*body*/) const {}
 
   // Appended to a SELECT that claims rows, so that concurrent claimers on
   // a shared server skip each other's rows instead of waiting. SQLite
   // already runs one writer at a time.
   virtual std::string LockSkipLockedClause() const { return ""; }
 };
+
+// A database message without the values SOCI appends to it: those can be
+// whole instance states with personal data, and errors travel to clients
+// and logs, so only the statement is kept.
+std::string WithoutBoundValues(const std::string& message);
 
 // Runs fn, turning any exception into a Status through the dialect. fn
 // returns absl::Status or absl::StatusOr<T>.

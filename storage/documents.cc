@@ -14,6 +14,10 @@ namespace signoff::storage {
 
 namespace {
 
+// Publishes racing through other replicas each take one number; past this
+// many lost races the caller is told to retry.
+constexpr int kVersionAttempts = 8;
+
 struct DocumentTable {
   const char* table;
   const char* key_column;
@@ -110,16 +114,28 @@ absl::StatusOr<int32_t> InsertDocument(soci::session& session, const Dialect& di
                                        DocumentKind kind, const DocumentRow& row) {
   const DocumentTable& table = TableOf(kind);
   if (row.key.empty()) return absl::InvalidArgumentError(absl::StrCat(table.noun, " has no key"));
-  const int32_t version = LatestVersion(session, table, row.key) + 1;
-  if (row.version != 0 && row.version != version) {
-    return absl::AbortedError(absl::StrCat(table.noun, " ", row.key, " version ", row.version,
-                                           " was published concurrently"));
+  std::string body = row.body;
+  dialect.PrepareBodyValue(&body);
+  // The primary key (key, version) allocates the number: a publish through
+  // another replica that took it first leaves this insert with no row, and
+  // the next number is tried.
+  for (int attempt = 0; attempt < kVersionAttempts; ++attempt) {
+    const int32_t version = LatestVersion(session, table, row.key) + 1;
+    if (row.version != 0 && row.version != version) {
+      return absl::AbortedError(absl::StrCat(table.noun, " ", row.key, " version ", row.version,
+                                             " was published concurrently"));
+    }
+    soci::statement insert =
+        (session.prepare << absl::StrCat("INSERT INTO ", table.table, " (", Columns(table),
+                                         ") VALUES (:k, :v, ", dialect.BodyParameter(":b"),
+                                         ", :t, :p, :o) ON CONFLICT DO NOTHING"),
+         soci::use(row.key), soci::use(version), soci::use(body), soci::use(row.published_us),
+         soci::use(row.published_by), soci::use(row.origin));
+    insert.execute(true);
+    if (insert.get_affected_rows() > 0) return version;
   }
-  session << absl::StrCat("INSERT INTO ", table.table, " (", Columns(table),
-                          ") VALUES (:k, :v, ", dialect.BodyParameter(":b"), ", :t, :p, :o)"),
-      soci::use(row.key), soci::use(version), soci::use(row.body), soci::use(row.published_us),
-      soci::use(row.published_by), soci::use(row.origin);
-  return version;
+  return absl::AbortedError(absl::StrCat("could not number a new version of ", table.noun, " ",
+                                         row.key, ": other publishes kept taking the next one"));
 }
 
 absl::StatusOr<DocumentRow> RowOf(const signoff::v1::PublishedDefinition& published) {

@@ -115,7 +115,7 @@ void RunMigration(soci::session& session, const Migration& migration) {
 }
 
 void ApplyOne(soci::session& session, const Dialect& dialect, const Migration& migration) {
-  dialect.BeginWrite(session);
+  dialect.BeginWrite(session, /*appends_events=*/false);
   try {
     // Re-checked under the write lock: another process may have won.
     if (!IsApplied(session, migration.version)) {
@@ -136,6 +136,26 @@ void ApplyOne(soci::session& session, const Dialect& dialect, const Migration& m
     throw;
   }
 }
+
+// Holds the dialect's migration lock for its lifetime.
+class MigrationLock {
+ public:
+  MigrationLock(soci::session& session, const Dialect& dialect)
+      : session_(session), dialect_(dialect) {
+    dialect_.LockMigrations(session_);
+  }
+  ~MigrationLock() {
+    try {
+      dialect_.UnlockMigrations(session_);
+    } catch (...) {
+      // A connection that failed drops the lock with it.
+    }
+  }
+
+ private:
+  soci::session& session_;
+  const Dialect& dialect_;
+};
 
 absl::Status CheckOrdered(const std::vector<Migration>& migrations) {
   int previous = 0;
@@ -158,6 +178,7 @@ std::vector<std::string> SplitSqlScript(const std::string& script) {
 absl::StatusOr<int> ApplyMigrations(soci::session& session, const Dialect& dialect) {
   SIGNOFF_RETURN_IF_ERROR(CheckOrdered(dialect.Migrations()));
   return Guarded(dialect, [&]() -> absl::StatusOr<int> {
+    MigrationLock lock(session, dialect);
     session << kCreateSchemaVersion;
     const int applied = AppliedVersion(session);
     const int known = dialect.Migrations().empty() ? 0 : dialect.Migrations().back().version;

@@ -31,6 +31,8 @@ inline constexpr char kRewriteRowsMark[] = "-- signoff:rewrite-rows";
 
 // Generated at build time from storage/migrations/sqlite/*.sql, in order.
 const std::vector<Migration>& SqliteMigrations();
+// Generated from storage/migrations/postgresql/*.sql.
+const std::vector<Migration>& PostgresqlMigrations();
 
 // Splits a migration script into statements. SQLite prepares one statement
 // at a time, so scripts are run statement by statement on every backend.

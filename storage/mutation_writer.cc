@@ -2,11 +2,23 @@
 
 #include <soci/soci.h>
 
+#include "absl/strings/str_cat.h"
 #include "storage/migrations.h"
 #include "workflow/status_macros.h"
 
 namespace signoff::storage {
 namespace {
+
+// How often a mutation that lost a deadlock or serialization race is run
+// again inside the batch before its caller is told ABORTED.
+constexpr int kRetryableAttempts = 3;
+
+bool AppendsEvents(const std::vector<const EncodedMutation*>& batch) {
+  for (const EncodedMutation* mutation : batch) {
+    if (!mutation->mutation.events.empty()) return true;
+  }
+  return false;
+}
 
 std::vector<absl::StatusOr<CommitResult>> AllFailed(size_t size, const absl::Status& error) {
   return std::vector<absl::StatusOr<CommitResult>>(size, error);
@@ -47,14 +59,37 @@ MutationWriter::~MutationWriter() {
   statements_.reset();
 }
 
-std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
-    const std::vector<const EncodedMutation*>& batch) {
-  absl::Status begun = Guarded(dialect_, [&] {
-    if (statements_ == nullptr) statements_ = std::make_unique<WriteStatements>(*session_, dialect_);
-    dialect_.BeginWrite(*session_);
+absl::Status MutationWriter::EnsureConnected() {
+  if (session_ != nullptr) return absl::OkStatus();
+  absl::Status opened = Guarded(dialect_, [&] {
+    session_ = dialect_.OpenWriteSession();
     return absl::OkStatus();
   });
-  if (!begun.ok()) return AllFailed(batch.size(), begun);
+  if (opened.ok()) return opened;
+  return absl::UnavailableError(
+      absl::StrCat("the database cannot be reached; nothing was written: ", opened.message()));
+}
+
+void MutationWriter::ForgetConnectionIfLost() {
+  if (session_ == nullptr || dialect_.IsAlive(*session_)) return;
+  statements_.reset();
+  session_.reset();
+}
+
+std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
+    const std::vector<const EncodedMutation*>& batch) {
+  absl::Status connected = EnsureConnected();
+  if (!connected.ok()) return AllFailed(batch.size(), connected);
+  absl::Status begun = Guarded(dialect_, [&] {
+    if (statements_ == nullptr) statements_ = std::make_unique<WriteStatements>(*session_, dialect_);
+    dialect_.BeginWrite(*session_, AppendsEvents(batch));
+    return absl::OkStatus();
+  });
+  if (!begun.ok()) {
+    RollbackQuietly();
+    ForgetConnectionIfLost();
+    return AllFailed(batch.size(), begun);
+  }
 
   std::vector<absl::StatusOr<CommitResult>> results;
   for (const EncodedMutation* mutation : batch) {
@@ -62,6 +97,7 @@ std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
     absl::Status transaction = ApplyInSavepoint(*mutation, &result);
     if (!transaction.ok()) {
       RollbackQuietly();
+      ForgetConnectionIfLost();
       return AllFailed(batch.size(), transaction);
     }
     results.push_back(std::move(result));
@@ -70,9 +106,25 @@ std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
   absl::Status committed = Execute("COMMIT");
   if (!committed.ok()) {
     RollbackQuietly();
+    ForgetConnectionIfLost();
     return AllFailed(batch.size(), committed);
   }
   return results;
+}
+
+// A deadlock or serialization failure undone to the savepoint leaves the
+// transaction usable, so the mutation is run again where it stands.
+absl::StatusOr<CommitResult> MutationWriter::ApplyRetrying(const EncodedMutation& mutation) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return ApplyMutation(*session_, dialect_, *statements_, mutation);
+    } catch (const std::exception& error) {
+      if (attempt >= kRetryableAttempts || !dialect_.IsRetryable(error)) {
+        return dialect_.ToStatus(error);
+      }
+    }
+    statements_->RollbackToSavepoint();
+  }
 }
 
 absl::Status MutationWriter::ApplyInSavepoint(const EncodedMutation& mutation,
@@ -81,8 +133,7 @@ absl::Status MutationWriter::ApplyInSavepoint(const EncodedMutation& mutation,
     statements_->Savepoint();
     return absl::OkStatus();
   }));
-  *result = Guarded(dialect_,
-                    [&] { return ApplyMutation(*session_, dialect_, *statements_, mutation); });
+  *result = Guarded(dialect_, [&] { return ApplyRetrying(mutation); });
   // A duplicate request wrote nothing, but undoing is the safe default.
   if (result->ok() && !(*result)->duplicate_request) return ReleaseSavepoint();
   // If the database already abandoned the whole transaction (SQLite does
@@ -105,6 +156,7 @@ absl::Status MutationWriter::ReleaseSavepoint() {
 }
 
 absl::Status MutationWriter::Execute(const char* sql) {
+  if (session_ == nullptr) return absl::UnavailableError("the database connection was lost");
   return Guarded(dialect_, [&] {
     *session_ << sql;
     return absl::OkStatus();

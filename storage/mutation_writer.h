@@ -37,12 +37,20 @@ class MutationWriter {
                                 absl::StatusOr<CommitResult>* result);
   MutationWriter(const Dialect& dialect, std::unique_ptr<soci::session> session);
 
+  // Opens a new connection when the last one was lost. UNAVAILABLE while
+  // the database cannot be reached.
+  absl::Status EnsureConnected();
+  // Drops the connection if the database closed it, so that the next batch
+  // reconnects.
+  void ForgetConnectionIfLost();
+  absl::StatusOr<CommitResult> ApplyRetrying(const EncodedMutation& mutation);
   absl::Status ReleaseSavepoint();
   absl::Status Execute(const char* sql);
   void RollbackQuietly();
 
   const Dialect& dialect_;
   std::unique_ptr<soci::session> session_;
+  // Null after the connection was lost, until a batch reconnects.
   // Compiled on the first batch, after the migrations have run, and
   // dropped with the session.
   std::unique_ptr<WriteStatements> statements_;

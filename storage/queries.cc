@@ -43,6 +43,7 @@ absl::StatusOr<std::optional<IdempotencyRecord>> QueryIdempotency(
       soci::use(caller), soci::use(request_id), soci::into(record.request_id),
       soci::into(record.method), soci::into(record.fingerprint), soci::into(record.reply);
   if (!session.got_data()) return std::nullopt;
+  SIGNOFF_ASSIGN_OR_RETURN(record.reply, StoredBytes(std::move(record.reply)));
   return record;
 }
 
@@ -118,28 +119,88 @@ absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
                   [](const InstanceState& instance) { return instance.id(); });
 }
 
-absl::StatusOr<std::vector<Event>> QueryEvents(soci::session& session,
-                                               const std::string& instance_id) {
-  int64_t global_seq = 0, instance_seq = 0;
-  std::string prev_hash, hash, body;
-  soci::statement statement =
-      (session.prepare << "SELECT global_seq, instance_seq, prev_hash, hash, body"
-                          " FROM events WHERE instance_id = :i ORDER BY instance_seq",
-       soci::use(instance_id), soci::into(global_seq), soci::into(instance_seq),
-       soci::into(prev_hash), soci::into(hash), soci::into(body));
+namespace {
+
+// The columns of one event row as a statement fetches them.
+struct EventColumns {
+  int64_t global_seq = 0;
+  std::string instance_id;
+  int64_t instance_seq = 0;
+  std::string prev_hash;
+  std::string hash;
+  std::string body;
+};
+
+constexpr char kEventColumns[] = "global_seq, instance_id, instance_seq, prev_hash, hash, body";
+
+void IntoEventColumns(soci::statement& statement, EventColumns& row) {
+  statement.exchange(soci::into(row.global_seq));
+  statement.exchange(soci::into(row.instance_id));
+  statement.exchange(soci::into(row.instance_seq));
+  statement.exchange(soci::into(row.prev_hash));
+  statement.exchange(soci::into(row.hash));
+  statement.exchange(soci::into(row.body));
+}
+
+absl::StatusOr<std::vector<Event>> FetchEvents(soci::statement& statement, EventColumns& row) {
+  statement.define_and_bind();
   statement.execute();
   std::vector<Event> events;
   while (statement.fetch()) {
     Event& event = events.emplace_back();
-    SIGNOFF_RETURN_IF_ERROR(DecodeBody(body, &event));
+    SIGNOFF_RETURN_IF_ERROR(DecodeBody(row.body, &event));
     // The columns, not the body, are what the chain was computed with.
-    event.set_global_seq(global_seq);
-    event.set_instance_id(instance_id);
-    event.set_instance_seq(instance_seq);
-    event.set_prev_hash(prev_hash);
-    event.set_hash(hash);
+    event.set_global_seq(row.global_seq);
+    event.set_instance_id(row.instance_id);
+    event.set_instance_seq(row.instance_seq);
+    event.set_prev_hash(row.prev_hash);
+    event.set_hash(row.hash);
   }
   return events;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Event>> QueryEvents(soci::session& session,
+                                               const std::string& instance_id) {
+  EventColumns row;
+  soci::statement statement(session);
+  statement.alloc();
+  statement.prepare(absl::StrCat("SELECT ", kEventColumns,
+                                 " FROM events WHERE instance_id = :i ORDER BY instance_seq"));
+  statement.exchange(soci::use(instance_id));
+  IntoEventColumns(statement, row);
+  return FetchEvents(statement, row);
+}
+
+absl::StatusOr<std::vector<Event>> QueryEventsSince(soci::session& session,
+                                                    int64_t after_global_seq, int limit) {
+  if (limit < 1) return absl::InvalidArgumentError("an event page holds at least one event");
+  EventColumns row;
+  soci::statement statement(session);
+  statement.alloc();
+  statement.prepare(absl::StrCat("SELECT ", kEventColumns,
+                                 " FROM events WHERE global_seq > :a ORDER BY global_seq"
+                                 " LIMIT :n"));
+  statement.exchange(soci::use(after_global_seq));
+  statement.exchange(soci::use(limit));
+  IntoEventColumns(statement, row);
+  return FetchEvents(statement, row);
+}
+
+absl::StatusOr<CatalogVersions> QueryCatalogVersions(soci::session& session) {
+  CatalogVersions versions;
+  std::string name;
+  int64_t generation = 0;
+  soci::statement statement = (session.prepare << "SELECT name, generation FROM catalog_versions",
+                               soci::into(name), soci::into(generation));
+  statement.execute();
+  while (statement.fetch()) {
+    if (name == "directory") versions.directory = generation;
+    if (name == "calendars") versions.calendars = generation;
+    if (name == "definitions") versions.definitions = generation;
+  }
+  return versions;
 }
 
 }  // namespace signoff::storage

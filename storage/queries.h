@@ -39,6 +39,11 @@ absl::StatusOr<Page<signoff::v1::InstanceState>> QueryInstances(
 absl::StatusOr<std::vector<signoff::v1::Event>> QueryEvents(
     soci::session& session, const std::string& instance_id);
 
+absl::StatusOr<std::vector<signoff::v1::Event>> QueryEventsSince(soci::session& session,
+                                                                 int64_t after_global_seq,
+                                                                 int limit);
+absl::StatusOr<CatalogVersions> QueryCatalogVersions(soci::session& session);
+
 absl::StatusOr<Page<signoff::v1::Task>> QueryTasks(soci::session& session,
                                                    const TaskFilter& filter);
 

@@ -12,7 +12,7 @@ absl::StatusOr<std::unique_ptr<SessionPool>> SessionPool::Open(const Dialect& di
     return absl::InvalidArgumentError(
         absl::StrCat("read pool size must be at least 1, got ", size));
   }
-  std::unique_ptr<SessionPool> pool(new SessionPool());
+  std::unique_ptr<SessionPool> pool(new SessionPool(dialect));
   absl::Status status = Guarded(dialect, [&]() -> absl::Status {
     for (int i = 0; i < size; ++i) {
       auto connection = std::make_unique<Connection>();
@@ -44,15 +44,24 @@ void SessionPool::GiveBack(Connection* connection) {
   released_.notify_one();
 }
 
-soci::session& SessionPool::Lease::operator*() const { return *connection_->session; }
+soci::session& SessionPool::Lease::operator*() const {
+  if (connection_->session == nullptr) connection_->session = pool_->dialect_.OpenReadSession();
+  return *connection_->session;
+}
 
 ReadStatements& SessionPool::Lease::statements() const {
   if (connection_->statements == nullptr) {
-    connection_->statements = std::make_unique<ReadStatements>(*connection_->session);
+    connection_->statements = std::make_unique<ReadStatements>(**this);
   }
   return *connection_->statements;
 }
 
 void SessionPool::Lease::ForgetStatements() const { connection_->statements.reset(); }
+
+void SessionPool::Lease::ForgetConnectionIfLost() const {
+  if (connection_->session == nullptr || pool_->dialect_.IsAlive(*connection_->session)) return;
+  connection_->statements.reset();
+  connection_->session.reset();
+}
 
 }  // namespace signoff::storage

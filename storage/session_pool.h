@@ -32,11 +32,16 @@ class SessionPool {
     ~Lease() {
       if (pool_ != nullptr) pool_->GiveBack(connection_);
     }
+    // The connection, opened again first if it was lost. Throws as SOCI
+    // does when the database cannot be reached.
     soci::session& operator*() const;
     // The connection's compiled reads, compiled on first use. Throws as
     // SOCI does.
     ReadStatements& statements() const;
     void ForgetStatements() const;
+    // After a failure: drops the connection if the database closed it, so
+    // that the next lease opens a new one.
+    void ForgetConnectionIfLost() const;
 
    private:
     SessionPool* pool_;
@@ -51,14 +56,16 @@ class SessionPool {
 
  private:
   struct Connection {
+    // Null once lost, until a lease opens it again.
     std::unique_ptr<soci::session> session;
     // Declared after the session, so that they go first.
     std::unique_ptr<ReadStatements> statements;
   };
 
-  SessionPool() = default;
+  explicit SessionPool(const Dialect& dialect) : dialect_(dialect) {}
   void GiveBack(Connection* connection);
 
+  const Dialect& dialect_;
   std::vector<std::unique_ptr<Connection>> connections_;
   std::mutex mutex_;
   std::condition_variable released_;

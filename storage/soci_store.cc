@@ -74,7 +74,11 @@ class SociStore final : public Store {
       const std::string& caller, const std::string& request_id) override {
     return ReadCompiled(
         [&](ReadStatements& reads) -> absl::StatusOr<std::optional<IdempotencyRecord>> {
-      return reads.FindIdempotency(caller, request_id);
+      std::optional<IdempotencyRecord> found = reads.FindIdempotency(caller, request_id);
+      if (found) {
+        SIGNOFF_ASSIGN_OR_RETURN(found->reply, StoredBytes(std::move(found->reply)));
+      }
+      return found;
     });
   }
 
@@ -126,6 +130,15 @@ class SociStore final : public Store {
     });
   }
 
+  absl::StatusOr<std::vector<Event>> ListEventsSince(int64_t after_global_seq,
+                                                     int limit) override {
+    return Read([&](soci::session& s) { return QueryEventsSince(s, after_global_seq, limit); });
+  }
+
+  absl::StatusOr<CatalogVersions> GetCatalogVersions() override {
+    return Read([&](soci::session& s) { return QueryCatalogVersions(s); });
+  }
+
   absl::StatusOr<Task> GetTask(const std::string& id) override {
     return ReadCompiled([&](ReadStatements& reads) {
       return DecodedOrNotFound<Task>(reads.TaskBody(id), "task", id);
@@ -155,7 +168,12 @@ class SociStore final : public Store {
   template <typename Query>
   auto Read(Query&& query) -> decltype(query(std::declval<soci::session&>())) {
     SessionPool::Lease session = readers_->Acquire();
-    return Guarded(*dialect_, [&] { return query(*session); });
+    try {
+      return query(*session);
+    } catch (const std::exception& error) {
+      session.ForgetConnectionIfLost();
+      return dialect_->ToStatus(error);
+    }
   }
 
   // A read through the connection's compiled statements. One that failed
@@ -168,6 +186,7 @@ class SociStore final : public Store {
       return query(session.statements());
     } catch (const std::exception& error) {
       session.ForgetStatements();
+      session.ForgetConnectionIfLost();
       return dialect_->ToStatus(error);
     }
   }

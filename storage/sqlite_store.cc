@@ -46,14 +46,6 @@ constexpr int kWriterCacheKib = 32 * 1024;
 // stops reporting ready, before commits start failing.
 constexpr uint64_t kMinFreeBytes = 1 << 20;
 
-// SOCI appends the statement and every bound value to its message; the
-// values can be whole instance states with personal data, and errors
-// travel to clients and logs, so only the statement is kept.
-std::string WithoutBoundValues(const std::string& message) {
-  const size_t values = message.find("\" with :");
-  return values == std::string::npos ? message : message.substr(0, values + 1);
-}
-
 absl::Status ValidateOptions(const SqliteOptions& options) {
   static const std::set<std::string> kSynchronousModes = {"OFF", "NORMAL", "FULL", "EXTRA"};
   if (options.path.empty()) return absl::InvalidArgumentError("SQLite path is empty");
@@ -134,7 +126,7 @@ class SqliteDialect final : public Dialect {
 
   // IMMEDIATE takes the write lock at BEGIN; a deferred transaction that
   // upgrades later can fail with SQLITE_BUSY regardless of busy_timeout.
-  void BeginWrite(soci::session& session) const override {
+  void BeginWrite(soci::session& session, bool /*appends_events*/) const override {
     session << "BEGIN IMMEDIATE";
   }
 
@@ -165,6 +157,11 @@ class SqliteDialect final : public Dialect {
       case kSqliteNotADatabase:
         return absl::DataLossError(
             absl::StrCat("the database file is damaged (sqlite error ", code, ")"));
+      case kSqliteConstraint:
+        if (IsUniqueViolation(error)) {
+          return absl::AbortedError(absl::StrCat("a concurrent change took the same key: ", message));
+        }
+        return absl::InternalError(absl::StrCat("sqlite error ", code, ": ", message));
       default:
         return absl::InternalError(absl::StrCat("sqlite error ", code, ": ", message));
     }

@@ -141,6 +141,21 @@ struct History {
   std::string head_hash;
 };
 
+// Counters that every committed change to the directory, the calendars or
+// the definitions moves on. A process that caches them compares these to
+// learn, cheaply, that another process (a replica, `signoffd seed`)
+// changed them.
+struct CatalogVersions {
+  int64_t directory = 0;
+  int64_t calendars = 0;
+  int64_t definitions = 0;
+  bool operator==(const CatalogVersions& other) const {
+    return directory == other.directory && calendars == other.calendars &&
+           definitions == other.definitions;
+  }
+  bool operator!=(const CatalogVersions& other) const { return !(*this == other); }
+};
+
 template <typename T>
 struct Page {
   std::vector<T> items;
@@ -200,6 +215,14 @@ class Store {
       const std::string& instance_id) = 0;
   // NOT_FOUND when there is no such instance.
   virtual absl::StatusOr<History> GetHistory(const std::string& instance_id) = 0;
+  // Every instance's events after `after_global_seq`, in global_seq order,
+  // at most `limit` of them. A reader that resumes from the last
+  // global_seq it saw misses none: an event becomes visible only after
+  // every event numbered before it.
+  virtual absl::StatusOr<std::vector<signoff::v1::Event>> ListEventsSince(
+      int64_t after_global_seq, int limit) = 0;
+
+  virtual absl::StatusOr<CatalogVersions> GetCatalogVersions() = 0;
 
   virtual absl::StatusOr<signoff::v1::Task> GetTask(const std::string& id) = 0;
   virtual absl::StatusOr<Page<signoff::v1::Task>> ListTasks(
@@ -234,6 +257,22 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(const SqliteOptions& opti
 
 // Applies pending migrations and returns the schema version reached.
 absl::StatusOr<int> MigrateSqlite(const std::string& path);
+
+struct PostgresqlOptions {
+  // A libpq connection string: a postgresql:// URL or key=value pairs.
+  std::string connection;
+  // Connections per process: the writer, this many readers, and one that
+  // readiness probes use.
+  int read_pool_size = 4;
+  int max_batch = 512;
+  // How long a connection attempt may take before the database counts as
+  // unreachable; a URL's own connect_timeout wins.
+  int connect_timeout_seconds = 5;
+};
+
+// Connects and applies pending migrations (one replica at a time).
+absl::StatusOr<std::unique_ptr<Store>> OpenPostgresqlStore(const PostgresqlOptions& options);
+absl::StatusOr<int> MigratePostgresql(const PostgresqlOptions& options);
 
 // Recomputes an instance's hash chain; false if any event was altered,
 // removed or reordered.

@@ -19,7 +19,8 @@ soci::indicator NullIfEmpty(const std::string& value) {
 
 struct WriteStatements::Bound {
   Bound(soci::session& session, const Dialect& dialect)
-      : savepoint(session.prepare << "SAVEPOINT mutation"),
+      : dialect(dialect),
+        savepoint(session.prepare << "SAVEPOINT mutation"),
         release(session.prepare << "RELEASE SAVEPOINT mutation"),
         rollback_to(session.prepare << "ROLLBACK TO SAVEPOINT mutation"),
         insert_idempotency(
@@ -101,6 +102,7 @@ struct WriteStatements::Bound {
              soci::use(timer.token), soci::use(timer.step_id), soci::use(timer.fire_us))),
         delete_timer((session.prepare << "DELETE FROM timers WHERE id = :i", soci::use(key))) {}
 
+  const Dialect& dialect;
   // The values the statements below are bound to; declared first so that
   // they outlive the statements.
   IdempotencyRow idempotency;
@@ -144,6 +146,7 @@ void WriteStatements::RollbackToSavepoint() { bound_->rollback_to.execute(true);
 
 bool WriteStatements::InsertIdempotency(const IdempotencyRow& row) {
   bound_->idempotency = row;
+  bound_->dialect.PrepareBodyValue(&bound_->idempotency.reply);
   bound_->insert_idempotency.execute(true);
   return bound_->insert_idempotency.get_affected_rows() > 0;
 }
@@ -165,12 +168,14 @@ std::optional<std::string> WriteStatements::FindSubjectHolder(const std::string&
 void WriteStatements::InsertInstance(InstanceRow row) {
   bound_->open_subject_indicator = NullIfEmpty(row.open_subject);
   bound_->instance = std::move(row);
+  bound_->dialect.PrepareBodyValue(&bound_->instance.state);
   bound_->insert_instance.execute(true);
 }
 
 bool WriteStatements::UpdateInstance(InstanceRow row, int64_t expected_version) {
   bound_->open_subject_indicator = NullIfEmpty(row.open_subject);
   bound_->instance = std::move(row);
+  bound_->dialect.PrepareBodyValue(&bound_->instance.state);
   bound_->expected_version = expected_version;
   bound_->update_instance.execute(true);
   return bound_->update_instance.get_affected_rows() > 0;
@@ -186,6 +191,7 @@ void WriteStatements::UpdateChainHead(const std::string& instance_id, int64_t ev
 
 int64_t WriteStatements::InsertEvent(EventRow row) {
   bound_->event = std::move(row);
+  bound_->dialect.PrepareBodyValue(&bound_->event.body);
   if (!RunForOneRow(bound_->insert_event)) {
     throw std::runtime_error("an event insert returned no global_seq");
   }
@@ -196,6 +202,7 @@ void WriteStatements::UpsertTask(TaskRow row) {
   bound_->due_us = row.due_us.value_or(0);
   bound_->due_indicator = row.due_us ? soci::i_ok : soci::i_null;
   bound_->task = std::move(row);
+  bound_->dialect.PrepareBodyValue(&bound_->task.body);
   bound_->upsert_task.execute(true);
 }
 

@@ -88,6 +88,12 @@ class FlakyReadStore final : public storage::Store {
   absl::StatusOr<std::vector<v1::Event>> ListEvents(const std::string& id) override {
     return inner_->ListEvents(id);
   }
+  absl::StatusOr<std::vector<v1::Event>> ListEventsSince(int64_t after, int limit) override {
+    return inner_->ListEventsSince(after, limit);
+  }
+  absl::StatusOr<storage::CatalogVersions> GetCatalogVersions() override {
+    return inner_->GetCatalogVersions();
+  }
   absl::Status CheckWritable() override { return inner_->CheckWritable(); }
   absl::StatusOr<storage::History> GetHistory(const std::string& id) override {
     return inner_->GetHistory(id);

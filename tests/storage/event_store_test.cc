@@ -1,5 +1,6 @@
 // Events: sequence numbers and the per-instance hash chain.
 
+#include "absl/strings/str_cat.h"
 #include "store_test_base.h"
 
 namespace signoff::storage::testing {
@@ -122,8 +123,8 @@ TEST_P(StoreTest, TamperedRowInDatabaseIsDetected) {
   SeedEvents(store());
   // Same length, so the body still parses and only the chain can tell.
   ASSERT_OK(backend().ExecuteRaw(
-      "UPDATE events SET body = replace(body, 'by bob', 'by eve')"
-      " WHERE instance_id = 'i-1' AND instance_seq = 3"));
+      absl::StrCat("UPDATE events SET body = ", backend().ReplaceBytesSql("body", "by bob", "by eve"),
+                   " WHERE instance_id = 'i-1' AND instance_seq = 3")));
 
   ASSERT_OK_AND_ASSIGN(auto events, store().ListEvents("i-1"));
   ASSERT_EQ(events.size(), 4u);
@@ -136,9 +137,9 @@ TEST_P(StoreTest, TamperedRowInDatabaseIsDetected) {
 
 TEST_P(StoreTest, BodyThatNoLongerParsesIsDataLoss) {
   SeedEvents(store());
-  ASSERT_OK(backend().ExecuteRaw(
-      "UPDATE events SET body = replace(body, 'by bob', 'by mallory')"
-      " WHERE instance_id = 'i-1' AND instance_seq = 3"));
+  ASSERT_OK(backend().ExecuteRaw(absl::StrCat(
+      "UPDATE events SET body = ", backend().ReplaceBytesSql("body", "by bob", "by mallory"),
+      " WHERE instance_id = 'i-1' AND instance_seq = 3")));
   EXPECT_CODE(store().ListEvents("i-1"), absl::StatusCode::kDataLoss);
   EXPECT_OK(store().ListEvents("i-2"));
 }

@@ -69,6 +69,11 @@ class SqliteBackend final : public StoreBackend {
     return status;
   }
 
+  std::string ReplaceBytesSql(const std::string& column, const std::string& from,
+                              const std::string& to) const override {
+    return absl::StrCat("replace(", column, ", '", from, "', '", to, "')");
+  }
+
  private:
   std::string Path() const { return (directory_ / "signoff db.sqlite").string(); }
 

@@ -7,9 +7,9 @@ namespace {
 
 using ::signoff::v1::PublishedDefinition;
 
-// A PostgreSQL backend joins with one more line here.
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
-                         ::testing::Values(BackendParam{"sqlite", &MakeSqliteBackend}),
+                         ::testing::Values(BackendParam{"sqlite", &MakeSqliteBackend},
+                                           BackendParam{"postgresql", &MakePostgresqlBackend}),
                          BackendName);
 
 TEST_P(StoreTest, MigrationsAreIdempotent) {

@@ -36,6 +36,10 @@ class StoreBackend {
   // The backend's Dialect on this test's database, to drive the writer
   // directly.
   virtual absl::StatusOr<std::unique_ptr<Dialect>> MakeDialect() = 0;
+  // A SQL expression: `column` (bytes) with its first `from` replaced by
+  // `to`, both plain ASCII.
+  virtual std::string ReplaceBytesSql(const std::string& column, const std::string& from,
+                                      const std::string& to) const = 0;
 };
 
 struct BackendParam {
@@ -51,6 +55,7 @@ inline std::string BackendName(const ::testing::TestParamInfo<BackendParam>& inf
 }
 
 std::unique_ptr<StoreBackend> MakeSqliteBackend();
+std::unique_ptr<StoreBackend> MakePostgresqlBackend();
 
 class StoreTest : public ::testing::TestWithParam<BackendParam> {
  protected:

@@ -3,15 +3,19 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "server/app/bulk_load.h"
 #include "server/app/seed.h"
 #include "server/server.h"
+#include "storage/open_store.h"
 #include "storage/store.h"
 #include "workflow/errors.h"
 
@@ -21,6 +25,10 @@ using signoff::app::Application;
 
 struct Flags {
   std::string db = "var/signoff.db";
+  // A file holding --db, for a connection string with a password.
+  std::string db_file;
+  std::string max_connection_age = "0s";
+  std::string cache_poll = "1s";
   std::string admin_user;
   std::string admin_department;
   std::string synchronous = "FULL";
@@ -62,6 +70,12 @@ absl::Status ParseTimeFlags(Flags& flags) {
   auto offset = ParseFlagDuration("--clock-offset", flags.clock_offset);
   if (!offset.ok()) return offset.status();
   flags.offset = *offset;
+  auto age = ParseFlagDuration("--max-connection-age", flags.max_connection_age);
+  if (!age.ok()) return age.status();
+  flags.server.max_connection_age = *age;
+  auto cache_poll = ParseFlagDuration("--cache-poll", flags.cache_poll);
+  if (!cache_poll.ok()) return cache_poll.status();
+  flags.server.cache_poll = *cache_poll;
   return absl::OkStatus();
 }
 
@@ -73,16 +87,33 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+signoff::storage::DatabaseOptions DatabaseOptionsOf(const Flags& flags) {
+  signoff::storage::DatabaseOptions options;
+  options.db = flags.db;
+  options.sqlite_synchronous = flags.synchronous;
+  options.sqlite_max_pages = flags.max_db_pages;
+  return options;
+}
+
 absl::StatusOr<std::shared_ptr<signoff::storage::Store>> OpenStore(const Flags& flags) {
-  const auto parent = std::filesystem::path(flags.db).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent);
-  signoff::storage::SqliteOptions options;
-  options.path = flags.db;
-  options.synchronous = flags.synchronous;
-  options.max_pages = flags.max_db_pages;
-  auto store = signoff::storage::OpenSqliteStore(options);
+  auto store = signoff::storage::OpenStore(DatabaseOptionsOf(flags));
   if (!store.ok()) return store.status();
   return std::shared_ptr<signoff::storage::Store>(std::move(*store));
+}
+
+// --db-file wins over --db: a Secret mounted as a file keeps the password
+// out of the process's arguments and environment.
+absl::Status ReadDbFile(Flags& flags) {
+  if (flags.db_file.empty()) return absl::OkStatus();
+  std::ifstream in(flags.db_file);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--db-file: cannot read ", flags.db_file));
+  std::stringstream contents;
+  contents << in.rdbuf();
+  flags.db = std::string(absl::StripAsciiWhitespace(contents.str()));
+  if (flags.db.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--db-file: ", flags.db_file, " is empty"));
+  }
+  return absl::OkStatus();
 }
 
 // The application clock of a bulk load: it starts at --as-of and runs on
@@ -143,7 +174,7 @@ int Serve(const Flags& flags) {
   auto server = signoff::server::SignoffServer::Start(shared, flags.server);
   if (!server.ok()) return Fail(server.status());
   std::printf("signoffd listening on %s (port %d), database %s\n", flags.server.listen.c_str(),
-              (*server)->port(), flags.db.c_str());
+              (*server)->port(), signoff::storage::DescribeDatabase(flags.db).c_str());
   std::fflush(stdout);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -154,7 +185,12 @@ int Serve(const Flags& flags) {
 }
 
 void AddStoreFlags(CLI::App& app, Flags& flags) {
-  app.add_option("--db", flags.db, "SQLite database file")->envname("SIGNOFF_DB");
+  app.add_option("--db", flags.db,
+                 "database: an SQLite file (or sqlite:FILE), or a postgresql:// URL")
+      ->envname("SIGNOFF_DB");
+  app.add_option("--db-file", flags.db_file,
+                 "file holding the --db value, e.g. a PostgreSQL URL with its password")
+      ->envname("SIGNOFF_DB_FILE");
   app.add_option("--synchronous", flags.synchronous,
                  "SQLite synchronous mode: FULL survives power loss, NORMAL only crashes")
       ->envname("SIGNOFF_SYNCHRONOUS")
@@ -206,6 +242,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000));
   app.add_option("--timer-poll", flags.timer_poll, "how often due timers are looked for")
       ->envname("SIGNOFF_TIMER_POLL");
+  app.add_option("--max-connection-age", flags.max_connection_age,
+                 "close client connections after this long (0s: never), so that clients "
+                 "behind a load balancer spread over new replicas")
+      ->envname("SIGNOFF_MAX_CONNECTION_AGE");
+  app.add_option("--cache-poll", flags.cache_poll,
+                 "how often the cached directory, calendars and definitions are checked for "
+                 "changes made through other processes (0s: never)")
+      ->envname("SIGNOFF_CACHE_POLL");
   app.add_option("--readiness-poll", flags.readiness_poll,
                  "how often readiness checks that the database can be written (0s: never)")
       ->envname("SIGNOFF_READINESS_POLL");
@@ -244,13 +288,17 @@ int main(int argc, char** argv) {
                         "RFC 3339 time the load's clock starts at, e.g. weeks ago so that the "
                         "instances' deadlines have passed when signoffd next serves");
   CLI11_PARSE(app, argc, argv);
+  if (absl::Status parsed = ReadDbFile(flags); !parsed.ok()) {
+    std::fprintf(stderr, "signoffd: %s\n", std::string(parsed.message()).c_str());
+    return 2;
+  }
   if (absl::Status parsed = ParseTimeFlags(flags); !parsed.ok()) {
     std::fprintf(stderr, "signoffd: %s\n", std::string(parsed.message()).c_str());
     return 2;
   }
 
   if (migrate->parsed()) {
-    auto version = signoff::storage::MigrateSqlite(flags.db);
+    auto version = signoff::storage::MigrateDatabase(DatabaseOptionsOf(flags));
     if (!version.ok()) return Fail(version.status());
     std::printf("schema version %d\n", *version);
     return 0;

@@ -9,26 +9,9 @@ namespace signoff::server {
 
 ReadinessProbe::ReadinessProbe(app::Application& application,
                                grpc::HealthCheckServiceInterface& health, absl::Duration poll)
-    : application_(application), health_(health), poll_(poll), thread_([this] { Run(); }) {}
+    : application_(application), health_(health), task_(poll, [this] { Check(); }) {}
 
-ReadinessProbe::~ReadinessProbe() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-}
-
-void ReadinessProbe::Run() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    Check();
-    lock.lock();
-    wake_.wait_for(lock, absl::ToChronoMilliseconds(poll_), [this] { return stopping_; });
-  }
-}
+ReadinessProbe::~ReadinessProbe() = default;
 
 void ReadinessProbe::Check() {
   const absl::Status writable = application_.context().store().CheckWritable();
@@ -41,6 +24,23 @@ void ReadinessProbe::Check() {
                              ready ? "info" : "error", ready ? "true" : "false",
                              JsonEscape(ready ? "the database can be written again"
                                               : std::string(writable.message())))
+                 .c_str(),
+             stderr);
+}
+
+CatalogFollower::CatalogFollower(app::Application& application, absl::Duration poll)
+    : application_(application), task_(poll, [this] { Follow(); }) {}
+
+void CatalogFollower::Follow() {
+  const absl::Status followed = application_.context().FollowCatalogChanges();
+  const std::string failure = followed.ok() ? "" : followed.ToString();
+  if (failure == failure_) return;
+  failure_ = failure;
+  std::fputs(absl::StrFormat("{\"level\":\"%s\",\"component\":\"catalog\",\"message\":\"%s\"}\n",
+                             followed.ok() ? "info" : "error",
+                             JsonEscape(followed.ok() ? "following catalog changes again"
+                                                      : "cannot follow catalog changes: " +
+                                                            failure))
                  .c_str(),
              stderr);
 }

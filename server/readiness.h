@@ -1,15 +1,13 @@
 #pragma once
 
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/app/application.h"
+#include "server/periodic_task.h"
 
 namespace signoff::server {
 
@@ -28,18 +26,31 @@ class ReadinessProbe {
   ReadinessProbe& operator=(const ReadinessProbe&) = delete;
 
  private:
-  void Run();
   void Check();
 
   app::Application& application_;
   grpc::HealthCheckServiceInterface& health_;
-  const absl::Duration poll_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
   // The last verdict, logged when it changes.
   bool ready_ = true;
-  std::thread thread_;
+  // Last, so that it stops before what it uses goes.
+  PeriodicTask task_;
+};
+
+// Reloads the cached directory and calendars, and drops cached latest
+// definitions, when another process (a replica, `signoffd seed`) changed
+// them: a user added through one replica can call the others within one
+// poll.
+class CatalogFollower {
+ public:
+  CatalogFollower(app::Application& application, absl::Duration poll);
+
+ private:
+  void Follow();
+
+  app::Application& application_;
+  // The last failure, logged when it changes.
+  std::string failure_;
+  PeriodicTask task_;
 };
 
 }  // namespace signoff::server

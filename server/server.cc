@@ -190,6 +190,13 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   // A port another process holds is an error, not a port to share.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  if (options.max_connection_age > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(
+                                   std::min(options.max_connection_age, absl::Hours(24 * 24)))));
+    // Calls under way when the age is reached get this long to finish.
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30 * 1000);
+  }
   for (auto& service : services) builder.RegisterService(service.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || (address->unix_path.empty() && server->port_ == 0)) {
@@ -203,6 +210,10 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   if (options.readiness_poll > absl::ZeroDuration()) {
     server->readiness_ = std::make_unique<ReadinessProbe>(*server->application_, *health,
                                                            options.readiness_poll);
+  }
+  if (options.cache_poll > absl::ZeroDuration()) {
+    server->catalog_follower_ =
+        std::make_unique<CatalogFollower>(*server->application_, options.cache_poll);
   }
   if (options.timer_poll > absl::ZeroDuration()) {
     server->scheduler_ = std::make_unique<TimerScheduler>(*server->application_,
@@ -224,6 +235,7 @@ void SignoffServer::Shutdown() {
   stopped_ = true;
   scheduler_.reset();
   readiness_.reset();
+  catalog_follower_.reset();
   // A server that never started listening has nothing to stop but its
   // workers.
   if (server_ != nullptr) {

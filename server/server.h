@@ -38,6 +38,12 @@ struct ServerOptions {
   // How often readiness checks that the database can be written; zero
   // leaves readiness SERVING.
   absl::Duration readiness_poll = absl::Seconds(2);
+  // How often the cached directory, calendars and definitions are checked
+  // for changes made by other processes; zero: never.
+  absl::Duration cache_poll = absl::Seconds(1);
+  // Clients are asked to reconnect after this long, so that a balancer can
+  // spread them over replicas added since; zero: never.
+  absl::Duration max_connection_age = absl::ZeroDuration();
 };
 
 class Transport;
@@ -70,6 +76,7 @@ class SignoffServer {
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<ReadinessProbe> readiness_;
+  std::unique_ptr<CatalogFollower> catalog_follower_;
   int port_ = 0;
   bool stopped_ = false;
 };

@@ -28,6 +28,7 @@ absl::StatusOr<std::shared_ptr<const workflow::BusinessCalendar>> BuildCalendar(
 absl::StatusOr<std::unique_ptr<AppContext>> AppContext::Create(
     std::shared_ptr<storage::Store> store, Clock clock) {
   std::unique_ptr<AppContext> context(new AppContext(std::move(store), std::move(clock)));
+  SIGNOFF_ASSIGN_OR_RETURN(context->followed_, context->store_->GetCatalogVersions());
   SIGNOFF_RETURN_IF_ERROR(context->ReloadDirectory());
   SIGNOFF_RETURN_IF_ERROR(context->ReloadCalendars());
   return context;
@@ -125,6 +126,24 @@ void AppContext::DefinitionPublished(const std::string& key) {
   std::lock_guard<std::mutex> lock(mutex_);
   latest_definitions_.erase(key);
   ++definition_generations_[key];
+}
+
+void AppContext::ForgetLatestDefinitions() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Every key read as latest has a generation; moving them all on keeps a
+  // read that began before from putting back what it found.
+  for (auto& [key, generation] : definition_generations_) ++generation;
+  latest_definitions_.clear();
+}
+
+absl::Status AppContext::FollowCatalogChanges() {
+  std::lock_guard<std::mutex> following(follow_mutex_);
+  SIGNOFF_ASSIGN_OR_RETURN(storage::CatalogVersions now, store_->GetCatalogVersions());
+  if (now.directory != followed_.directory) SIGNOFF_RETURN_IF_ERROR(ReloadDirectory());
+  if (now.calendars != followed_.calendars) SIGNOFF_RETURN_IF_ERROR(ReloadCalendars());
+  if (now.definitions != followed_.definitions) ForgetLatestDefinitions();
+  followed_ = now;
+  return absl::OkStatus();
 }
 
 EngineContext AppContext::ContextFor(const Caller& caller) const {

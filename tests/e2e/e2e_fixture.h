@@ -12,6 +12,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "server/app/views.h"
 #include "signoffd_process.h"
+#include "test_database.h"
 #include "status_matchers.h"
 #include "workflow/engine.h"
 
@@ -21,17 +22,22 @@ class EndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = FreshTestDirectory("signoff-e2e");
+    auto database = TestDatabase::Create(dir_);
+    ASSERT_TRUE(database.ok()) << database.status();
+    database_ = std::move(*database);
     const std::string definitions = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
     server_ = std::make_unique<SignoffdProcess>(
         SIGNOFFD_BINARY, dir_,
         std::vector<std::string>{"--directory", definitions + "/demo-org.yaml", "--definitions",
                                  definitions, "--timer-poll", "100ms"});
+    server_->UseDatabase(database_->db_flag());
     StartServer();
   }
 
   void TearDown() override {
     client_.reset();
     server_.reset();
+    database_.reset();
     std::filesystem::remove_all(dir_);
   }
 
@@ -140,6 +146,7 @@ class EndToEndTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::unique_ptr<TestDatabase> database_;
   std::unique_ptr<SignoffdProcess> server_;
   std::unique_ptr<ApiClient> client_;
 };

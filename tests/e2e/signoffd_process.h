@@ -42,6 +42,10 @@ class SignoffdProcess {
       : binary_(std::move(binary)), data_dir_(std::move(data_dir)), extra_(std::move(extra)) {}
   ~SignoffdProcess() { Kill(SIGKILL); }
 
+  // The --db for the next Start; the default is signoff.db in the data
+  // folder.
+  void UseDatabase(std::string db) { db_ = std::move(db); }
+
   // Flags for the next Start, e.g. a later --clock-offset.
   void SetExtraFlags(std::vector<std::string> extra) { extra_ = std::move(extra); }
   const std::vector<std::string>& extra_flags() const { return extra_; }
@@ -53,8 +57,8 @@ class SignoffdProcess {
     // Everything the child needs is built before fork: between fork and
     // exec only async-signal-safe calls are allowed, and the test process
     // runs gRPC threads that may hold the allocator's lock.
-    std::vector<std::string> args = {binary_, "serve", "--db", (data_dir_ / "signoff.db").string(),
-                                     "--listen", "127.0.0.1:0"};
+    const std::string db = db_.empty() ? (data_dir_ / "signoff.db").string() : db_;
+    std::vector<std::string> args = {binary_, "serve", "--db", db, "--listen", "127.0.0.1:0"};
     args.insert(args.end(), extra_.begin(), extra_.end());
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
@@ -133,6 +137,7 @@ class SignoffdProcess {
   std::string binary_;
   int start_seconds_ = 30;
   std::filesystem::path data_dir_;
+  std::string db_;
   std::vector<std::string> extra_;
   pid_t pid_ = -1;
   int port_ = 0;

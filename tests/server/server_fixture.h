@@ -16,6 +16,7 @@
 #include "server/server.h"
 #include "status_matchers.h"
 #include "storage/store.h"
+#include "test_database.h"
 #include "test_organisation.h"
 #include "workflow/engine.h"
 #include "workflow/yaml_mapping.h"
@@ -95,9 +96,12 @@ class ServerTest : public ::testing::Test {
   }
 
   void Open() {
-    storage::SqliteOptions options;
-    options.path = (dir_ / "signoff.db").string();
-    auto opened = storage::OpenSqliteStore(options);
+    if (database_ == nullptr) {
+      auto database = TestDatabase::Create(dir_);
+      ASSERT_OK(database);
+      database_ = std::move(*database);
+    }
+    auto opened = database_->Open();
     ASSERT_OK(opened);
     store_ = std::move(*opened);
     auto core = app::Application::Create(store_, [this] { return now_.load(); });
@@ -121,6 +125,7 @@ class ServerTest : public ::testing::Test {
     server_.reset();
     app_.reset();
     store_.reset();
+    database_.reset();
     std::filesystem::remove_all(dir_);
   }
 
@@ -158,6 +163,7 @@ class ServerTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  std::unique_ptr<TestDatabase> database_;
   FakeClock now_;
   std::shared_ptr<storage::Store> store_;
   std::shared_ptr<app::Application> app_;

@@ -342,10 +342,7 @@ TEST_F(TimeServerTest, TwoSchedulersOnOneDatabaseFireEachTimerOnce) {
     ASSERT_OK(client_->Start("ann", "claim", "{}", absl::StrCat("pair-", i)).status());
   }
   now_.Advance(absl::Hours(24 * 7));
-  storage::SqliteOptions options;
-  options.path = (dir_ / "signoff.db").string();
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<storage::Store> other_store,
-                       storage::OpenSqliteStore(options));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<storage::Store> other_store, database_->Open());
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<app::Application> other,
                        app::Application::Create(other_store, [this] { return now_.load(); }));
   std::atomic<int> fired{0};
@@ -367,10 +364,7 @@ TEST_F(TimeServerTest, TwoSchedulersOnOneDatabaseFireEachTimerOnce) {
 }
 
 TEST_F(TimeServerTest, AReplicaSeesACalendarPublishedElsewhereAfterARefresh) {
-  storage::SqliteOptions options;
-  options.path = (dir_ / "signoff.db").string();
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<storage::Store> other_store,
-                       storage::OpenSqliteStore(options));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<storage::Store> other_store, database_->Open());
   ASSERT_OK_AND_ASSIGN(std::shared_ptr<app::Application> other,
                        app::Application::Create(other_store, [this] { return now_.load(); }));
   ASSERT_OK(PublishCalendar("{name: late, time_zone: UTC}", "publish-late"));

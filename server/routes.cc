@@ -50,6 +50,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(InstanceService, instances, GetInstance);
   SIGNOFF_ROUTE(InstanceService, instances, ListInstances);
   SIGNOFF_ROUTE(InstanceService, instances, GetHistory);
+  SIGNOFF_ROUTE(InstanceService, instances, ListEvents);
   SIGNOFF_ROUTE(InstanceService, instances, WithdrawInstance);
   SIGNOFF_ROUTE(InstanceService, instances, ResubmitInstance);
   SIGNOFF_ROUTE(InstanceService, instances, AppealInstance);

@@ -7,6 +7,12 @@
 #include "workflow/status_macros.h"
 
 namespace signoff::app {
+namespace {
+
+constexpr int kDefaultEventPageSize = 100;
+constexpr int kMaxEventPageSize = 1000;
+
+}  // namespace
 
 absl::StatusOr<v1::InstanceView> InstanceService::View(const v1::InstanceState& state,
                                                        absl::Time now) {
@@ -117,6 +123,31 @@ absl::StatusOr<v1::ListInstancesResponse> InstanceService::ListInstances(
     SIGNOFF_ASSIGN_OR_RETURN(*response.add_instances(), View(state, now));
   }
   response.set_next_page_token(page.next_page_token);
+  return response;
+}
+
+absl::StatusOr<v1::ListEventsResponse> InstanceService::ListEvents(
+    const Caller& caller, const v1::ListEventsRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.RequireAdmin(caller));
+  std::vector<workflow::FieldViolation> violations;
+  if (request.after_global_seq() < 0) {
+    violations.push_back({"after_global_seq", "must be 0 or a global_seq already read"});
+  }
+  if (request.page_size() < 0 || request.page_size() > kMaxEventPageSize) {
+    violations.push_back(
+        {"page_size", absl::StrCat("must be 0 (", kDefaultEventPageSize, ") to ",
+                                   kMaxEventPageSize)});
+  }
+  if (!violations.empty()) {
+    return workflow::InvalidArgumentWithViolations("bad event page", violations);
+  }
+  const int page_size = request.page_size() == 0 ? kDefaultEventPageSize : request.page_size();
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
+                           context_.store().ListEventsSince(request.after_global_seq(), page_size));
+  v1::ListEventsResponse response;
+  response.set_next_after_global_seq(events.empty() ? request.after_global_seq()
+                                                    : events.back().global_seq());
+  for (auto& event : events) *response.add_events() = std::move(event);
   return response;
 }
 

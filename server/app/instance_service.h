@@ -24,6 +24,8 @@ class InstanceService {
       const Caller& caller, const v1::ListInstancesRequest& request);
   absl::StatusOr<v1::GetHistoryResponse> GetHistory(const Caller& caller,
                                                     const v1::GetHistoryRequest& request);
+  absl::StatusOr<v1::ListEventsResponse> ListEvents(const Caller& caller,
+                                                    const v1::ListEventsRequest& request);
   absl::StatusOr<v1::InstanceResponse> WithdrawInstance(
       const Caller& caller, const v1::WithdrawInstanceRequest& request);
   absl::StatusOr<v1::InstanceResponse> ResubmitInstance(

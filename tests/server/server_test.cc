@@ -786,3 +786,74 @@ TEST_F(ServerTest, AnAddressThatCannotBeListenedOnIsAnErrorNotACrash) {
 
 }  // namespace
 }  // namespace signoff::testing
+
+namespace signoff::testing {
+namespace {
+
+class EventFeedTest : public ServerTest {
+ protected:
+  absl::StatusOr<v1::ListEventsResponse> ListEvents(const std::string& user, int64_t after,
+                                                    int page_size) {
+    v1::ListEventsRequest request;
+    request.set_after_global_seq(after);
+    request.set_page_size(page_size);
+    return client_->Call(user, *client_->instances, &v1::InstanceService::Stub::ListEvents,
+                         request);
+  }
+};
+
+TEST_F(EventFeedTest, PagesThroughEveryEventInCommitOrderAndResumes) {
+  ASSERT_OK_AND_ASSIGN(auto first, client_->Start("ann", "leave", "{employee: ann, days: 2}",
+                                                  "feed-1"));
+  ASSERT_OK_AND_ASSIGN(auto second, client_->Start("bo", "leave", "{employee: bo, days: 1}",
+                                                   "feed-2"));
+  ASSERT_OK_AND_ASSIGN(auto first_history, client_->History("ceo", first.id()));
+  ASSERT_OK_AND_ASSIGN(auto second_history, client_->History("ceo", second.id()));
+  const int total = first_history.events_size() + second_history.events_size();
+
+  std::vector<v1::Event> read;
+  int64_t after = 0;
+  for (int page = 0; page < 100; ++page) {
+    ASSERT_OK_AND_ASSIGN(auto response, ListEvents("ceo", after, 2));
+    EXPECT_LE(response.events_size(), 2);
+    for (const auto& event : response.events()) {
+      EXPECT_GT(event.global_seq(), after);
+      after = event.global_seq();
+      read.push_back(event);
+    }
+    EXPECT_EQ(response.next_after_global_seq(), after);
+    if (response.events().empty()) break;
+  }
+  ASSERT_EQ(static_cast<int>(read.size()), total);
+  EXPECT_EQ(read.front().instance_id(), first.id());
+  EXPECT_EQ(read.back().instance_id(), second.id());
+
+  ASSERT_OK_AND_ASSIGN(auto third, client_->Start("mia", "leave", "{employee: mia, days: 1}",
+                                                  "feed-3"));
+  ASSERT_OK_AND_ASSIGN(auto resumed, ListEvents("ceo", after, 0));
+  ASSERT_GT(resumed.events_size(), 0);
+  for (const auto& event : resumed.events()) EXPECT_EQ(event.instance_id(), third.id());
+}
+
+TEST_F(EventFeedTest, OnlyAdministratorsReadTheFeed) {
+  ASSERT_OK(client_->Start("ann", "leave", "{employee: ann, days: 2}", "feed-1").status());
+  EXPECT_CODE(ListEvents("ann", 0, 10), absl::StatusCode::kPermissionDenied);
+  EXPECT_CODE(ListEvents("fiona", 0, 10), absl::StatusCode::kPermissionDenied);
+  EXPECT_CODE(ListEvents("nobody", 0, 10), absl::StatusCode::kUnauthenticated);
+  EXPECT_CODE(ListEvents("", 0, 10), absl::StatusCode::kUnauthenticated);
+  EXPECT_OK(ListEvents("ceo", 0, 10));
+}
+
+TEST_F(EventFeedTest, PageSizeAndCursorAreCheckedAtTheirBounds) {
+  EXPECT_OK(ListEvents("ceo", 0, 1000));
+  EXPECT_OK(ListEvents("ceo", 0, 1));
+  EXPECT_OK(ListEvents("ceo", 0, 0));
+  EXPECT_CODE(ListEvents("ceo", 0, 1001), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ::testing::ElementsAre("page_size"));
+  EXPECT_CODE(ListEvents("ceo", 0, -1), absl::StatusCode::kInvalidArgument);
+  EXPECT_CODE(ListEvents("ceo", -1, 10), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ::testing::ElementsAre("after_global_seq"));
+}
+
+}  // namespace
+}  // namespace signoff::testing

@@ -29,6 +29,7 @@ struct Flags {
   std::string db_file;
   std::string max_connection_age = "0s";
   std::string cache_poll = "1s";
+  std::string timer_lease = "60s";
   std::string admin_user;
   std::string admin_department;
   std::string synchronous = "FULL";
@@ -42,6 +43,7 @@ struct Flags {
   std::string bulk_load_as_of;
   signoff::server::ServerOptions server;
   absl::Duration offset;
+  absl::Duration lease = signoff::app::TimerFiring::kDefaultLease;
 };
 
 // absl's duration syntax plus days ("30d"), which deadlines are spoken in.
@@ -73,6 +75,12 @@ absl::Status ParseTimeFlags(Flags& flags) {
   auto age = ParseFlagDuration("--max-connection-age", flags.max_connection_age);
   if (!age.ok()) return age.status();
   flags.server.max_connection_age = *age;
+  auto lease = ParseFlagDuration("--timer-lease", flags.timer_lease);
+  if (!lease.ok()) return lease.status();
+  if (*lease < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("--timer-lease must be at least 1s");
+  }
+  flags.lease = *lease;
   auto cache_poll = ParseFlagDuration("--cache-poll", flags.cache_poll);
   if (!cache_poll.ok()) return cache_poll.status();
   flags.server.cache_poll = *cache_poll;
@@ -169,6 +177,7 @@ int Serve(const Flags& flags) {
   auto application = Application::Create(*store, [flags] { return Now(flags); });
   if (!application.ok()) return Fail(application.status());
   std::shared_ptr<Application> shared = std::move(*application);
+  shared->timers().set_lease(flags.lease);
   absl::Status seeded = signoff::app::Seed(*shared, flags.seed);
   if (!seeded.ok()) return Fail(seeded);
   auto server = signoff::server::SignoffServer::Start(shared, flags.server);
@@ -246,6 +255,9 @@ int main(int argc, char** argv) {
                  "close client connections after this long (0s: never), so that clients "
                  "behind a load balancer spread over new replicas")
       ->envname("SIGNOFF_MAX_CONNECTION_AGE");
+  app.add_option("--timer-lease", flags.timer_lease,
+                 "how long a replica holds a due timer it claimed before another may fire it")
+      ->envname("SIGNOFF_TIMER_LEASE");
   app.add_option("--cache-poll", flags.cache_poll,
                  "how often the cached directory, calendars and definitions are checked for "
                  "changes made through other processes (0s: never)")

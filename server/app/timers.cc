@@ -20,10 +20,6 @@ namespace signoff::app {
 
 namespace {
 
-// A firing that takes longer than this is presumed dead, and another
-// scheduler may take the timer over.
-constexpr absl::Duration kTimerLease = absl::Seconds(60);
-
 const Caller kTimerCaller{workflow::kSystemActor, /*system=*/true};
 
 // Claimed timers by instance, each instance's in the order claimed.
@@ -52,7 +48,7 @@ absl::StatusOr<TimerRound> TimerFiring::FireDueTimers(int limit) {
   storage::TimerClaim claim;
   claim.now = context_.Now();
   claim.owner = owner_;
-  claim.lease = kTimerLease;
+  claim.lease = lease_;
   claim.limit = limit;
   SIGNOFF_ASSIGN_OR_RETURN(std::vector<storage::ClaimedTimer> due,
                            context_.store().ClaimDueTimers(claim));

@@ -28,6 +28,9 @@ class TimerFiring {
   // Instances whose timers fire side by side; their commits share disk
   // syncs.
   static constexpr int kDefaultParallelism = 32;
+  // A firing that takes longer than this is presumed dead, and another
+  // scheduler (a replica) may take the timer over.
+  static constexpr absl::Duration kDefaultLease = absl::Seconds(60);
 
   TimerFiring(AppContext& context, CommandPipeline& pipeline,
               int parallelism = kDefaultParallelism);
@@ -36,6 +39,11 @@ class TimerFiring {
   // replicas: timers are leased, and a firing is idempotent under the
   // timer's id. Fails only when no timers could be claimed.
   absl::StatusOr<TimerRound> FireDueTimers(int limit);
+
+  // Before the first round: how long a claimed timer stays this
+  // process's. Shorter takes over sooner from a replica that died
+  // mid-firing; it must stay well above how long a firing takes.
+  void set_lease(absl::Duration lease) { lease_ = lease; }
 
  private:
   // Fires one claimed timer; a timer the instance no longer holds is
@@ -50,6 +58,7 @@ class TimerFiring {
   AppContext& context_;
   CommandPipeline& pipeline_;
   const int parallelism_;
+  absl::Duration lease_ = kDefaultLease;
   // Names this process in timer leases.
   std::string owner_;
 };

@@ -518,10 +518,13 @@ void PrintThroughput(const Settings& settings, const Results& results) {
     PrintRatioRows(settings, results, "postgresql decisions / pgbench",
                    Workload::kPostgresqlDecisions, Workload::kPgbenchApproval);
   }
-  std::printf("(decisions: DecideTask APPROVE on tasks that starts made beforehand, unmeasured."
-              " sqlite baseline: a decision's transaction on the sqlite3 C API, "
-              "synchronous=FULL, WAL, the clients' transactions group-committed by one writer; "
-              "per second are transactions.");
+  // Notes on the rows shown only.
+  std::printf("(decisions: DecideTask APPROVE on tasks that starts made beforehand, unmeasured.");
+  if (Measures(settings, Workload::kSqliteBaseline)) {
+    std::printf(" sqlite baseline: a decision's transaction on the sqlite3 C API, "
+                "synchronous=FULL, WAL, the clients' transactions group-committed by one writer; "
+                "per second are transactions.");
+  }
   if (settings.postgresql) {
     std::printf(" decisions (postgresql): the same decisions on a second signoffd whose "
                 "database is in the PostgreSQL cluster. pgbench approval script: "

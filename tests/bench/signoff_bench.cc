@@ -1,7 +1,9 @@
 // The benchmark driver: starts signoffd (on a fresh database) and the echo
 // server, measures echo calls, signoffd's decisions, starts and portal mix,
 // and the raw SQLite baseline (a decision's transaction on one writer) at
-// 1, 8 and 64 clients, the latency of decisions at half their maximum rate
+// 1, 8 and 64 clients; on a throwaway PostgreSQL cluster, decisions of a
+// second signoffd beside pgbench running a decision-shaped script at the
+// same client counts; the latency of decisions at half their maximum rate
 // beside echo's at the same rate, reads and a cold start on a database of
 // many bulk-loaded instances, a crowd of overdue timers firing while
 // decisions go on, and the instructions per decision under callgrind, and
@@ -9,8 +11,12 @@
 //
 //   signoff_bench [--seconds N] [--rounds N] [--no-callgrind]
 //                 [--scale-instances N] [--timer-instances N] [--signoffd PATH]
+//                 [--no-postgresql]
 //                                              the full benchmark; 0
 //                                              instances skips a section
+//   signoff_bench --only postgresql [--seconds N] [--rounds N]
+//                                              echo and the PostgreSQL rows
+//                                              alone
 //   signoff_bench --smoke                      every workload once for about
 //                                              a second, the databases
 //                                              small: checks that it works,
@@ -43,6 +49,8 @@
 #include "child_process.h"
 #include "instruction_count.h"
 #include "load.h"
+#include "pgbench_baseline.h"
+#include "postgresql_cluster.h"
 #include "scale.h"
 #include "sqlite_baseline.h"
 #include "workloads.h"
@@ -63,12 +71,42 @@ struct Settings {
   // skips the section.
   int64_t scale_instances = 1000000;
   int64_t timer_instances = 100000;
+  // The PostgreSQL rows: a throwaway cluster, signoffd on it and pgbench.
+  bool postgresql = true;
+  // Echo and the PostgreSQL rows alone (--only postgresql).
+  bool only_postgresql = false;
 };
 
 // The measured workloads, in the order of the table.
-enum class Workload { kEcho, kDecisions, kStarts, kPortalMix, kSqliteBaseline };
-constexpr Workload kWorkloads[] = {Workload::kEcho, Workload::kDecisions, Workload::kStarts,
-                                   Workload::kPortalMix, Workload::kSqliteBaseline};
+enum class Workload {
+  kEcho,
+  kDecisions,
+  kStarts,
+  kPortalMix,
+  kSqliteBaseline,
+  kPostgresqlDecisions,
+  kPgbenchApproval
+};
+
+std::vector<Workload> WorkloadsOf(const Settings& settings) {
+  std::vector<Workload> workloads = {Workload::kEcho};
+  if (!settings.only_postgresql) {
+    for (Workload workload : {Workload::kDecisions, Workload::kStarts, Workload::kPortalMix,
+                              Workload::kSqliteBaseline}) {
+      workloads.push_back(workload);
+    }
+  }
+  if (settings.postgresql) {
+    workloads.push_back(Workload::kPostgresqlDecisions);
+    workloads.push_back(Workload::kPgbenchApproval);
+  }
+  return workloads;
+}
+
+bool Measures(const Settings& settings, Workload workload) {
+  const std::vector<Workload> workloads = WorkloadsOf(settings);
+  return std::find(workloads.begin(), workloads.end(), workload) != workloads.end();
+}
 
 const char* NameOf(Workload workload) {
   switch (workload) {
@@ -77,6 +115,8 @@ const char* NameOf(Workload workload) {
     case Workload::kStarts: return "starts";
     case Workload::kPortalMix: return "portal mix 1:5:3";
     case Workload::kSqliteBaseline: return "sqlite baseline";
+    case Workload::kPostgresqlDecisions: return "decisions (postgresql)";
+    case Workload::kPgbenchApproval: return "pgbench approval script";
   }
   return "?";
 }
@@ -143,7 +183,8 @@ absl::Status Usage(const std::string& problem) {
   return absl::InvalidArgumentError(
       absl::StrCat(problem,
                    "\nusage: signoff_bench [--smoke] [--seconds N] [--rounds N] [--no-callgrind] "
-                   "[--scale-instances N] [--timer-instances N] [--signoffd PATH]"));
+                   "[--scale-instances N] [--timer-instances N] [--signoffd PATH] "
+                   "[--no-postgresql | --only postgresql]"));
 }
 
 absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
@@ -155,6 +196,15 @@ absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
     }
     if (flag == "--no-callgrind") {
       settings.callgrind_decisions = 0;
+      continue;
+    }
+    if (flag == "--no-postgresql") {
+      settings.postgresql = false;
+      continue;
+    }
+    if (flag == "--only" && at + 1 < argc && std::string(argv[at + 1]) == "postgresql") {
+      settings.only_postgresql = true;
+      ++at;
       continue;
     }
     if (flag == "--signoffd" && at + 1 < argc) {
@@ -182,6 +232,13 @@ absl::Status ParseFlags(int argc, char** argv, Settings& settings) {
     }
     return Usage(absl::StrCat("bad argument: ", flag));
   }
+  if (settings.only_postgresql) {
+    if (!settings.postgresql) return Usage("--only postgresql and --no-postgresql contradict");
+    // The sections that measure signoffd on SQLite.
+    settings.callgrind_decisions = 0;
+    settings.scale_instances = 0;
+    settings.timer_instances = 0;
+  }
   if (settings.smoke) {
     settings.run = absl::Seconds(1);
     settings.rounds = 1;
@@ -208,29 +265,68 @@ absl::Status StartServers(const std::filesystem::path& dir, Servers& servers) {
   return servers.echo.Start({ECHO_SERVER_BINARY}, dir / "echo_server", kServerStartTimeout);
 }
 
+// What the PostgreSQL rows run on: a throwaway cluster, a second signoffd
+// on a fresh database of it, and pgbench's database beside that one.
+// Members go in reverse order, so signoffd stops before its cluster.
+struct PostgresqlSide {
+  std::unique_ptr<PostgresqlCluster> cluster;
+  std::string server_version;
+  ChildProcess signoffd;
+  std::unique_ptr<PgbenchBaseline> pgbench;
+
+  void Stop() {
+    signoffd.Stop();
+    if (cluster != nullptr) cluster->Stop();
+  }
+};
+
+absl::StatusOr<std::unique_ptr<PostgresqlSide>> StartPostgresql(const std::filesystem::path& dir) {
+  std::fprintf(stderr, "signoff_bench: starting a PostgreSQL cluster\n");
+  auto side = std::make_unique<PostgresqlSide>();
+  auto cluster = PostgresqlCluster::Start(dir);
+  if (!cluster.ok()) return cluster.status();
+  side->cluster = std::move(*cluster);
+  auto version = side->cluster->ServerVersion();
+  if (!version.ok()) return version.status();
+  side->server_version = *version;
+  if (absl::Status created = side->cluster->CreateDatabase("signoffd"); !created.ok()) {
+    return created;
+  }
+  absl::Status started =
+      side->signoffd.Start(PostgresqlServeCommand(side->cluster->UrlOf("signoffd")),
+                           dir / "signoffd-postgresql", kServerStartTimeout);
+  if (!started.ok()) return started;
+  auto pgbench = PgbenchBaseline::Create(*side->cluster, "pgbench", dir);
+  if (!pgbench.ok()) return pgbench.status();
+  side->pgbench = std::move(*pgbench);
+  return side;
+}
+
 // Clients deciding while timers fire.
 constexpr int kTimerClients = 16;
 
 class Bench {
  public:
+  // `postgresql` is null when the PostgreSQL rows are skipped.
   Bench(const Settings& settings, const Servers& servers,
-        std::unique_ptr<SqliteBaseline> sqlite_baseline)
+        std::unique_ptr<SqliteBaseline> sqlite_baseline, PostgresqlSide* postgresql)
       : settings_(settings),
         echo_channels_(ConnectChannels(servers.echo.address(), kChannels)),
         signoff_channels_(ConnectChannels(servers.signoffd.address(), kChannels)),
-        sqlite_baseline_(std::move(sqlite_baseline)) {}
+        sqlite_baseline_(std::move(sqlite_baseline)),
+        postgresql_(postgresql) {
+    if (postgresql_ != nullptr) {
+      postgresql_channels_ = ConnectChannels(postgresql_->signoffd.address(), kChannels);
+    }
+  }
 
   // One run of `workload` with `clients` in flight.
   LoadResult Measure(Workload workload, int clients) {
     switch (workload) {
       case Workload::kEcho:
         return RunClosedLoop(EchoOperation(echo_channels_), clients, settings_.run);
-      case Workload::kDecisions: {
-        auto pool = FilledPool(clients, settings_.run);
-        SignoffOperations operations(signoff_channels_, NextTag());
-        return RunClosedLoop(operations.DecisionFromPoolOrStart(pool, pool_misses_), clients,
-                             settings_.run);
-      }
+      case Workload::kDecisions:
+        return MeasureDecisions(signoff_channels_, clients);
       case Workload::kStarts: {
         SignoffOperations operations(signoff_channels_, NextTag());
         return RunClosedLoop(operations.Start(), clients, settings_.run);
@@ -239,13 +335,17 @@ class Bench {
         return MeasurePortalMix(clients);
       case Workload::kSqliteBaseline:
         return RunClosedLoop(sqlite_baseline_->Transaction(++runs_), clients, settings_.run);
+      case Workload::kPostgresqlDecisions:
+        return MeasureDecisions(postgresql_channels_, clients);
+      case Workload::kPgbenchApproval:
+        return MeasurePgbench(clients);
     }
     return LoadResult();
   }
 
   // Decisions, then echo, sent at `per_second` whatever the answers take.
   LoadResult MeasureOpenDecisions(double per_second) {
-    auto pool = FilledPool(kFillClients, settings_.run * 0.5);
+    auto pool = FilledPool(signoff_channels_, kFillClients, settings_.run * 0.5);
     SignoffOperations operations(signoff_channels_, NextTag());
     return RunOpenLoop(operations.DecisionFromPoolOrStart(pool, pool_misses_), per_second,
                        settings_.run);
@@ -264,17 +364,39 @@ class Bench {
 
   // Pending tasks made beforehand by starts, unmeasured, for `duration`:
   // decisions are measured alone, and starts have their own row.
-  std::shared_ptr<TaskPool> FilledPool(int clients, absl::Duration duration) {
+  std::shared_ptr<TaskPool> FilledPool(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+                                       int clients, absl::Duration duration) {
     auto pool = std::make_shared<TaskPool>();
-    SignoffOperations filler(signoff_channels_, NextTag());
+    SignoffOperations filler(channels, NextTag());
     RunClosedLoop(filler.Start(pool), std::max(clients, 8), duration);
     return pool;
+  }
+
+  // Decisions on the signoffd that `channels` reach, on tasks it was given
+  // beforehand.
+  LoadResult MeasureDecisions(const std::vector<std::shared_ptr<grpc::Channel>>& channels,
+                              int clients) {
+    auto pool = FilledPool(channels, clients, settings_.run);
+    SignoffOperations operations(channels, NextTag());
+    return RunClosedLoop(operations.DecisionFromPoolOrStart(pool, pool_misses_), clients,
+                         settings_.run);
+  }
+
+  // A pgbench that failed is a run with one error, which the table's
+  // checks report.
+  LoadResult MeasurePgbench(int clients) {
+    auto result = postgresql_->pgbench->Run(clients, settings_.run);
+    if (result.ok()) return *result;
+    LoadResult failed;
+    failed.errors = 1;
+    failed.first_error = std::string(result.status().message());
+    return failed;
   }
 
   // The mix decides tasks made beforehand, for most of a run's time, which
   // about covers what its decisions take beyond its own starts.
   LoadResult MeasurePortalMix(int clients) {
-    auto pool = FilledPool(clients, settings_.run * 0.75);
+    auto pool = FilledPool(signoff_channels_, clients, settings_.run * 0.75);
     SignoffOperations operations(signoff_channels_, NextTag());
     return RunClosedLoop(operations.PortalMix(pool, pool_misses_), clients, settings_.run);
   }
@@ -286,6 +408,8 @@ class Bench {
   std::vector<std::shared_ptr<grpc::Channel>> echo_channels_;
   std::vector<std::shared_ptr<grpc::Channel>> signoff_channels_;
   std::unique_ptr<SqliteBaseline> sqlite_baseline_;
+  PostgresqlSide* postgresql_;
+  std::vector<std::shared_ptr<grpc::Channel>> postgresql_channels_;
   int runs_ = 0;
   std::shared_ptr<std::atomic<uint64_t>> pool_misses_ = std::make_shared<std::atomic<uint64_t>>(0);
 };
@@ -323,24 +447,51 @@ std::vector<std::string> Problems(const Results& results, const HalfLoad& half) 
   return problems;
 }
 
+// `postgresql_version` is "" when the PostgreSQL rows were skipped.
 void PrintHeader(const Settings& settings, const std::string& load_before,
-                 const std::string& load_after) {
+                 const std::string& load_after, const std::string& postgresql_version) {
   std::printf("signoff benchmark   %s   commit %s\n",
               absl::FormatTime("%Y-%m-%d %H:%M UTC", absl::Now(), absl::UTCTimeZone()).c_str(),
               GitCommit().c_str());
   std::printf("nproc %d   load average before: %s   after: %s\n", UsableCpus(),
               load_before.c_str(), load_after.c_str());
+  const std::string postgresql =
+      postgresql_version.empty()
+          ? ""
+          : absl::StrCat(", and on PostgreSQL ", postgresql_version,
+                         " (a throwaway cluster on this machine, fsync on)");
   std::printf(
-      "signoffd with SQLite synchronous=FULL; %d interleaved round(s) of %s per run; "
+      "signoffd with SQLite synchronous=FULL%s; %d interleaved round(s) of %s per run; "
       "figures are min / median / max%s\n\n",
-      settings.rounds, absl::FormatDuration(settings.run).c_str(),
+      postgresql.c_str(), settings.rounds, absl::FormatDuration(settings.run).c_str(),
       settings.smoke ? "; SMOKE MODE: checks that it works, the figures mean nothing" : "");
 }
 
+// The first column of the throughput table.
+constexpr int kNameWidth = 30;
+
+// One row per client count: `numerator`'s rate over `denominator`'s, round
+// by round.
+void PrintRatioRows(const Settings& settings, const Results& results, const char* name,
+                    Workload numerator, Workload denominator) {
+  for (int clients : settings.client_counts) {
+    const auto& over = results.at({numerator, clients});
+    const auto& under = results.at({denominator, clients});
+    std::vector<double> ratios;
+    for (size_t round = 0; round < over.size() && round < under.size(); ++round) {
+      if (under[round].per_second > 0) {
+        ratios.push_back(over[round].per_second / under[round].per_second);
+      }
+    }
+    std::printf("%-*s %7d  %-26s\n", kNameWidth, name, clients,
+                Show(SpreadOf(ratios), "%.4f").c_str());
+  }
+}
+
 void PrintThroughput(const Settings& settings, const Results& results) {
-  std::printf("%-17s %7s  %-26s %-26s %9s %9s\n", "workload", "clients", "per second",
+  std::printf("%-*s %7s  %-26s %-26s %9s %9s\n", kNameWidth, "workload", "clients", "per second",
               "ratio to echo", "p50 ms", "p99 ms");
-  for (Workload workload : kWorkloads) {
+  for (Workload workload : WorkloadsOf(settings)) {
     for (int clients : settings.client_counts) {
       const auto& runs = results.at({workload, clients});
       const auto& echo_runs = results.at({Workload::kEcho, clients});
@@ -353,28 +504,35 @@ void PrintThroughput(const Settings& settings, const Results& results) {
         p50s.push_back(Millis(runs[round].p50));
         p99s.push_back(Millis(runs[round].p99));
       }
-      std::printf("%-17s %7d  %-26s %-26s %9.3f %9.3f\n", NameOf(workload), clients,
+      std::printf("%-*s %7d  %-26s %-26s %9.3f %9.3f\n", kNameWidth, NameOf(workload), clients,
                   Show(SpreadOf(rates), "%.0f").c_str(),
                   workload == Workload::kEcho ? "1" : Show(SpreadOf(ratios), "%.4f").c_str(),
                   SpreadOf(p50s).median, SpreadOf(p99s).median);
     }
   }
-  for (int clients : settings.client_counts) {
-    const auto& decisions = results.at({Workload::kDecisions, clients});
-    const auto& baseline = results.at({Workload::kSqliteBaseline, clients});
-    std::vector<double> ratios;
-    for (size_t round = 0; round < decisions.size() && round < baseline.size(); ++round) {
-      if (baseline[round].per_second > 0) {
-        ratios.push_back(decisions[round].per_second / baseline[round].per_second);
-      }
-    }
-    std::printf("%-17s %7d  %-26s\n", "decisions/sqlite", clients,
-                Show(SpreadOf(ratios), "%.4f").c_str());
+  if (Measures(settings, Workload::kDecisions)) {
+    PrintRatioRows(settings, results, "decisions/sqlite", Workload::kDecisions,
+                   Workload::kSqliteBaseline);
   }
-  std::printf("(decisions: DecideTask APPROVE on tasks that starts made beforehand, unmeasured."
-              " sqlite baseline: a decision's transaction on the sqlite3 C API, "
-              "synchronous=FULL, WAL, the clients' transactions group-committed by one writer; "
-              "per second are transactions. p50/p99 columns: medians of the rounds.)\n\n");
+  if (Measures(settings, Workload::kPostgresqlDecisions)) {
+    PrintRatioRows(settings, results, "postgresql decisions / pgbench",
+                   Workload::kPostgresqlDecisions, Workload::kPgbenchApproval);
+  }
+  // Notes on the rows shown only.
+  std::printf("(decisions: DecideTask APPROVE on tasks that starts made beforehand, unmeasured.");
+  if (Measures(settings, Workload::kSqliteBaseline)) {
+    std::printf(" sqlite baseline: a decision's transaction on the sqlite3 C API, "
+                "synchronous=FULL, WAL, the clients' transactions group-committed by one writer; "
+                "per second are transactions.");
+  }
+  if (settings.postgresql) {
+    std::printf(" decisions (postgresql): the same decisions on a second signoffd whose "
+                "database is in the PostgreSQL cluster. pgbench approval script: "
+                "tests/bench/pgbench_approval.sql (a decision's transaction) by pgbench -M "
+                "prepared on a database of its own in the same cluster, one connection per "
+                "client; per second is its tps without connection set-up.");
+  }
+  std::printf(" p50/p99 columns: medians of the rounds.)\n\n");
 }
 
 // min / median / max of one percentile of the runs, in milliseconds.
@@ -498,7 +656,7 @@ Results MeasureThroughput(const Settings& settings, Bench& bench) {
     // Progress on stderr: a full run takes minutes, and stdout is the table.
     std::fprintf(stderr, "signoff_bench: round %d of %d\n", round + 1, settings.rounds);
     for (int clients : settings.client_counts) {
-      for (Workload workload : kWorkloads) {
+      for (Workload workload : WorkloadsOf(settings)) {
         results[{workload, clients}].push_back(bench.Measure(workload, clients));
       }
     }
@@ -578,27 +736,45 @@ int Run(const Settings& settings) {
       std::fprintf(stderr, "signoff_bench: %s\n", std::string(sqlite_baseline.status().message()).c_str());
       return 1;
     }
-    Bench bench(settings, servers, std::move(*sqlite_baseline));
+    std::unique_ptr<PostgresqlSide> postgresql;
+    if (settings.postgresql) {
+      auto side = StartPostgresql(dir);
+      if (!side.ok()) {
+        std::fprintf(stderr, "signoff_bench: PostgreSQL: %s\n",
+                     std::string(side.status().message()).c_str());
+        std::fprintf(stderr, "signoff_bench: logs kept in %s\n", dir.c_str());
+        return 1;
+      }
+      postgresql = std::move(*side);
+    }
+    Bench bench(settings, servers, std::move(*sqlite_baseline), postgresql.get());
     const Results results = MeasureThroughput(settings, bench);
-    const HalfLoad half = MeasureHalfLoad(settings, bench, MaxDecisionRate(settings, results) / 2);
+    // Half load is of the SQLite decisions, which --only postgresql skips.
+    const HalfLoad half = settings.only_postgresql
+                              ? HalfLoad()
+                              : MeasureHalfLoad(settings, bench,
+                                                MaxDecisionRate(settings, results) / 2);
     std::vector<std::string> problems;
 
     // Alone on the machine: the measured servers are stopped first.
     servers.signoffd.Stop();
     servers.echo.Stop();
+    if (postgresql != nullptr) postgresql->Stop();
     const std::optional<ScaleFigures> scale = MeasureScaleSection(settings, dir, problems);
     const std::optional<TimerFigures> timers = MeasureTimerSection(settings, dir, problems);
     const std::string load_after = ReadFirstLine("/proc/loadavg");
     const std::string callgrind = InstructionsPerDecision(settings, dir, problems);
 
-    PrintHeader(settings, load_before, load_after);
+    PrintHeader(settings, load_before, load_after,
+                postgresql == nullptr ? "" : postgresql->server_version);
     PrintThroughput(settings, results);
-    PrintHalfLoad(half);
+    if (!settings.only_postgresql) PrintHalfLoad(half);
     if (scale) PrintScale(settings, *scale);
     if (timers) PrintTimers(*timers);
     if (!callgrind.empty()) std::printf("%s\n", callgrind.c_str());
     if (bench.pool_misses() > 0) {
-      std::printf("(decisions and portal mix: %llu decisions found no task made beforehand and "
+      std::printf("(decisions, on either database, and portal mix: %llu decisions found no task "
+                  "made beforehand and "
                   "started their own, unmeasured)\n",
                   static_cast<unsigned long long>(bench.pool_misses()));
     }

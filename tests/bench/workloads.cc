@@ -181,6 +181,12 @@ std::vector<std::string> ServeCommand(const std::filesystem::path& database) {
   return args;
 }
 
+std::vector<std::string> PostgresqlServeCommand(const std::string& url) {
+  std::vector<std::string> args = SignoffdCommand("serve", url);
+  for (const char* flag : {"--listen", "127.0.0.1:0"}) args.push_back(flag);
+  return args;
+}
+
 const std::vector<Applicant>& Applicants() {
   static const auto* applicants = new std::vector<Applicant>{
       {"bob.zhang", "alice.chen"}, {"cathy.wu", "alice.chen"},  {"derek.huang", "alice.chen"},

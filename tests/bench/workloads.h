@@ -35,6 +35,9 @@ std::vector<std::string> SignoffdCommand(const std::string& subcommand,
 // signoffd serving `database` on a free loopback port, durably
 // (synchronous=FULL).
 std::vector<std::string> ServeCommand(const std::filesystem::path& database);
+// signoffd serving the PostgreSQL database at `url` on a free loopback
+// port, with the same organisation and definitions.
+std::vector<std::string> PostgresqlServeCommand(const std::string& url);
 
 // An applicant of the demo organisation and the manager whose task their
 // dealer application opens with (the crash suite's pairs).

@@ -7,13 +7,15 @@
 #   pg_test_cluster.sh stop STATE_DIR    stops it and removes its files
 #   pg_test_cluster.sh restart STATE_DIR stops it at once (as a crash
 #                                        would) and starts it again
+#   pg_test_cluster.sh crash STATE_DIR   only stops it at once
+#   pg_test_cluster.sh resume STATE_DIR  starts a stopped cluster again
 # initdb refuses to run as root, so as root the cluster belongs to the
 # postgres user of Debian's package, in a folder of /tmp that user can
 # reach (STATE_DIR/cluster names it).
 set -euo pipefail
 
-command=${1:?usage: pg_test_cluster.sh start|stop|restart STATE_DIR}
-state=${2:?usage: pg_test_cluster.sh start|stop|restart STATE_DIR}
+command=${1:?usage: pg_test_cluster.sh start|stop|restart|crash|resume STATE_DIR}
+state=${2:?usage: pg_test_cluster.sh start|stop|restart|crash|resume STATE_DIR}
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$bindir" ] || [ ! -x "$bindir/initdb" ]; then
@@ -73,6 +75,12 @@ CONF
     ;;
   restart)
     pg_ctl_run stop -m immediate
+    pg_ctl_run start
+    ;;
+  crash)
+    pg_ctl_run stop -m immediate
+    ;;
+  resume)
     pg_ctl_run start
     ;;
   *)

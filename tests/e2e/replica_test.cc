@@ -418,5 +418,93 @@ TEST_F(ReplicaTest, NothingAcknowledgedIsLostOrDoubledThroughAReplicaCrashAndADa
   EXPECT_GT(timers_fired, 10);
 }
 
+// How long a change through one replica may take to reach the others: two
+// of their 200 ms catalog polls, with room for a busy machine.
+constexpr auto kCatalogReach = std::chrono::seconds(3);
+
+// Repeats fn until it returns OK, for at most kCatalogReach; the last
+// result.
+template <typename Fn>
+auto WithinCatalogReach(Fn fn) -> decltype(fn()) {
+  const auto deadline = std::chrono::steady_clock::now() + kCatalogReach;
+  for (;;) {
+    auto result = fn();
+    if (result.ok() || std::chrono::steady_clock::now() > deadline) return result;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+TEST_F(ReplicaTest, ChangesThroughOneReplicaReachTheOthersWithinAPoll) {
+  // A user added through replica 0 may call replica 2.
+  v1::UpsertUsersRequest add;
+  add.set_request_id("add-zoe");
+  v1::User& zoe = *add.add_users();
+  zoe.set_id("zoe.new");
+  zoe.set_department("sales-east");
+  zoe.set_manager("ivy.wang");
+  EXPECT_CODE(Client(2).Inbox("zoe.new"), absl::StatusCode::kUnauthenticated);
+  ASSERT_OK(Client(0).Call(kAdmin, *Client(0).directory,
+                           &v1::DirectoryService::Stub::UpsertUsers, add));
+  EXPECT_OK(WithinCatalogReach([&] { return Client(2).Inbox("zoe.new"); }));
+
+  // Disabled through replica 1, refused by replica 2.
+  v1::UpsertUsersRequest disable = add;
+  disable.set_request_id("disable-zoe");
+  disable.mutable_users(0)->set_disabled(true);
+  ASSERT_OK(Client(1).Call(kAdmin, *Client(1).directory,
+                           &v1::DirectoryService::Stub::UpsertUsers, disable));
+  EXPECT_OK(WithinCatalogReach([&]() -> absl::Status {
+    auto inbox = Client(2).Inbox("zoe.new");
+    if (inbox.ok()) return absl::FailedPreconditionError("still let in");
+    return absl::IsUnauthenticated(inbox.status()) ? absl::OkStatus() : inbox.status();
+  }));
+
+  // A definition published through replica 0 is what replica 1 starts,
+  // and so is its next version.
+  v1::PublishDefinitionRequest publish;
+  publish.set_request_id("publish-1");
+  publish.mutable_source()->set_yaml(kDefinition);
+  ASSERT_OK(Client(0).Call(kAdmin, *Client(0).definitions,
+                           &v1::DefinitionService::Stub::PublishDefinition, publish));
+  auto first = WithinCatalogReach([&] {
+    return Client(1).Start("alice.chen", "replica-check", "{marker: first}", "first");
+  });
+  ASSERT_OK(first);
+  EXPECT_EQ(first->definition_version(), 1);
+  publish.set_request_id("publish-2");
+  publish.mutable_source()->set_yaml(std::string(kDefinition) + "description: second\n");
+  ASSERT_OK(Client(0).Call(kAdmin, *Client(0).definitions,
+                           &v1::DefinitionService::Stub::PublishDefinition, publish));
+  int n = 0;
+  auto second = WithinCatalogReach([&]() -> absl::StatusOr<v1::InstanceView> {
+    auto view = Client(1).Start("bob.zhang", "replica-check", "{marker: second}",
+                                absl::StrCat("second-", n++));
+    if (view.ok() && view->definition_version() != 2) {
+      return absl::FailedPreconditionError("started on the old version");
+    }
+    return view;
+  });
+  EXPECT_OK(second);
+
+  // A calendar published through replica 2 can be named in a definition
+  // validated through replica 0.
+  v1::PublishCalendarRequest calendar;
+  calendar.set_request_id("calendar-late");
+  calendar.set_yaml("{name: late-shift, time_zone: UTC}");
+  ASSERT_OK(Client(2).Call(kAdmin, *Client(2).calendars,
+                           &v1::CalendarService::Stub::PublishCalendar, calendar));
+  v1::ValidateDefinitionRequest validate;
+  validate.mutable_source()->set_yaml(
+      "key: late\ncalendar: late-shift\nsteps:\n  - id: a\n    approval: {approvers: [{user: "
+      "grace.liu}]}\n    next: [{to: done}]\n  - {id: done, end: {}}\n");
+  EXPECT_OK(WithinCatalogReach([&]() -> absl::Status {
+    auto checked = Client(0).Call(kAdmin, *Client(0).definitions,
+                                  &v1::DefinitionService::Stub::ValidateDefinition, validate);
+    if (!checked.ok()) return checked.status();
+    return checked->valid() ? absl::OkStatus()
+                                       : absl::FailedPreconditionError(checked->problems(0).message());
+  }));
+}
+
 }  // namespace
 }  // namespace signoff::testing

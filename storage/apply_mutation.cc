@@ -165,7 +165,8 @@ class MutationApplier {
     for (const Event& event : mutation_.events) {
       auto head = heads.find(event.instance_id());
       if (head == heads.end()) {
-        head = heads.emplace(event.instance_id(), LoadChainHead(event.instance_id())).first;
+        SIGNOFF_ASSIGN_OR_RETURN(ChainHead loaded, LoadChainHead(event.instance_id()));
+        head = heads.emplace(event.instance_id(), loaded).first;
       }
       result->events.push_back(Chained(event, head->second));
     }
@@ -176,10 +177,8 @@ class MutationApplier {
       if (mutation_.instance && instance_id == mutation_.instance->id()) continue;
       statements_.UpdateChainHead(instance_id, head.seq, head.hash);
     }
-    for (size_t i = 0; i < result->events.size(); ++i) {
-      Event& stored = result->events[i];
-      stored.set_global_seq(statements_.InsertEvent(EventRowOf(stored, encoded_.event_bodies[i])));
-    }
+    // The events themselves are inserted with the rest of the batch's, last
+    // (AppendEvents).
     for (size_t i = 0; i < mutation_.tasks.size(); ++i) {
       statements_.UpsertTask(TaskRowOf(mutation_.tasks[i], encoded_.task_bodies[i]));
     }
@@ -197,11 +196,14 @@ class MutationApplier {
     return stored;
   }
 
-  // No row reads as an empty chain; the event insert then fails on its
-  // reference.
-  ChainHead LoadChainHead(const std::string& instance_id) {
+  // Events go only to stored instances: a mutation that names another is
+  // the caller's mistake, not bad input.
+  absl::StatusOr<ChainHead> LoadChainHead(const std::string& instance_id) {
     std::optional<InstanceHead> found = statements_.FindInstanceHead(instance_id);
-    if (!found) return ChainHead{};
+    if (!found) {
+      return absl::InternalError(
+          absl::StrCat("events name instance ", instance_id, ", which is not stored"));
+    }
     return ChainHead{found->event_count, found->chain_head};
   }
 
@@ -356,6 +358,14 @@ class MutationApplier {
 };
 
 }  // namespace
+
+void AppendEvents(WriteStatements& statements, const EncodedMutation& mutation,
+                  CommitResult& result) {
+  for (size_t i = 0; i < result.events.size(); ++i) {
+    Event& stored = result.events[i];
+    stored.set_global_seq(statements.InsertEvent(EventRowOf(stored, mutation.event_bodies[i])));
+  }
+}
 
 absl::StatusOr<CommitResult> ApplyMutation(soci::session& session, const Dialect& dialect,
                                            WriteStatements& statements,

@@ -29,11 +29,13 @@ class Dialect {
   virtual std::unique_ptr<soci::session> OpenReadSession() const = 0;
 
   // Starts a transaction that will write, taking the write lock up front
-  // so that it cannot fail half-way with a lock upgrade. `appends_events`
-  // says the transaction will insert events: on a shared server their
-  // global sequence numbers must become visible in the order they were
-  // given out, so such transactions commit one at a time.
-  virtual void BeginWrite(soci::session& session, bool appends_events) const = 0;
+  // so that it cannot fail half-way with a lock upgrade.
+  virtual void BeginWrite(soci::session& session) const = 0;
+  // Called in a write transaction just before it inserts events. On a
+  // shared server, event global_seq numbers must become visible in the
+  // order they were given out, so transactions hold a lock from here
+  // until they end. SQLite already writes one transaction at a time.
+  virtual void OrderEventAppends(soci::session& /*session*/) const {}
   // Starts a transaction in which several reads see one snapshot.
   virtual void BeginRead(soci::session& session) const = 0;
 

@@ -115,7 +115,7 @@ void RunMigration(soci::session& session, const Migration& migration) {
 }
 
 void ApplyOne(soci::session& session, const Dialect& dialect, const Migration& migration) {
-  dialect.BeginWrite(session, /*appends_events=*/false);
+  dialect.BeginWrite(session);
   try {
     // Re-checked under the write lock: another process may have won.
     if (!IsApplied(session, migration.version)) {

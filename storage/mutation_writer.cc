@@ -13,9 +13,9 @@ namespace {
 // again inside the batch before its caller is told ABORTED.
 constexpr int kRetryableAttempts = 3;
 
-bool AppendsEvents(const std::vector<const EncodedMutation*>& batch) {
-  for (const EncodedMutation* mutation : batch) {
-    if (!mutation->mutation.events.empty()) return true;
+bool AppendsEvents(const std::vector<absl::StatusOr<CommitResult>>& results) {
+  for (const auto& result : results) {
+    if (result.ok() && !result->events.empty()) return true;
   }
   return false;
 }
@@ -82,7 +82,7 @@ std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
   if (!connected.ok()) return AllFailed(batch.size(), connected);
   absl::Status begun = Guarded(dialect_, [&] {
     if (statements_ == nullptr) statements_ = std::make_unique<WriteStatements>(*session_, dialect_);
-    dialect_.BeginWrite(*session_, AppendsEvents(batch));
+    dialect_.BeginWrite(*session_);
     return absl::OkStatus();
   });
   if (!begun.ok()) {
@@ -103,6 +103,12 @@ std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
     results.push_back(std::move(result));
   }
 
+  absl::Status appended = AppendBatchEvents(batch, results);
+  if (!appended.ok()) {
+    RollbackQuietly();
+    ForgetConnectionIfLost();
+    return AllFailed(batch.size(), appended);
+  }
   absl::Status committed = Execute("COMMIT");
   if (!committed.ok()) {
     RollbackQuietly();
@@ -110,6 +116,21 @@ std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitBatch(
     return AllFailed(batch.size(), committed);
   }
   return results;
+}
+
+absl::Status MutationWriter::AppendBatchEvents(
+    const std::vector<const EncodedMutation*>& batch,
+    std::vector<absl::StatusOr<CommitResult>>& results) {
+  if (!AppendsEvents(results)) return absl::OkStatus();
+  return Guarded(dialect_, [&] {
+    dialect_.OrderEventAppends(*session_);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (results[i].ok() && !results[i]->duplicate_request) {
+        AppendEvents(*statements_, *batch[i], *results[i]);
+      }
+    }
+    return absl::OkStatus();
+  });
 }
 
 // A deadlock or serialization failure undone to the savepoint leaves the

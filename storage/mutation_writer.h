@@ -45,6 +45,10 @@ class MutationWriter {
   void ForgetConnectionIfLost();
   absl::StatusOr<CommitResult> ApplyRetrying(const EncodedMutation& mutation);
   absl::Status ReleaseSavepoint();
+  // Takes the event-order lock and inserts the events of every mutation
+  // that succeeded.
+  absl::Status AppendBatchEvents(const std::vector<const EncodedMutation*>& batch,
+                                 std::vector<absl::StatusOr<CommitResult>>& results);
   absl::Status Execute(const char* sql);
   void RollbackQuietly();
 
@@ -56,7 +60,15 @@ class MutationWriter {
   std::unique_ptr<WriteStatements> statements_;
 };
 
-// Applies one mutation's writes inside the caller's transaction. Check
+// Inserts the events ApplyMutation chained into `result`, and sets their
+// global_seq. The writer runs this for a whole batch at its end, so that
+// the lock that orders event appends between replicas is held only for
+// the inserts and the commit.
+void AppendEvents(WriteStatements& statements, const EncodedMutation& mutation,
+                  CommitResult& result);
+
+// Applies one mutation's writes, but for its events (AppendEvents), inside
+// the caller's transaction. Check
 // failures come back as Status (ABORTED, ALREADY_EXISTS, INVALID_ARGUMENT);
 // database errors are thrown.
 absl::StatusOr<CommitResult> ApplyMutation(soci::session& session, const Dialect& dialect,

@@ -33,6 +33,9 @@ absl::Status ValidateOptions(const PostgresqlOptions& options) {
   if (options.read_pool_size < 1) {
     return absl::InvalidArgumentError("PostgreSQL read_pool_size must be at least 1");
   }
+  if (options.writers < 1) {
+    return absl::InvalidArgumentError("PostgreSQL writers must be at least 1");
+  }
   if (options.connect_timeout_seconds < 1) {
     return absl::InvalidArgumentError("PostgreSQL connect_timeout_seconds must be at least 1");
   }
@@ -77,11 +80,10 @@ class PostgresqlDialect final : public Dialect {
 
   // READ COMMITTED: each instance is guarded by its version check, and a
   // statement that waited on another replica's lock sees what it committed.
-  void BeginWrite(soci::session& session, bool appends_events) const override {
-    session << "BEGIN";
-    if (appends_events) {
-      session << absl::StrCat("SELECT pg_advisory_xact_lock(", kEventOrderLock, ")");
-    }
+  void BeginWrite(soci::session& session) const override { session << "BEGIN"; }
+
+  void OrderEventAppends(soci::session& session) const override {
+    session << absl::StrCat("SELECT pg_advisory_xact_lock(", kEventOrderLock, ")");
   }
 
   void BeginRead(soci::session& session) const override {
@@ -219,6 +221,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenPostgresqlStore(const PostgresqlOptio
   SociStoreOptions store_options;
   store_options.read_pool_size = options.read_pool_size;
   store_options.max_batch = options.max_batch;
+  store_options.writers = options.writers;
   return OpenSociStore(std::move(dialect), store_options);
 }
 

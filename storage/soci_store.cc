@@ -53,13 +53,20 @@ absl::StatusOr<Message> DecodedOrNotFound(const std::optional<std::string>& body
 class SociStore final : public Store {
  public:
   SociStore(std::unique_ptr<Dialect> dialect, std::unique_ptr<SessionPool> readers,
-            std::unique_ptr<MutationWriter> writer, int max_batch)
-      : dialect_(std::move(dialect)),
-        readers_(std::move(readers)),
-        writer_(std::move(writer)),
-        committer_(max_batch, [this](const std::vector<const EncodedMutation*>& batch) {
-          return writer_->CommitBatch(batch);
-        }) {}
+            std::vector<std::unique_ptr<MutationWriter>> writers, int max_batch)
+      : dialect_(std::move(dialect)), readers_(std::move(readers)), writers_(std::move(writers)) {
+    for (auto& writer : writers_) {
+      committers_.push_back(std::make_unique<GroupCommitter>(
+          max_batch, [writer = writer.get()](const std::vector<const EncodedMutation*>& batch) {
+            return writer->CommitBatch(batch);
+          }));
+    }
+  }
+
+  ~SociStore() override {
+    // The committers' threads use the writers.
+    committers_.clear();
+  }
 
   absl::Status CheckWritable() override { return dialect_->CheckWritable(); }
 
@@ -67,7 +74,8 @@ class SociStore final : public Store {
   // writer spends its time only on the database.
   absl::StatusOr<CommitResult> Commit(Mutation mutation) override {
     SIGNOFF_ASSIGN_OR_RETURN(EncodedMutation encoded, EncodeMutation(std::move(mutation)));
-    return committer_.Commit(std::move(encoded));
+    GroupCommitter& committer = *committers_[WriterFor(encoded.mutation)];
+    return committer.Commit(std::move(encoded));
   }
 
   absl::StatusOr<std::optional<IdempotencyRecord>> FindIdempotency(
@@ -191,11 +199,25 @@ class SociStore final : public Store {
     }
   }
 
-  // Declared in this order so that the writer thread stops first.
+  // One instance's changes always go through one writer, so that writers
+  // of one process never wait on each other's row locks; the rest (timer
+  // claims, publishes, the directory) go through the first.
+  size_t WriterFor(const Mutation& mutation) const {
+    if (writers_.size() == 1) return 0;
+    const std::string* instance_id = nullptr;
+    if (mutation.instance) {
+      instance_id = &mutation.instance->id();
+    } else if (!mutation.events.empty()) {
+      instance_id = &mutation.events.front().instance_id();
+    }
+    if (instance_id == nullptr) return 0;
+    return std::hash<std::string>()(*instance_id) % writers_.size();
+  }
+
   std::unique_ptr<Dialect> dialect_;
   std::unique_ptr<SessionPool> readers_;
-  std::unique_ptr<MutationWriter> writer_;
-  GroupCommitter committer_;
+  std::vector<std::unique_ptr<MutationWriter>> writers_;
+  std::vector<std::unique_ptr<GroupCommitter>> committers_;
 };
 
 }  // namespace
@@ -206,12 +228,21 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSociStore(std::unique_ptr<Dialect> di
     return absl::InvalidArgumentError(
         absl::StrCat("max_batch must be at least 1, got ", options.max_batch));
   }
-  // The writer migrates, so readers only ever see the current schema.
-  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<MutationWriter> writer, MutationWriter::Open(*dialect));
+  if (options.writers < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("writers must be at least 1, got ", options.writers));
+  }
+  // The writers migrate, so readers only ever see the current schema.
+  std::vector<std::unique_ptr<MutationWriter>> writers;
+  for (int i = 0; i < options.writers; ++i) {
+    SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<MutationWriter> writer,
+                             MutationWriter::Open(*dialect));
+    writers.push_back(std::move(writer));
+  }
   SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<SessionPool> readers,
                    SessionPool::Open(*dialect, options.read_pool_size));
   return std::unique_ptr<Store>(new SociStore(std::move(dialect), std::move(readers),
-                                              std::move(writer), options.max_batch));
+                                              std::move(writers), options.max_batch));
 }
 
 }  // namespace signoff::storage

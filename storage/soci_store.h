@@ -11,10 +11,13 @@ namespace signoff::storage {
 struct SociStoreOptions {
   int read_pool_size = 4;
   int max_batch = 512;
+  // Write connections, each with its own group-commit thread. SQLite
+  // writes one transaction at a time whatever this says, so it takes one.
+  int writers = 1;
 };
 
-// The Store shared by the SOCI backends: the group-commit writer on one
-// write connection, and reads on a pool of other connections. The dialect
+// The Store shared by the SOCI backends: group-commit writers, each on a
+// write connection of its own, and reads on a pool of other connections. The dialect
 // supplies what differs between databases.
 //
 // Opening applies pending migrations before anything else runs.

@@ -126,7 +126,7 @@ class SqliteDialect final : public Dialect {
 
   // IMMEDIATE takes the write lock at BEGIN; a deferred transaction that
   // upgrades later can fail with SQLITE_BUSY regardless of busy_timeout.
-  void BeginWrite(soci::session& session, bool /*appends_events*/) const override {
+  void BeginWrite(soci::session& session) const override {
     session << "BEGIN IMMEDIATE";
   }
 

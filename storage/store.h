@@ -261,10 +261,13 @@ absl::StatusOr<int> MigrateSqlite(const std::string& path);
 struct PostgresqlOptions {
   // A libpq connection string: a postgresql:// URL or key=value pairs.
   std::string connection;
-  // Connections per process: the writer, this many readers, and one that
-  // readiness probes use.
+  // Read connections; a process also holds `writers` write connections
+  // and one that readiness probes use.
   int read_pool_size = 4;
   int max_batch = 512;
+  // Write connections: a server parallelises what one connection's round
+  // trips would serialise. Each instance's changes keep to one of them.
+  int writers = 4;
   // How long a connection attempt may take before the database counts as
   // unreachable; a URL's own connect_timeout wins.
   int connect_timeout_seconds = 5;

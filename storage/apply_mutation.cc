@@ -261,7 +261,7 @@ class MutationApplier {
     } catch (const std::exception& error) {
       // Another replica wrote between our checks and our write.
       if (!dialect_.IsUniqueViolation(error)) throw;
-      if (absl::StrContains(error.what(), "open_subject")) {
+      if (dialect_.ViolatesUniqueColumn(error, "instances", "open_subject")) {
         return SubjectHeldError("another instance");
       }
       return ChangedConcurrently(instance);

@@ -43,9 +43,13 @@ class Dialect {
   // database is full, UNAVAILABLE for contention or a database that cannot
   // be written, DATA_LOSS for a damaged one, INTERNAL otherwise.
   virtual absl::Status ToStatus(const std::exception& error) const = 0;
-  // True for a UNIQUE / PRIMARY KEY violation; what() must name the column
-  // or constraint (e.g. "open_subject") so callers can tell which.
+  // True for a UNIQUE / PRIMARY KEY violation.
   virtual bool IsUniqueViolation(const std::exception& error) const = 0;
+  // True for a violation of the single-column UNIQUE constraint on
+  // table.column. The message alone cannot tell: it quotes the statement,
+  // which names every column.
+  virtual bool ViolatesUniqueColumn(const std::exception& error, const std::string& table,
+                                    const std::string& column) const = 0;
   // True when the statement lost a race the database resolved by failing
   // it (a serialization failure or a deadlock): running it again may work.
   virtual bool IsRetryable(const std::exception& /*error*/) const { return false; }

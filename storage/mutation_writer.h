@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -31,6 +32,20 @@ class MutationWriter {
       const std::vector<const EncodedMutation*>& batch);
 
  private:
+  // The batch in one transaction with no savepoints; nullopt, with the
+  // transaction rolled back, when a member failed.
+  std::optional<std::vector<absl::StatusOr<CommitResult>>> CommitInOneGo(
+      const std::vector<const EncodedMutation*>& batch);
+  // The batch with a savepoint around each member, so that a failed
+  // member is undone alone.
+  std::vector<absl::StatusOr<CommitResult>> CommitEachInSavepoint(
+      const std::vector<const EncodedMutation*>& batch);
+  absl::Status Begin();
+  // Appends the batch's events and commits.
+  absl::Status Finish(const std::vector<const EncodedMutation*>& batch,
+                      std::vector<absl::StatusOr<CommitResult>>& results);
+  // Rolls back, and drops the connection if it was lost.
+  void Abandon();
   // The returned Status is a transaction failure; *result is the
   // mutation's own outcome.
   absl::Status ApplyInSavepoint(const EncodedMutation& mutation,

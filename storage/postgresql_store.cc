@@ -124,6 +124,13 @@ class PostgresqlDialect final : public Dialect {
     return pg_error != nullptr && pg_error->sqlstate() == "23505";
   }
 
+  // PostgreSQL names a column's UNIQUE constraint table_column_key.
+  bool ViolatesUniqueColumn(const std::exception& error, const std::string& table,
+                            const std::string& column) const override {
+    return IsUniqueViolation(error) &&
+           absl::StrContains(error.what(), absl::StrCat("\"", table, "_", column, "_key\""));
+  }
+
   bool IsRetryable(const std::exception& error) const override {
     const auto* pg_error = dynamic_cast<const soci::postgresql_soci_error*>(&error);
     if (pg_error == nullptr) return false;

@@ -174,6 +174,13 @@ class SqliteDialect final : public Dialect {
             absl::StrContains(error.what(), "PRIMARY KEY"));
   }
 
+  bool ViolatesUniqueColumn(const std::exception& error, const std::string& table,
+                            const std::string& column) const override {
+    return IsUniqueViolation(error) &&
+           absl::StrContains(error.what(),
+                             absl::StrCat("UNIQUE constraint failed: ", table, ".", column));
+  }
+
   const std::vector<Migration>& Migrations() const override { return SqliteMigrationsWithSteps(); }
 
  private:

@@ -3,15 +3,17 @@
 #include <soci/soci.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "storage/migrations.h"
 #include "workflow/status_macros.h"
 
 namespace signoff::storage {
 namespace {
 
-// How often a mutation that lost a deadlock or serialization race is run
-// again inside the batch before its caller is told ABORTED.
-constexpr int kRetryableAttempts = 3;
+// How often a batch that lost a deadlock or serialization race is run
+// again before its callers are told ABORTED.
+constexpr int kRetryableAttempts = 4;
+constexpr absl::Duration kRaceBackoff = absl::Milliseconds(20);
 
 bool AppendsEvents(const std::vector<absl::StatusOr<CommitResult>>& results) {
   for (const auto& result : results) {
@@ -107,21 +109,39 @@ std::optional<std::vector<absl::StatusOr<CommitResult>>> MutationWriter::CommitI
 
 std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitEachInSavepoint(
     const std::vector<const EncodedMutation*>& batch) {
-  if (absl::Status begun = Begin(); !begun.ok()) return AllFailed(batch.size(), begun);
-  std::vector<absl::StatusOr<CommitResult>> results;
-  for (const EncodedMutation* mutation : batch) {
-    absl::StatusOr<CommitResult> result;
-    absl::Status transaction = ApplyInSavepoint(*mutation, &result);
-    if (!transaction.ok()) {
-      Abandon();
-      return AllFailed(batch.size(), transaction);
+  for (int attempt = 1;; ++attempt) {
+    if (absl::Status begun = Begin(); !begun.ok()) return AllFailed(batch.size(), begun);
+    std::vector<absl::StatusOr<CommitResult>> results;
+    bool lost_race = false;
+    for (const EncodedMutation* mutation : batch) {
+      absl::StatusOr<CommitResult> result;
+      absl::Status transaction = ApplyInSavepoint(*mutation, &result, &lost_race);
+      if (!transaction.ok()) {
+        Abandon();
+        return AllFailed(batch.size(), transaction);
+      }
+      if (lost_race) break;
+      results.push_back(std::move(result));
     }
-    results.push_back(std::move(result));
+    if (lost_race) {
+      // Only ending the transaction gives up the locks the other side
+      // waits for; the batch then runs again, and finds what it raced.
+      Abandon();
+      if (attempt < kRetryableAttempts) {
+        // The other side gets to finish first, instead of meeting this
+        // batch's locks again at once.
+        absl::SleepFor(kRaceBackoff * attempt);
+        continue;
+      }
+      return AllFailed(batch.size(),
+                       absl::AbortedError("the database kept failing this change to resolve "
+                                          "conflicts with concurrent ones; nothing was written"));
+    }
+    if (absl::Status finished = Finish(batch, results); !finished.ok()) {
+      return AllFailed(batch.size(), finished);
+    }
+    return results;
   }
-  if (absl::Status finished = Finish(batch, results); !finished.ok()) {
-    return AllFailed(batch.size(), finished);
-  }
-  return results;
 }
 
 absl::Status MutationWriter::Begin() {
@@ -163,28 +183,22 @@ absl::Status MutationWriter::AppendBatchEvents(
   });
 }
 
-// A deadlock or serialization failure undone to the savepoint leaves the
-// transaction usable, so the mutation is run again where it stands.
-absl::StatusOr<CommitResult> MutationWriter::ApplyRetrying(const EncodedMutation& mutation) {
-  for (int attempt = 1;; ++attempt) {
-    try {
-      return ApplyMutation(*session_, dialect_, *statements_, mutation);
-    } catch (const std::exception& error) {
-      if (attempt >= kRetryableAttempts || !dialect_.IsRetryable(error)) {
-        return dialect_.ToStatus(error);
-      }
-    }
-    statements_->RollbackToSavepoint();
-  }
-}
-
 absl::Status MutationWriter::ApplyInSavepoint(const EncodedMutation& mutation,
-                                              absl::StatusOr<CommitResult>* result) {
+                                              absl::StatusOr<CommitResult>* result,
+                                              bool* lost_race) {
   SIGNOFF_RETURN_IF_ERROR(Guarded(dialect_, [&] {
     statements_->Savepoint();
     return absl::OkStatus();
   }));
-  *result = Guarded(dialect_, [&] { return ApplyRetrying(mutation); });
+  try {
+    *result = ApplyMutation(*session_, dialect_, *statements_, mutation);
+  } catch (const std::exception& error) {
+    if (dialect_.IsRetryable(error)) {
+      *lost_race = true;
+      return absl::OkStatus();
+    }
+    *result = dialect_.ToStatus(error);
+  }
   // A duplicate request wrote nothing, but undoing is the safe default.
   if (result->ok() && !(*result)->duplicate_request) return ReleaseSavepoint();
   // If the database already abandoned the whole transaction (SQLite does

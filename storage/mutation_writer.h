@@ -47,9 +47,11 @@ class MutationWriter {
   // Rolls back, and drops the connection if it was lost.
   void Abandon();
   // The returned Status is a transaction failure; *result is the
-  // mutation's own outcome.
+  // mutation's own outcome. *lost_race is set, and nothing else, when the
+  // database failed the mutation to break a deadlock or a serialization
+  // conflict: the whole transaction must then end and run again.
   absl::Status ApplyInSavepoint(const EncodedMutation& mutation,
-                                absl::StatusOr<CommitResult>* result);
+                                absl::StatusOr<CommitResult>* result, bool* lost_race);
   MutationWriter(const Dialect& dialect, std::unique_ptr<soci::session> session);
 
   // Opens a new connection when the last one was lost. UNAVAILABLE while
@@ -58,7 +60,6 @@ class MutationWriter {
   // Drops the connection if the database closed it, so that the next batch
   // reconnects.
   void ForgetConnectionIfLost();
-  absl::StatusOr<CommitResult> ApplyRetrying(const EncodedMutation& mutation);
   absl::Status ReleaseSavepoint();
   // Takes the event-order lock and inserts the events of every mutation
   // that succeeded.

@@ -61,6 +61,9 @@ unix_socket_directories = '$cluster'
 max_connections = 300
 shared_buffers = 128MB
 log_min_messages = warning
+# Deadlocks the tests provoke on purpose are found in a tenth of the
+# default second.
+deadlock_timeout = 100ms
 CONF
     pg_ctl_run start
     echo "$port" > "$state/port"

@@ -13,20 +13,9 @@
 namespace signoff::storage::testing {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 constexpr int kWritersPerStore = 3;
-
-signoff::v1::Timer DueTimer(const std::string& id, int64_t fire_seconds) {
-  signoff::v1::Timer timer;
-  timer.set_id(id);
-  timer.set_kind(signoff::v1::TIMER_SLA);
-  timer.set_token("k1");
-  timer.set_step_id("review");
-  *timer.mutable_fire_at() = At(fire_seconds);
-  return timer;
-}
 
 // Runs fn(store, writer) on kWritersPerStore threads per store, all at once.
 template <typename Fn>
@@ -163,7 +152,7 @@ TEST_P(ReplicaStoreTest, TimersClaimedThroughBothStoresGoToOneOwnerEach) {
   constexpr int kTimers = 60;
   Mutation start = StartMutation(MakeInstance("i-1", 1));
   for (int i = 0; i < kTimers; ++i) {
-    start.timers_set.push_back(DueTimer(absl::StrCat("t", 100 + i), 100 + i));
+    start.timers_set.push_back(MakeTimer(absl::StrCat("t", 100 + i), 100 + i));
   }
   ASSERT_OK(store().Commit(start));
   std::mutex mutex;

@@ -141,6 +141,17 @@ inline signoff::v1::Task MakeGroupTask(const std::string& id, const std::string&
   return task;
 }
 
+// An SLA timer of the "review" step, due at `fire_seconds`.
+inline signoff::v1::Timer MakeTimer(const std::string& id, int64_t fire_seconds) {
+  signoff::v1::Timer timer;
+  timer.set_id(id);
+  timer.set_kind(signoff::v1::TIMER_SLA);
+  timer.set_token("k1");
+  timer.set_step_id("review");
+  *timer.mutable_fire_at() = At(fire_seconds);
+  return timer;
+}
+
 inline signoff::v1::PublishedDefinition MakeDefinition(const std::string& key,
                                                        const std::string& name) {
   signoff::v1::PublishedDefinition published;

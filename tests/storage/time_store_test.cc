@@ -10,16 +10,6 @@ using ::signoff::v1::PENDING;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
-signoff::v1::Timer MakeTimer(const std::string& id, int64_t fire_seconds) {
-  signoff::v1::Timer timer;
-  timer.set_id(id);
-  timer.set_kind(signoff::v1::TIMER_SLA);
-  timer.set_token("k1");
-  timer.set_step_id("review");
-  *timer.mutable_fire_at() = At(fire_seconds);
-  return timer;
-}
-
 TimerClaim ClaimAt(int64_t seconds, const std::string& owner, int limit = 10) {
   TimerClaim claim;
   claim.now = absl::FromUnixSeconds(seconds);

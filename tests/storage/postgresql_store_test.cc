@@ -75,8 +75,8 @@ TEST_F(PostgresqlStoreTest, EveryConnectionComesBackAfterTheServerDropsThem) {
   EXPECT_TRUE(VerifyHistory(history));
 }
 
-int64_t DeadlocksSoFar(const PostgresqlTestDatabase& database) {
-  // Read through a store-independent session, as an operator would.
+// The database's deadlock count, read as an operator would.
+int64_t DeadlocksSoFar() {
   absl::StatusOr<std::string> url = signoff::testing::PostgresqlTestUrl();
   EXPECT_TRUE(url.ok());
   absl::StatusOr<std::string> conninfo = NormalizeConnectionString(*url, 5);
@@ -123,7 +123,7 @@ TEST_F(PostgresqlStoreTest, WritersThatDeadlockEachChangeEveryInstanceOnce) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Dialect> dialect, MakePostgresqlDialect(options));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<MutationWriter> first, MutationWriter::Open(*dialect));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<MutationWriter> second, MutationWriter::Open(*dialect));
-  const int64_t deadlocks_before = DeadlocksSoFar(*database_);
+  const int64_t deadlocks_before = DeadlocksSoFar();
 
   std::vector<absl::StatusOr<CommitResult>> forward_results, backward_results;
   std::thread other([&] { backward_results = second->CommitBatch(Pointers(backward)); });
@@ -136,7 +136,7 @@ TEST_F(PostgresqlStoreTest, WritersThatDeadlockEachChangeEveryInstanceOnce) {
   int64_t deadlocks_after = deadlocks_before;
   for (int wait = 0; wait < 50 && deadlocks_after == deadlocks_before; ++wait) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    deadlocks_after = DeadlocksSoFar(*database_);
+    deadlocks_after = DeadlocksSoFar();
   }
   EXPECT_GT(deadlocks_after, deadlocks_before) << "the writers never deadlocked";
   ASSERT_EQ(forward_results.size(), static_cast<size_t>(kInstances));
@@ -146,7 +146,9 @@ TEST_F(PostgresqlStoreTest, WritersThatDeadlockEachChangeEveryInstanceOnce) {
     const auto& other_one = backward_results[kInstances - 1 - n];
     EXPECT_NE(one.ok(), other_one.ok()) << "instance i-" << n;
     for (const auto* result : {&one, &other_one}) {
-      if (!result->ok()) EXPECT_EQ(result->status().code(), absl::StatusCode::kAborted);
+      if (!result->ok()) {
+        EXPECT_EQ(result->status().code(), absl::StatusCode::kAborted);
+      }
     }
     ASSERT_OK_AND_ASSIGN(History history, store_->GetHistory(absl::StrCat("i-", n)));
     EXPECT_EQ(history.events.size(), 1u);

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "e2e_fixture.h"
+#include "run_program.h"
 #include "signoffd_process.h"
 #include "status_matchers.h"
 #include "workflow/engine.h"
@@ -292,6 +293,52 @@ TEST_F(EndToEndTest, AChangedFileIsPublishedOnRestart) {
   ASSERT_OK_AND_ASSIGN(latest, client_->Call("grace.liu", *client_->definitions,
                                              &v1::DefinitionService::Stub::GetDefinition, get));
   EXPECT_EQ(latest.published().version(), 2);
+}
+
+}  // namespace
+}  // namespace signoff::testing
+
+namespace signoff::testing {
+namespace {
+
+ProgramResult Migrate(const std::filesystem::path& dir, std::vector<std::string> flags) {
+  std::vector<std::string> args = {SIGNOFFD_BINARY, "migrate"};
+  args.insert(args.end(), flags.begin(), flags.end());
+  return RunProgram(std::move(args), {}, dir);
+}
+
+TEST_F(EndToEndTest, TheDatabaseCanBeNamedInAFile) {
+  // The fixture's database, named only in the file: migrate finds it at
+  // the schema the running signoffd left.
+  const std::filesystem::path secret = dir_ / "db-url";
+  std::ofstream(secret) << database_->db_flag() << "\n";
+  ProgramResult migrated = Migrate(dir_, {"--db-file", secret.string()});
+  EXPECT_EQ(migrated.exit_code, 0) << migrated.err;
+  EXPECT_THAT(migrated.out, HasSubstr("schema version"));
+  // The file wins over --db.
+  ProgramResult over = Migrate(
+      dir_, {"--db", (dir_ / "missing" / "never.db").string(), "--db-file", secret.string()});
+  EXPECT_EQ(over.exit_code, 0) << over.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "missing"));
+
+  std::ofstream(dir_ / "empty");
+  ProgramResult empty = Migrate(dir_, {"--db-file", (dir_ / "empty").string()});
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_THAT(empty.err, HasSubstr("is empty"));
+  ProgramResult missing = Migrate(dir_, {"--db-file", (dir_ / "nowhere").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("cannot read"));
+}
+
+TEST_F(EndToEndTest, ABadDatabaseUrlIsReportedWithoutItsPassword) {
+  ProgramResult bad = Migrate(dir_, {"--db", "postgresql://ann:s3cret@127.0.0.1:1/x?nonsense=1"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("INVALID_ARGUMENT"));
+  EXPECT_THAT(bad.err, ::testing::Not(HasSubstr("s3cret")));
+  ProgramResult away = Migrate(dir_, {"--db", "postgresql://ann:s3cret@127.0.0.1:1/x"});
+  EXPECT_EQ(away.exit_code, 1);
+  EXPECT_THAT(away.err, HasSubstr("UNAVAILABLE"));
+  EXPECT_THAT(away.err, ::testing::Not(HasSubstr("s3cret")));
 }
 
 }  // namespace

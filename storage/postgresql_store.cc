@@ -67,13 +67,11 @@ class PostgresqlDialect final : public Dialect {
 
   std::string Name() const override { return "postgresql"; }
 
-  std::unique_ptr<soci::session> OpenWriteSession() const override {
-    return std::make_unique<soci::session>(soci::postgresql, conninfo_);
-  }
+  std::unique_ptr<soci::session> OpenWriteSession() const override { return Connect(); }
 
   // Read connections cannot write, whatever a query says.
   std::unique_ptr<soci::session> OpenReadSession() const override {
-    auto session = std::make_unique<soci::session>(soci::postgresql, conninfo_);
+    auto session = Connect();
     *session << "SET default_transaction_read_only = on";
     return session;
   }
@@ -181,6 +179,15 @@ class PostgresqlDialect final : public Dialect {
   std::string LockSkipLockedClause() const override { return " FOR UPDATE SKIP LOCKED"; }
 
  private:
+  // libpq prints the server's notices (e.g. "already exists, skipping")
+  // to stderr, between signoffd's JSON log lines; warnings and errors
+  // still come through.
+  std::unique_ptr<soci::session> Connect() const {
+    auto session = std::make_unique<soci::session>(soci::postgresql, conninfo_);
+    *session << "SET client_min_messages = warning";
+    return session;
+  }
+
   const std::string conninfo_;
   mutable std::mutex probe_mutex_;
   mutable std::unique_ptr<soci::session> probe_;

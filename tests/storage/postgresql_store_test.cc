@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "postgresql_test_database.h"
 #include "storage/mutation_writer.h"
+#include "storage/open_store.h"
 #include "status_matchers.h"
 #include "storage/postgresql_dialect.h"
 #include "store_test_base.h"
@@ -161,6 +162,17 @@ TEST_F(PostgresqlStoreTest, AnUnreachableServerIsUnavailableAtOnce) {
   // Nothing listens on port 1 of loopback.
   options.connection = "postgresql://signoff@127.0.0.1:1/postgres";
   EXPECT_CODE(OpenPostgresqlStore(options), absl::StatusCode::kUnavailable);
+}
+
+TEST(DescribeDatabaseTest, NamesTheServerButNeverThePassword) {
+  EXPECT_EQ(DescribeDatabase("postgresql://ann:s3cret@db.local:6543/signoff?sslmode=require"),
+            "postgresql db.local:6543/signoff");
+  EXPECT_EQ(DescribeDatabase("postgres://ann@db.local/signoff"), "postgresql db.local:5432/signoff");
+  EXPECT_EQ(DescribeDatabase("sqlite:var/x.db"), "var/x.db");
+  EXPECT_EQ(DescribeDatabase("var/x.db"), "var/x.db");
+  EXPECT_THAT(DescribeDatabase("postgresql://ann:s3cret@[::1"), ::testing::Not(::testing::HasSubstr("s3cret")));
+  EXPECT_TRUE(IsPostgresqlUrl("postgres://h/d"));
+  EXPECT_FALSE(IsPostgresqlUrl("host=h dbname=d"));
 }
 
 TEST(PostgresqlConnectionStringTest, UrlsBecomeKeywordsWithDefaultsAdded) {

@@ -14,6 +14,8 @@
 #include "absl/time/clock.h"
 #include "server/app/bulk_load.h"
 #include "server/app/seed.h"
+#include "server/auth/dev_token.h"
+#include "server/auth/jwks.h"
 #include "server/server.h"
 #include "storage/open_store.h"
 #include "storage/store.h"
@@ -42,6 +44,12 @@ struct Flags {
   // RFC 3339; empty: now.
   std::string bulk_load_as_of;
   signoff::server::ServerOptions server;
+  std::string jwt_clock_skew = "60s";
+  // `dev-token` and `dev-jwks`, for local trials of --auth=jwt.
+  std::string dev_key_file;
+  std::string dev_kid = "dev";
+  signoff::server::auth::DevTokenClaims dev_token;
+  std::string dev_token_ttl = "1h";
   absl::Duration offset;
   absl::Duration lease = signoff::app::TimerFiring::kDefaultLease;
 };
@@ -84,6 +92,12 @@ absl::Status ParseTimeFlags(Flags& flags) {
   auto cache_poll = ParseFlagDuration("--cache-poll", flags.cache_poll);
   if (!cache_poll.ok()) return cache_poll.status();
   flags.server.cache_poll = *cache_poll;
+  auto skew = ParseFlagDuration("--jwt-clock-skew", flags.jwt_clock_skew);
+  if (!skew.ok()) return skew.status();
+  if (*skew < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--jwt-clock-skew must not be negative");
+  }
+  flags.server.jwt.clock_skew = *skew;
   return absl::OkStatus();
 }
 
@@ -167,6 +181,35 @@ int BulkLoad(Flags& flags) {
   return 0;
 }
 
+// Prints a token signed with --key, for trying --auth=jwt locally.
+int PrintDevToken(Flags& flags) {
+  auto ttl = ParseFlagDuration("--ttl", flags.dev_token_ttl);
+  if (!ttl.ok()) {
+    std::fprintf(stderr, "signoffd: %s\n", std::string(ttl.status().message()).c_str());
+    return 2;
+  }
+  auto key = signoff::server::auth::ReadPrivateKeyPem(flags.dev_key_file);
+  if (!key.ok()) return Fail(key.status());
+  flags.dev_token.lifetime = *ttl;
+  flags.dev_token.kid = flags.dev_kid;
+  flags.dev_token.issued_at = absl::Now();
+  auto token = signoff::server::auth::SignDevToken(key->get(), flags.dev_token);
+  if (!token.ok()) return Fail(token.status());
+  std::printf("%s\n", token->c_str());
+  return 0;
+}
+
+// Prints the JWKS of --key's public half, the --jwks-file for dev-token's
+// tokens.
+int PrintDevJwks(const Flags& flags) {
+  auto key = signoff::server::auth::ReadPrivateKeyPem(flags.dev_key_file);
+  if (!key.ok()) return Fail(key.status());
+  auto jwks = signoff::server::auth::PublicJwksOf(key->get(), flags.dev_kid);
+  if (!jwks.ok()) return Fail(jwks.status());
+  std::fputs(jwks->c_str(), stdout);
+  return 0;
+}
+
 std::atomic<bool> stop_requested{false};
 
 void OnSignal(int) { stop_requested = true; }
@@ -219,6 +262,54 @@ void AddSeedFlags(CLI::App& app, Flags& flags) {
       ->envname("SIGNOFF_DEFINITIONS");
 }
 
+void AddIdentityFlags(CLI::App& app, Flags& flags) {
+  app.add_option("--auth", flags.server.auth,
+                 "identity mode: dev (x-signoff-user header, loopback only) or jwt (bearer "
+                 "tokens)")
+      ->envname("SIGNOFF_AUTH")
+      ->check(CLI::IsMember({"dev", "jwt"}));
+  app.add_option("--jwks-file", flags.server.jwks_file,
+                 "JWKS file with the keys that sign bearer tokens; read again when it changes")
+      ->envname("SIGNOFF_JWKS_FILE");
+  app.add_option("--jwt-issuer", flags.server.jwt.issuer, "the iss tokens must carry")
+      ->envname("SIGNOFF_JWT_ISSUER");
+  app.add_option("--jwt-audience", flags.server.jwt.audience, "the aud tokens must include")
+      ->envname("SIGNOFF_JWT_AUDIENCE");
+  app.add_option("--jwt-clock-skew", flags.jwt_clock_skew,
+                 "how far the issuer's clock may be off, for exp and nbf")
+      ->envname("SIGNOFF_JWT_CLOCK_SKEW");
+  app.add_option("--jwt-user-claim", flags.server.jwt.user_claim,
+                 "the token claim that names the directory user")
+      ->envname("SIGNOFF_JWT_USER_CLAIM");
+  app.add_option("--tls-cert-file", flags.server.tls.cert_file,
+                 "PEM certificate chain: serve gRPC over TLS (with --tls-key-file)")
+      ->envname("SIGNOFF_TLS_CERT_FILE");
+  app.add_option("--tls-key-file", flags.server.tls.key_file, "PEM private key of the certificate")
+      ->envname("SIGNOFF_TLS_KEY_FILE");
+  app.add_option("--tls-client-ca-file", flags.server.tls.client_ca_file,
+                 "PEM CA certificates: require client certificates they signed (mTLS)")
+      ->envname("SIGNOFF_TLS_CLIENT_CA_FILE");
+}
+
+// Subcommands that print a signing key's JWKS and tokens it signs.
+void AddDevTokenCommands(CLI::App& app, Flags& flags, CLI::App** dev_token, CLI::App** dev_jwks) {
+  *dev_token = app.add_subcommand(
+      "dev-token", "for local trials: print a bearer token signed with --key (RS256 or ES256)");
+  (*dev_token)->add_option("--key", flags.dev_key_file, "PEM private key (RSA or EC P-256)")
+      ->required();
+  (*dev_token)->add_option("--user", flags.dev_token.user, "the directory user (sub claim)")
+      ->required();
+  (*dev_token)->add_option("--issuer", flags.dev_token.issuer, "the iss claim");
+  (*dev_token)->add_option("--audience", flags.dev_token.audience, "the aud claim");
+  (*dev_token)->add_option("--ttl", flags.dev_token_ttl, "how long the token is valid");
+  (*dev_token)->add_option("--kid", flags.dev_kid, "the key id in the token's header");
+  *dev_jwks = app.add_subcommand(
+      "dev-jwks", "for local trials: print the JWKS of --key's public half, for --jwks-file");
+  (*dev_jwks)->add_option("--key", flags.dev_key_file, "PEM private key (RSA or EC P-256)")
+      ->required();
+  (*dev_jwks)->add_option("--kid", flags.dev_kid, "the key id");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -234,9 +325,7 @@ int main(int argc, char** argv) {
   AddSeedFlags(app, flags);
   app.add_option("--listen", flags.server.listen, "address to serve gRPC on")
       ->envname("SIGNOFF_LISTEN");
-  app.add_option("--auth", flags.server.auth, "identity mode: dev (x-signoff-user header)")
-      ->envname("SIGNOFF_AUTH")
-      ->check(CLI::IsMember({"dev"}));
+  AddIdentityFlags(app, flags);
   app.add_option("--workers", flags.server.workers, "threads running store work")
       ->envname("SIGNOFF_WORKERS")
       ->check(CLI::Range(1, 256));
@@ -299,7 +388,11 @@ int main(int argc, char** argv) {
   bulk_load->add_option("--as-of", flags.bulk_load_as_of,
                         "RFC 3339 time the load's clock starts at, e.g. weeks ago so that the "
                         "instances' deadlines have passed when signoffd next serves");
+  CLI::App* dev_token = nullptr;
+  CLI::App* dev_jwks = nullptr;
+  AddDevTokenCommands(app, flags, &dev_token, &dev_jwks);
   CLI11_PARSE(app, argc, argv);
+  if (dev_jwks->parsed()) return PrintDevJwks(flags);
   if (absl::Status parsed = ReadDbFile(flags); !parsed.ok()) {
     std::fprintf(stderr, "signoffd: %s\n", std::string(parsed.message()).c_str());
     return 2;
@@ -309,6 +402,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (dev_token->parsed()) return PrintDevToken(flags);
   if (migrate->parsed()) {
     auto version = signoff::storage::MigrateDatabase(DatabaseOptionsOf(flags));
     if (!version.ok()) return Fail(version.status());

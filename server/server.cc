@@ -24,8 +24,6 @@ namespace signoff::server {
 
 namespace {
 
-constexpr char kUserHeader[] = "x-signoff-user";
-
 // The request's bytes; nullopt when gRPC cannot hand them over.
 std::optional<std::string> BytesOf(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;
@@ -43,15 +41,27 @@ std::optional<std::string> BytesOf(const grpc::ByteBuffer& buffer) {
 // bounded executor, the answer back through the reactor.
 class Transport {
  public:
-  Transport(BoundedExecutor& executor, BoundedExecutor& document_executor, bool log_calls)
-      : executor_(executor), document_executor_(document_executor), log_calls_(log_calls) {}
+  Transport(const CallerIdentity& identity, BoundedExecutor& executor,
+            BoundedExecutor& document_executor, bool log_calls)
+      : identity_(identity),
+        executor_(executor),
+        document_executor_(document_executor),
+        log_calls_(log_calls) {}
 
   grpc::ServerUnaryReactor* Handle(const Route& route, const std::string& method,
                                    grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    app::Caller caller{UserOf(*context)};
     const absl::Time started = absl::Now();
+    // A caller without a valid token is turned away here, before it takes
+    // a worker or a queue slot.
+    absl::StatusOr<std::string> user = identity_.UserOf(context->client_metadata());
+    if (!user.ok()) {
+      Log(method, app::Caller{}, user.status(), started);
+      reactor->Finish(ToGrpcStatus(user.status()));
+      return reactor;
+    }
+    app::Caller caller{*std::move(user)};
     std::optional<std::string> bytes = BytesOf(*request);
     if (!bytes) {
       absl::Status unreadable = absl::InvalidArgumentError("the request's bytes could not be read");
@@ -86,13 +96,6 @@ class Transport {
     return kDocumentMethods.count(method) ? document_executor_ : executor_;
   }
 
-  static std::string UserOf(const grpc::CallbackServerContext& context) {
-    const auto& metadata = context.client_metadata();
-    auto it = metadata.find(kUserHeader);
-    if (it == metadata.end()) return "";
-    return std::string(it->second.data(), it->second.size());
-  }
-
   void Log(const std::string& method, const app::Caller& caller, const absl::Status& status,
            absl::Time started) const {
     if (!log_calls_) return;
@@ -108,6 +111,7 @@ class Transport {
     std::fputs(line.c_str(), stderr);
   }
 
+  const CallerIdentity& identity_;
   BoundedExecutor& executor_;
   BoundedExecutor& document_executor_;
   bool log_calls_;
@@ -150,25 +154,26 @@ class RoutedService final : public GeneratedService {
 
 absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
     std::shared_ptr<app::Application> application, const ServerOptions& options) {
-  if (options.auth != "dev") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown --auth '", options.auth, "'; this build supports: dev"));
-  }
   auto address = ParseListenAddress(options.listen);
   if (!address.ok()) return address.status();
-  if (!address->loopback) {
+  if (options.auth == "dev" && !address->loopback) {
     return absl::FailedPreconditionError(absl::StrCat(
         "--auth=dev trusts a plain header, so it only listens on loopback, not ",
-        options.listen));
+        options.listen, "; use --auth=jwt"));
   }
+  auto identity = CallerIdentity::Create({options.auth, options.jwks_file, options.jwt});
+  if (!identity.ok()) return identity.status();
+  auto credentials = ListenerCredentials(options.tls);
+  if (!credentials.ok()) return credentials.status();
   std::unique_ptr<SignoffServer> server(new SignoffServer());
+  server->identity_ = *std::move(identity);
   server->application_ = std::move(application);
   server->executor_ = std::make_unique<BoundedExecutor>(options.workers, options.max_queued);
   server->document_executor_ = std::make_unique<BoundedExecutor>(options.document_workers,
                                                                  options.max_queued_documents);
   server->routes_ = BuildRoutes(*server->application_);
-  server->transport_ = std::make_unique<Transport>(*server->executor_,
-                                                   *server->document_executor_, options.log_calls);
+  server->transport_ = std::make_unique<Transport>(
+      *server->identity_, *server->executor_, *server->document_executor_, options.log_calls);
   auto& routes = server->routes_;
   auto& transport = *server->transport_;
   auto& services = server->services_;
@@ -186,7 +191,7 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   // A port another process holds is an error, not a port to share.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

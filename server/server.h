@@ -8,17 +8,25 @@
 
 #include "absl/status/statusor.h"
 #include "server/app/application.h"
+#include "server/auth/jwt_verifier.h"
+#include "server/caller_identity.h"
 #include "server/executor.h"
 #include "server/readiness.h"
 #include "server/routes.h"
 #include "server/timer_scheduler.h"
+#include "server/tls_credentials.h"
 
 namespace signoff::server {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
-  // "dev" trusts the x-signoff-user header, and only on loopback.
+  // "dev" trusts the x-signoff-user header, and only on loopback; "jwt"
+  // takes the caller from a bearer token signed by a key in `jwks_file`.
   std::string auth = "dev";
+  std::string jwks_file;
+  auth::JwtOptions jwt;
+  // Plaintext unless a certificate and key are given.
+  TlsFiles tls;
   // A worker waits while its commit is on disk, and a commit batch holds
   // what the waiting workers queued: the workers bound how many commits
   // share one disk sync, so there are enough to fill a batch.
@@ -53,7 +61,9 @@ class Transport;
 class SignoffServer {
  public:
   // FAILED_PRECONDITION for --auth=dev off loopback; INVALID_ARGUMENT for
-  // a bad --listen; UNAVAILABLE when the address cannot be listened on.
+  // a bad --listen, a jwt mode without its issuer, audience or usable keys,
+  // and unusable TLS files; UNAVAILABLE when the address cannot be listened
+  // on.
   static absl::StatusOr<std::unique_ptr<SignoffServer>> Start(
       std::shared_ptr<app::Application> application, const ServerOptions& options);
   ~SignoffServer();
@@ -71,6 +81,7 @@ class SignoffServer {
   std::unique_ptr<BoundedExecutor> executor_;
   std::unique_ptr<BoundedExecutor> document_executor_;
   std::map<std::string, Route> routes_;
+  std::unique_ptr<CallerIdentity> identity_;
   std::unique_ptr<Transport> transport_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;

@@ -85,6 +85,9 @@ class ServerTest : public ::testing::Test {
   // published.
   virtual bool StartsWithOrganisation() const { return true; }
 
+  // Options a test's server differs in, e.g. its identity mode.
+  virtual void ConfigureServer(server::ServerOptions&) {}
+
   // Stops everything and opens the same database again, as a restarted
   // signoffd would.
   void Restart() {
@@ -114,6 +117,7 @@ class ServerTest : public ::testing::Test {
     // Tests fire timers themselves, at the fake clock's time.
     server_options.timer_poll = absl::ZeroDuration();
     server_options.readiness_poll = absl::Milliseconds(50);
+    ConfigureServer(server_options);
     auto started = server::SignoffServer::Start(app_, server_options);
     ASSERT_OK(started);
     server_ = std::move(*started);

@@ -1,0 +1,210 @@
+// signoffd's transport with bearer tokens (--auth=jwt) and with TLS.
+#include <gmock/gmock.h>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "server/auth/dev_token.h"
+#include "server/auth/jwks.h"
+#include "server_fixture.h"
+#include "test_keys.h"
+
+namespace signoff::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// grpc.health.v1 Check of readiness; the status of the call itself.
+grpc::Status CheckReadiness(const std::shared_ptr<grpc::Channel>& channel) {
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service("readiness");
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  return health->Check(&context, request, &response);
+}
+
+class JwtServerTest : public ServerTest {
+ protected:
+  // The directory is loaded below the transport: with tokens on, the
+  // fixture's header-identified calls would be refused.
+  bool StartsWithOrganisation() const override { return false; }
+
+  void ConfigureServer(server::ServerOptions& options) override {
+    if (key_ == nullptr) key_ = GenerateRsaKey();
+    auto jwks = server::auth::PublicJwksOf(key_.get(), "test-key");
+    ASSERT_TRUE(jwks.ok()) << jwks.status();
+    WriteTextFile(dir_ / "jwks.json", *jwks);
+    options.auth = "jwt";
+    options.jwks_file = (dir_ / "jwks.json").string();
+    options.jwt.issuer = "https://id.example.com";
+    options.jwt.audience = "signoff";
+  }
+
+  void SetUp() override {
+    ServerTest::SetUp();
+    auto organisation = workflow::ParseOrganisationYaml(kTestOrganisation);
+    ASSERT_OK(organisation);
+    ASSERT_OK(app_->directory().SeedOrganisation(*organisation));
+  }
+
+  std::string TokenFor(const std::string& user) {
+    server::auth::DevTokenClaims claims;
+    claims.user = user;
+    claims.issuer = "https://id.example.com";
+    claims.audience = "signoff";
+    claims.issued_at = absl::Now();
+    claims.kid = "test-key";
+    auto token = server::auth::SignDevToken(key_.get(), claims);
+    EXPECT_TRUE(token.ok()) << token.status();
+    return token.value_or("");
+  }
+
+  // Publishes the leave definition with `authorization` (none when empty).
+  grpc::Status PublishWith(const std::string& authorization, const std::string& request_id) {
+    auto stub = v1::DefinitionService::NewStub(server_->InProcessChannel());
+    v1::PublishDefinitionRequest request;
+    request.set_request_id(request_id);
+    request.mutable_source()->set_yaml(kLeaveDefinition);
+    v1::PublishDefinitionResponse response;
+    grpc::ClientContext context;
+    if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+    return stub->PublishDefinition(&context, request, &response);
+  }
+
+  TestKey key_;
+};
+
+TEST_F(JwtServerTest, ACallWithoutAValidTokenIsUnauthenticated) {
+  grpc::Status none = PublishWith("", "none");
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(none.error_message(), HasSubstr("no bearer token"));
+  grpc::Status basic = PublishWith("Basic Y2VvOmNlbw==", "basic");
+  EXPECT_EQ(basic.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status garbage = PublishWith("Bearer not-a-token", "garbage");
+  EXPECT_EQ(garbage.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(garbage.error_message(), HasSubstr("three base64url parts"));
+  // The header that dev mode trusts is ignored.
+  auto stub = v1::DefinitionService::NewStub(server_->InProcessChannel());
+  v1::ListDefinitionsRequest request;
+  v1::ListDefinitionsResponse response;
+  grpc::ClientContext context;
+  context.AddMetadata("x-signoff-user", "ceo");
+  EXPECT_EQ(stub->ListDefinitions(&context, request, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(JwtServerTest, AValidTokenActsAsItsDirectoryUser) {
+  // sam is authenticated but no administrator; ceo is one.
+  grpc::Status as_sam = PublishWith("Bearer " + TokenFor("sam"), "as-sam");
+  EXPECT_EQ(as_sam.error_code(), grpc::StatusCode::PERMISSION_DENIED) << as_sam.error_message();
+  grpc::Status as_ceo = PublishWith("Bearer " + TokenFor("ceo"), "as-ceo");
+  EXPECT_TRUE(as_ceo.ok()) << as_ceo.error_message();
+  EXPECT_TRUE(PublishWith("bearer " + TokenFor("ceo"), "lower-case-scheme").ok());
+}
+
+TEST_F(JwtServerTest, ATokenForAnUnknownOrDisabledUserIsUnauthenticated) {
+  grpc::Status unknown = PublishWith("Bearer " + TokenFor("nobody"), "unknown");
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(unknown.error_message(), HasSubstr("not an enabled directory user"));
+  grpc::Status disabled = PublishWith("Bearer " + TokenFor("gone"), "disabled");
+  EXPECT_EQ(disabled.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(JwtServerTest, HealthNeedsNoToken) {
+  EXPECT_TRUE(CheckReadiness(server_->InProcessChannel()).ok());
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                     grpc::InsecureChannelCredentials());
+  grpc::Status status = CheckReadiness(channel);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+TEST(JwtServerStartTest, RefusesJwtModeWithoutKeysIssuerOrAudience) {
+  server::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.auth = "jwt";
+  options.jwt.issuer = "https://id.example.com";
+  options.jwt.audience = "signoff";
+  auto no_jwks = server::SignoffServer::Start(nullptr, options);
+  EXPECT_EQ(no_jwks.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(no_jwks.status().message()), HasSubstr("--jwks-file"));
+  options.jwks_file = "/nonexistent/jwks.json";
+  EXPECT_THAT(std::string(server::SignoffServer::Start(nullptr, options).status().message()),
+              HasSubstr("cannot read"));
+  options.jwt.issuer = "";
+  EXPECT_THAT(std::string(server::SignoffServer::Start(nullptr, options).status().message()),
+              HasSubstr("--jwt-issuer"));
+}
+
+// A CA, a server certificate and client certificates, made for the test.
+class TlsServerTest : public ServerTest {
+ protected:
+  virtual bool RequiresClientCertificates() const { return false; }
+
+  void ConfigureServer(server::ServerOptions& options) override {
+    if (!ca_.cert) {
+      ca_ = MakeCertificate("signoff test CA", nullptr, true, 1);
+      server_cert_ = MakeCertificate("localhost", &ca_, false, 2);
+      client_cert_ = MakeCertificate("portal", &ca_, false, 3);
+      const TestCertificate other_ca = MakeCertificate("another CA", nullptr, true, 4);
+      stranger_cert_ = MakeCertificate("stranger", &other_ca, false, 5);
+    }
+    WriteTextFile(dir_ / "ca.pem", ca_.Pem());
+    WriteTextFile(dir_ / "server.pem", server_cert_.Pem());
+    WriteTextFile(dir_ / "server.key", server_cert_.KeyPem());
+    options.tls.cert_file = (dir_ / "server.pem").string();
+    options.tls.key_file = (dir_ / "server.key").string();
+    if (RequiresClientCertificates()) options.tls.client_ca_file = (dir_ / "ca.pem").string();
+  }
+
+  // A TLS channel trusting the test CA, presenting `client` if given.
+  std::shared_ptr<grpc::Channel> TlsChannel(const TestCertificate* client) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = ca_.Pem();
+    if (client != nullptr) {
+      ssl.pem_cert_chain = client->Pem();
+      ssl.pem_private_key = client->KeyPem();
+    }
+    grpc::ChannelArguments arguments;
+    arguments.SetSslTargetNameOverride("localhost");
+    return grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                     grpc::SslCredentials(ssl), arguments);
+  }
+
+  TestCertificate ca_;
+  TestCertificate server_cert_;
+  TestCertificate client_cert_;
+  TestCertificate stranger_cert_;
+};
+
+TEST_F(TlsServerTest, AClientTrustingTheCaConnectsAndPlaintextDoesNot) {
+  grpc::Status status = CheckReadiness(TlsChannel(nullptr));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  auto plaintext = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                       grpc::InsecureChannelCredentials());
+  EXPECT_FALSE(CheckReadiness(plaintext).ok());
+}
+
+class MutualTlsServerTest : public TlsServerTest {
+ protected:
+  bool RequiresClientCertificates() const override { return true; }
+};
+
+TEST_F(MutualTlsServerTest, OnlyClientsWithACertificateFromTheCaConnect) {
+  EXPECT_FALSE(CheckReadiness(TlsChannel(nullptr)).ok());
+  EXPECT_FALSE(CheckReadiness(TlsChannel(&stranger_cert_)).ok());
+  grpc::Status status = CheckReadiness(TlsChannel(&client_cert_));
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+TEST(TlsServerStartTest, RefusesACertificateWithoutItsKey) {
+  server::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.tls.cert_file = "/nonexistent/server.pem";
+  auto started = server::SignoffServer::Start(nullptr, options);
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(started.status().message()), HasSubstr("go together"));
+}
+
+}  // namespace
+}  // namespace signoff::testing

@@ -387,10 +387,8 @@ TEST_F(HelmChartTest, ProductionValuesRenderTheGuardRails) {
   ASSERT_TRUE(Present(pdb)) << "no PodDisruptionBudget";
   EXPECT_EQ(pdb["apiVersion"].as<std::string>(), "policy/v1");
 
-  const YAML::Node monitor = rendered.One("ServiceMonitor");
-  ASSERT_TRUE(Present(monitor)) << "no ServiceMonitor";
-  EXPECT_EQ(monitor["apiVersion"].as<std::string>(), "monitoring.coreos.com/v1");
-  EXPECT_EQ(monitor["spec"]["endpoints"][0]["port"].as<std::string>(""), "http");
+  // No HTTP listener to scrape yet.
+  EXPECT_TRUE(rendered.OfKind("ServiceMonitor").empty());
 
   const YAML::Node policy = rendered.One("NetworkPolicy");
   ASSERT_TRUE(Present(policy)) << "no NetworkPolicy";
@@ -402,6 +400,15 @@ TEST_F(HelmChartTest, ProductionValuesRenderTheGuardRails) {
       << "Envoy's port is not open";
   EXPECT_EQ(std::find(ingress_ports.begin(), ingress_ports.end(), 50051), ingress_ports.end())
       << "signoffd's own port is open past Envoy";
+}
+
+TEST_F(HelmChartTest, AServiceMonitorScrapesTheHttpPortWhenBothAreOn) {
+  const Rendered rendered = Template({"-f", ProductionValues(), "--set", "http.enabled=true",
+                                      "--set", "serviceMonitor.enabled=true"});
+  const YAML::Node monitor = rendered.One("ServiceMonitor");
+  ASSERT_TRUE(Present(monitor)) << "no ServiceMonitor";
+  EXPECT_EQ(monitor["apiVersion"].as<std::string>(), "monitoring.coreos.com/v1");
+  EXPECT_EQ(monitor["spec"]["endpoints"][0]["port"].as<std::string>(""), "http");
 }
 
 TEST_F(HelmChartTest, ProductionDatabaseUrlComesFromTheSecretFile) {

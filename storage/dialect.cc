@@ -3,8 +3,13 @@
 namespace signoff::storage {
 
 std::string WithoutBoundValues(const std::string& message) {
-  const size_t values = message.find("\" with :");
-  return values == std::string::npos ? message : message.substr(0, values + 1);
+  std::string kept = message;
+  const size_t values = kept.find("\" with :");
+  if (values != std::string::npos) kept.resize(values + 1);
+  // PostgreSQL's DETAIL line quotes the row: "Key (subject)=(...)".
+  const size_t detail = kept.find("\nDETAIL:");
+  if (detail != std::string::npos) kept.erase(detail, kept.find("\n", detail + 1) - detail);
+  return kept;
 }
 
 }  // namespace signoff::storage

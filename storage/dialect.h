@@ -82,9 +82,9 @@ class Dialect {
   virtual std::string LockSkipLockedClause() const { return ""; }
 };
 
-// A database message without the values SOCI appends to it: those can be
-// whole instance states with personal data, and errors travel to clients
-// and logs, so only the statement is kept.
+// A database message without the values SOCI appends to it, nor the row
+// PostgreSQL quotes in its DETAIL line: those can be whole instance states
+// with personal data, and errors travel to clients and logs.
 std::string WithoutBoundValues(const std::string& message);
 
 // Runs fn, turning any exception into a Status through the dialect. fn

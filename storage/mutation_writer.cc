@@ -72,10 +72,11 @@ absl::Status MutationWriter::EnsureConnected() {
       absl::StrCat("the database cannot be reached; nothing was written: ", opened.message()));
 }
 
-void MutationWriter::ForgetConnectionIfLost() {
-  if (session_ == nullptr || dialect_.IsAlive(*session_)) return;
+bool MutationWriter::ForgetConnectionIfLost() {
+  if (session_ == nullptr || dialect_.IsAlive(*session_)) return false;
   statements_.reset();
   session_.reset();
+  return true;
 }
 
 // Most batches commit whole, so a batch first runs without savepoints,
@@ -144,15 +145,22 @@ std::vector<absl::StatusOr<CommitResult>> MutationWriter::CommitEachInSavepoint(
   }
 }
 
+// A connection the server closed while it sat idle is found here, before
+// anything was sent: it is replaced once at no cost to the batch.
 absl::Status MutationWriter::Begin() {
-  SIGNOFF_RETURN_IF_ERROR(EnsureConnected());
-  absl::Status begun = Guarded(dialect_, [&] {
-    if (statements_ == nullptr) statements_ = std::make_unique<WriteStatements>(*session_, dialect_);
-    dialect_.BeginWrite(*session_);
-    return absl::OkStatus();
-  });
-  if (!begun.ok()) Abandon();
-  return begun;
+  for (int attempt = 1;; ++attempt) {
+    SIGNOFF_RETURN_IF_ERROR(EnsureConnected());
+    absl::Status begun = Guarded(dialect_, [&] {
+      if (statements_ == nullptr) {
+        statements_ = std::make_unique<WriteStatements>(*session_, dialect_);
+      }
+      dialect_.BeginWrite(*session_);
+      return absl::OkStatus();
+    });
+    if (begun.ok()) return begun;
+    RollbackQuietly();
+    if (!ForgetConnectionIfLost() || attempt > 1) return begun;
+  }
 }
 
 absl::Status MutationWriter::Finish(const std::vector<const EncodedMutation*>& batch,

@@ -58,8 +58,8 @@ class MutationWriter {
   // the database cannot be reached.
   absl::Status EnsureConnected();
   // Drops the connection if the database closed it, so that the next batch
-  // reconnects.
-  void ForgetConnectionIfLost();
+  // reconnects. True when it did.
+  bool ForgetConnectionIfLost();
   absl::Status ReleaseSavepoint();
   // Takes the event-order lock and inserts the events of every mutation
   // that succeeded.

@@ -7,7 +7,10 @@
 #include <soci/soci.h>
 
 #include <mutex>
+#include <set>
+#include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -56,10 +59,27 @@ bool StartsWithClass(const std::string& sqlstate, const char* error_class) {
 }
 
 // SOCI reports a failed connection attempt, and a statement on a
-// connection that broke, without a SQLSTATE.
+// connection that broke, without a SQLSTATE; libpq's wording varies.
 bool LooksLikeLostConnection(const std::string& message) {
-  return absl::StrContains(message, "connection") || absl::StrContains(message, "server closed");
+  const std::string lower = absl::AsciiStrToLower(message);
+  for (const char* sign : {"connection", "server closed", "ssl syscall", "could not receive",
+                           "could not send", "no connection"}) {
+    if (absl::StrContains(lower, sign)) return true;
+  }
+  return false;
 }
+
+// Libpq defaults for what signoff sets unless the connection string does.
+// Keepalives and a TCP user timeout turn a silent network partition into
+// an error within about a minute, instead of a writer blocked for the
+// kernel's retransmission time.
+constexpr std::pair<const char*, const char*> kConnectionDefaults[] = {
+    {"application_name", "signoffd"},
+    {"keepalives_idle", "30"},
+    {"keepalives_interval", "10"},
+    {"keepalives_count", "3"},
+    {"tcp_user_timeout", "60000"},
+};
 
 class PostgresqlDialect final : public Dialect {
  public:
@@ -99,6 +119,11 @@ class PostgresqlDialect final : public Dialect {
       return absl::AbortedError(
           "the database failed this change to resolve a conflict with a concurrent one; "
           "nothing was written");
+    }
+    // Cancelled by a statement or lock timeout, or by an operator.
+    if (sqlstate == "57014" || sqlstate == "55P03") {
+      return absl::UnavailableError(
+          absl::StrCat("the database cancelled the statement; nothing was written: ", message));
     }
     if (StartsWithClass(sqlstate, "08") || StartsWithClass(sqlstate, "57P") ||
         (StartsWithClass(sqlstate, "53") && sqlstate != "53100") || sqlstate == "25006" ||
@@ -149,21 +174,28 @@ class PostgresqlDialect final : public Dialect {
 
   // Asked by the readiness probe every few seconds, on a connection of its
   // own so that a probe never waits behind reads.
+  // A probe connection the server closed while idle is replaced once
+  // before the database counts as away.
   absl::Status CheckWritable() const override {
     std::lock_guard<std::mutex> lock(probe_mutex_);
-    try {
-      if (probe_ == nullptr) probe_ = OpenWriteSession();
-      int in_recovery = 0;
-      *probe_ << "SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END",
-          soci::into(in_recovery);
-      if (in_recovery != 0) {
-        return absl::UnavailableError("the database is a standby and takes no writes");
+    for (int attempt = 1;; ++attempt) {
+      try {
+        if (probe_ == nullptr) probe_ = OpenWriteSession();
+        int in_recovery = 0;
+        *probe_ << "SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END",
+            soci::into(in_recovery);
+        if (in_recovery != 0) {
+          return absl::UnavailableError("the database is a standby and takes no writes");
+        }
+        return absl::OkStatus();
+      } catch (const std::exception& error) {
+        const bool had_connection = probe_ != nullptr;
+        probe_.reset();
+        if (!had_connection || attempt > 1) {
+          return absl::UnavailableError(
+              absl::StrCat("the database cannot be reached: ", WithoutBoundValues(error.what())));
+        }
       }
-      return absl::OkStatus();
-    } catch (const std::exception& error) {
-      probe_.reset();
-      return absl::UnavailableError(
-          absl::StrCat("the database cannot be reached: ", WithoutBoundValues(error.what())));
     }
   }
 
@@ -185,6 +217,8 @@ class PostgresqlDialect final : public Dialect {
   std::unique_ptr<soci::session> Connect() const {
     auto session = std::make_unique<soci::session>(soci::postgresql, conninfo_);
     *session << "SET client_min_messages = warning";
+    // Bodies are read back in hex form whatever the database's default.
+    *session << "SET bytea_output = 'hex'";
     return session;
   }
 
@@ -207,18 +241,20 @@ absl::StatusOr<std::string> NormalizeConnectionString(const std::string& connect
         absl::StrCat("the PostgreSQL connection string does not parse: ", reason));
   }
   std::string conninfo;
-  bool has_timeout = false, has_name = false;
+  std::set<std::string> given;
   for (PQconninfoOption* option = options; option->keyword != nullptr; ++option) {
     if (option->val == nullptr) continue;
-    const std::string keyword = option->keyword;
-    has_timeout = has_timeout || keyword == "connect_timeout";
-    has_name = has_name || keyword == "application_name";
-    absl::StrAppend(&conninfo, conninfo.empty() ? "" : " ", keyword, "=",
+    given.insert(option->keyword);
+    absl::StrAppend(&conninfo, conninfo.empty() ? "" : " ", option->keyword, "=",
                     QuotedConninfoValue(option->val));
   }
   PQconninfoFree(options);
-  if (!has_timeout) absl::StrAppend(&conninfo, " connect_timeout=", connect_timeout_seconds);
-  if (!has_name) absl::StrAppend(&conninfo, " application_name=signoffd");
+  if (given.count("connect_timeout") == 0) {
+    absl::StrAppend(&conninfo, " connect_timeout=", connect_timeout_seconds);
+  }
+  for (const auto& [keyword, value] : kConnectionDefaults) {
+    if (given.count(keyword) == 0) absl::StrAppend(&conninfo, " ", keyword, "=", value);
+  }
   return conninfo;
 }
 

@@ -58,10 +58,13 @@ ReadStatements& SessionPool::Lease::statements() const {
 
 void SessionPool::Lease::ForgetStatements() const { connection_->statements.reset(); }
 
-void SessionPool::Lease::ForgetConnectionIfLost() const {
-  if (connection_->session == nullptr || pool_->dialect_.IsAlive(*connection_->session)) return;
+bool SessionPool::Lease::ForgetConnectionIfLost() const {
+  if (connection_->session == nullptr || pool_->dialect_.IsAlive(*connection_->session)) {
+    return false;
+  }
   connection_->statements.reset();
   connection_->session.reset();
+  return true;
 }
 
 }  // namespace signoff::storage

@@ -40,8 +40,8 @@ class SessionPool {
     ReadStatements& statements() const;
     void ForgetStatements() const;
     // After a failure: drops the connection if the database closed it, so
-    // that the next lease opens a new one.
-    void ForgetConnectionIfLost() const;
+    // that the next use opens a new one. True when it did.
+    bool ForgetConnectionIfLost() const;
 
    private:
     SessionPool* pool_;

@@ -173,14 +173,17 @@ class SociStore final : public Store {
   }
 
  private:
+  // A read that finds its connection lost (the server restarted, or closed
+  // it while idle) runs once more on a new one: reads change nothing.
   template <typename Query>
   auto Read(Query&& query) -> decltype(query(std::declval<soci::session&>())) {
     SessionPool::Lease session = readers_->Acquire();
-    try {
-      return query(*session);
-    } catch (const std::exception& error) {
-      session.ForgetConnectionIfLost();
-      return dialect_->ToStatus(error);
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return query(*session);
+      } catch (const std::exception& error) {
+        if (!session.ForgetConnectionIfLost() || attempt > 1) return dialect_->ToStatus(error);
+      }
     }
   }
 
@@ -190,12 +193,13 @@ class SociStore final : public Store {
   template <typename Query>
   auto ReadCompiled(Query&& query) -> decltype(query(std::declval<ReadStatements&>())) {
     SessionPool::Lease session = readers_->Acquire();
-    try {
-      return query(session.statements());
-    } catch (const std::exception& error) {
-      session.ForgetStatements();
-      session.ForgetConnectionIfLost();
-      return dialect_->ToStatus(error);
+    for (int attempt = 1;; ++attempt) {
+      try {
+        return query(session.statements());
+      } catch (const std::exception& error) {
+        session.ForgetStatements();
+        if (!session.ForgetConnectionIfLost() || attempt > 1) return dialect_->ToStatus(error);
+      }
     }
   }
 

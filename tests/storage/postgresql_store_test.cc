@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "postgresql_test_database.h"
+#include "storage/dialect.h"
 #include "storage/mutation_writer.h"
 #include "storage/open_store.h"
 #include "status_matchers.h"
@@ -58,16 +59,17 @@ TEST_F(PostgresqlStoreTest, EveryConnectionComesBackAfterTheServerDropsThem) {
 
   ASSERT_OK(database_->TerminateConnections());
 
-  // Each lost connection fails the one call that finds it lost, and no
-  // more: the probe's and the writer's are found lost at their next use.
-  EXPECT_EQ(FailuresBeforeSuccess([&] { return store_->CheckWritable(); }, 3), 1);
+  // Connections lost while idle are found lost before anything is sent,
+  // and replaced at no cost to the call.
+  EXPECT_EQ(FailuresBeforeSuccess([&] { return store_->CheckWritable(); }, 3), 0);
   Mutation decide;
   decide.instance = MakeInstance("i-1", 2);
   decide.expected_version = 1;
   decide.events.push_back(MakeEvent("i-1", "bob"));
-  EXPECT_EQ(FailuresBeforeSuccess([&] { return store_->Commit(decide).status(); }, 3), 1);
-  EXPECT_LE(FailuresBeforeSuccess([&] { return store_->GetInstance("i-1").status(); }, 4), 2);
-  EXPECT_LE(FailuresBeforeSuccess([&] { return store_->ListEvents("i-1").status(); }, 4), 2);
+  EXPECT_EQ(FailuresBeforeSuccess([&] { return store_->Commit(decide).status(); }, 3), 0);
+  EXPECT_EQ(FailuresBeforeSuccess([&] { return store_->GetInstance("i-1").status(); }, 4), 0);
+  EXPECT_EQ(FailuresBeforeSuccess([&] { return store_->ListEvents("i-1").status(); }, 4), 0);
+  EXPECT_EQ(FailuresBeforeSuccess([&] { return store_->ListInstances({}).status(); }, 4), 0);
 
   ASSERT_OK_AND_ASSIGN(auto instance, store_->GetInstance("i-1"));
   EXPECT_EQ(instance.version(), 2);
@@ -126,9 +128,25 @@ TEST_F(PostgresqlStoreTest, WritersThatDeadlockEachChangeEveryInstanceOnce) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<MutationWriter> second, MutationWriter::Open(*dialect));
   const int64_t deadlocks_before = DeadlocksSoFar();
 
+  // Both writers first wait on a row each that a third transaction holds,
+  // so that they start together when it lets go, and meet half-way.
+  soci::session holder(soci::postgresql, database_->connection());
+  holder << "BEGIN";
+  holder << absl::StrCat("SELECT id FROM instances WHERE id IN ('i-0', 'i-", kInstances - 1,
+                         "') FOR UPDATE");
   std::vector<absl::StatusOr<CommitResult>> forward_results, backward_results;
+  std::thread one([&] { forward_results = first->CommitBatch(Pointers(forward)); });
   std::thread other([&] { backward_results = second->CommitBatch(Pointers(backward)); });
-  forward_results = first->CommitBatch(Pointers(forward));
+  int waiting = 0;
+  for (int poll = 0; poll < 100 && waiting < 2; ++poll) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    holder << "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+              " AND application_name = current_setting('application_name')",
+        soci::into(waiting);
+  }
+  EXPECT_EQ(waiting, 2) << "the writers did not both wait for the held rows";
+  holder << "COMMIT";
+  one.join();
   other.join();
 
   // A server process reports its statistics when it ends, at the latest.
@@ -185,13 +203,30 @@ TEST(PostgresqlConnectionStringTest, UrlsBecomeKeywordsWithDefaultsAdded) {
   EXPECT_THAT(conninfo, ::testing::HasSubstr("password='s\\'cret'"));
   EXPECT_THAT(conninfo, ::testing::HasSubstr("connect_timeout=7"));
   EXPECT_THAT(conninfo, ::testing::HasSubstr("application_name=signoffd"));
+  EXPECT_THAT(conninfo, ::testing::HasSubstr("keepalives_idle=30"));
+  EXPECT_THAT(conninfo, ::testing::HasSubstr("tcp_user_timeout=60000"));
+}
+
+TEST(WithoutBoundValuesTest, DropsTheValuesAndTheQuotedRow) {
+  const std::string message =
+      "Cannot execute query. Fatal error. ERROR:  duplicate key value violates unique "
+      "constraint \"instances_open_subject_key\"\nDETAIL:  Key (open_subject)=(dealer:"
+      "secret-9) already exists.\n while executing \"INSERT INTO instances\" with :i=\"x\".";
+  const std::string kept = WithoutBoundValues(message);
+  EXPECT_THAT(kept, ::testing::HasSubstr("instances_open_subject_key"));
+  EXPECT_THAT(kept, ::testing::HasSubstr("while executing \"INSERT INTO instances\""));
+  EXPECT_THAT(kept, ::testing::Not(::testing::HasSubstr("secret-9")));
+  EXPECT_THAT(kept, ::testing::Not(::testing::HasSubstr(":i=")));
 }
 
 TEST(PostgresqlConnectionStringTest, TheStringsOwnSettingsWin) {
   ASSERT_OK_AND_ASSIGN(
       std::string conninfo,
-      NormalizeConnectionString("host=db connect_timeout=2 application_name=ops", 7));
+      NormalizeConnectionString(
+          "host=db connect_timeout=2 application_name=ops keepalives_idle=5", 7));
   EXPECT_THAT(conninfo, ::testing::HasSubstr("connect_timeout='2'"));
+  EXPECT_THAT(conninfo, ::testing::HasSubstr("keepalives_idle='5'"));
+  EXPECT_THAT(conninfo, ::testing::Not(::testing::HasSubstr("keepalives_idle=30")));
   EXPECT_THAT(conninfo, ::testing::Not(::testing::HasSubstr("connect_timeout=7")));
   EXPECT_THAT(conninfo, ::testing::HasSubstr("application_name='ops'"));
 }

@@ -158,6 +158,8 @@ class MutationApplier {
   // chain head.
   absl::Status ApplyInstanceEventsAndTasks(CommitResult* result) {
     std::map<std::string, ChainHead> heads;
+    // How many events each other instance had when its head was read.
+    std::map<std::string, int64_t> counts_read;
     if (mutation_.instance) {
       SIGNOFF_ASSIGN_OR_RETURN(ChainHead head, CheckInstance(*mutation_.instance));
       heads.emplace(mutation_.instance->id(), head);
@@ -166,6 +168,7 @@ class MutationApplier {
       auto head = heads.find(event.instance_id());
       if (head == heads.end()) {
         SIGNOFF_ASSIGN_OR_RETURN(ChainHead loaded, LoadChainHead(event.instance_id()));
+        counts_read[event.instance_id()] = loaded.seq;
         head = heads.emplace(event.instance_id(), loaded).first;
       }
       result->events.push_back(Chained(event, head->second));
@@ -173,9 +176,14 @@ class MutationApplier {
     if (mutation_.instance) {
       SIGNOFF_RETURN_IF_ERROR(WriteInstance(*mutation_.instance, heads[mutation_.instance->id()]));
     }
-    for (const auto& [instance_id, head] : heads) {
-      if (mutation_.instance && instance_id == mutation_.instance->id()) continue;
-      statements_.UpdateChainHead(instance_id, head.seq, head.hash);
+    // Another replica may append to these instances too: the head moves
+    // only from where it was read.
+    for (const auto& [instance_id, count_read] : counts_read) {
+      const ChainHead& head = heads[instance_id];
+      if (!statements_.UpdateChainHead(instance_id, count_read, head.seq, head.hash)) {
+        return absl::AbortedError(
+            absl::StrCat("instance ", instance_id, " gained events concurrently"));
+      }
     }
     // The events themselves are inserted with the rest of the batch's, last
     // (AppendEvents).

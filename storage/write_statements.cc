@@ -66,9 +66,9 @@ struct WriteStatements::Bound {
              soci::use(instance.id), soci::use(expected_version))),
         update_chain_head(
             (session.prepare << "UPDATE instances SET event_count = :n, chain_head = :h"
-                                " WHERE id = :i",
+                                " WHERE id = :i AND event_count = :e",
              soci::use(instance.event_count), soci::use(instance.chain_head),
-             soci::use(instance.id))),
+             soci::use(instance.id), soci::use(expected_version))),
         insert_event(
             (session.prepare << "INSERT INTO events (instance_id, instance_seq, type, time_us,"
                                 " actor, body, prev_hash, hash)"
@@ -181,12 +181,14 @@ bool WriteStatements::UpdateInstance(InstanceRow row, int64_t expected_version) 
   return bound_->update_instance.get_affected_rows() > 0;
 }
 
-void WriteStatements::UpdateChainHead(const std::string& instance_id, int64_t event_count,
-                                      const std::string& chain_head) {
+bool WriteStatements::UpdateChainHead(const std::string& instance_id, int64_t expected_count,
+                                      int64_t event_count, const std::string& chain_head) {
   bound_->instance.id = instance_id;
   bound_->instance.event_count = event_count;
   bound_->instance.chain_head = chain_head;
+  bound_->expected_version = expected_count;
   bound_->update_chain_head.execute(true);
+  return bound_->update_chain_head.get_affected_rows() > 0;
 }
 
 int64_t WriteStatements::InsertEvent(EventRow row) {

@@ -111,8 +111,9 @@ class WriteStatements {
   // False when the instance is no longer at `expected_version`.
   bool UpdateInstance(InstanceRow row, int64_t expected_version);
   // For events appended to an instance the mutation does not rewrite.
-  void UpdateChainHead(const std::string& instance_id, int64_t event_count,
-                       const std::string& chain_head);
+  // False when the instance no longer has `expected_count` events.
+  bool UpdateChainHead(const std::string& instance_id, int64_t expected_count,
+                       int64_t event_count, const std::string& chain_head);
   // Returns the event's global_seq.
   int64_t InsertEvent(EventRow row);
   void UpsertTask(TaskRow row);

@@ -148,6 +148,30 @@ TEST_P(ReplicaStoreTest, DecisionsOnOneInstanceThroughBothStoresGetOneWinnerPerV
   EXPECT_TRUE(VerifyHistory(history));
 }
 
+TEST_P(ReplicaStoreTest, EventsAppendedThroughBothStoresKeepOneChain) {
+  constexpr int kAppendsPerWriter = 8;
+  ASSERT_OK(store().Commit(StartMutation(MakeInstance("i-1", 1))));
+  std::atomic<int> appended{0};
+  OnBothStores(store(), other(), [&](Store& store, int writer) {
+    for (int i = 0; i < kAppendsPerWriter; ++i) {
+      Mutation append;
+      append.events.push_back(MakeEvent("i-1", absl::StrCat("writer-", writer)));
+      for (int attempt = 0; attempt < 50; ++attempt) {
+        absl::StatusOr<CommitResult> result = store.Commit(append);
+        if (result.ok()) {
+          ++appended;
+          break;
+        }
+        ASSERT_EQ(result.status().code(), absl::StatusCode::kAborted) << result.status();
+      }
+    }
+  });
+  EXPECT_EQ(appended, 2 * kWritersPerStore * kAppendsPerWriter);
+  ASSERT_OK_AND_ASSIGN(History history, other().GetHistory("i-1"));
+  EXPECT_EQ(history.events.size(), static_cast<size_t>(appended.load()));
+  EXPECT_TRUE(VerifyHistory(history));
+}
+
 TEST_P(ReplicaStoreTest, TimersClaimedThroughBothStoresGoToOneOwnerEach) {
   constexpr int kTimers = 60;
   Mutation start = StartMutation(MakeInstance("i-1", 1));

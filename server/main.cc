@@ -215,6 +215,9 @@ std::atomic<bool> stop_requested{false};
 void OnSignal(int) { stop_requested = true; }
 
 int Serve(const Flags& flags) {
+  // A start refused for its flags leaves no database behind.
+  absl::Status usable = signoff::server::SignoffServer::CheckOptions(flags.server);
+  if (!usable.ok()) return Fail(usable);
   auto store = OpenStore(flags);
   if (!store.ok()) return Fail(store.status());
   auto application = Application::Create(*store, [flags] { return Now(flags); });

@@ -152,8 +152,7 @@ class RoutedService final : public GeneratedService {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
-    std::shared_ptr<app::Application> application, const ServerOptions& options) {
+absl::Status SignoffServer::CheckOptions(const ServerOptions& options) {
   auto address = ParseListenAddress(options.listen);
   if (!address.ok()) return address.status();
   if (options.auth == "dev" && !address->loopback) {
@@ -161,6 +160,16 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
         "--auth=dev trusts a plain header, so it only listens on loopback, not ",
         options.listen, "; use --auth=jwt"));
   }
+  auto identity = CallerIdentity::Create({options.auth, options.jwks_file, options.jwt});
+  if (!identity.ok()) return identity.status();
+  return ListenerCredentials(options.tls).status();
+}
+
+absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
+    std::shared_ptr<app::Application> application, const ServerOptions& options) {
+  if (absl::Status checked = CheckOptions(options); !checked.ok()) return checked;
+  auto address = ParseListenAddress(options.listen);
+  if (!address.ok()) return address.status();
   auto identity = CallerIdentity::Create({options.auth, options.jwks_file, options.jwt});
   if (!identity.ok()) return identity.status();
   auto credentials = ListenerCredentials(options.tls);

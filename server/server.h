@@ -64,6 +64,10 @@ class SignoffServer {
   // a bad --listen, a jwt mode without its issuer, audience or usable keys,
   // and unusable TLS files; UNAVAILABLE when the address cannot be listened
   // on.
+  // The checks Start makes of the options alone (the listen address, the
+  // identity mode and its keys, TLS files), for a caller to make before it
+  // opens anything.
+  static absl::Status CheckOptions(const ServerOptions& options);
   static absl::StatusOr<std::unique_ptr<SignoffServer>> Start(
       std::shared_ptr<app::Application> application, const ServerOptions& options);
   ~SignoffServer();

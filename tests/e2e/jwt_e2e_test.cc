@@ -117,6 +117,7 @@ TEST_F(JwtEndToEndTest, UnusableIdentityOrTlsSettingsStopTheStart) {
     EXPECT_EQ(result.exit_code, 1) << message << "\n" << result.err;
     EXPECT_THAT(result.err, HasSubstr(message));
     EXPECT_THAT(result.out, ::testing::Not(HasSubstr("listening on")));
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "refused.db")) << message;
   }
 }
 

@@ -14,8 +14,6 @@ namespace {
 // Enough that a backlog after downtime fires in rounds that keep every
 // firing thread busy.
 constexpr int kTimersPerRound = 1000;
-// How stale another replica's calendar publish may look here.
-constexpr absl::Duration kCalendarRefresh = absl::Seconds(30);
 
 }  // namespace
 
@@ -35,7 +33,6 @@ void TimerScheduler::Run() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stopping_) {
     lock.unlock();
-    RefreshCalendarsNowAndThen();
     absl::StatusOr<app::TimerRound> round =
         application_.timers().FireDueTimers(kTimersPerRound);
     if (!round.ok()) {
@@ -49,14 +46,6 @@ void TimerScheduler::Run() {
     if (round.ok() && round->claimed >= kTimersPerRound) continue;
     wake_.wait_for(lock, absl::ToChronoMilliseconds(poll_), [this] { return stopping_; });
   }
-}
-
-void TimerScheduler::RefreshCalendarsNowAndThen() {
-  const absl::Time now = absl::Now();
-  if (now - last_calendar_refresh_ < kCalendarRefresh) return;
-  last_calendar_refresh_ = now;
-  absl::Status refreshed = application_.context().ReloadCalendars();
-  if (!refreshed.ok()) LogFailure("", "", refreshed);
 }
 
 void TimerScheduler::LogFailure(const std::string& instance_id, const std::string& timer_id,

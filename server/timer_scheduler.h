@@ -24,8 +24,6 @@ class TimerScheduler {
 
  private:
   void Run();
-  // Calendars published through other replicas reach this one here.
-  void RefreshCalendarsNowAndThen();
   // One JSON line per timer that could not fire; it is tried again when
   // its lease runs out.
   static void LogFailure(const std::string& instance_id, const std::string& timer_id,
@@ -36,8 +34,6 @@ class TimerScheduler {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  // Start-up loaded them already.
-  absl::Time last_calendar_refresh_ = absl::Now();
   std::thread thread_;
 };
 

@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 
 #include "absl/strings/ascii.h"
@@ -192,6 +193,15 @@ absl::StatusOr<int> ApplyMigrations(soci::session& session, const Dialect& diale
     }
     return AppliedVersion(session);
   });
+}
+
+absl::StatusOr<int> MigrateOnOwnConnection(const Dialect& dialect) {
+  SIGNOFF_ASSIGN_OR_RETURN(
+      std::unique_ptr<soci::session> session,
+      Guarded(dialect, [&]() -> absl::StatusOr<std::unique_ptr<soci::session>> {
+        return dialect.OpenWriteSession();
+      }));
+  return ApplyMigrations(*session, dialect);
 }
 
 }  // namespace signoff::storage

@@ -46,4 +46,7 @@ std::vector<std::string> SplitSqlScript(const std::string& script);
 // what this one knows: writing it could lose what that release stores.
 absl::StatusOr<int> ApplyMigrations(soci::session& session, const Dialect& dialect);
 
+// ApplyMigrations on a write connection of its own, for `signoffd migrate`.
+absl::StatusOr<int> MigrateOnOwnConnection(const Dialect& dialect);
+
 }  // namespace signoff::storage

@@ -277,11 +277,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenPostgresqlStore(const PostgresqlOptio
 
 absl::StatusOr<int> MigratePostgresql(const PostgresqlOptions& options) {
   SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<Dialect> dialect, MakePostgresqlDialect(options));
-  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<soci::session> session,
-                           Guarded(*dialect, [&]() -> absl::StatusOr<std::unique_ptr<soci::session>> {
-                             return dialect->OpenWriteSession();
-                           }));
-  return ApplyMigrations(*session, *dialect);
+  return MigrateOnOwnConnection(*dialect);
 }
 
 }  // namespace signoff::storage

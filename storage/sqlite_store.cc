@@ -243,11 +243,7 @@ absl::StatusOr<int> MigrateSqlite(const std::string& path) {
   SqliteOptions options;
   options.path = path;
   SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<Dialect> dialect, MakeSqliteDialect(options));
-  SIGNOFF_ASSIGN_OR_RETURN(std::unique_ptr<soci::session> session,
-                   Guarded(*dialect, [&]() -> absl::StatusOr<std::unique_ptr<soci::session>> {
-                     return dialect->OpenWriteSession();
-                   }));
-  return ApplyMigrations(*session, *dialect);
+  return MigrateOnOwnConnection(*dialect);
 }
 
 }  // namespace signoff::storage

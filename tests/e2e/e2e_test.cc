@@ -330,6 +330,18 @@ TEST_F(EndToEndTest, TheDatabaseCanBeNamedInAFile) {
   EXPECT_THAT(missing.err, HasSubstr("cannot read"));
 }
 
+TEST_F(EndToEndTest, ATimerLeaseIsAtLeastOneSecond) {
+  const std::string db = (dir_ / "lease.db").string();
+  ProgramResult short_lease = Migrate(dir_, {"--db", db, "--timer-lease", "999ms"});
+  EXPECT_EQ(short_lease.exit_code, 2);
+  EXPECT_THAT(short_lease.err, HasSubstr("--timer-lease must be at least 1s"));
+  ProgramResult not_a_duration = Migrate(dir_, {"--db", db, "--cache-poll", "soon"});
+  EXPECT_EQ(not_a_duration.exit_code, 2);
+  EXPECT_THAT(not_a_duration.err, HasSubstr("--cache-poll"));
+  ProgramResult one_second = Migrate(dir_, {"--db", db, "--timer-lease", "1s"});
+  EXPECT_EQ(one_second.exit_code, 0) << one_second.err;
+}
+
 TEST_F(EndToEndTest, ABadDatabaseUrlIsReportedWithoutItsPassword) {
   ProgramResult bad = Migrate(dir_, {"--db", "postgresql://ann:s3cret@127.0.0.1:1/x?nonsense=1"});
   EXPECT_EQ(bad.exit_code, 1);

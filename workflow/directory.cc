@@ -49,6 +49,24 @@ bool Directory::HoldsRole(const std::string& user, const std::string& role) cons
   return it != holders_.end() && it->second.count(user) > 0;
 }
 
+Directory::RoleScope Directory::ScopeOf(const std::string& user, const std::string& role) const {
+  RoleScope scope;
+  const v1::User* found = FindUser(user);
+  if (found == nullptr || found->disabled()) return scope;
+  for (const auto& grant : found->roles()) {
+    if (grant.role() != role) continue;
+    if (grant.definitions().empty()) scope.all = true;
+    scope.definitions.insert(grant.definitions().begin(), grant.definitions().end());
+  }
+  return scope;
+}
+
+bool Directory::HoldsRoleFor(const std::string& user, const std::string& role,
+                             const std::string& definition_key) const {
+  const RoleScope scope = ScopeOf(user, role);
+  return scope.all || scope.definitions.count(definition_key) > 0;
+}
+
 bool Directory::InGroup(const std::string& user,
                         const v1::CandidateGroup& group) const {
   auto it = holders_.find({group.role(), group.department()});

@@ -28,6 +28,18 @@ class Directory {
   std::vector<std::string> HoldersOf(const std::string& role,
                                      const std::string& department) const;
   bool HoldsRole(const std::string& user, const std::string& role) const;
+  // Whether an enabled user holds `role` with a grant whose definitions
+  // include `definition_key`, or list none (every definition).
+  bool HoldsRoleFor(const std::string& user, const std::string& role,
+                    const std::string& definition_key) const;
+  // The definition keys `user`'s grants of `role` name; `all` is set when
+  // one grant covers every definition.
+  struct RoleScope {
+    bool all = false;
+    std::set<std::string> definitions;
+    bool empty() const { return !all && definitions.empty(); }
+  };
+  RoleScope ScopeOf(const std::string& user, const std::string& role) const;
   bool InGroup(const std::string& user,
                const signoff::v1::CandidateGroup& group) const;
   // The candidate groups whose tasks appear in this user's inbox.

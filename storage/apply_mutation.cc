@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -12,6 +13,7 @@
 #include "storage/event_chain.h"
 #include "storage/mutation_writer.h"
 #include "storage/queries.h"
+#include "workflow/access.h"
 #include "workflow/status_macros.h"
 #include "workflow/time_util.h"
 
@@ -190,7 +192,20 @@ class MutationApplier {
     for (size_t i = 0; i < mutation_.tasks.size(); ++i) {
       statements_.UpsertTask(TaskRowOf(mutation_.tasks[i], encoded_.task_bodies[i]));
     }
+    GrantAccess();
     return absl::OkStatus();
+  }
+
+  void GrantAccess() {
+    std::set<std::pair<std::string, workflow::AccessGrant>> granted;
+    for (const Event& event : mutation_.events) {
+      for (auto& grant : workflow::AccessGrantsOf(event)) {
+        granted.emplace(event.instance_id(), std::move(grant));
+      }
+    }
+    for (const auto& [instance_id, grant] : granted) {
+      statements_.InsertAccessGrant(instance_id, grant.principal, static_cast<int>(grant.kind));
+    }
   }
 
   // `event` placed after `head`, with its hash; moves `head` on to it.

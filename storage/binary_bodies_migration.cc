@@ -14,6 +14,7 @@
 #include "signoff/v1/directory.pb.h"
 #include "signoff/v1/instance.pb.h"
 #include "storage/codec.h"
+#include "storage/instance_access_migration.h"
 
 namespace signoff::storage {
 namespace {
@@ -102,7 +103,7 @@ void ConvertJsonBodiesToBinary(soci::session& session) {
 
 const std::vector<Migration>& SqliteMigrationsWithSteps() {
   static const auto* const kMigrations = [] {
-    auto* migrations = new std::vector<Migration>(SqliteMigrations());
+    auto* migrations = new std::vector<Migration>(WithInstanceAccessStep(SqliteMigrations()));
     for (Migration& migration : *migrations) {
       if (std::string(migration.name) == kBinaryBodiesName) {
         migration.rewrite_rows = &ConvertJsonBodiesToBinary;

@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/dialect.h"
+#include "storage/instance_access_migration.h"
 #include "storage/migrations.h"
 #include "storage/postgresql_dialect.h"
 #include "storage/soci_store.h"
@@ -170,7 +171,11 @@ class PostgresqlDialect final : public Dialect {
     session << absl::StrCat("SELECT pg_advisory_unlock(", kMigrationLock, ")");
   }
 
-  const std::vector<Migration>& Migrations() const override { return PostgresqlMigrations(); }
+  const std::vector<Migration>& Migrations() const override {
+    static const auto* const kMigrations =
+        new std::vector<Migration>(WithInstanceAccessStep(PostgresqlMigrations()));
+    return *kMigrations;
+  }
 
   // Asked by the readiness probe every few seconds, on a connection of its
   // own so that a probe never waits behind reads.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "storage/codec.h"
 #include "storage/documents.h"
 #include "storage/sql_query.h"
@@ -91,6 +92,43 @@ absl::StatusOr<std::vector<signoff::v1::PublishedCalendar>> QueryLatestCalendars
   return calendars;
 }
 
+std::string ReadableCondition(const ReadableBy& readable, const std::string& instance_column,
+                              SqlQuery& query) {
+  std::vector<std::string> ways;
+  if (!readable.definition_keys.empty()) {
+    std::vector<std::string> keys;
+    for (const auto& key : readable.definition_keys) keys.push_back(query.Bind(key));
+    ways.push_back(absl::StrCat(instance_column,
+                                " IN (SELECT id FROM instances WHERE definition_key IN (",
+                                absl::StrJoin(keys, ", "), "))"));
+  }
+  if (!readable.principals.empty()) {
+    std::vector<std::string> principals;
+    for (const auto& principal : readable.principals) principals.push_back(query.Bind(principal));
+    ways.push_back(absl::StrCat(instance_column,
+                                " IN (SELECT instance_id FROM instance_access WHERE principal IN (",
+                                absl::StrJoin(principals, ", "), "))"));
+  }
+  if (ways.empty()) return "1 = 0";
+  return absl::StrJoin(ways, " OR ");
+}
+
+absl::StatusOr<std::vector<workflow::AccessGrant>> QueryAccessGrants(
+    soci::session& session, const std::string& instance_id) {
+  std::string principal;
+  int kind = 0;
+  soci::statement statement =
+      (session.prepare << "SELECT principal, kind FROM instance_access WHERE instance_id = :i"
+                          " ORDER BY principal, kind",
+       soci::use(instance_id), soci::into(principal), soci::into(kind));
+  statement.execute();
+  std::vector<workflow::AccessGrant> grants;
+  while (statement.fetch()) {
+    grants.push_back({principal, static_cast<workflow::AccessKind>(kind)});
+  }
+  return grants;
+}
+
 absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
                                                    const InstanceFilter& filter) {
   const int page_size = ClampPageSize(filter.page_size, kDefaultInstancePageSize);
@@ -112,6 +150,7 @@ absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
     query.Where(absl::StrCat("subject = ", query.Bind(filter.subject)));
   }
   if (filter.sla_breached) query.Where("sla_breached = 1");
+  if (filter.readable_by) query.Where(ReadableCondition(*filter.readable_by, "id", query));
   query.Append(absl::StrCat(" ORDER BY id DESC LIMIT ", query.Bind(int64_t{page_size + 1})));
   SIGNOFF_ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
                    FetchBodyRows<InstanceState>(session, query));

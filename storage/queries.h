@@ -17,6 +17,8 @@ class session;
 
 namespace signoff::storage {
 
+class SqlQuery;
+
 // The chain head kept on the instance row; NOT_FOUND without the row.
 absl::StatusOr<History> QueryChainHead(soci::session& session, const std::string& instance_id);
 
@@ -37,6 +39,14 @@ absl::StatusOr<std::vector<signoff::v1::PublishedCalendar>> QueryLatestCalendars
 absl::StatusOr<Page<signoff::v1::InstanceState>> QueryInstances(
     soci::session& session, const InstanceFilter& filter);
 absl::StatusOr<std::vector<signoff::v1::Event>> QueryEvents(
+    soci::session& session, const std::string& instance_id);
+
+// A WHERE condition keeping the rows `readable` allows; `instance_column`
+// names the row's instance id (`id` on instances, `instance_id` on tasks).
+std::string ReadableCondition(const ReadableBy& readable, const std::string& instance_column,
+                              SqlQuery& query);
+
+absl::StatusOr<std::vector<workflow::AccessGrant>> QueryAccessGrants(
     soci::session& session, const std::string& instance_id);
 
 absl::StatusOr<std::vector<signoff::v1::Event>> QueryEventsSince(soci::session& session,

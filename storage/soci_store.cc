@@ -143,6 +143,11 @@ class SociStore final : public Store {
     return Read([&](soci::session& s) { return QueryEventsSince(s, after_global_seq, limit); });
   }
 
+  absl::StatusOr<std::vector<workflow::AccessGrant>> GetAccessGrants(
+      const std::string& instance_id) override {
+    return Read([&](soci::session& s) { return QueryAccessGrants(s, instance_id); });
+  }
+
   absl::StatusOr<CatalogVersions> GetCatalogVersions() override {
     return Read([&](soci::session& s) { return QueryCatalogVersions(s); });
   }

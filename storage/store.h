@@ -13,6 +13,7 @@
 #include "signoff/v1/directory.pb.h"
 #include "signoff/v1/instance.pb.h"
 #include "signoff/v1/service.pb.h"
+#include "workflow/access.h"
 
 namespace signoff::storage {
 
@@ -97,6 +98,14 @@ struct CommitResult {
   std::vector<ClaimedTimer> claimed_timers;
 };
 
+// The instances a caller who does not read everything may list: those of
+// `definition_keys`, and those granted to one of `principals` (see
+// workflow/access.h).
+struct ReadableBy {
+  std::vector<std::string> principals;
+  std::vector<std::string> definition_keys;
+};
+
 struct InstanceFilter {
   std::string definition_key;
   signoff::v1::InstanceStatus status = signoff::v1::INSTANCE_STATUS_UNSPECIFIED;
@@ -104,6 +113,8 @@ struct InstanceFilter {
   std::string subject;
   // Only instances where some step missed its deadline.
   bool sla_breached = false;
+  // Unset: every instance.
+  std::optional<ReadableBy> readable_by;
   int32_t page_size = 50;
   std::string page_token;
 };
@@ -121,6 +132,8 @@ struct TaskFilter {
   // inbox_groups, that are pending.
   std::string inbox_user;
   std::vector<signoff::v1::CandidateGroup> inbox_groups;
+  // Unset: the tasks of every instance.
+  std::optional<ReadableBy> readable_by;
   int32_t page_size = 50;
   std::string page_token;
 };
@@ -223,6 +236,11 @@ class Store {
       int64_t after_global_seq, int limit) = 0;
 
   virtual absl::StatusOr<CatalogVersions> GetCatalogVersions() = 0;
+
+  // The reasons recorded for reading an instance, sorted; empty for an
+  // instance that is not stored.
+  virtual absl::StatusOr<std::vector<workflow::AccessGrant>> GetAccessGrants(
+      const std::string& instance_id) = 0;
 
   virtual absl::StatusOr<signoff::v1::Task> GetTask(const std::string& id) = 0;
   virtual absl::StatusOr<Page<signoff::v1::Task>> ListTasks(

@@ -131,6 +131,9 @@ absl::StatusOr<Page<Task>> QueryTasks(soci::session& session, const TaskFilter& 
     AddAfter(after, query, common);
   }
   AddFieldFilters(filter, query, common);
+  if (filter.readable_by) {
+    common.push_back(ReadableCondition(*filter.readable_by, "instance_id", query));
+  }
   if (IsInboxQuery(filter)) {
     BuildInboxQuery(filter, common, limit, query);
   } else {

@@ -100,7 +100,11 @@ struct WriteStatements::Bound {
                                 " lease_owner = NULL, lease_until_us = NULL",
              soci::use(timer.id), soci::use(timer.instance_id), soci::use(timer.kind),
              soci::use(timer.token), soci::use(timer.step_id), soci::use(timer.fire_us))),
-        delete_timer((session.prepare << "DELETE FROM timers WHERE id = :i", soci::use(key))) {}
+        delete_timer((session.prepare << "DELETE FROM timers WHERE id = :i", soci::use(key))),
+        insert_access(
+            (session.prepare << "INSERT INTO instance_access (instance_id, principal, kind)"
+                                " VALUES (:i, :p, :k) ON CONFLICT DO NOTHING",
+             soci::use(key), soci::use(principal), soci::use(access_kind))) {}
 
   const Dialect& dialect;
   // The values the statements below are bound to; declared first so that
@@ -119,6 +123,8 @@ struct WriteStatements::Bound {
   int64_t due_us = 0;
   soci::indicator due_indicator = soci::i_null;
   TimerRow timer;
+  std::string principal;
+  int access_kind = 0;
 
   soci::statement savepoint;
   soci::statement release;
@@ -133,6 +139,7 @@ struct WriteStatements::Bound {
   soci::statement upsert_task;
   soci::statement upsert_timer;
   soci::statement delete_timer;
+  soci::statement insert_access;
 };
 
 WriteStatements::WriteStatements(soci::session& session, const Dialect& dialect)
@@ -216,6 +223,14 @@ void WriteStatements::UpsertTimer(const TimerRow& row) {
 void WriteStatements::DeleteTimer(const std::string& id) {
   bound_->key = id;
   bound_->delete_timer.execute(true);
+}
+
+void WriteStatements::InsertAccessGrant(const std::string& instance_id,
+                                        const std::string& principal, int kind) {
+  bound_->key = instance_id;
+  bound_->principal = principal;
+  bound_->access_kind = kind;
+  bound_->insert_access.execute(true);
 }
 
 }  // namespace signoff::storage

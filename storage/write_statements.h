@@ -117,6 +117,8 @@ class WriteStatements {
   // Returns the event's global_seq.
   int64_t InsertEvent(EventRow row);
   void UpsertTask(TaskRow row);
+  // Adds one reason to read an instance; one already recorded is kept.
+  void InsertAccessGrant(const std::string& instance_id, const std::string& principal, int kind);
   void UpsertTimer(const TimerRow& row);
   void DeleteTimer(const std::string& id);
 

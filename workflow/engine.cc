@@ -4,6 +4,7 @@
 #include "workflow/errors.h"
 #include "workflow/form.h"
 #include "workflow/machine.h"
+#include "workflow/roles.h"
 
 namespace signoff::workflow {
 
@@ -113,8 +114,20 @@ const v1::Step& Machine::StepOf(const std::string& id) const {
   return step == nullptr ? kMissing : *step;
 }
 
+// Process admins, through the directory's scoped role or the role the
+// definition names. Workflow admins run the catalog, not the cases, so the
+// default admin role alone does not make one.
 bool Machine::IsAdmin(const std::string& user) const {
-  return directory().HoldsRole(user, AdminRole(definition_));
+  if (directory().HoldsRoleFor(user, kProcessAdminRole, definition_.key())) return true;
+  const std::string& named = definition_.policies().admin_role();
+  return !named.empty() && directory().HoldsRole(user, named);
+}
+
+bool Machine::SubjectIsUser() const {
+  for (const auto& field : definition_.form().fields()) {
+    if (field.name() == definition_.subject().field()) return field.type() == v1::USER;
+  }
+  return false;
 }
 
 absl::Status Machine::RequireStatus(std::initializer_list<v1::InstanceStatus> allowed) const {
@@ -145,7 +158,12 @@ absl::Status Machine::Start(const v1::StartInstanceRequest& request) {
   if (definition_.has_subject()) {
     auto it = request.form().fields().find(definition_.subject().field());
     if (it != request.form().fields().end()) started->set_subject(AsText(it->second));
+    if (SubjectIsUser()) started->set_subject_user(started->subject());
   }
+  std::vector<std::string> managers = directory().ManagerChain(context_.actor);
+  const size_t depth = definition_.visibility().managers_above();
+  if (managers.size() > depth) managers.resize(depth);
+  for (auto& manager : managers) started->add_managers_above(std::move(manager));
   SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event)));
   return EnterStep(index_.start_step(), "", "");
 }

@@ -5,6 +5,7 @@
 // the engine. Checked once per request, before any work.
 
 #include <cstddef>
+#include <cstdint>
 
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
@@ -27,6 +28,9 @@ inline constexpr size_t kMaxStructBytes = 64 * 1024;
 inline constexpr size_t kMaxDefinitionBytes = 1024 * 1024;
 // Steps in one definition.
 inline constexpr int kMaxSteps = 500;
+// Levels of managers above an applicant a definition may let read its
+// instances.
+inline constexpr uint32_t kMaxManagersAbove = 10;
 // A calendar, serialized or as YAML.
 inline constexpr size_t kMaxCalendarBytes = 256 * 1024;
 

@@ -185,7 +185,11 @@ class Machine {
 
   // PERMISSION_DENIED for a service account the definition does not list
   // in service_accounts; anyone else passes.
-  absl::Status RequireListedIfService(const std::string& user) const;
+  // A service account may act on this definition's instances when the
+  // definition lists it, or its directory grant of `permission` covers
+  // the definition.
+  absl::Status RequireListedIfService(const std::string& user, const char* permission) const;
+  bool SubjectIsUser() const;
 
   const v1::Timer* FindTimer(const std::string& id) const;
 

@@ -12,6 +12,7 @@
 #include "workflow/errors.h"
 #include "workflow/form.h"
 #include "workflow/machine.h"
+#include "workflow/roles.h"
 
 namespace signoff::workflow::internal {
 
@@ -28,7 +29,8 @@ absl::Status Machine::RequireDecidable(const v1::Task& task) const {
 }
 
 absl::Status Machine::Authorize(const v1::Task& task) {
-  SIGNOFF_RETURN_IF_ERROR(RequireListedIfService(context_.actor));
+  SIGNOFF_RETURN_IF_ERROR(
+      RequireListedIfService(context_.actor, kCompleteSystemStepsPermission));
   if (!task.assignee().empty()) {
     if (task.assignee() == context_.actor) return absl::OkStatus();
     return absl::PermissionDeniedError(absl::StrCat(

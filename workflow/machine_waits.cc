@@ -12,6 +12,7 @@
 #include "workflow/errors.h"
 #include "workflow/form.h"
 #include "workflow/machine.h"
+#include "workflow/roles.h"
 
 namespace signoff::workflow::internal {
 
@@ -32,7 +33,7 @@ absl::Status Machine::Signal(const v1::SignalInstanceRequest& request) {
       return absl::PermissionDeniedError(
           "only the definition's service accounts and administrators may signal instances");
     }
-    SIGNOFF_RETURN_IF_ERROR(RequireListedIfService(context_.actor));
+    SIGNOFF_RETURN_IF_ERROR(RequireListedIfService(context_.actor, kSignalPermission));
   }
   SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::RUNNING, v1::RETURNED}));
   std::vector<v1::ActiveStep> waiting;
@@ -64,13 +65,15 @@ bool Machine::IsServiceAccount(const std::string& user) const {
   return found != nullptr && found->service();
 }
 
-absl::Status Machine::RequireListedIfService(const std::string& user) const {
+absl::Status Machine::RequireListedIfService(const std::string& user,
+                                             const char* permission) const {
   if (!IsServiceAccount(user)) return absl::OkStatus();
   const auto& listed = definition_.service_accounts();
   if (std::find(listed.begin(), listed.end(), user) != listed.end()) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat("service account ", user, " is not among the service_accounts of definition ",
-                   definition_.key()));
+  if (directory().HoldsRoleFor(user, permission, definition_.key())) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(
+      "service account ", user, " is not among the service_accounts of definition ",
+      definition_.key(), " and holds no ", permission, " grant for it"));
 }
 
 // ------------------------------------------------------------ timers
@@ -223,7 +226,8 @@ absl::StatusOr<Machine::WaitOperand> Machine::FindWaitOperand(const v1::WaitRef&
         absl::StrCat("step ", ref.step_id(), " does not allow ", v1::Action_Name(needed)));
   }
   const bool listed_service =
-      IsServiceAccount(context_.actor) && RequireListedIfService(context_.actor).ok();
+      IsServiceAccount(context_.actor) &&
+      RequireListedIfService(context_.actor, kSignalPermission).ok();
   if (!IsAdmin(context_.actor) && !listed_service) {
     return absl::PermissionDeniedError(absl::StrCat(
         "only administrators of ", definition_.key(),

@@ -88,6 +88,23 @@ class Validator {
     }
     CheckRules("cc_on_finish", definition_.cc_on_finish(), /*may_be_empty=*/true);
     CheckServiceAccounts();
+    CheckVisibility();
+  }
+
+  void CheckVisibility() {
+    const v1::Visibility& visibility = definition_.visibility();
+    if (visibility.managers_above() > kMaxManagersAbove) {
+      Add("visibility.managers_above", absl::StrCat("must be at most ", kMaxManagersAbove));
+    }
+    for (int i = 0; i < visibility.viewers_size(); ++i) {
+      const v1::ViewerRole& viewer = visibility.viewers(i);
+      const std::string path = absl::StrCat("visibility.viewers[", i, "]");
+      if (viewer.role().empty()) Add(path + ".role", "must not be empty");
+      if (directory_ != nullptr && !viewer.department().empty() &&
+          directory_->FindDepartment(viewer.department()) == nullptr) {
+        Add(path + ".department", absl::StrCat("unknown department '", viewer.department(), "'"));
+      }
+    }
   }
 
   void CheckServiceAccounts() {

@@ -126,6 +126,45 @@ void AppContext::DefinitionPublished(const std::string& key) {
   std::lock_guard<std::mutex> lock(mutex_);
   latest_definitions_.erase(key);
   ++definition_generations_[key];
+  definition_keys_read_at_ = absl::InfinitePast();
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<const v1::PublishedDefinition>>>
+AppContext::LatestDefinitions() {
+  std::vector<std::string> keys;
+  bool fresh = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    fresh = absl::Now() - definition_keys_read_at_ < kLatestDefinitionLifetime;
+    if (fresh) keys = definition_keys_;
+  }
+  if (!fresh) {
+    const absl::Time read_at = absl::Now();
+    SIGNOFF_ASSIGN_OR_RETURN(auto summaries, store_->ListDefinitions());
+    for (const auto& summary : summaries) keys.push_back(summary.key());
+    std::lock_guard<std::mutex> lock(mutex_);
+    definition_keys_ = keys;
+    definition_keys_read_at_ = read_at;
+  }
+  std::vector<std::shared_ptr<const v1::PublishedDefinition>> latest;
+  for (const auto& key : keys) {
+    SIGNOFF_ASSIGN_OR_RETURN(latest.emplace_back(), Definition(key, 0));
+  }
+  return latest;
+}
+
+absl::StatusOr<workflow::Reader> AppContext::ReaderOf(const Caller& caller) {
+  SIGNOFF_RETURN_IF_ERROR(Authenticate(caller));
+  workflow::Reader reader;
+  if (caller.system) {
+    reader.principals.push_back(workflow::UserPrincipal(workflow::kSystemActor));
+    reader.reads_every_definition = true;
+    return reader;
+  }
+  SIGNOFF_ASSIGN_OR_RETURN(auto latest, LatestDefinitions());
+  std::vector<const v1::WorkflowDefinition*> definitions;
+  for (const auto& published : latest) definitions.push_back(&published->definition());
+  return workflow::ReaderFor(*directory(), caller.user, definitions);
 }
 
 void AppContext::ForgetLatestDefinitions() {
@@ -134,6 +173,7 @@ void AppContext::ForgetLatestDefinitions() {
   // read that began before from putting back what it found.
   for (auto& [key, generation] : definition_generations_) ++generation;
   latest_definitions_.clear();
+  definition_keys_read_at_ = absl::InfinitePast();
 }
 
 absl::Status AppContext::FollowCatalogChanges() {

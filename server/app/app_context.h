@@ -5,12 +5,14 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/app/caller.h"
 #include "signoff/v1/service.pb.h"
 #include "storage/store.h"
+#include "workflow/access.h"
 #include "workflow/calendar.h"
 #include "workflow/directory.h"
 #include "workflow/engine.h"
@@ -60,6 +62,12 @@ class AppContext {
       const std::string& key, int32_t version);
   // Called once a new version of `key` is committed.
   void DefinitionPublished(const std::string& key);
+  // The latest version of every definition, cached like the latest of one.
+  absl::StatusOr<std::vector<std::shared_ptr<const v1::PublishedDefinition>>>
+  LatestDefinitions();
+
+  // What the caller may read. UNAUTHENTICATED as Authenticate.
+  absl::StatusOr<workflow::Reader> ReaderOf(const Caller& caller);
 
   // Reloads the directory and calendars, and forgets the cached latest
   // definitions, where the store's catalog versions moved since the last
@@ -94,6 +102,10 @@ class AppContext {
     absl::Time read_at;
   };
   std::map<std::string, LatestDefinition> latest_definitions_;
+  // The keys of every definition, for LatestDefinitions; read_at is
+  // InfinitePast once a publish makes the list stale.
+  std::vector<std::string> definition_keys_;
+  absl::Time definition_keys_read_at_ = absl::InfinitePast();
   // Bumped by every publish of a key, so that a read of the latest that
   // began before the publish does not put the old version back.
   std::map<std::string, uint64_t> definition_generations_;

@@ -77,6 +77,7 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
   v1::InstanceState state;
   std::shared_ptr<const v1::PublishedDefinition> definition;
   v1::Command to_apply = command.command;
+  workflow::Readership readership = workflow::Readership::kFull;
   if (command.command.has_start()) {
     SIGNOFF_ASSIGN_OR_RETURN(definition,
                              context_.Definition(command.command.start().definition_key(),
@@ -92,6 +93,13 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
     SIGNOFF_ASSIGN_OR_RETURN(state, std::move(loaded));
     SIGNOFF_ASSIGN_OR_RETURN(definition, context_.Definition(state.definition_key(),
                                                              state.definition_version()));
+    absl::StatusOr<workflow::Readership> seen =
+        access_.CommandReadership(caller, state, definition->definition());
+    if (absl::IsNotFound(seen.status()) && !command.task_id.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("no task ", workflow::ShortForMessage(command.task_id)));
+    }
+    SIGNOFF_ASSIGN_OR_RETURN(readership, std::move(seen));
   }
   SIGNOFF_ASSIGN_OR_RETURN(
       workflow::Transition transition,
@@ -105,6 +113,7 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
   mutation.timers_removed = std::move(transition.timers_removed);
   mutation.events = std::move(transition.events);
   command.reply(transition.state, definition->definition(), reply);
+  if (readership == workflow::Readership::kRedacted) RedactReply(definition->definition(), reply);
   mutation.instance = std::move(transition.state);
   return mutation;
 }

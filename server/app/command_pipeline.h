@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
+#include "server/app/access_control.h"
 #include "server/app/app_context.h"
 #include "server/app/caller.h"
 #include "signoff/v1/command.pb.h"
@@ -61,7 +62,7 @@ using PostCommitHook = std::function<void(const Committed&)>;
 // nothing; a commit that lost a race with another is retried from the load.
 class CommandPipeline {
  public:
-  explicit CommandPipeline(AppContext& context) : context_(context) {}
+  explicit CommandPipeline(AppContext& context) : context_(context), access_(context) {}
 
   // Hooks run on the committing thread after the commit, in the order
   // added; they must not block. Add them before serving.
@@ -84,6 +85,7 @@ class CommandPipeline {
                                                  google::protobuf::Message& reply);
 
   AppContext& context_;
+  AccessControl access_;
   std::vector<PostCommitHook> hooks_;
 };
 

@@ -4,6 +4,7 @@
 #include "workflow/directory.h"
 #include "workflow/engine.h"
 #include "workflow/errors.h"
+#include "workflow/roles.h"
 #include "workflow/status_macros.h"
 
 namespace signoff::app {
@@ -18,6 +19,15 @@ bool HasEnabledAdmin(const v1::Organisation& organisation) {
     }
   }
   return false;
+}
+
+// What non-admins learn of a disabled user: that the id exists and is
+// disabled, so that old tasks and histories naming them still read.
+v1::User DisabledUserOutline(const v1::User& user) {
+  v1::User outline;
+  outline.set_id(user.id());
+  outline.set_disabled(true);
+  return outline;
 }
 
 }  // namespace
@@ -135,6 +145,13 @@ absl::Status DirectoryService::GrantAdmin(const std::string& user,
   return CommitSeed(change);
 }
 
+bool DirectoryService::SeesDisabledUsers(const Caller& caller) const {
+  if (caller.system) return true;
+  const auto current = context_.directory();
+  return current->HoldsRole(caller.user, workflow::kDefaultAdminRole) ||
+         current->HoldsRole(caller.user, workflow::kAuditorRole);
+}
+
 absl::StatusOr<v1::GetUserResponse> DirectoryService::GetUser(const Caller& caller,
                                                              const v1::GetUserRequest& request) {
   SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
@@ -145,6 +162,10 @@ absl::StatusOr<v1::GetUserResponse> DirectoryService::GetUser(const Caller& call
         absl::StrCat("no user '", workflow::ShortForMessage(request.id()), "'"));
   }
   v1::GetUserResponse response;
+  if (user->disabled() && !SeesDisabledUsers(caller)) {
+    *response.mutable_user() = DisabledUserOutline(*user);
+    return response;
+  }
   *response.mutable_user() = *user;
   if (const v1::Department* department = current->FindDepartment(user->department())) {
     *response.mutable_department() = *department;
@@ -165,7 +186,11 @@ absl::StatusOr<v1::ListUsersResponse> DirectoryService::ListUsers(
   filter.page_token = request.page_token();
   SIGNOFF_ASSIGN_OR_RETURN(auto page, context_.store().ListUsers(filter));
   v1::ListUsersResponse response;
-  for (auto& user : page.items) *response.add_users() = std::move(user);
+  const bool sees_disabled = SeesDisabledUsers(caller);
+  for (auto& user : page.items) {
+    *response.add_users() =
+        user.disabled() && !sees_disabled ? DisabledUserOutline(user) : std::move(user);
+  }
   response.set_next_page_token(page.next_page_token);
   return response;
 }

@@ -37,6 +37,8 @@ class DirectoryService {
   absl::Status GrantAdmin(const std::string& user, const std::string& department);
 
  private:
+  // Workflow admins and auditors see disabled users in full.
+  bool SeesDisabledUsers(const Caller& caller) const;
   // The directory after `change`, or INVALID_ARGUMENT listing what would
   // break: unknown references, cycles, or no enabled administrator left.
   absl::StatusOr<v1::Organisation> CheckedChange(const v1::Organisation& change) const;

@@ -1,9 +1,12 @@
 #include "server/app/instance_service.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "server/app/views.h"
 #include "storage/store.h"
 #include "workflow/errors.h"
+#include "workflow/roles.h"
 #include "workflow/status_macros.h"
 
 namespace signoff::app {
@@ -15,10 +18,13 @@ constexpr int kMaxEventPageSize = 1000;
 }  // namespace
 
 absl::StatusOr<v1::InstanceView> InstanceService::View(const v1::InstanceState& state,
+                                                       workflow::Readership readership,
                                                        absl::Time now) {
   SIGNOFF_ASSIGN_OR_RETURN(auto definition,
                            context_.Definition(state.definition_key(), state.definition_version()));
-  return ViewOf(state, definition->definition(), now);
+  v1::InstanceView view = ViewOf(state, definition->definition(), now);
+  if (readership != workflow::Readership::kFull) Redact(definition->definition(), view);
+  return view;
 }
 
 absl::StatusOr<v1::InstanceResponse> InstanceService::RunOnInstance(
@@ -98,37 +104,60 @@ absl::StatusOr<v1::PreviewRouteResponse> InstanceService::PreviewRoute(
 
 absl::StatusOr<v1::InstanceResponse> InstanceService::GetInstance(
     const Caller& caller, const v1::GetInstanceRequest& request) {
-  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  SIGNOFF_ASSIGN_OR_RETURN(workflow::Reader reader, context_.ReaderOf(caller));
   SIGNOFF_ASSIGN_OR_RETURN(v1::InstanceState state, context_.store().GetInstance(request.id()));
+  SIGNOFF_ASSIGN_OR_RETURN(workflow::Readership readership,
+                           access_.RequireReadable(reader, state));
   v1::InstanceResponse response;
-  SIGNOFF_ASSIGN_OR_RETURN(*response.mutable_instance(), View(state, context_.Now()));
+  SIGNOFF_ASSIGN_OR_RETURN(*response.mutable_instance(), View(state, readership, context_.Now()));
   return response;
 }
 
 absl::StatusOr<v1::ListInstancesResponse> InstanceService::ListInstances(
     const Caller& caller, const v1::ListInstancesRequest& request) {
-  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  SIGNOFF_ASSIGN_OR_RETURN(workflow::Reader reader, context_.ReaderOf(caller));
   storage::InstanceFilter filter;
   filter.definition_key = request.definition_key();
   filter.status = request.status();
   filter.applicant = request.applicant();
   filter.subject = request.subject();
   filter.sla_breached = request.sla_breached();
+  filter.readable_by = AccessControl::ReadableByOf(reader);
   filter.page_size = request.page_size() > 0 ? request.page_size() : 50;
   filter.page_token = request.page_token();
   SIGNOFF_ASSIGN_OR_RETURN(auto page, context_.store().ListInstances(filter));
   v1::ListInstancesResponse response;
   const absl::Time now = context_.Now();
   for (const auto& state : page.items) {
-    SIGNOFF_ASSIGN_OR_RETURN(*response.add_instances(), View(state, now));
+    SIGNOFF_ASSIGN_OR_RETURN(workflow::Readership readership,
+                             access_.ReadershipOf(reader, state));
+    SIGNOFF_ASSIGN_OR_RETURN(*response.add_instances(), View(state, readership, now));
   }
   response.set_next_page_token(page.next_page_token);
   return response;
 }
 
+absl::StatusOr<std::optional<std::set<std::string>>> InstanceService::WatchableDefinitions(
+    const Caller& caller) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  if (caller.system) return std::nullopt;
+  const auto directory = context_.directory();
+  if (directory->HoldsRole(caller.user, workflow::kAuditorRole)) return std::nullopt;
+  const v1::User* user = directory->FindUser(caller.user);
+  const workflow::Directory::RoleScope watch =
+      directory->ScopeOf(caller.user, workflow::kWatchEventsPermission);
+  if (user == nullptr || !user->service() || watch.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the event feed is for auditors and for service accounts with the ",
+        workflow::kWatchEventsPermission, " permission"));
+  }
+  if (watch.all) return std::nullopt;
+  return watch.definitions;
+}
+
 absl::StatusOr<v1::ListEventsResponse> InstanceService::ListEvents(
     const Caller& caller, const v1::ListEventsRequest& request) {
-  SIGNOFF_RETURN_IF_ERROR(context_.RequireAdmin(caller));
+  SIGNOFF_ASSIGN_OR_RETURN(auto watchable, WatchableDefinitions(caller));
   std::vector<workflow::FieldViolation> violations;
   if (request.after_global_seq() < 0) {
     violations.push_back({"after_global_seq", "must be 0 or a global_seq already read"});
@@ -145,15 +174,32 @@ absl::StatusOr<v1::ListEventsResponse> InstanceService::ListEvents(
   SIGNOFF_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
                            context_.store().ListEventsSince(request.after_global_seq(), page_size));
   v1::ListEventsResponse response;
+  // Past every event read, kept or not, so that the next page goes on.
   response.set_next_after_global_seq(events.empty() ? request.after_global_seq()
                                                     : events.back().global_seq());
-  for (auto& event : events) *response.add_events() = std::move(event);
+  std::map<std::string, bool> instance_watchable;
+  for (auto& event : events) {
+    if (watchable) {
+      auto [known, added] = instance_watchable.emplace(event.instance_id(), false);
+      if (added) {
+        SIGNOFF_ASSIGN_OR_RETURN(v1::InstanceState state,
+                                 context_.store().GetInstance(event.instance_id()));
+        known->second = watchable->count(state.definition_key()) > 0;
+      }
+      if (!known->second) continue;
+    }
+    *response.add_events() = std::move(event);
+  }
   return response;
 }
 
 absl::StatusOr<v1::GetHistoryResponse> InstanceService::GetHistory(
     const Caller& caller, const v1::GetHistoryRequest& request) {
-  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  SIGNOFF_ASSIGN_OR_RETURN(workflow::Reader reader, context_.ReaderOf(caller));
+  SIGNOFF_ASSIGN_OR_RETURN(v1::InstanceState state,
+                           context_.store().GetInstance(request.instance_id()));
+  SIGNOFF_ASSIGN_OR_RETURN(workflow::Readership readership,
+                           access_.RequireReadable(reader, state));
   SIGNOFF_ASSIGN_OR_RETURN(storage::History history,
                            context_.store().GetHistory(request.instance_id()));
   v1::GetHistoryResponse response;
@@ -161,6 +207,11 @@ absl::StatusOr<v1::GetHistoryResponse> InstanceService::GetHistory(
   response.set_event_count(history.event_count);
   response.set_head_hash(history.head_hash);
   for (auto& event : history.events) *response.add_events() = std::move(event);
+  if (readership != workflow::Readership::kFull) {
+    SIGNOFF_ASSIGN_OR_RETURN(auto definition, context_.Definition(state.definition_key(),
+                                                                  state.definition_version()));
+    Redact(definition->definition(), response);
+  }
   return response;
 }
 

@@ -1,8 +1,13 @@
 #pragma once
 
+#include <optional>
+#include <set>
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "server/app/app_context.h"
 #include "server/app/caller.h"
+#include "server/app/access_control.h"
 #include "server/app/command_pipeline.h"
 #include "signoff/v1/service.pb.h"
 
@@ -12,7 +17,7 @@ namespace signoff::app {
 class InstanceService {
  public:
   InstanceService(AppContext& context, CommandPipeline& pipeline)
-      : context_(context), pipeline_(pipeline) {}
+      : context_(context), pipeline_(pipeline), access_(context) {}
 
   absl::StatusOr<v1::InstanceResponse> StartInstance(const Caller& caller,
                                                      const v1::StartInstanceRequest& request);
@@ -47,10 +52,15 @@ class InstanceService {
                                                      v1::Command command);
 
   // The view of a stored instance under the definition it runs on.
-  absl::StatusOr<v1::InstanceView> View(const v1::InstanceState& state, absl::Time now);
+  absl::StatusOr<v1::InstanceView> View(const v1::InstanceState& state,
+                                        workflow::Readership readership, absl::Time now);
+  // Which events the caller may follow: every one (nullopt), or those of
+  // the listed definitions. PERMISSION_DENIED for callers who may not.
+  absl::StatusOr<std::optional<std::set<std::string>>> WatchableDefinitions(const Caller& caller);
 
   AppContext& context_;
   CommandPipeline& pipeline_;
+  AccessControl access_;
 };
 
 }  // namespace signoff::app

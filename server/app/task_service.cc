@@ -93,7 +93,13 @@ absl::StatusOr<v1::ClockResponse> TaskService::RunForClock(
 
 absl::StatusOr<v1::ListTasksResponse> TaskService::ListTasks(const Caller& caller,
                                                              const v1::ListTasksRequest& request) {
-  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  SIGNOFF_ASSIGN_OR_RETURN(workflow::Reader reader, context_.ReaderOf(caller));
+  const bool oversees = reader.reads_every_definition || !reader.definitions.empty();
+  if (!request.assignee().empty() && request.assignee() != caller.user && !caller.system &&
+      !oversees) {
+    return absl::PermissionDeniedError(
+        "only auditors and process admins list another person's tasks");
+  }
   storage::TaskFilter filter;
   filter.assignee = request.assignee();
   filter.role = request.role();
@@ -114,6 +120,10 @@ absl::StatusOr<v1::ListTasksResponse> TaskService::ListTasks(const Caller& calle
   if (no_filter) {
     filter.inbox_user = caller.user;
     filter.inbox_groups = context_.directory()->GroupsOf(caller.user);
+  } else {
+    // An inbox holds only tasks its owner reads; any other list is cut
+    // down to the instances the caller reads.
+    filter.readable_by = AccessControl::ReadableByOf(reader);
   }
   SIGNOFF_ASSIGN_OR_RETURN(auto page, context_.store().ListTasks(filter));
   v1::ListTasksResponse response;
@@ -130,7 +140,7 @@ absl::StatusOr<v1::ListTasksResponse> TaskService::ListTasks(const Caller& calle
 
 absl::StatusOr<v1::TaskResponse> TaskService::GetTask(const Caller& caller,
                                                       const v1::GetTaskRequest& request) {
-  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  SIGNOFF_ASSIGN_OR_RETURN(workflow::Reader reader, context_.ReaderOf(caller));
   // The instance, not the inbox index, so that the task shows where it may
   // be returned to.
   const std::string instance_id = workflow::InstanceIdOfTask(request.id());
@@ -142,6 +152,8 @@ absl::StatusOr<v1::TaskResponse> TaskService::GetTask(const Caller& caller,
     if (state.ok() || absl::IsNotFound(state.status())) return NoSuchTask(request.id());
     return state.status();
   }
+  SIGNOFF_ASSIGN_OR_RETURN(workflow::Readership readership, access_.ReadershipOf(reader, *state));
+  if (readership == workflow::Readership::kNone) return NoSuchTask(request.id());
   SIGNOFF_ASSIGN_OR_RETURN(auto definition,
                            context_.Definition(state->definition_key(), state->definition_version()));
   v1::TaskResponse response;

@@ -3,6 +3,7 @@
 #include "absl/status/statusor.h"
 #include "server/app/app_context.h"
 #include "server/app/caller.h"
+#include "server/app/access_control.h"
 #include "server/app/command_pipeline.h"
 #include "signoff/v1/service.pb.h"
 
@@ -13,7 +14,7 @@ namespace signoff::app {
 class TaskService {
  public:
   TaskService(AppContext& context, CommandPipeline& pipeline)
-      : context_(context), pipeline_(pipeline) {}
+      : context_(context), pipeline_(pipeline), access_(context) {}
 
   absl::StatusOr<v1::ListTasksResponse> ListTasks(const Caller& caller,
                                                   const v1::ListTasksRequest& request);
@@ -57,6 +58,7 @@ class TaskService {
 
   AppContext& context_;
   CommandPipeline& pipeline_;
+  AccessControl access_;
 };
 
 }  // namespace signoff::app

@@ -29,8 +29,8 @@ constexpr auto kCallTimeout = std::chrono::seconds(60);
 // termination's warning.
 constexpr char kAssignee[] = "alice.chen";
 constexpr char kRoleHolder[] = "helen.qin";
-// Reads every instance; the head of the organisation.
-constexpr char kReader[] = "grace.liu";
+// Reads every instance: the demo organisation's auditor.
+constexpr char kReader[] = "olivia.ke";
 constexpr char kTimerDefinition[] = "partner-termination";
 
 std::string Rfc3339(absl::Time time) {

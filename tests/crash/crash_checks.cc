@@ -15,7 +15,7 @@ namespace signoff::testing {
 namespace {
 
 // Reads everything; the head of the executive office.
-constexpr char kReader[] = "grace.liu";
+constexpr char kReader[] = "olivia.ke";
 
 // Failures past this many in one run are counted but not each reported:
 // one broken invariant can fail every request.

@@ -75,7 +75,7 @@ class BulkLoadTest : public ::testing::Test {
     request.set_sla_breached(sla_breached);
     request.set_page_size(7);
     do {
-      auto page = client_->Call("grace.liu", *client_->instances,
+      auto page = client_->Call("olivia.ke", *client_->instances,
                                 &v1::InstanceService::Stub::ListInstances, request);
       EXPECT_TRUE(page.ok()) << page.status();
       if (!page.ok()) break;
@@ -150,7 +150,7 @@ TEST_F(BulkLoadTest, StartsInstancesThroughTheEngineOnTheLoadsClock) {
   }
   ASSERT_TRUE(all_breached);
   for (const auto& termination : terminations) {
-    auto history = client_->History("grace.liu", termination.id());
+    auto history = client_->History("olivia.ke", termination.id());
     ASSERT_TRUE(history.ok()) << history.status();
     EXPECT_TRUE(history->chain_verified());
     std::map<std::string, int> firings;

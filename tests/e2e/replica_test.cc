@@ -32,6 +32,8 @@ using HealthStatus = grpc::health::v1::HealthCheckResponse;
 constexpr int kReplicas = 3;
 constexpr int kClients = 8;
 constexpr char kAdmin[] = "peter.lin";
+// Reads every instance and the event feed.
+constexpr char kAuditor[] = "olivia.ke";
 constexpr char kApprover[] = "grace.liu";
 const char* const kApplicants[kClients] = {"alice.chen", "bob.zhang",  "cathy.wu", "derek.huang",
                                            "eric.zhou",  "henry.zhao", "ivy.wang", "jack.sun"};
@@ -262,7 +264,7 @@ class ReplicaTest : public ::testing::Test {
     request.set_definition_key("replica-check");
     request.set_page_size(500);
     do {
-      auto page = api.Call(kAdmin, *api.instances, &v1::InstanceService::Stub::ListInstances,
+      auto page = api.Call(kAuditor, *api.instances, &v1::InstanceService::Stub::ListInstances,
                            request);
       EXPECT_OK(page);
       if (!page.ok()) break;
@@ -277,7 +279,7 @@ class ReplicaTest : public ::testing::Test {
     v1::ListEventsRequest request;
     request.set_page_size(1000);
     for (;;) {
-      auto page = api.Call(kAdmin, *api.instances, &v1::InstanceService::Stub::ListEvents,
+      auto page = api.Call(kAuditor, *api.instances, &v1::InstanceService::Stub::ListEvents,
                            request);
       EXPECT_OK(page);
       if (!page.ok() || page->events().empty()) return feed;
@@ -364,7 +366,7 @@ TEST_F(ReplicaTest, NothingAcknowledgedIsLostOrDoubledThroughAReplicaCrashAndADa
   std::map<std::string, std::vector<v1::Event>> histories;
   for (const auto& view : instances) {
     EXPECT_NE(view.status(), v1::RUNNING) << view.id() << " still waits for a due timer";
-    auto history = survivor.History(kAdmin, view.id());
+    auto history = survivor.History(kAuditor, view.id());
     ASSERT_OK(history);
     EXPECT_TRUE(history->chain_verified()) << view.id();
     int breaches = 0, approvals = 0;

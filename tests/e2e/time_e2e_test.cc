@@ -194,7 +194,7 @@ TEST_F(TimeEndToEndTest, AnOverdueClaimReviewEscalatesAfterARestart) {
   ASSERT_TRUE(Eventually([&] { return Get(id).sla_breached(); }));
   v1::ListInstancesRequest breached;
   breached.set_sla_breached(true);
-  ASSERT_OK_AND_ASSIGN(auto listed, client_->Call("grace.liu", *client_->instances,
+  ASSERT_OK_AND_ASSIGN(auto listed, client_->Call(kObserver, *client_->instances,
                                                   &v1::InstanceService::Stub::ListInstances,
                                                   breached));
   ASSERT_EQ(listed.instances_size(), 1);

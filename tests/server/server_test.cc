@@ -221,7 +221,10 @@ TEST_F(ServerTest, OneOpenInstancePerSubject) {
 TEST_F(ServerTest, DecisionsCheckTheCallerAndTheState) {
   ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "leave", "{employee: ann, days: 1}", "r1"));
   const std::string task = PendingTaskOf(view, "mia");
-  EXPECT_CODE(client_->Decide("bo", task, v1::APPROVE, "d1"), absl::StatusCode::kPermissionDenied);
+  // bo reads nothing of ann's instance; ann reads it but the task is mia's.
+  EXPECT_CODE(client_->Decide("bo", task, v1::APPROVE, "d1"), absl::StatusCode::kNotFound);
+  EXPECT_CODE(client_->Decide("ann", task, v1::APPROVE, "d1"),
+              absl::StatusCode::kPermissionDenied);
   EXPECT_CODE(client_->Decide("mia", "no-such-task", v1::APPROVE, "d2"),
               absl::StatusCode::kNotFound);
   EXPECT_CODE(client_->Decide("mia", task, v1::ACTION_UNSPECIFIED, "d3"),
@@ -254,7 +257,10 @@ TEST_F(ServerTest, ReturnResubmitRejectAndAppeal) {
   resubmit.set_request_id("s1");
   resubmit.set_id(view.id());
   *resubmit.mutable_form() = *workflow::ParseFormYaml("{employee: ann, days: 6}");
+  // bo reads nothing of it; mia reads it, but only the applicant resubmits.
   EXPECT_CODE(client_->Call("bo", *client_->instances, &Svc::ResubmitInstance, resubmit),
+              absl::StatusCode::kNotFound);
+  EXPECT_CODE(client_->Call("mia", *client_->instances, &Svc::ResubmitInstance, resubmit),
               absl::StatusCode::kPermissionDenied);
   ASSERT_OK_AND_ASSIGN(auto resubmitted,
                        client_->Call("ann", *client_->instances, &Svc::ResubmitInstance, resubmit));
@@ -332,8 +338,9 @@ TEST_F(ServerTest, TaskListsClaimAndRemind) {
   v1::ClaimTaskRequest claim;
   claim.set_request_id("c1");
   claim.set_id(hal_inbox[0].id());
+  // fred is in none of the instance's groups, so does not see the task.
   EXPECT_CODE(client_->Call("fred", *client_->tasks, &v1::TaskService::Stub::ClaimTask, claim),
-              absl::StatusCode::kPermissionDenied);
+              absl::StatusCode::kNotFound);
   claim.set_request_id("c2");
   ASSERT_OK_AND_ASSIGN(auto claimed,
                        client_->Call("hal", *client_->tasks, &v1::TaskService::Stub::ClaimTask, claim));
@@ -807,14 +814,14 @@ TEST_F(EventFeedTest, PagesThroughEveryEventInCommitOrderAndResumes) {
                                                   "feed-1"));
   ASSERT_OK_AND_ASSIGN(auto second, client_->Start("bo", "leave", "{employee: bo, days: 1}",
                                                    "feed-2"));
-  ASSERT_OK_AND_ASSIGN(auto first_history, client_->History("ceo", first.id()));
-  ASSERT_OK_AND_ASSIGN(auto second_history, client_->History("ceo", second.id()));
+  ASSERT_OK_AND_ASSIGN(auto first_history, client_->History("aud", first.id()));
+  ASSERT_OK_AND_ASSIGN(auto second_history, client_->History("aud", second.id()));
   const int total = first_history.events_size() + second_history.events_size();
 
   std::vector<v1::Event> read;
   int64_t after = 0;
   for (int page = 0; page < 100; ++page) {
-    ASSERT_OK_AND_ASSIGN(auto response, ListEvents("ceo", after, 2));
+    ASSERT_OK_AND_ASSIGN(auto response, ListEvents("aud", after, 2));
     EXPECT_LE(response.events_size(), 2);
     for (const auto& event : response.events()) {
       EXPECT_GT(event.global_seq(), after);
@@ -830,28 +837,33 @@ TEST_F(EventFeedTest, PagesThroughEveryEventInCommitOrderAndResumes) {
 
   ASSERT_OK_AND_ASSIGN(auto third, client_->Start("mia", "leave", "{employee: mia, days: 1}",
                                                   "feed-3"));
-  ASSERT_OK_AND_ASSIGN(auto resumed, ListEvents("ceo", after, 0));
+  ASSERT_OK_AND_ASSIGN(auto resumed, ListEvents("aud", after, 0));
   ASSERT_GT(resumed.events_size(), 0);
   for (const auto& event : resumed.events()) EXPECT_EQ(event.instance_id(), third.id());
 }
 
-TEST_F(EventFeedTest, OnlyAdministratorsReadTheFeed) {
+TEST_F(EventFeedTest, OnlyAuditorsAndWatchingServiceAccountsReadTheFeed) {
   ASSERT_OK(client_->Start("ann", "leave", "{employee: ann, days: 2}", "feed-1").status());
   EXPECT_CODE(ListEvents("ann", 0, 10), absl::StatusCode::kPermissionDenied);
   EXPECT_CODE(ListEvents("fiona", 0, 10), absl::StatusCode::kPermissionDenied);
+  // A workflow admin runs the catalog, not the cases.
+  EXPECT_CODE(ListEvents("ceo", 0, 10), absl::StatusCode::kPermissionDenied);
+  // A service account without the watch permission.
+  EXPECT_CODE(ListEvents("svc", 0, 10), absl::StatusCode::kPermissionDenied);
+  EXPECT_OK(ListEvents("watcher", 0, 10));
   EXPECT_CODE(ListEvents("nobody", 0, 10), absl::StatusCode::kUnauthenticated);
   EXPECT_CODE(ListEvents("", 0, 10), absl::StatusCode::kUnauthenticated);
-  EXPECT_OK(ListEvents("ceo", 0, 10));
+  EXPECT_OK(ListEvents("aud", 0, 10));
 }
 
 TEST_F(EventFeedTest, PageSizeAndCursorAreCheckedAtTheirBounds) {
-  EXPECT_OK(ListEvents("ceo", 0, 1000));
-  EXPECT_OK(ListEvents("ceo", 0, 1));
-  EXPECT_OK(ListEvents("ceo", 0, 0));
-  EXPECT_CODE(ListEvents("ceo", 0, 1001), absl::StatusCode::kInvalidArgument);
+  EXPECT_OK(ListEvents("aud", 0, 1000));
+  EXPECT_OK(ListEvents("aud", 0, 1));
+  EXPECT_OK(ListEvents("aud", 0, 0));
+  EXPECT_CODE(ListEvents("aud", 0, 1001), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(client_->LastViolationFields(), ::testing::ElementsAre("page_size"));
-  EXPECT_CODE(ListEvents("ceo", 0, -1), absl::StatusCode::kInvalidArgument);
-  EXPECT_CODE(ListEvents("ceo", -1, 10), absl::StatusCode::kInvalidArgument);
+  EXPECT_CODE(ListEvents("aud", 0, -1), absl::StatusCode::kInvalidArgument);
+  EXPECT_CODE(ListEvents("aud", -1, 10), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(client_->LastViolationFields(), ::testing::ElementsAre("after_global_seq"));
 }
 

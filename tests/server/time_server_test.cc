@@ -91,6 +91,10 @@ class FlakyReadStore final : public storage::Store {
   absl::StatusOr<std::vector<v1::Event>> ListEventsSince(int64_t after, int limit) override {
     return inner_->ListEventsSince(after, limit);
   }
+  absl::StatusOr<std::vector<workflow::AccessGrant>> GetAccessGrants(
+      const std::string& id) override {
+    return inner_->GetAccessGrants(id);
+  }
   absl::StatusOr<storage::CatalogVersions> GetCatalogVersions() override {
     return inner_->GetCatalogVersions();
   }
@@ -466,6 +470,8 @@ TEST_F(TimeServerTest, ClockOperationsMoveTheDueTimeShownOnTasks) {
   pause.set_task_id(task);
   pause.set_comment("waiting for documents");
   EXPECT_CODE(client_->Call("hal", *client_->tasks, &v1::TaskService::Stub::PauseClock, pause),
+              absl::StatusCode::kNotFound);
+  EXPECT_CODE(client_->Call("ann", *client_->tasks, &v1::TaskService::Stub::PauseClock, pause),
               absl::StatusCode::kPermissionDenied);
   ASSERT_OK_AND_ASSIGN(auto paused, client_->Call("fred", *client_->tasks,
                                                   &v1::TaskService::Stub::PauseClock, pause));

@@ -11,7 +11,7 @@ departments:
   - {id: fin, name: Finance, parent: root, head: fiona}
   - {id: hr, name: HR, parent: root, head: hana}
 users:
-  - {id: ceo, department: root, roles: [{role: workflow-admin}]}
+  - {id: ceo, department: root, roles: [{role: workflow-admin}, {role: process-admin}]}
   - {id: sam, department: sales, manager: ceo}
   - {id: mia, department: sales, manager: sam}
   - {id: ann, department: sales, manager: mia}
@@ -22,6 +22,8 @@ users:
   - {id: hal, department: hr, manager: hana, roles: [{role: hrbp}]}
   - {id: hue, department: hr, manager: hana, roles: [{role: hrbp}]}
   - {id: svc, department: root, service: true}
+  - {id: aud, department: root, manager: ceo, roles: [{role: auditor}]}
+  - {id: watcher, department: root, service: true, roles: [{role: watch-events}]}
   - {id: gone, department: sales, manager: mia, disabled: true}
 )";
 

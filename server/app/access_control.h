@@ -1,0 +1,54 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/app/app_context.h"
+#include "signoff/v1/service.pb.h"
+#include "storage/store.h"
+#include "workflow/access.h"
+
+namespace signoff::app {
+
+// Who reads which instance (workflow/access.h), applied to reads and
+// commands. An instance the caller may not read is NOT_FOUND, worded as a
+// missing one, so that ids cannot be probed.
+class AccessControl {
+ public:
+  explicit AccessControl(AppContext& context) : context_(context) {}
+
+  // What `reader` sees of `state`. The instance's recorded grants are read
+  // only when the definition's readers and the state do not settle it.
+  absl::StatusOr<workflow::Readership> ReadershipOf(const workflow::Reader& reader,
+                                                    const v1::InstanceState& state);
+  // ReadershipOf, NOT_FOUND when the reader may not see it.
+  absl::StatusOr<workflow::Readership> RequireReadable(const workflow::Reader& reader,
+                                                       const v1::InstanceState& state);
+
+  // What a command's caller sees of the instance it acts on: as a reader,
+  // or, for a service account the definition lets act on it, redacted.
+  // NOT_FOUND when neither.
+  absl::StatusOr<workflow::Readership> CommandReadership(
+      const Caller& caller, const v1::InstanceState& state,
+      const v1::WorkflowDefinition& definition);
+
+  // The restriction lists apply for `reader`; unset when it reads
+  // everything.
+  static std::optional<storage::ReadableBy> ReadableByOf(const workflow::Reader& reader);
+
+ private:
+  AppContext& context_;
+};
+
+absl::Status NoSuchInstance(const std::string& id);
+
+// Confidential fields out of what a redacted reader is shown.
+void Redact(const v1::WorkflowDefinition& definition, v1::InstanceView& view);
+void Redact(const v1::WorkflowDefinition& definition, v1::GetHistoryResponse& history);
+// The `instance` of a command's reply (InstanceResponse,
+// DecideTaskResponse), when it has one.
+void RedactReply(const v1::WorkflowDefinition& definition, google::protobuf::Message& reply);
+
+}  // namespace signoff::app

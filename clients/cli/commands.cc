@@ -33,6 +33,13 @@ absl::Status Cli::ResolveTimeZoneOption() {
   return absl::OkStatus();
 }
 
+absl::Status Cli::ResolveTransportOptions() {
+  auto resolved = ResolveTransport(globals.transport);
+  if (!resolved.ok()) return resolved.status();
+  transport = *std::move(resolved);
+  return absl::OkStatus();
+}
+
 void AddPublishCommand(CLI::App& noun, Cli& cli, const std::string& description,
                        const std::string& example, const std::string& files_help,
                        PublishOne publish) {

@@ -19,8 +19,9 @@ struct Cli {
   GlobalOptions globals;
   std::function<absl::Status()> run;
 
+  // Needs ResolveTransportOptions first.
   Connection& Connect() {
-    if (!connection) connection = std::make_unique<Connection>(globals);
+    if (!connection) connection = std::make_unique<Connection>(globals, transport);
     return *connection;
   }
   bool json() const { return globals.output == "json"; }
@@ -28,6 +29,9 @@ struct Cli {
   // Reads --tz (or SIGNOFF_TZ); an unknown zone is a usage error. Called
   // once the command line is parsed, before the command runs.
   absl::Status ResolveTimeZoneOption();
+  // Reads the files of the token and TLS options, whose mistakes are usage
+  // errors (see ResolveTransport); called when ResolveTimeZoneOption is.
+  absl::Status ResolveTransportOptions();
 
   // Where the times of instances, tasks and calendars are shown; lookups
   // are cached for the rest of the run.
@@ -43,6 +47,7 @@ struct Cli {
   }
 
  private:
+  Transport transport;
   std::unique_ptr<Connection> connection;
   std::optional<absl::TimeZone> forced_zone;
   std::unique_ptr<ZoneLookup> zone_lookup;

@@ -7,8 +7,10 @@
 
 namespace signoff::cli {
 
-Connection::Connection(const GlobalOptions& options) : options_(options) {
-  auto channel = grpc::CreateChannel(options.address, grpc::InsecureChannelCredentials());
+Connection::Connection(const GlobalOptions& options, const Transport& transport)
+    : options_(options), token_(transport.token) {
+  auto channel =
+      grpc::CreateCustomChannel(transport.address, transport.credentials, transport.arguments);
   definitions_ = v1::DefinitionService::NewStub(channel);
   instances_ = v1::InstanceService::NewStub(channel);
   tasks_ = v1::TaskService::NewStub(channel);
@@ -19,7 +21,7 @@ Connection::Connection(const GlobalOptions& options) : options_(options) {
 
 void Connection::Prepare(grpc::ClientContext& context) const {
   if (!options_.user.empty()) context.AddMetadata("x-signoff-user", options_.user);
-  if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+  if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(static_cast<int64_t>(options_.timeout_seconds * 1000)));
 }

@@ -9,13 +9,13 @@
 #include "absl/status/statusor.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
+#include "transport.h"
 
 namespace signoff::cli {
 
 struct GlobalOptions {
-  std::string address = "127.0.0.1:50051";
+  TransportOptions transport;
   std::string user;
-  std::string token;
   std::string output = "table";
   double timeout_seconds = 15;
   // --tz: show every time in this zone rather than each calendar's own.
@@ -29,7 +29,7 @@ inline constexpr char kRpcFailure[] = "signoff.cli/rpc";
 // The stubs of one signoffd, and calls with identity and deadline.
 class Connection {
  public:
-  explicit Connection(const GlobalOptions& options);
+  Connection(const GlobalOptions& options, const Transport& transport);
 
   template <typename Stub, typename Request, typename Response>
   absl::StatusOr<Response> Call(Stub& stub,
@@ -56,6 +56,7 @@ class Connection {
   static absl::Status FromGrpc(const grpc::Status& status);
 
   GlobalOptions options_;
+  std::string token_;
   std::unique_ptr<v1::DefinitionService::Stub> definitions_;
   std::unique_ptr<v1::InstanceService::Stub> instances_;
   std::unique_ptr<v1::TaskService::Stub> tasks_;

@@ -39,17 +39,39 @@ int main(int argc, char** argv) {
       "  signoffctl --as bob.zhang task list\n"
       "  signoffctl --as bob.zhang instance start dealer-application --form dealer_id=D-1 ...\n"
       "  SIGNOFF_USER=bob.zhang signoffctl --tz UTC instance history i0001\n"
+      "  signoffctl --address signoff.example.com:443 --tls --token-file token task list\n"
       "Times show their zone: the zone of the calendar the definition names, the local zone\n"
       "when it names none, or --tz.\n"
       "Exit codes: 0 ok, 1 local error, 2 usage error, 64+gRPC code when a call fails.");
   app.require_subcommand(1);
   app.fallthrough();
-  app.add_option("--address", cli.globals.address, "signoffd address")
+  TransportOptions& transport = cli.globals.transport;
+  app.add_option("--address", transport.address, "signoffd address")
       ->envname("SIGNOFF_ADDRESS")
       ->capture_default_str();
   app.add_option("--as", cli.globals.user, "act as this directory user (dev identity header)")
       ->envname("SIGNOFF_USER");
-  app.add_option("--token", cli.globals.token, "bearer token to send")->envname("SIGNOFF_TOKEN");
+  app.add_option("--token", transport.token, "bearer token to send (signoffd --auth=jwt)")
+      ->envname("SIGNOFF_TOKEN");
+  app.add_option("--token-file", transport.token_file, "file holding the bearer token")
+      ->envname("SIGNOFF_TOKEN_FILE");
+  app.add_flag("--insecure-token", transport.insecure_token,
+               "send the token without TLS to another machine too, where something else "
+               "encrypts the way")
+      ->envname("SIGNOFF_INSECURE_TOKEN");
+  app.add_flag("--tls", transport.tls, "connect over TLS, trusting the system's CAs")
+      ->envname("SIGNOFF_TLS");
+  app.add_option("--ca", transport.ca_file, "PEM CA certificates to trust instead (implies --tls)")
+      ->envname("SIGNOFF_CA");
+  app.add_option("--cert", transport.cert_file,
+                 "PEM client certificate, for a server that requires one (mTLS; with --key; "
+                 "implies --tls)")
+      ->envname("SIGNOFF_CERT");
+  app.add_option("--key", transport.key_file, "PEM private key of --cert")->envname("SIGNOFF_KEY");
+  app.add_option("--tls-server-name", transport.server_name,
+                 "name the server's certificate must carry, when not the address's host "
+                 "(implies --tls)")
+      ->envname("SIGNOFF_TLS_SERVER_NAME");
   app.add_option("-o,--output", cli.globals.output, "table (for people) or json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
@@ -82,6 +104,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   absl::Status status = cli.ResolveTimeZoneOption();
+  if (status.ok()) status = cli.ResolveTransportOptions();
   if (status.ok()) status = cli.run();
   return Report(status);
 }

@@ -98,6 +98,7 @@ class SignoffdProcess {
   }
 
   std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  int port() const { return port_; }
 
   // How long a start may take before the test gives up on it, rather than
   // hanging on a server that never says where it listens.

@@ -146,8 +146,8 @@ class TlsServerTest : public ServerTest {
       ca_ = MakeCertificate("signoff test CA", nullptr, true, 1);
       server_cert_ = MakeCertificate("localhost", &ca_, false, 2);
       client_cert_ = MakeCertificate("portal", &ca_, false, 3);
-      const TestCertificate other_ca = MakeCertificate("another CA", nullptr, true, 4);
-      stranger_cert_ = MakeCertificate("stranger", &other_ca, false, 5);
+      other_ca_ = MakeCertificate("another CA", nullptr, true, 4);
+      stranger_cert_ = MakeCertificate("stranger", &other_ca_, false, 5);
     }
     WriteTextFile(dir_ / "ca.pem", ca_.Pem());
     WriteTextFile(dir_ / "server.pem", server_cert_.Pem());
@@ -157,10 +157,12 @@ class TlsServerTest : public ServerTest {
     if (RequiresClientCertificates()) options.tls.client_ca_file = (dir_ / "ca.pem").string();
   }
 
-  // A TLS channel trusting the test CA, presenting `client` if given.
-  std::shared_ptr<grpc::Channel> TlsChannel(const TestCertificate* client) {
+  // A TLS channel trusting `trusted` (the test CA when null), presenting
+  // `client` if given.
+  std::shared_ptr<grpc::Channel> TlsChannel(const TestCertificate* client,
+                                            const TestCertificate* trusted = nullptr) {
     grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = ca_.Pem();
+    ssl.pem_root_certs = (trusted == nullptr ? ca_ : *trusted).Pem();
     if (client != nullptr) {
       ssl.pem_cert_chain = client->Pem();
       ssl.pem_private_key = client->KeyPem();
@@ -174,6 +176,8 @@ class TlsServerTest : public ServerTest {
   TestCertificate ca_;
   TestCertificate server_cert_;
   TestCertificate client_cert_;
+  // A CA the server knows nothing of, and a client certificate it signed.
+  TestCertificate other_ca_;
   TestCertificate stranger_cert_;
 };
 
@@ -183,6 +187,11 @@ TEST_F(TlsServerTest, AClientTrustingTheCaConnectsAndPlaintextDoesNot) {
   auto plaintext = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
                                        grpc::InsecureChannelCredentials());
   EXPECT_FALSE(CheckReadiness(plaintext).ok());
+}
+
+TEST_F(TlsServerTest, AClientTrustingAnotherCaDoesNotConnect) {
+  grpc::Status status = CheckReadiness(TlsChannel(nullptr, &other_ca_));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
 }
 
 class MutualTlsServerTest : public TlsServerTest {

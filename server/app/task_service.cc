@@ -5,12 +5,17 @@
 #include "absl/strings/str_cat.h"
 #include "server/app/views.h"
 #include "workflow/errors.h"
+#include "workflow/roles.h"
 #include "workflow/status_macros.h"
 #include "workflow/time_util.h"
 
 namespace signoff::app {
 
 namespace {
+
+// How many of another person's tasks are looked through for one delegated
+// by the caller.
+constexpr int kDelegationsLooked = 200;
 
 absl::Status NoSuchTask(const std::string& task_id) {
   return absl::NotFoundError(absl::StrCat("no task ", workflow::ShortForMessage(task_id)));
@@ -91,14 +96,35 @@ absl::StatusOr<v1::ClockResponse> TaskService::RunForClock(
   return reply;
 }
 
+// Someone else's tasks are listed by auditors, by process admins (of their
+// definitions, as the list is cut to what they read), and by a user who
+// delegated tasks to them, to follow what they handed on.
+absl::Status TaskService::MayListTasksOf(const Caller& caller, const workflow::Reader& reader,
+                                         const std::string& assignee) {
+  if (caller.system || assignee == caller.user) return absl::OkStatus();
+  const auto directory = context_.directory();
+  if (directory->HoldsRole(caller.user, workflow::kAuditorRole) ||
+      !directory->ScopeOf(caller.user, workflow::kProcessAdminRole).empty()) {
+    return absl::OkStatus();
+  }
+  storage::TaskFilter delegated;
+  delegated.assignee = assignee;
+  delegated.readable_by = AccessControl::ReadableByOf(reader);
+  delegated.page_size = kDelegationsLooked;
+  SIGNOFF_ASSIGN_OR_RETURN(auto page, context_.store().ListTasks(delegated));
+  for (const auto& task : page.items) {
+    if (task.delegated_from() == caller.user) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      "only auditors, process admins and those who delegated to them list another person's "
+      "tasks");
+}
+
 absl::StatusOr<v1::ListTasksResponse> TaskService::ListTasks(const Caller& caller,
                                                              const v1::ListTasksRequest& request) {
   SIGNOFF_ASSIGN_OR_RETURN(workflow::Reader reader, context_.ReaderOf(caller));
-  const bool oversees = reader.reads_every_definition || !reader.definitions.empty();
-  if (!request.assignee().empty() && request.assignee() != caller.user && !caller.system &&
-      !oversees) {
-    return absl::PermissionDeniedError(
-        "only auditors and process admins list another person's tasks");
+  if (!request.assignee().empty()) {
+    SIGNOFF_RETURN_IF_ERROR(MayListTasksOf(caller, reader, request.assignee()));
   }
   storage::TaskFilter filter;
   filter.assignee = request.assignee();

@@ -34,6 +34,8 @@ class TaskService {
                                                    const v1::ExtendDeadlineRequest& request);
 
  private:
+  absl::Status MayListTasksOf(const Caller& caller, const workflow::Reader& reader,
+                              const std::string& assignee);
   // Runs a command on the task's instance; `reply` is filled from the
   // committed state.
   absl::Status RunOnTask(const Caller& caller, const std::string& method,

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -140,6 +141,32 @@ TEST_F(SqliteUpgradeTest, InstancesTasksAndEventsReadBackAsTheyWereWritten) {
     }
   }
   EXPECT_EQ(at, events.size());
+}
+
+// Instances stored before reading was restricted get their readers from
+// their own events: the applicant, and every task's assignee.
+TEST_F(SqliteUpgradeTest, InstancesStoredBeforeAccessRulesGetTheirReadersFromTheirEvents) {
+  auto instances = Rows(Path(), "SELECT id, state FROM instances ORDER BY id");
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> store, Open());
+  for (const auto& row : instances) {
+    const InstanceState state = FromJsonOrDie<InstanceState>(row[1]);
+    ASSERT_OK_AND_ASSIGN(auto grants, store->GetAccessGrants(row[0]));
+    auto has = [&](const std::string& user) {
+      return std::count(grants.begin(), grants.end(),
+                        workflow::AccessGrant{workflow::UserPrincipal(user),
+                                              workflow::AccessKind::kParty}) > 0;
+    };
+    EXPECT_TRUE(has(state.applicant())) << row[0];
+    for (const auto& task : state.tasks()) {
+      if (!task.assignee().empty()) EXPECT_TRUE(has(task.assignee())) << task.id();
+    }
+    storage::InstanceFilter filter;
+    filter.readable_by = ReadableBy{{workflow::UserPrincipal(state.applicant())}, {}};
+    ASSERT_OK_AND_ASSIGN(auto page, store->ListInstances(filter));
+    bool listed = false;
+    for (const auto& instance : page.items) listed |= instance.id() == row[0];
+    EXPECT_TRUE(listed) << row[0];
+  }
 }
 
 TEST_F(SqliteUpgradeTest, StoredRepliesDefinitionsAndDirectorySurvive) {

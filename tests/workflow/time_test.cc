@@ -743,7 +743,7 @@ steps:
     sla:
       due: {hours: 4}
       escalations: [{after: {hours: 1}, to: {user: gone}}]
-      on_timeout: {action: TIMEOUT_ESCALATE, escalate_to: {role: {name: auditor}}}
+      on_timeout: {action: TIMEOUT_ESCALATE, escalate_to: {role: {name: treasurer}}}
     next: [{to: done}]
   - {id: done, end: {}}
 )");

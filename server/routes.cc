@@ -28,6 +28,7 @@ Route MakeRoute(Service& service,
 }  // namespace
 
 std::map<std::string, Route> BuildRoutes(app::Application& application) {
+  using app::AuditService;
   using app::CalendarService;
   using app::DefinitionService;
   using app::DirectoryService;
@@ -38,6 +39,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   auto& tasks = application.tasks();
   auto& calendars = application.calendars();
   auto& directory = application.directory();
+  auto& audit = application.audit();
   std::map<std::string, Route> routes;
 #define SIGNOFF_ROUTE(service, object, Name) \
   routes["/signoff.v1." #service "/" #Name] = MakeRoute(object, &service::Name)
@@ -71,6 +73,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(DirectoryService, directory, UpsertDepartments);
   SIGNOFF_ROUTE(DirectoryService, directory, GetUser);
   SIGNOFF_ROUTE(DirectoryService, directory, ListUsers);
+  SIGNOFF_ROUTE(AuditService, audit, ListAdminEvents);
 #undef SIGNOFF_ROUTE
   return routes;
 }

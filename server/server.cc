@@ -196,6 +196,8 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
       "signoff.v1.DirectoryService", routes, transport));
   services.push_back(std::make_unique<RoutedService<v1::CalendarService::Service>>(
       "signoff.v1.CalendarService", routes, transport));
+  services.push_back(std::make_unique<RoutedService<v1::AuditService::Service>>(
+      "signoff.v1.AuditService", routes, transport));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

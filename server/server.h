@@ -56,7 +56,7 @@ struct ServerOptions {
 
 class Transport;
 
-// signoffd's gRPC server: the five services, health and reflection, over
+// signoffd's gRPC server: the six services, health and reflection, over
 // the application.
 class SignoffServer {
  public:

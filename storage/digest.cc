@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -25,6 +26,12 @@ std::string Sha256Hex(const std::string& input) {
   SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
   return absl::BytesToHexString(
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+}
+
+std::string Sha256HexOfFields(std::initializer_list<absl::string_view> fields) {
+  std::string input;
+  for (absl::string_view field : fields) absl::StrAppend(&input, field.size(), ":", field, ";");
+  return Sha256Hex(input);
 }
 
 }  // namespace signoff::storage

@@ -6,13 +6,15 @@
 namespace signoff::storage {
 namespace {
 
+using signoff::v1::AdminEvent;
 using signoff::v1::Event;
 using signoff::v1::Task;
 
-// The oneof case name, which Event.type documents as its value.
-std::string EventBodyType(const Event& event) {
-  const auto* oneof = Event::descriptor()->FindOneofByName("body");
-  const auto* field = Event::GetReflection()->GetOneofFieldDescriptor(event, oneof);
+// The case set in the message's oneof `body`, which Event.type and
+// AdminEvent.action document as their value.
+std::string BodyCase(const google::protobuf::Message& message) {
+  const auto* oneof = message.GetDescriptor()->FindOneofByName("body");
+  const auto* field = message.GetReflection()->GetOneofFieldDescriptor(message, oneof);
   return field == nullptr ? std::string() : field->name();
 }
 
@@ -26,7 +28,7 @@ std::string InstanceIdOr(const Mutation& mutation, const std::string& id) {
 absl::Status PrepareEvent(const Mutation& mutation, Event& event, std::string& body) {
   event.set_instance_id(InstanceIdOr(mutation, event.instance_id()));
   if (event.instance_id().empty()) return absl::InvalidArgumentError("event has no instance_id");
-  if (event.type().empty()) event.set_type(EventBodyType(event));
+  if (event.type().empty()) event.set_type(BodyCase(event));
   event.clear_global_seq();
   event.clear_prev_hash();
   event.clear_hash();
@@ -45,6 +47,16 @@ absl::Status PrepareTask(const Mutation& mutation, Task& task, std::string& body
   // Overdue is computed when a task is read, never stored.
   task.clear_overdue();
   SIGNOFF_ASSIGN_OR_RETURN(body, EncodeBody(task));
+  return absl::OkStatus();
+}
+
+absl::Status PrepareAdminEvent(AdminEvent& event, std::string& body) {
+  event.set_action(BodyCase(event));
+  if (event.action().empty()) return absl::InvalidArgumentError("an admin event has no body");
+  event.clear_seq();
+  event.clear_prev_hash();
+  event.clear_hash();
+  SIGNOFF_ASSIGN_OR_RETURN(body, EncodeBody(event));
   return absl::OkStatus();
 }
 
@@ -88,6 +100,11 @@ absl::StatusOr<EncodedMutation> EncodeMutation(Mutation mutation) {
   SIGNOFF_RETURN_IF_ERROR(CheckTimers(mutation));
   SIGNOFF_ASSIGN_OR_RETURN(encoded.user_bodies, EncodeAll(mutation.users));
   SIGNOFF_ASSIGN_OR_RETURN(encoded.department_bodies, EncodeAll(mutation.departments));
+  encoded.admin_event_bodies.resize(mutation.admin_events.size());
+  for (size_t i = 0; i < mutation.admin_events.size(); ++i) {
+    SIGNOFF_RETURN_IF_ERROR(
+        PrepareAdminEvent(mutation.admin_events[i], encoded.admin_event_bodies[i]));
+  }
   encoded.mutation = std::move(mutation);
   return encoded;
 }

@@ -9,12 +9,13 @@
 namespace signoff::storage {
 
 // A mutation made ready for the single writer on the committing thread:
-// ids filled in and the bodies of instances, tasks, events, users and
-// departments encoded, so that for commands the writer only chains events,
+// ids filled in and the bodies of instances, tasks, events, users,
+// departments and admin events encoded, so that for commands the writer only chains events,
 // binds values and steps statements. Definitions and calendars, published
 // seldom, are encoded by the writer.
 struct EncodedMutation {
-  // Events and tasks name their instance; events carry their type.
+  // Events and tasks name their instance; events carry their type, admin
+  // events their action.
   Mutation mutation;
   std::string instance_body;
   // One per mutation.tasks, in order.
@@ -26,10 +27,14 @@ struct EncodedMutation {
   std::vector<std::string> event_bodies;
   std::vector<std::string> user_bodies;
   std::vector<std::string> department_bodies;
+  // One per mutation.admin_events: the event without the columns the chain
+  // assigns (seq, prev_hash, hash).
+  std::vector<std::string> admin_event_bodies;
 };
 
 // INVALID_ARGUMENT for a mutation no store could write: a task or timer
-// without an id, an event or task that names no instance.
+// without an id, an event or task that names no instance, an admin event
+// without a body.
 absl::StatusOr<EncodedMutation> EncodeMutation(Mutation mutation);
 
 }  // namespace signoff::storage

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "signoff/v1/audit.pb.h"
 #include "signoff/v1/instance.pb.h"
 
 namespace signoff::storage {
@@ -15,5 +16,13 @@ std::string ComputeEventHash(const signoff::v1::Event& event);
 // The same for an event that does not carry prev_hash yet: it is given
 // apart, which saves copying the event to clear it.
 std::string ComputeEventHash(const signoff::v1::Event& unchained, const std::string& prev_hash);
+
+// The hash that chains an admin event to its predecessor: it covers
+// prev_hash, seq and the event's deterministic binary serialization with
+// seq, prev_hash and hash cleared.
+std::string ComputeAdminEventHash(const signoff::v1::AdminEvent& event);
+// The same for an event that carries none of seq, prev_hash and hash yet.
+std::string ComputeAdminEventHash(const signoff::v1::AdminEvent& unchained, int64_t seq,
+                                  const std::string& prev_hash);
 
 }  // namespace signoff::storage

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "storage/admin_trail.h"
 #include "storage/migrations.h"
 #include "workflow/status_macros.h"
 
@@ -18,6 +19,19 @@ constexpr absl::Duration kRaceBackoff = absl::Milliseconds(20);
 bool AppendsEvents(const std::vector<absl::StatusOr<CommitResult>>& results) {
   for (const auto& result : results) {
     if (result.ok() && !result->events.empty()) return true;
+  }
+  return false;
+}
+
+// The mutations whose changes are written, not replays of a request.
+bool Written(const absl::StatusOr<CommitResult>& result) {
+  return result.ok() && !result->duplicate_request;
+}
+
+bool AppendsAdminEvents(const std::vector<const EncodedMutation*>& batch,
+                        const std::vector<absl::StatusOr<CommitResult>>& results) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (Written(results[i]) && !batch[i]->mutation.admin_events.empty()) return true;
   }
   return false;
 }
@@ -166,6 +180,7 @@ absl::Status MutationWriter::Begin() {
 absl::Status MutationWriter::Finish(const std::vector<const EncodedMutation*>& batch,
                                     std::vector<absl::StatusOr<CommitResult>>& results) {
   absl::Status finished = AppendBatchEvents(batch, results);
+  if (finished.ok()) finished = AppendBatchAdminEvents(batch, results);
   if (finished.ok()) finished = Execute("COMMIT");
   if (!finished.ok()) Abandon();
   return finished;
@@ -183,10 +198,22 @@ absl::Status MutationWriter::AppendBatchEvents(
   return Guarded(dialect_, [&] {
     dialect_.OrderEventAppends(*session_);
     for (size_t i = 0; i < batch.size(); ++i) {
-      if (results[i].ok() && !results[i]->duplicate_request) {
-        AppendEvents(*statements_, *batch[i], *results[i]);
-      }
+      if (Written(results[i])) AppendEvents(*statements_, *batch[i], *results[i]);
     }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status MutationWriter::AppendBatchAdminEvents(
+    const std::vector<const EncodedMutation*>& batch,
+    std::vector<absl::StatusOr<CommitResult>>& results) {
+  if (!AppendsAdminEvents(batch, results)) return absl::OkStatus();
+  return Guarded(dialect_, [&] {
+    AdminChainHead head = LockAdminChainHead(*session_);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (Written(results[i])) AppendAdminEvents(*session_, dialect_, *batch[i], *results[i], head);
+    }
+    SaveAdminChainHead(*session_, head);
     return absl::OkStatus();
   });
 }

@@ -41,7 +41,7 @@ class MutationWriter {
   std::vector<absl::StatusOr<CommitResult>> CommitEachInSavepoint(
       const std::vector<const EncodedMutation*>& batch);
   absl::Status Begin();
-  // Appends the batch's events and commits.
+  // Appends the batch's events and admin events, and commits.
   absl::Status Finish(const std::vector<const EncodedMutation*>& batch,
                       std::vector<absl::StatusOr<CommitResult>>& results);
   // Rolls back, and drops the connection if it was lost.
@@ -65,6 +65,11 @@ class MutationWriter {
   // that succeeded.
   absl::Status AppendBatchEvents(const std::vector<const EncodedMutation*>& batch,
                                  std::vector<absl::StatusOr<CommitResult>>& results);
+  // Locks the admin trail's head and appends the admin events of every
+  // mutation that succeeded. After the events, so that every writer takes
+  // the two locks in one order.
+  absl::Status AppendBatchAdminEvents(const std::vector<const EncodedMutation*>& batch,
+                                      std::vector<absl::StatusOr<CommitResult>>& results);
   absl::Status Execute(const char* sql);
   void RollbackQuietly();
 

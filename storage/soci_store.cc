@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 
 #include "absl/strings/str_cat.h"
+#include "storage/admin_trail.h"
 #include "storage/codec.h"
 #include "storage/group_commit.h"
 #include "storage/mutation_writer.h"
@@ -146,6 +147,13 @@ class SociStore final : public Store {
   absl::StatusOr<std::vector<workflow::AccessGrant>> GetAccessGrants(
       const std::string& instance_id) override {
     return Read([&](soci::session& s) { return QueryAccessGrants(s, instance_id); });
+  }
+
+  absl::StatusOr<AdminTrailPage> ListAdminEvents(int64_t after_seq, int limit) override {
+    return Read([&](soci::session& s) {
+      ReadTransaction snapshot(s, *dialect_);
+      return QueryAdminTrailPage(s, after_seq, limit);
+    });
   }
 
   absl::StatusOr<CatalogVersions> GetCatalogVersions() override {

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "signoff/v1/audit.pb.h"
 #include "signoff/v1/calendar.pb.h"
 #include "signoff/v1/directory.pb.h"
 #include "signoff/v1/instance.pb.h"
@@ -83,6 +84,11 @@ struct Mutation {
 
   std::vector<signoff::v1::User> users;
   std::vector<signoff::v1::Department> departments;
+
+  // The admin audit trail's record of this change, appended in order in
+  // the same transaction; the store assigns seq and the hash chain, and
+  // sets action from the body.
+  std::vector<signoff::v1::AdminEvent> admin_events;
 };
 
 struct CommitResult {
@@ -96,6 +102,8 @@ struct CommitResult {
   int32_t definition_version = 0;
   int32_t calendar_version = 0;
   std::vector<ClaimedTimer> claimed_timers;
+  // The admin events as stored, with seq and hashes.
+  std::vector<signoff::v1::AdminEvent> admin_events;
 };
 
 // The instances a caller who does not read everything may list: those of
@@ -167,6 +175,24 @@ struct CatalogVersions {
            definitions == other.definitions;
   }
   bool operator!=(const CatalogVersions& other) const { return !(*this == other); }
+};
+
+// A page of the admin audit trail, with what it takes to check the page on
+// its own (VerifyAdminTrailPage): the link to the event before it, and the
+// head the store keeps (how many admin events there are, and the last
+// one's hash), which tells a trail cut short from a whole one.
+struct AdminTrailPage {
+  int64_t after_seq = 0;
+  // The most events the page was asked for: a page with fewer has read
+  // the trail to its end.
+  int limit = 0;
+  std::vector<signoff::v1::AdminEvent> events;
+  // The stored hash of event after_seq, which the page's first event must
+  // carry as its prev_hash: empty before the first event, and nullopt when
+  // there is no event after_seq.
+  std::optional<std::string> link_hash;
+  int64_t event_count = 0;
+  std::string head_hash;
 };
 
 template <typename T>
@@ -242,6 +268,10 @@ class Store {
   virtual absl::StatusOr<std::vector<workflow::AccessGrant>> GetAccessGrants(
       const std::string& instance_id) = 0;
 
+  // The admin events after `after_seq`, in seq order, at most `limit` (at
+  // least 1) of them, read in one snapshot with the trail's head.
+  virtual absl::StatusOr<AdminTrailPage> ListAdminEvents(int64_t after_seq, int limit) = 0;
+
   virtual absl::StatusOr<signoff::v1::Task> GetTask(const std::string& id) = 0;
   virtual absl::StatusOr<Page<signoff::v1::Task>> ListTasks(
       const TaskFilter& filter) = 0;
@@ -302,5 +332,11 @@ bool VerifyEventChain(const std::vector<signoff::v1::Event>& events);
 // The chain verifies and ends where the instance says it does: also false
 // when the last events were removed.
 bool VerifyHistory(const History& history);
+
+// The page's events chain onto its link, one after another from
+// after_seq + 1, each hash recomputes, and a page that reaches the end of
+// the trail ends at the head. Following every page from 0 to the end, each
+// verified, checks the whole trail.
+bool VerifyAdminTrailPage(const AdminTrailPage& page);
 
 }  // namespace signoff::storage

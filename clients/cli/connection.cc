@@ -16,6 +16,7 @@ Connection::Connection(const GlobalOptions& options, const Transport& transport)
   tasks_ = v1::TaskService::NewStub(channel);
   directory_ = v1::DirectoryService::NewStub(channel);
   calendars_ = v1::CalendarService::NewStub(channel);
+  audit_ = v1::AuditService::NewStub(channel);
   health_ = grpc::health::v1::Health::NewStub(channel);
 }
 

@@ -49,6 +49,7 @@ class Connection {
   v1::TaskService::Stub& tasks() { return *tasks_; }
   v1::DirectoryService::Stub& directory() { return *directory_; }
   v1::CalendarService::Stub& calendars() { return *calendars_; }
+  v1::AuditService::Stub& audit() { return *audit_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
 
  private:
@@ -62,6 +63,7 @@ class Connection {
   std::unique_ptr<v1::TaskService::Stub> tasks_;
   std::unique_ptr<v1::DirectoryService::Stub> directory_;
   std::unique_ptr<v1::CalendarService::Stub> calendars_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 

@@ -80,12 +80,15 @@ absl::Status AppContext::Authenticate(const Caller& caller) const {
   return absl::OkStatus();
 }
 
-absl::Status AppContext::RequireAdmin(const Caller& caller) const {
+absl::Status AppContext::RequireRole(const Caller& caller, const std::string& role) const {
   SIGNOFF_RETURN_IF_ERROR(Authenticate(caller));
   if (caller.system) return absl::OkStatus();
-  if (directory()->HoldsRole(caller.user, workflow::kDefaultAdminRole)) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      absl::StrCat("this needs the ", workflow::kDefaultAdminRole, " role"));
+  if (directory()->HoldsRole(caller.user, role)) return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat("this needs the ", role, " role"));
+}
+
+absl::Status AppContext::RequireAdmin(const Caller& caller) const {
+  return RequireRole(caller, workflow::kDefaultAdminRole);
 }
 
 absl::StatusOr<std::shared_ptr<const v1::PublishedDefinition>> AppContext::Definition(

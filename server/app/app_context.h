@@ -46,6 +46,9 @@ class AppContext {
 
   // UNAUTHENTICATED unless the user exists and is enabled.
   absl::Status Authenticate(const Caller& caller) const;
+  // PERMISSION_DENIED unless the caller holds `role` in the directory;
+  // signoffd itself holds every role.
+  absl::Status RequireRole(const Caller& caller, const std::string& role) const;
   // PERMISSION_DENIED unless the caller holds the administrator role.
   absl::Status RequireAdmin(const Caller& caller) const;
 

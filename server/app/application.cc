@@ -12,6 +12,7 @@ Application::Application(std::unique_ptr<AppContext> context)
       tasks_(*context_, pipeline_),
       calendars_(*context_, pipeline_),
       directory_(*context_, pipeline_),
+      audit_(*context_),
       timers_(*context_, pipeline_) {}
 
 absl::StatusOr<std::unique_ptr<Application>> Application::Create(

@@ -4,6 +4,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/app/app_context.h"
+#include "server/app/audit_service.h"
 #include "server/app/calendar_service.h"
 #include "server/app/command_pipeline.h"
 #include "server/app/definition_service.h"
@@ -29,6 +30,7 @@ class Application {
   TaskService& tasks() { return tasks_; }
   CalendarService& calendars() { return calendars_; }
   DirectoryService& directory() { return directory_; }
+  AuditService& audit() { return audit_; }
   TimerFiring& timers() { return timers_; }
 
  private:
@@ -41,6 +43,7 @@ class Application {
   TaskService tasks_;
   CalendarService calendars_;
   DirectoryService directory_;
+  AuditService audit_;
   TimerFiring timers_;
 };
 

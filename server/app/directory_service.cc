@@ -1,6 +1,8 @@
 #include "server/app/directory_service.h"
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "server/app/admin_events.h"
 #include "workflow/directory.h"
 #include "workflow/engine.h"
 #include "workflow/errors.h"
@@ -30,7 +32,37 @@ v1::User DisabledUserOutline(const v1::User& user) {
   return outline;
 }
 
+// The departments and users of `change` that differ from the directory's:
+// what merging it in changes.
+v1::DirectoryChange ChangedEntries(const workflow::Directory& current,
+                                   const v1::Organisation& change) {
+  using google::protobuf::util::MessageDifferencer;
+  v1::DirectoryChange changed;
+  for (const auto& department : change.departments()) {
+    const v1::Department* stored = current.FindDepartment(department.id());
+    if (stored == nullptr || !MessageDifferencer::Equals(*stored, department)) {
+      *changed.add_departments() = department;
+    }
+  }
+  for (const auto& user : change.users()) {
+    const v1::User* stored = current.FindUser(user.id());
+    if (stored == nullptr || !MessageDifferencer::Equals(*stored, user)) {
+      *changed.add_users() = user;
+    }
+  }
+  return changed;
+}
+
+const Caller kSignoffd{"", /*system=*/true};
+
 }  // namespace
+
+void DirectoryService::RecordInAdminTrail(storage::Mutation& mutation, const Caller& caller,
+                                          v1::DirectoryChange change, AdminRecordCase record_as) {
+  v1::AdminEvent& recorded = mutation.admin_events.emplace_back(
+      AdminEventOf(caller, context_.Now(), DirectoryTarget(change)));
+  *(recorded.*record_as)() = std::move(change);
+}
 
 absl::StatusOr<v1::Organisation> DirectoryService::CheckedChange(
     const v1::Organisation& change) const {
@@ -73,6 +105,10 @@ absl::StatusOr<v1::UpsertUsersResponse> DirectoryService::UpsertUsers(
   commit.build = [&](google::protobuf::Message& out) -> absl::StatusOr<storage::Mutation> {
     storage::Mutation mutation;
     mutation.users.assign(request.users().begin(), request.users().end());
+    v1::DirectoryChange upserted;
+    *upserted.mutable_users() = request.users();
+    RecordInAdminTrail(mutation, caller, std::move(upserted),
+                       &v1::AdminEvent::mutable_users_upserted);
     static_cast<v1::UpsertUsersResponse&>(out).set_upserted(request.users_size());
     return mutation;
   };
@@ -95,6 +131,10 @@ absl::StatusOr<v1::UpsertDepartmentsResponse> DirectoryService::UpsertDepartment
   commit.build = [&](google::protobuf::Message& out) -> absl::StatusOr<storage::Mutation> {
     storage::Mutation mutation;
     mutation.departments.assign(request.departments().begin(), request.departments().end());
+    v1::DirectoryChange upserted;
+    *upserted.mutable_departments() = request.departments();
+    RecordInAdminTrail(mutation, caller, std::move(upserted),
+                       &v1::AdminEvent::mutable_departments_upserted);
     static_cast<v1::UpsertDepartmentsResponse&>(out).set_upserted(request.departments_size());
     return mutation;
   };
@@ -105,15 +145,23 @@ absl::StatusOr<v1::UpsertDepartmentsResponse> DirectoryService::UpsertDepartment
 
 absl::Status DirectoryService::SeedOrganisation(const v1::Organisation& organisation) {
   std::lock_guard<std::mutex> changing(change_mutex_);
-  return CommitSeed(organisation);
+  // Seeding runs at every start: the trail records what a run changed, and
+  // a run that changed nothing records nothing.
+  return CommitSeed(organisation, ChangedEntries(*context_.directory(), organisation),
+                    &v1::AdminEvent::mutable_directory_seeded);
 }
 
-absl::Status DirectoryService::CommitSeed(const v1::Organisation& organisation) {
+absl::Status DirectoryService::CommitSeed(const v1::Organisation& organisation,
+                                          v1::DirectoryChange recorded,
+                                          AdminRecordCase record_as) {
   SIGNOFF_RETURN_IF_ERROR(CheckedChange(organisation).status());
   storage::Mutation mutation;
   mutation.departments.assign(organisation.departments().begin(),
                               organisation.departments().end());
   mutation.users.assign(organisation.users().begin(), organisation.users().end());
+  if (recorded.departments_size() > 0 || recorded.users_size() > 0) {
+    RecordInAdminTrail(mutation, kSignoffd, std::move(recorded), record_as);
+  }
   SIGNOFF_RETURN_IF_ERROR(context_.store().Commit(std::move(mutation)).status());
   return context_.ReloadDirectory();
 }
@@ -142,7 +190,9 @@ absl::Status DirectoryService::GrantAdmin(const std::string& user,
   }
   v1::Organisation change;
   *change.add_users() = std::move(granted);
-  return CommitSeed(change);
+  v1::DirectoryChange recorded;
+  *recorded.mutable_users() = change.users();
+  return CommitSeed(change, std::move(recorded), &v1::AdminEvent::mutable_admin_granted);
 }
 
 bool DirectoryService::SeesDisabledUsers(const Caller& caller) const {

@@ -44,8 +44,16 @@ class DirectoryService {
   absl::StatusOr<v1::Organisation> CheckedChange(const v1::Organisation& change) const;
   absl::Status CommitChange(const Caller& caller, const PlainChange& change,
                             google::protobuf::Message& reply);
-  // Checks and commits a change as signoffd itself; change_mutex_ held.
-  absl::Status CommitSeed(const v1::Organisation& organisation);
+  // Which of an admin event's bodies records a directory change.
+  using AdminRecordCase = v1::DirectoryChange* (v1::AdminEvent::*)();
+  // Adds to `mutation` the admin event by `caller` that records `change`
+  // as `record_as`.
+  void RecordInAdminTrail(storage::Mutation& mutation, const Caller& caller,
+                          v1::DirectoryChange change, AdminRecordCase record_as);
+  // Checks and commits a change as signoffd itself, recording `recorded`
+  // as `record_as` unless it is empty; change_mutex_ held.
+  absl::Status CommitSeed(const v1::Organisation& organisation, v1::DirectoryChange recorded,
+                          AdminRecordCase record_as);
 
   AppContext& context_;
   CommandPipeline& pipeline_;

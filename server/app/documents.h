@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "server/app/admin_events.h"
 #include "server/app/app_context.h"
 #include "server/app/command_pipeline.h"
 #include "signoff/v1/service.pb.h"
@@ -44,6 +45,9 @@ struct DocumentTraits<v1::PublishedDefinition> {
   static void Put(storage::Mutation& mutation, v1::PublishedDefinition published) {
     mutation.definition = std::move(published);
   }
+  static v1::DocumentPublished* AuditBody(v1::AdminEvent& event) {
+    return event.mutable_definition_published();
+  }
   static void Published(AppContext& context, const std::string& key) {
     context.DefinitionPublished(key);
   }
@@ -70,6 +74,9 @@ struct DocumentTraits<v1::PublishedCalendar> {
   }
   static void Put(storage::Mutation& mutation, v1::PublishedCalendar published) {
     mutation.calendar = std::move(published);
+  }
+  static v1::DocumentPublished* AuditBody(v1::AdminEvent& event) {
+    return event.mutable_calendar_published();
   }
   // The calendar service reloads its snapshot itself.
   static void Published(AppContext&, const std::string&) {}
@@ -120,9 +127,14 @@ class VersionedDocuments {
       // A concurrent publish of the same number makes the commit ABORTED,
       // and the pipeline tries again with the next one.
       next.set_version(latest ? latest->version() + 1 : 1);
-      *next.mutable_published_at() = workflow::ToTimestamp(context_.Now());
+      const absl::Time now = context_.Now();
+      *next.mutable_published_at() = workflow::ToTimestamp(now);
       next.set_published_by(caller.system ? workflow::kSystemActor : caller.user);
       next.set_origin(origin);
+      v1::AdminEvent& recorded =
+          mutation.admin_events.emplace_back(AdminEventOf(caller, now, Traits::KeyOf(body)));
+      *Traits::AuditBody(recorded) =
+          DocumentPublishedOf(Traits::KeyOf(body), next.version(), body, origin);
       *out = next;
       Traits::Put(mutation, std::move(next));
       return mutation;

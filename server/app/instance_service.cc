@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "server/app/log_pages.h"
 #include "server/app/views.h"
 #include "storage/store.h"
 #include "workflow/errors.h"
@@ -10,12 +11,6 @@
 #include "workflow/status_macros.h"
 
 namespace signoff::app {
-namespace {
-
-constexpr int kDefaultEventPageSize = 100;
-constexpr int kMaxEventPageSize = 1000;
-
-}  // namespace
 
 absl::StatusOr<v1::InstanceView> InstanceService::View(const v1::InstanceState& state,
                                                        workflow::Readership readership,
@@ -158,19 +153,9 @@ absl::StatusOr<std::optional<std::set<std::string>>> InstanceService::WatchableD
 absl::StatusOr<v1::ListEventsResponse> InstanceService::ListEvents(
     const Caller& caller, const v1::ListEventsRequest& request) {
   SIGNOFF_ASSIGN_OR_RETURN(auto watchable, WatchableDefinitions(caller));
-  std::vector<workflow::FieldViolation> violations;
-  if (request.after_global_seq() < 0) {
-    violations.push_back({"after_global_seq", "must be 0 or a global_seq already read"});
-  }
-  if (request.page_size() < 0 || request.page_size() > kMaxEventPageSize) {
-    violations.push_back(
-        {"page_size", absl::StrCat("must be 0 (", kDefaultEventPageSize, ") to ",
-                                   kMaxEventPageSize)});
-  }
-  if (!violations.empty()) {
-    return workflow::InvalidArgumentWithViolations("bad event page", violations);
-  }
-  const int page_size = request.page_size() == 0 ? kDefaultEventPageSize : request.page_size();
+  SIGNOFF_ASSIGN_OR_RETURN(
+      const int page_size,
+      LogPageSize("after_global_seq", request.after_global_seq(), request.page_size()));
   SIGNOFF_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
                            context_.store().ListEventsSince(request.after_global_seq(), page_size));
   v1::ListEventsResponse response;

@@ -380,6 +380,68 @@ TEST_F(CliTest, AuditVerifyFindsATrailCutShort) {
   EXPECT_THAT(audit.out, Not(HasSubstr(kept)));
 }
 
+TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
+  // signoffd's start-up: the demo organisation, the calendar, then the four
+  // definitions, by file name.
+  Result startup = Run({"--as", "olivia.ke", "audit", "admin-log"});
+  Ok(startup);
+  ParsedTable table(startup.out);
+  EXPECT_EQ(table.Cell(0, "SEQ"), "1");
+  EXPECT_EQ(table.Cell(0, "ACTOR"), "system");
+  EXPECT_EQ(table.Cell(0, "ACTION"), "directory_seeded");
+  EXPECT_EQ(table.Cell(1, "ACTION"), "calendar_published");
+  EXPECT_EQ(table.Cell(1, "TARGET"), "cn-mainland");
+  EXPECT_EQ(table.Cell(2, "TARGET"), "dealer-application");
+  EXPECT_THAT(table.Cell(2, "DETAIL"), HasSubstr("from file:dealer-application.yaml"));
+  EXPECT_EQ(table.Cell(5, "TARGET"), "probation-review");
+  EXPECT_THAT(startup.out, HasSubstr("6 admin event(s) shown of 6; hash chain verified"));
+
+  const std::string org = File("new-user.yaml", "users: [{id: ada.audit, department: compliance, "
+                                                "manager: nina.guo}]\n");
+  Ok(Run({"--as", "carl.yuan", "directory", "import", org}));
+  Result added = Run({"--as", "olivia.ke", "-o", "json", "audit", "admin-log", "--after", "6"});
+  Ok(added);
+  auto log = Json<v1::ListAdminEventsResponse>(added);
+  ASSERT_EQ(log.events_size(), 1);
+  EXPECT_EQ(log.events(0).seq(), 7);
+  EXPECT_EQ(log.events(0).actor(), "carl.yuan");
+  EXPECT_EQ(log.events(0).action(), "users_upserted");
+  EXPECT_EQ(log.events(0).target(), "ada.audit");
+  EXPECT_EQ(log.events(0).users_upserted().users(0).manager(), "nina.guo");
+  EXPECT_TRUE(log.chain_verified());
+  EXPECT_EQ(log.event_count(), 7);
+  EXPECT_EQ(log.head_hash(), log.events(0).hash());
+
+  auto window = Json<v1::ListAdminEventsResponse>(
+      Run({"--as", "olivia.ke", "-o", "json", "audit", "admin-log", "--after", "2", "--limit",
+           "3"}));
+  ASSERT_EQ(window.events_size(), 3);
+  EXPECT_EQ(window.events(0).seq(), 3);
+  EXPECT_EQ(window.next_after_seq(), 5);
+  EXPECT_TRUE(window.chain_verified());
+
+  // Administrators make the changes the trail records; they cannot read it.
+  EXPECT_EQ(Run({"--as", "carl.yuan", "audit", "admin-log"}).exit_code, 64 + 7);
+  EXPECT_EQ(Run({"--as", "bob.zhang", "audit", "admin-log"}).exit_code, 64 + 7);
+  EXPECT_EQ(Run({"audit", "admin-log"}).exit_code, 64 + 16);
+  EXPECT_EQ(Run({"--as", "olivia.ke", "audit", "admin-log", "--limit", "some"}).exit_code, 2);
+  EXPECT_EQ(Run({"--as", "olivia.ke", "audit", "admin-log", "--after=-1"}).exit_code, 2);
+
+  // Someone with the database file removes the last admin event; a restart
+  // that changes nothing records nothing over it.
+  server_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "signoff.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM admin_events WHERE seq = 7", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  StartServer({});
+  Result broken = Run({"--as", "olivia.ke", "audit", "admin-log"});
+  EXPECT_EQ(broken.exit_code, 1) << broken.out << broken.err;
+  EXPECT_THAT(broken.out, HasSubstr("6 admin event(s) shown of 7; HASH CHAIN BROKEN"));
+  EXPECT_THAT(broken.err, HasSubstr("does not verify"));
+}
+
 TEST_F(CliTest, ExitCodesFollowTheConvention) {
   Result usage = Run({"task", "approve"});
   EXPECT_EQ(usage.exit_code, 2) << usage.err;

@@ -17,17 +17,6 @@ namespace {
 using ::testing::Contains;
 using ::testing::ElementsAre;
 
-absl::StatusOr<v1::UpsertUsersResponse> UpsertUsers(ApiClient& client, const std::string& caller,
-                                                    const std::string& users_yaml,
-                                                    const std::string& request_id) {
-  auto organisation = workflow::ParseOrganisationYaml(absl::StrCat("users: ", users_yaml));
-  if (!organisation.ok()) return organisation.status();
-  v1::UpsertUsersRequest request;
-  request.set_request_id(request_id);
-  *request.mutable_users() = organisation->users();
-  return client.Call(caller, *client.directory, &v1::DirectoryService::Stub::UpsertUsers, request);
-}
-
 absl::StatusOr<v1::UpsertDepartmentsResponse> UpsertDepartments(
     ApiClient& client, const std::string& caller, const std::string& departments_yaml,
     const std::string& request_id) {
@@ -50,9 +39,9 @@ class EmptyDirectoryTest : public ServerTest {
 
 TEST_F(EmptyDirectoryTest, NobodyCanMakeThemselvesAdministrator) {
   const std::string takeover = "[{id: mallory, roles: [{role: workflow-admin}]}]";
-  EXPECT_CODE(UpsertUsers(*client_, "", takeover, "takeover-1"),
+  EXPECT_CODE(client_->UpsertUsers("", takeover, "takeover-1"),
               absl::StatusCode::kUnauthenticated);
-  EXPECT_CODE(UpsertUsers(*client_, "mallory", takeover, "takeover-2"),
+  EXPECT_CODE(client_->UpsertUsers("mallory", takeover, "takeover-2"),
               absl::StatusCode::kUnauthenticated);
   EXPECT_CODE(UpsertDepartments(*client_, "", "[{id: evil}]", "takeover-3"),
               absl::StatusCode::kUnauthenticated);
@@ -62,16 +51,16 @@ TEST_F(EmptyDirectoryTest, NobodyCanMakeThemselvesAdministrator) {
 
   // The first administrator comes from signoffd itself.
   ASSERT_OK(app_->directory().GrantAdmin("root-admin", ""));
-  ASSERT_OK(UpsertUsers(*client_, "root-admin", "[{id: ann}]", "first-user"));
-  EXPECT_CODE(UpsertUsers(*client_, "ann", takeover, "takeover-4"),
+  ASSERT_OK(client_->UpsertUsers("root-admin", "[{id: ann}]", "first-user"));
+  EXPECT_CODE(client_->UpsertUsers("ann", takeover, "takeover-4"),
               absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(EmptyDirectoryTest, GrantingAdminKeepsAnExistingUsersOtherRoles) {
   ASSERT_OK(app_->directory().GrantAdmin("root-admin", ""));
-  ASSERT_OK(UpsertUsers(*client_, "root-admin",
-                        "[{id: hal, display_name: Hal, roles: [{role: hrbp}], disabled: true}]",
-                        "hal"));
+  ASSERT_OK(client_->UpsertUsers(
+      "root-admin", "[{id: hal, display_name: Hal, roles: [{role: hrbp}], disabled: true}]",
+      "hal"));
   ASSERT_OK(app_->directory().GrantAdmin("hal", ""));
   ASSERT_OK_AND_ASSIGN(auto hal, store_->GetUser("hal"));
   EXPECT_FALSE(hal.disabled());
@@ -89,29 +78,29 @@ TEST_F(EmptyDirectoryTest, GrantingAdminKeepsAnExistingUsersOtherRoles) {
 class DirectoryTest : public ServerTest {};
 
 TEST_F(DirectoryTest, OnlyAdministratorsChangeTheDirectory) {
-  EXPECT_CODE(UpsertUsers(*client_, "ann", "[{id: ann, department: sales, manager: ceo}]", "u1"),
+  EXPECT_CODE(client_->UpsertUsers("ann", "[{id: ann, department: sales, manager: ceo}]", "u1"),
               absl::StatusCode::kPermissionDenied);
   EXPECT_CODE(UpsertDepartments(*client_, "ann", "[{id: skunk}]", "d1"),
               absl::StatusCode::kPermissionDenied);
-  EXPECT_CODE(UpsertUsers(*client_, "gone", "[{id: ann}]", "u2"),
+  EXPECT_CODE(client_->UpsertUsers("gone", "[{id: ann}]", "u2"),
               absl::StatusCode::kUnauthenticated);
   ASSERT_OK(UpsertDepartments(*client_, "ceo", "[{id: skunk, parent: root}]", "d2"));
 }
 
 TEST_F(DirectoryTest, TheLastAdministratorCannotBeDisabledOrDemoted) {
-  EXPECT_CODE(UpsertUsers(*client_, "ceo", "[{id: ceo, department: root, disabled: true}]", "a1"),
+  EXPECT_CODE(client_->UpsertUsers("ceo", "[{id: ceo, department: root, disabled: true}]", "a1"),
               absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(client_->LastViolationFields(), Contains("users"));
-  EXPECT_CODE(UpsertUsers(*client_, "ceo", "[{id: ceo, department: root}]", "a2"),
+  EXPECT_CODE(client_->UpsertUsers("ceo", "[{id: ceo, department: root}]", "a2"),
               absl::StatusCode::kInvalidArgument);
   // With a second administrator, the first may step down.
-  ASSERT_OK(UpsertUsers(*client_, "ceo",
-                        "[{id: hana, department: hr, manager: ceo, roles: [{role: workflow-admin}]}]",
-                        "a3"));
-  ASSERT_OK(UpsertUsers(*client_, "ceo", "[{id: ceo, department: root}]", "a4"));
+  ASSERT_OK(client_->UpsertUsers(
+      "ceo", "[{id: hana, department: hr, manager: ceo, roles: [{role: workflow-admin}]}]",
+      "a3"));
+  ASSERT_OK(client_->UpsertUsers("ceo", "[{id: ceo, department: root}]", "a4"));
   ASSERT_OK_AND_ASSIGN(auto ceo, store_->GetUser("ceo"));
   EXPECT_EQ(ceo.roles_size(), 0);
-  EXPECT_CODE(UpsertUsers(*client_, "hana", "[{id: hana, department: hr, disabled: true}]", "a5"),
+  EXPECT_CODE(client_->UpsertUsers("hana", "[{id: hana, department: hr, disabled: true}]", "a5"),
               absl::StatusCode::kInvalidArgument);
 }
 

@@ -98,6 +98,9 @@ class FlakyReadStore final : public storage::Store {
   absl::StatusOr<storage::CatalogVersions> GetCatalogVersions() override {
     return inner_->GetCatalogVersions();
   }
+  absl::StatusOr<storage::AdminTrailPage> ListAdminEvents(int64_t after, int limit) override {
+    return inner_->ListAdminEvents(after, limit);
+  }
   absl::Status CheckWritable() override { return inner_->CheckWritable(); }
   absl::StatusOr<storage::History> GetHistory(const std::string& id) override {
     return inner_->GetHistory(id);

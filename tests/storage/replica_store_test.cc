@@ -172,6 +172,31 @@ TEST_P(ReplicaStoreTest, EventsAppendedThroughBothStoresKeepOneChain) {
   EXPECT_TRUE(VerifyHistory(history));
 }
 
+TEST_P(ReplicaStoreTest, AdminEventsAppendedThroughBothStoresKeepOneChain) {
+  constexpr int kAppendsPerWriter = 10;
+  OnBothStores(store(), other(), [&](Store& store, int writer) {
+    for (int i = 0; i < kAppendsPerWriter; ++i) {
+      const std::string id = absl::StrCat("w", writer, "-", i);
+      Mutation change = RecordAdminEvent(MakeAdminEvent(absl::StrCat("writer-", writer), id));
+      // Half the changes also append instance events, so that the trail's
+      // lock and the event-order lock are taken together too.
+      if (i % 2 == 1) {
+        change.instance = MakeInstance(id, 1);
+        change.events.push_back(MakeEvent(id, "alice"));
+      }
+      ASSERT_OK(store.Commit(change));
+    }
+  });
+  const int total = 2 * kWritersPerStore * kAppendsPerWriter;
+  ASSERT_OK_AND_ASSIGN(AdminTrailPage trail, other().ListAdminEvents(0, 1000));
+  ASSERT_EQ(trail.events.size(), static_cast<size_t>(total));
+  EXPECT_EQ(trail.event_count, total);
+  EXPECT_TRUE(VerifyAdminTrailPage(trail));
+  std::set<std::string> targets;
+  for (const auto& event : trail.events) targets.insert(event.target());
+  EXPECT_EQ(targets.size(), static_cast<size_t>(total));
+}
+
 TEST_P(ReplicaStoreTest, TimersClaimedThroughBothStoresGoToOneOwnerEach) {
   constexpr int kTimers = 60;
   Mutation start = StartMutation(MakeInstance("i-1", 1));

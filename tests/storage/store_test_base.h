@@ -163,6 +163,26 @@ inline signoff::v1::PublishedDefinition MakeDefinition(const std::string& key,
   return published;
 }
 
+// An admin event recording that `actor` upserted the user `user_id`.
+inline signoff::v1::AdminEvent MakeAdminEvent(const std::string& actor,
+                                              const std::string& user_id,
+                                              int64_t seconds = 2000) {
+  signoff::v1::AdminEvent event;
+  event.set_actor(actor);
+  event.set_target(user_id);
+  *event.mutable_time() = At(seconds);
+  signoff::v1::User* user = event.mutable_users_upserted()->add_users();
+  user->set_id(user_id);
+  user->set_display_name("user " + user_id);
+  return event;
+}
+
+inline Mutation RecordAdminEvent(const signoff::v1::AdminEvent& event) {
+  Mutation mutation;
+  mutation.admin_events.push_back(event);
+  return mutation;
+}
+
 // A mutation that starts `instance` with no events or tasks.
 // Mutations as the store hands them to its writer, encoded.
 inline std::vector<EncodedMutation> EncodedAll(const std::vector<const Mutation*>& mutations) {

@@ -23,7 +23,8 @@ class ApiClient {
         instances(v1::InstanceService::NewStub(channel)),
         tasks(v1::TaskService::NewStub(channel)),
         directory(v1::DirectoryService::NewStub(channel)),
-        calendars(v1::CalendarService::NewStub(channel)) {}
+        calendars(v1::CalendarService::NewStub(channel)),
+        audit(v1::AuditService::NewStub(channel)) {}
 
   // Calls `method` on `stub` as `user` and gives the reply or the status,
   // with the status details kept as the payload of the absl::Status.
@@ -116,6 +117,19 @@ class ApiClient {
     return response->published().definition();
   }
 
+  // Upserts the users of `users_yaml`, a YAML list as an organisation
+  // file's `users` holds.
+  absl::StatusOr<v1::UpsertUsersResponse> UpsertUsers(const std::string& caller,
+                                                      const std::string& users_yaml,
+                                                      const std::string& request_id) {
+    auto organisation = workflow::ParseOrganisationYaml("users: " + users_yaml);
+    if (!organisation.ok()) return organisation.status();
+    v1::UpsertUsersRequest request;
+    request.set_request_id(request_id);
+    *request.mutable_users() = organisation->users();
+    return Call(caller, *directory, &v1::DirectoryService::Stub::UpsertUsers, request);
+  }
+
   absl::StatusOr<v1::GetHistoryResponse> History(const std::string& user, const std::string& id) {
     v1::GetHistoryRequest request;
     request.set_instance_id(id);
@@ -127,6 +141,7 @@ class ApiClient {
   std::unique_ptr<v1::TaskService::Stub> tasks;
   std::unique_ptr<v1::DirectoryService::Stub> directory;
   std::unique_ptr<v1::CalendarService::Stub> calendars;
+  std::unique_ptr<v1::AuditService::Stub> audit;
   std::string last_details;
 };
 

@@ -3,7 +3,7 @@
 namespace signoff::testing {
 
 // A small organisation: ann and bo report to mia, who reports to sam (head
-// of sales), who reports to ceo.
+// of sales), who reports to ceo, the administrator; aud is the auditor.
 inline constexpr char kTestOrganisation[] = R"(
 departments:
   - {id: root, name: Company, head: ceo}
@@ -21,8 +21,8 @@ users:
   - {id: hana, department: hr, manager: ceo}
   - {id: hal, department: hr, manager: hana, roles: [{role: hrbp}]}
   - {id: hue, department: hr, manager: hana, roles: [{role: hrbp}]}
-  - {id: svc, department: root, service: true}
   - {id: aud, department: root, manager: ceo, roles: [{role: auditor}]}
+  - {id: svc, department: root, service: true}
   - {id: watcher, department: root, service: true, roles: [{role: watch-events}]}
   - {id: gone, department: sales, manager: mia, disabled: true}
 )";

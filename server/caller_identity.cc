@@ -1,5 +1,7 @@
 #include "server/caller_identity.h"
 
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -26,6 +28,9 @@ std::string HeaderValue(const std::multimap<grpc::string_ref, grpc::string_ref>&
 absl::StatusOr<std::unique_ptr<CallerIdentity>> CallerIdentity::Create(
     const IdentityOptions& options) {
   std::unique_ptr<CallerIdentity> identity(new CallerIdentity());
+  auto certificate_identity = ParseCertificateIdentity(options.client_certificate_identity);
+  if (!certificate_identity.ok()) return certificate_identity.status();
+  identity->certificate_identity_ = *certificate_identity;
   if (options.auth == "dev") return identity;
   if (options.auth != "jwt") {
     return absl::InvalidArgumentError(
@@ -52,8 +57,36 @@ absl::StatusOr<std::unique_ptr<CallerIdentity>> CallerIdentity::Create(
   return identity;
 }
 
-absl::StatusOr<std::string> CallerIdentity::UserOf(
-    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const {
+absl::StatusOr<app::Caller> CallerIdentity::CallerOf(
+    const grpc::ServerContextBase& context) const {
+  const Metadata& metadata = context.client_metadata();
+  if (certificate_identity_ == CertificateIdentity::kNone || CarriesCredential(metadata)) {
+    absl::StatusOr<std::string> user = UserOf(metadata);
+    if (!user.ok()) return user.status();
+    return app::Caller{*std::move(user)};
+  }
+  // Every TLS connection here presented a certificate the client CA
+  // verified: SignoffServer::CheckOptions refuses a certificate identity
+  // without --tls-client-ca-file. A call with none (in-process) has no SANs.
+  std::vector<std::string> sans;
+  if (const auto auth_context = context.auth_context(); auth_context != nullptr) {
+    for (const grpc::string_ref& san :
+         auth_context->FindPropertyValues(SanPropertyOf(certificate_identity_))) {
+      sans.emplace_back(san.data(), san.size());
+    }
+  }
+  absl::StatusOr<std::string> user = UserNamedBy(certificate_identity_, sans);
+  if (!user.ok()) return user.status();
+  app::Caller caller{*std::move(user)};
+  caller.from_client_certificate = true;
+  return caller;
+}
+
+bool CallerIdentity::CarriesCredential(const Metadata& metadata) const {
+  return metadata.count(trusts_header() ? kUserHeader : kAuthorizationHeader) > 0;
+}
+
+absl::StatusOr<std::string> CallerIdentity::UserOf(const Metadata& metadata) const {
   bool present = false;
   if (trusts_header()) return HeaderValue(metadata, kUserHeader, &present);
   const std::string authorization = HeaderValue(metadata, kAuthorizationHeader, &present);

@@ -292,6 +292,12 @@ void AddIdentityFlags(CLI::App& app, Flags& flags) {
   app.add_option("--tls-client-ca-file", flags.server.tls.client_ca_file,
                  "PEM CA certificates: require client certificates they signed (mTLS)")
       ->envname("SIGNOFF_TLS_CLIENT_CA_FILE");
+  app.add_option("--tls-client-identity", flags.server.client_certificate_identity,
+                 "which SANs of a client certificate name the service account of a call "
+                 "with no token (or dev header): none, uri (last path segment) or dns "
+                 "(first label)")
+      ->envname("SIGNOFF_TLS_CLIENT_IDENTITY")
+      ->check(CLI::IsMember({"none", "uri", "dns"}));
 }
 
 // Subcommands that print a signing key's JWKS and tokens it signs.

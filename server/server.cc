@@ -41,9 +41,10 @@ std::optional<std::string> BytesOf(const grpc::ByteBuffer& buffer) {
 // bounded executor, the answer back through the reactor.
 class Transport {
  public:
-  Transport(const CallerIdentity& identity, BoundedExecutor& executor,
-            BoundedExecutor& document_executor, bool log_calls)
+  Transport(const CallerIdentity& identity, const app::AppContext& app_context,
+            BoundedExecutor& executor, BoundedExecutor& document_executor, bool log_calls)
       : identity_(identity),
+        app_context_(app_context),
         executor_(executor),
         document_executor_(document_executor),
         log_calls_(log_calls) {}
@@ -53,15 +54,20 @@ class Transport {
                                    const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     const absl::Time started = absl::Now();
-    // A caller without a valid token is turned away here, before it takes
-    // a worker or a queue slot.
-    absl::StatusOr<std::string> user = identity_.UserOf(context->client_metadata());
-    if (!user.ok()) {
-      Log(method, app::Caller{}, user.status(), started);
-      reactor->Finish(ToGrpcStatus(user.status()));
+    // A caller without a valid token, or one the directory does not take
+    // (unknown, disabled, a person named by a certificate), is turned away
+    // here, before it takes a worker or a queue slot. The directory is in
+    // memory, so this does not block; the application checks again when
+    // the call runs, against the directory of that moment.
+    absl::StatusOr<app::Caller> identified = identity_.CallerOf(*context);
+    const absl::Status authenticated =
+        identified.ok() ? app_context_.Authenticate(*identified) : identified.status();
+    if (!authenticated.ok()) {
+      Log(method, identified.value_or(app::Caller{}), authenticated, started);
+      reactor->Finish(ToGrpcStatus(authenticated));
       return reactor;
     }
-    app::Caller caller{*std::move(user)};
+    app::Caller caller = *std::move(identified);
     std::optional<std::string> bytes = BytesOf(*request);
     if (!bytes) {
       absl::Status unreadable = absl::InvalidArgumentError("the request's bytes could not be read");
@@ -112,6 +118,7 @@ class Transport {
   }
 
   const CallerIdentity& identity_;
+  const app::AppContext& app_context_;
   BoundedExecutor& executor_;
   BoundedExecutor& document_executor_;
   bool log_calls_;
@@ -150,6 +157,10 @@ class RoutedService final : public GeneratedService {
   std::deque<std::string> methods_;
 };
 
+IdentityOptions IdentityOptionsOf(const ServerOptions& options) {
+  return {options.auth, options.jwks_file, options.jwt, options.client_certificate_identity};
+}
+
 }  // namespace
 
 absl::Status SignoffServer::CheckOptions(const ServerOptions& options) {
@@ -160,8 +171,13 @@ absl::Status SignoffServer::CheckOptions(const ServerOptions& options) {
         "--auth=dev trusts a plain header, so it only listens on loopback, not ",
         options.listen, "; use --auth=jwt"));
   }
-  auto identity = CallerIdentity::Create({options.auth, options.jwks_file, options.jwt});
+  auto identity = CallerIdentity::Create(IdentityOptionsOf(options));
   if (!identity.ok()) return identity.status();
+  if (options.client_certificate_identity != "none" && options.tls.client_ca_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls-client-identity needs --tls-client-ca-file: only a certificate that CA "
+        "verified may name a caller");
+  }
   return ListenerCredentials(options.tls).status();
 }
 
@@ -170,7 +186,7 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   if (absl::Status checked = CheckOptions(options); !checked.ok()) return checked;
   auto address = ParseListenAddress(options.listen);
   if (!address.ok()) return address.status();
-  auto identity = CallerIdentity::Create({options.auth, options.jwks_file, options.jwt});
+  auto identity = CallerIdentity::Create(IdentityOptionsOf(options));
   if (!identity.ok()) return identity.status();
   auto credentials = ListenerCredentials(options.tls);
   if (!credentials.ok()) return credentials.status();
@@ -182,7 +198,8 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
                                                                  options.max_queued_documents);
   server->routes_ = BuildRoutes(*server->application_);
   server->transport_ = std::make_unique<Transport>(
-      *server->identity_, *server->executor_, *server->document_executor_, options.log_calls);
+      *server->identity_, server->application_->context(), *server->executor_,
+      *server->document_executor_, options.log_calls);
   auto& routes = server->routes_;
   auto& transport = *server->transport_;
   auto& services = server->services_;

@@ -27,6 +27,10 @@ struct ServerOptions {
   auth::JwtOptions jwt;
   // Plaintext unless a certificate and key are given.
   TlsFiles tls;
+  // "none", "uri" or "dns": whether, and by which SANs, a client certificate
+  // (so tls.client_ca_file is needed) names the service account a call that
+  // names no caller of its own comes from.
+  std::string client_certificate_identity = "none";
   // A worker waits while its commit is on disk, and a commit batch holds
   // what the waiting workers queued: the workers bound how many commits
   // share one disk sync, so there are enough to fill a batch.
@@ -62,8 +66,8 @@ class SignoffServer {
  public:
   // FAILED_PRECONDITION for --auth=dev off loopback; INVALID_ARGUMENT for
   // a bad --listen, a jwt mode without its issuer, audience or usable keys,
-  // and unusable TLS files; UNAVAILABLE when the address cannot be listened
-  // on.
+  // unusable TLS files, and a certificate identity without a client CA;
+  // UNAVAILABLE when the address cannot be listened on.
   // The checks Start makes of the options alone (the listen address, the
   // identity mode and its keys, TLS files), for a caller to make before it
   // opens anything.

@@ -73,7 +73,15 @@ absl::Status AppContext::Authenticate(const Caller& caller) const {
   // The snapshot is held while its user is read: a reload may replace it.
   const auto snapshot = directory();
   const v1::User* user = snapshot->FindUser(caller.user);
-  if (user == nullptr || user->disabled()) {
+  const bool enabled = user != nullptr && !user->disabled();
+  // Unknown, disabled and person alike: a certificate that names anyone but
+  // a service account authenticates no one, and is never taken for a person.
+  if (caller.from_client_certificate && !(enabled && user->service())) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("the client certificate names '", workflow::ShortForMessage(caller.user),
+                     "', which is not an enabled service account"));
+  }
+  if (!enabled) {
     return absl::UnauthenticatedError(absl::StrCat(
         "'", workflow::ShortForMessage(caller.user), "' is not an enabled directory user"));
   }

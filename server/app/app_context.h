@@ -44,7 +44,8 @@ class AppContext {
   storage::Store& store() { return *store_; }
   absl::Time Now() const { return clock_(); }
 
-  // UNAUTHENTICATED unless the user exists and is enabled.
+  // UNAUTHENTICATED unless the user exists and is enabled, and, for a
+  // caller named by a client certificate, is a service account.
   absl::Status Authenticate(const Caller& caller) const;
   // PERMISSION_DENIED unless the caller holds `role` in the directory;
   // signoffd itself holds every role.

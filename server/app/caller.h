@@ -10,6 +10,10 @@ namespace signoff::app {
 struct Caller {
   std::string user;
   bool system = false;
+  // `user` was named by a verified client certificate, not by a token or
+  // header: certificates are issued to machines, so such a caller is
+  // authenticated only as a service account.
+  bool from_client_certificate = false;
 
   // request_ids are unique per caller: two callers may use the same one
   // without seeing each other's replies. signoffd's own changes share one

@@ -62,12 +62,12 @@ class CliTransportTest : public ::testing::Test {
   // a client's, all signed by it; another CA and a client certificate it
   // signed. Returns signoffd's TLS flags.
   std::vector<std::string> TlsFlags() {
-    const TestCertificate ca = MakeCertificate("signoff test CA", nullptr, true, 1);
-    const TestCertificate server = MakeCertificate("localhost", &ca, false, 2);
-    const TestCertificate client = MakeCertificate("portal", &ca, false, 3);
+    ca_ = MakeCertificate("signoff test CA", nullptr, true, 1);
+    const TestCertificate server = MakeCertificate("localhost", &ca_, false, 2);
+    const TestCertificate client = MakeCertificate("portal", &ca_, false, 3);
     const TestCertificate other_ca = MakeCertificate("another CA", nullptr, true, 4);
     const TestCertificate stranger = MakeCertificate("stranger", &other_ca, false, 5);
-    WriteTextFile(dir_ / "ca.pem", ca.Pem());
+    WriteTextFile(dir_ / "ca.pem", ca_.Pem());
     WriteTextFile(dir_ / "server.pem", server.Pem());
     WriteTextFile(dir_ / "server.key", server.KeyPem());
     WriteTextFile(dir_ / "client.pem", client.Pem());
@@ -82,6 +82,14 @@ class CliTransportTest : public ::testing::Test {
     std::vector<std::string> flags = TlsFlags();
     flags.insert(flags.end(), {"--tls-client-ca-file", Path("ca.pem")});
     return flags;
+  }
+
+  // NAME.pem and NAME.key: a client certificate from the test CA (made by
+  // TlsFlags) for `subject_alt_names`.
+  void WriteClientCertificate(const std::string& name, const std::string& subject_alt_names) {
+    const TestCertificate made = MakeCertificate(name, &ca_, false, ++serial_, subject_alt_names);
+    WriteTextFile(dir_ / (name + ".pem"), made.Pem());
+    WriteTextFile(dir_ / (name + ".key"), made.KeyPem());
   }
 
   std::string Path(const std::string& name) const { return (dir_ / name).string(); }
@@ -102,6 +110,8 @@ class CliTransportTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::unique_ptr<SignoffdProcess> server_;
+  TestCertificate ca_;
+  long serial_ = 100;
 };
 
 TEST_F(CliTransportTest, ATokenFromDevTokenIsSentAsABearerToken) {
@@ -271,6 +281,49 @@ TEST_F(CliTransportTest, ATokenOverMutualTls) {
   std::vector<std::string> without_token = tls;
   without_token.insert(without_token.end(), {"task", "list"});
   EXPECT_EQ(Signoffctl(without_token).exit_code, ExitCodeOf(grpc::StatusCode::UNAUTHENTICATED));
+}
+
+TEST_F(CliTransportTest, AServiceAccountsCertificateNamesTheCallerOfACallWithoutAToken) {
+  std::vector<std::string> flags = JwtFlags();
+  for (const std::string& flag : MutualTlsFlags()) flags.push_back(flag);
+  flags.push_back("--tls-client-identity=uri");
+  StartServer(flags);
+  WriteClientCertificate("doc-check", "URI:spiffe://signoff.example/ns/ops/sa/svc-doc-check");
+  WriteClientCertificate("carl", "URI:spiffe://signoff.example/ns/ops/sa/carl.yuan");
+  WriteTextFile(dir_ / "org.yaml",
+                "departments: [{id: audit, name: Audit, parent: exec, head: ada.audit}]\n"
+                "users: [{id: ada.audit, display_name: Ada, department: audit, "
+                "manager: grace.liu, roles: [{role: auditor}]}]\n");
+  // signoffctl over the certificate `name`, with `args`.
+  auto over = [this](const std::string& name, const std::vector<std::string>& args) {
+    std::vector<std::string> all = {"--ca", Path("ca.pem"), "--cert", Path(name + ".pem"),
+                                    "--key", Path(name + ".key")};
+    all.insert(all.end(), args.begin(), args.end());
+    return Signoffctl(all);
+  };
+
+  ProgramResult service_lists = over("doc-check", {"task", "list"});
+  EXPECT_EQ(service_lists.exit_code, 0) << service_lists.err;
+  // svc-doc-check is authenticated, but administers nothing.
+  ProgramResult service_imports = over("doc-check", {"directory", "import", Path("org.yaml")});
+  EXPECT_EQ(service_imports.exit_code, ExitCodeOf(grpc::StatusCode::PERMISSION_DENIED))
+      << service_imports.err;
+  // A certificate never stands for a person, administrator or not.
+  ProgramResult person = over("carl", {"task", "list"});
+  EXPECT_EQ(person.exit_code, ExitCodeOf(grpc::StatusCode::UNAUTHENTICATED)) << person.err;
+  EXPECT_THAT(person.err, HasSubstr("not an enabled service account"));
+  ProgramResult unnamed = over("client", {"task", "list"});
+  EXPECT_EQ(unnamed.exit_code, ExitCodeOf(grpc::StatusCode::UNAUTHENTICATED)) << unnamed.err;
+
+  // A token names the caller whatever the certificate: carl.yuan's imports
+  // over svc-doc-check's connection; a bad one is refused, not taken for
+  // the certificate's account.
+  WriteTextFile(dir_ / "token", Token("carl.yuan"));
+  ProgramResult token_imports = over(
+      "doc-check", {"--token-file", Path("token"), "directory", "import", Path("org.yaml")});
+  EXPECT_EQ(token_imports.exit_code, 0) << token_imports.err;
+  ProgramResult bad_token = over("doc-check", {"--token", "not.a.token", "task", "list"});
+  EXPECT_EQ(bad_token.exit_code, ExitCodeOf(grpc::StatusCode::UNAUTHENTICATED)) << bad_token.err;
 }
 
 }  // namespace

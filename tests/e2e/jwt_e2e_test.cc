@@ -111,6 +111,8 @@ TEST_F(JwtEndToEndTest, UnusableIdentityOrTlsSettingsStopTheStart) {
       {{"--listen", "0.0.0.0:0"}, "only listens on loopback"},
       {{"--listen", "127.0.0.1:0", "--tls-cert-file", (dir_ / "server.pem").string()},
        "--tls-cert-file and --tls-key-file go together"},
+      {{"--listen", "127.0.0.1:0", "--tls-client-identity=uri"},
+       "--tls-client-identity needs --tls-client-ca-file"},
   };
   for (const auto& [flags, message] : refusals) {
     ProgramResult result = RefusedStart(flags);

@@ -5,6 +5,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "server/auth/dev_token.h"
 #include "server/auth/jwks.h"
+#include "server/certificate_identity.h"
 #include "server_fixture.h"
 #include "test_keys.h"
 
@@ -204,6 +205,230 @@ TEST_F(MutualTlsServerTest, OnlyClientsWithACertificateFromTheCaConnect) {
   EXPECT_FALSE(CheckReadiness(TlsChannel(&stranger_cert_)).ok());
   grpc::Status status = CheckReadiness(TlsChannel(&client_cert_));
   EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+constexpr char kAdjustmentDefinition[] = R"(
+key: adjustment
+name: Data adjustment
+service_accounts: [svc]
+steps:
+  - {id: adjust, system: {workers: [{user: svc}]}, next: [{to: done}]}
+  - {id: done, end: {}}
+)";
+
+// mTLS where a client certificate's URI SANs name the service account of
+// a call that sends no x-signoff-user header.
+class CertificateIdentityTest : public MutualTlsServerTest {
+ protected:
+  void ConfigureServer(server::ServerOptions& options) override {
+    MutualTlsServerTest::ConfigureServer(options);
+    options.client_certificate_identity = "uri";
+  }
+
+  // A certificate from the test CA whose URI SAN names `user`.
+  TestCertificate CertificateNaming(const std::string& user) {
+    return MakeCertificate(user, &ca_, false, ++serial_,
+                           "URI:spiffe://signoff.test/ns/ops/sa/" + user);
+  }
+
+  static grpc::StatusCode CodeOf(const absl::Status& status) {
+    return static_cast<grpc::StatusCode>(status.code());
+  }
+
+  absl::StatusOr<v1::GetUserResponse> GetUser(ApiClient& client, const std::string& header,
+                                              const std::string& id) {
+    v1::GetUserRequest request;
+    request.set_id(id);
+    return client.Call(header, *client.directory, &v1::DirectoryService::Stub::GetUser, request);
+  }
+
+  long serial_ = 100;
+};
+
+TEST_F(CertificateIdentityTest, AServiceAccountsCertificateCallsAsThatAccount) {
+  ASSERT_OK(Publish(kAdjustmentDefinition, "publish-adjustment"));
+  ASSERT_OK_AND_ASSIGN(v1::InstanceView started,
+                       client_->Start("ann", "adjustment", "{}", "adjust-1"));
+  const std::string task = PendingTaskOf(started, "svc");
+  ASSERT_FALSE(task.empty());
+
+  const TestCertificate svc = CertificateNaming("svc");
+  ApiClient as_svc(TlsChannel(&svc));
+  ASSERT_OK_AND_ASSIGN(v1::GetUserResponse user, GetUser(as_svc, "", "svc"));
+  EXPECT_TRUE(user.user().service());
+  v1::DecideTaskRequest complete;
+  complete.set_task_id(task);
+  complete.set_action(v1::COMPLETE);
+  (*complete.mutable_result()->mutable_fields())["ticket"].set_string_value("IT-42");
+  ASSERT_OK_AND_ASSIGN(v1::DecideTaskResponse decided, as_svc.Decide("", complete, "complete-1"));
+  EXPECT_EQ(decided.instance().status(), v1::APPROVED);
+
+  v1::GetHistoryRequest history_request;
+  history_request.set_instance_id(started.id());
+  ASSERT_OK_AND_ASSIGN(v1::GetHistoryResponse history,
+                       client_->Call("ann", *client_->instances,
+                                     &v1::InstanceService::Stub::GetHistory, history_request));
+  std::vector<std::string> completed_by;
+  for (const v1::Event& event : history.events()) {
+    if (event.has_task_completed() && event.task_id() == task) {
+      completed_by.push_back(event.actor());
+    }
+  }
+  EXPECT_THAT(completed_by, ::testing::ElementsAre("svc"));
+}
+
+TEST_F(CertificateIdentityTest, ACertificateNamingAnyoneButAnEnabledServiceAccountIsRefused) {
+  v1::UpsertUsersRequest retire;
+  retire.set_request_id("retire");
+  v1::User* retired = retire.add_users();
+  retired->set_id("svc-retired");
+  retired->set_department("root");
+  retired->set_service(true);
+  retired->set_disabled(true);
+  ASSERT_OK(client_->Call("ceo", *client_->directory, &v1::DirectoryService::Stub::UpsertUsers,
+                          retire));
+  for (const std::string named : {"ann", "ceo", "nobody", "svc-retired", "gone"}) {
+    const TestCertificate certificate = CertificateNaming(named);
+    ApiClient client(TlsChannel(&certificate));
+    absl::StatusOr<v1::GetUserResponse> refused = GetUser(client, "", "ann");
+    EXPECT_EQ(CodeOf(refused.status()), grpc::StatusCode::UNAUTHENTICATED) << named;
+    EXPECT_THAT(std::string(refused.status().message()),
+                HasSubstr("which is not an enabled service account"))
+        << named;
+  }
+  // The test's client certificate carries DNS and IP SANs only.
+  ApiClient portal(TlsChannel(&client_cert_));
+  absl::StatusOr<v1::GetUserResponse> unnamed = GetUser(portal, "", "ann");
+  EXPECT_EQ(CodeOf(unnamed.status()), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(std::string(unnamed.status().message()), HasSubstr("has no URI SAN"));
+  // Another CA's certificate does not get through the handshake.
+  const TestCertificate stranger =
+      MakeCertificate("svc", &other_ca_, false, ++serial_, "URI:spiffe://signoff.test/sa/svc");
+  ApiClient as_stranger(TlsChannel(&stranger));
+  EXPECT_EQ(CodeOf(GetUser(as_stranger, "", "svc").status()), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(CertificateIdentityTest, TheCallsOwnHeaderWinsOverTheCertificate) {
+  ASSERT_OK(Publish(kAdjustmentDefinition, "publish-adjustment"));
+  ASSERT_OK_AND_ASSIGN(v1::InstanceView started,
+                       client_->Start("ann", "adjustment", "{}", "adjust-1"));
+  const std::string task = PendingTaskOf(started, "svc");
+  // svc's certificate with ann's header is ann, who may not complete svc's
+  // step.
+  const TestCertificate svc = CertificateNaming("svc");
+  ApiClient over_svc(TlsChannel(&svc));
+  absl::StatusOr<v1::DecideTaskResponse> as_ann =
+      over_svc.Decide("ann", task, v1::COMPLETE, "complete-as-ann");
+  EXPECT_EQ(CodeOf(as_ann.status()), grpc::StatusCode::PERMISSION_DENIED) << as_ann.status();
+  // A person's certificate does not stop a call that names its caller.
+  const TestCertificate ann = CertificateNaming("ann");
+  ApiClient over_ann(TlsChannel(&ann));
+  ASSERT_OK_AND_ASSIGN(v1::GetUserResponse user, GetUser(over_ann, "ceo", "svc"));
+  EXPECT_EQ(user.user().id(), "svc");
+}
+
+class DnsCertificateIdentityTest : public CertificateIdentityTest {
+ protected:
+  void ConfigureServer(server::ServerOptions& options) override {
+    CertificateIdentityTest::ConfigureServer(options);
+    options.client_certificate_identity = "dns";
+  }
+};
+
+TEST_F(DnsCertificateIdentityTest, TheFirstLabelOfTheDnsSansNamesTheServiceAccount) {
+  // Only the DNS SANs are read: the URI SAN naming ann does not count.
+  const TestCertificate svc = MakeCertificate(
+      "svc", &ca_, false, ++serial_, "DNS:svc.signoff.test,DNS:svc,URI:spiffe://signoff.test/ann");
+  ApiClient as_svc(TlsChannel(&svc));
+  ASSERT_OK_AND_ASSIGN(v1::GetUserResponse user, GetUser(as_svc, "", "ann"));
+  EXPECT_EQ(user.user().id(), "ann");
+  // localhost, the DNS SAN of the test's client certificate, is no user.
+  ApiClient portal(TlsChannel(&client_cert_));
+  EXPECT_EQ(CodeOf(GetUser(portal, "", "ann").status()), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// No call can be queued: every call that gets past identity is
+// RESOURCE_EXHAUSTED, so one refused for its certificate never reached the
+// queue.
+class CertificateIdentityWithoutRoomTest : public CertificateIdentityTest {
+ protected:
+  bool StartsWithOrganisation() const override { return false; }
+
+  void ConfigureServer(server::ServerOptions& options) override {
+    CertificateIdentityTest::ConfigureServer(options);
+    options.max_queued = 0;
+  }
+
+  void SetUp() override {
+    CertificateIdentityTest::SetUp();
+    auto organisation = workflow::ParseOrganisationYaml(kTestOrganisation);
+    ASSERT_OK(organisation);
+    ASSERT_OK(app_->directory().SeedOrganisation(*organisation));
+  }
+};
+
+TEST_F(CertificateIdentityWithoutRoomTest, ARefusedCertificateIsRefusedBeforeTheQueue) {
+  const TestCertificate svc = CertificateNaming("svc");
+  ApiClient as_svc(TlsChannel(&svc));
+  EXPECT_EQ(CodeOf(GetUser(as_svc, "", "svc").status()), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  const TestCertificate ann = CertificateNaming("ann");
+  ApiClient as_ann(TlsChannel(&ann));
+  EXPECT_EQ(CodeOf(GetUser(as_ann, "", "svc").status()), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST(CertificateIdentityRuleTest, UriSansNameTheirLastPathSegment) {
+  using server::CertificateIdentity;
+  using server::UserNamedBy;
+  EXPECT_EQ(UserNamedBy(CertificateIdentity::kUri,
+                        {"spiffe://example.org/ns/ops/sa/svc-doc-check"})
+                .value_or(""),
+            "svc-doc-check");
+  EXPECT_EQ(UserNamedBy(CertificateIdentity::kUri,
+                        {"spiffe://a.example/svc", "https://b.example/agents/svc"})
+                .value_or(""),
+            "svc");
+  for (const std::vector<std::string>& refused : std::vector<std::vector<std::string>>{
+           {},
+           {"spiffe://example.org"},
+           {"spiffe://example.org/sa/"},
+           {"urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66"},
+           {"https://example.org/sa/svc?as=ceo"},
+           {"https://example.org/sa/svc#ceo"},
+           {"spiffe://example.org/sa/svc", "spiffe://example.org/sa/ceo"},
+           {"spiffe://example.org/sa/svc", "spiffe://example.org"},
+       }) {
+    absl::StatusOr<std::string> user = UserNamedBy(CertificateIdentity::kUri, refused);
+    EXPECT_EQ(user.status().code(), absl::StatusCode::kUnauthenticated)
+        << ::testing::PrintToString(refused);
+  }
+}
+
+TEST(CertificateIdentityRuleTest, DnsSansNameTheirFirstLabel) {
+  using server::CertificateIdentity;
+  using server::UserNamedBy;
+  EXPECT_EQ(UserNamedBy(CertificateIdentity::kDns,
+                        {"svc-doc-check.signoff.internal", "svc-doc-check"})
+                .value_or(""),
+            "svc-doc-check");
+  for (const std::vector<std::string>& refused : std::vector<std::vector<std::string>>{
+           {}, {"*.signoff.internal"}, {".signoff.internal"}, {"svc.internal", "localhost"}}) {
+    EXPECT_EQ(UserNamedBy(CertificateIdentity::kDns, refused).status().code(),
+              absl::StatusCode::kUnauthenticated)
+        << ::testing::PrintToString(refused);
+  }
+  EXPECT_EQ(server::ParseCertificateIdentity("dns").value_or(CertificateIdentity::kNone),
+            CertificateIdentity::kDns);
+  EXPECT_EQ(server::ParseCertificateIdentity("email").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CertificateIdentityStartTest, RefusesACertificateIdentityWithoutAClientCa) {
+  server::ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.client_certificate_identity = "uri";
+  auto started = server::SignoffServer::Start(nullptr, options);
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(started.status().message()), HasSubstr("--tls-client-ca-file"));
 }
 
 TEST(TlsServerStartTest, RefusesACertificateWithoutItsKey) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "workflow/errors.h"
 #include "workflow/problems.h"
@@ -210,7 +211,9 @@ class YamlToJson {
       double number;
       if (absl::SimpleAtod(text, &number) && std::isfinite(number) &&
           text.find_first_not_of("0123456789+-.eE") == std::string::npos) {
-        return absl::StrCat(number);
+        // Seventeen significant digits name every double exactly; StrCat's
+        // six would turn 1234567.89 into 1234570.
+        return absl::StrFormat("%.17g", number);
       }
     }
     return JsonQuote(text);

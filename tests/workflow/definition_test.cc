@@ -120,6 +120,26 @@ TEST(DefinitionYamlTest, AliasesThatExpandWithoutBoundAreRefused) {
   EXPECT_THAT(violations[0].description, HasSubstr("aliases expand the document"));
 }
 
+// Numbers were written out with six significant digits on their way to
+// protobuf, so an amount of 1234567.89 arrived as 1234570.
+TEST(FormYamlTest, NumbersKeepEveryDigit) {
+  ASSERT_OK_AND_ASSIGN(auto form, workflow::ParseFormYaml(
+      "amount: 1234567.89\nratio: 0.1234567890123\nbig: 12345678901234567\ntiny: 1e-300"));
+  EXPECT_EQ(form.fields().at("amount").number_value(), 1234567.89);
+  EXPECT_EQ(form.fields().at("ratio").number_value(), 0.1234567890123);
+  EXPECT_EQ(form.fields().at("big").number_value(), 12345678901234567.0);
+  EXPECT_EQ(form.fields().at("tiny").number_value(), 1e-300);
+  auto definition = workflow::ParseDefinitionYaml(R"(
+key: t
+steps:
+  - {id: a, approval: {approvers: [{user: x}]},
+     next: [{when: {field: amount, op: GT, value: 9999999.99}, to: b}, {to: b}]}
+  - {id: b, end: {}}
+)");
+  ASSERT_OK(definition);
+  EXPECT_EQ(definition->steps(0).next(0).when().value().number_value(), 9999999.99);
+}
+
 TEST(ValidationTest, ReportsEveryKindOfProblem) {
   auto problems = ProblemsOf(R"(
 key: t

@@ -12,7 +12,7 @@
 FROM debian:bookworm AS build
 
 # The Makefile's DEBIAN_PACKAGES, less the tools only tests and local
-# builds use (valgrind, ccache).
+# builds use (valgrind, ccache, clang for the fuzzers).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \

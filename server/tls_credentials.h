@@ -14,6 +14,8 @@ struct TlsFiles {
   std::string key_file;
   // When set, clients must present a certificate this CA signed (mTLS).
   std::string client_ca_file;
+  // How often the files are looked at for a renewed certificate.
+  unsigned int refresh_seconds = 60;
 };
 
 // The gRPC listener's credentials: plaintext without certificate files,

@@ -186,6 +186,7 @@ class TlsServerTest : public ServerTest {
     options.tls.cert_file = (dir_ / "server.pem").string();
     options.tls.key_file = (dir_ / "server.key").string();
     if (RequiresClientCertificates()) options.tls.client_ca_file = (dir_ / "ca.pem").string();
+    options.tls.refresh_seconds = 1;
   }
 
   // A TLS channel trusting `trusted` (the test CA when null), presenting
@@ -223,6 +224,24 @@ TEST_F(TlsServerTest, AClientTrustingTheCaConnectsAndPlaintextDoesNot) {
 TEST_F(TlsServerTest, AClientTrustingAnotherCaDoesNotConnect) {
   grpc::Status status = CheckReadiness(TlsChannel(nullptr, &other_ca_));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+}
+
+// A renewed certificate written over the files is served without a
+// restart: here one from another CA, so that which one is served shows.
+TEST_F(TlsServerTest, ARenewedCertificateIsServedWithoutARestart) {
+  ASSERT_TRUE(CheckReadiness(TlsChannel(nullptr)).ok());
+  TestCertificate renewed = MakeCertificate("localhost", &other_ca_, false, 6);
+  WriteTextFile(dir_ / "server.key.new", renewed.KeyPem());
+  WriteTextFile(dir_ / "server.pem.new", renewed.Pem());
+  std::filesystem::rename(dir_ / "server.key.new", dir_ / "server.key");
+  std::filesystem::rename(dir_ / "server.pem.new", dir_ / "server.pem");
+  bool renewed_served = false;
+  for (int attempt = 0; attempt < 100 && !renewed_served; ++attempt) {
+    renewed_served = CheckReadiness(TlsChannel(nullptr, &other_ca_)).ok();
+    if (!renewed_served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(renewed_served);
+  EXPECT_FALSE(CheckReadiness(TlsChannel(nullptr)).ok());
 }
 
 class MutualTlsServerTest : public TlsServerTest {

@@ -367,6 +367,17 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
     return Listed(found);
   }});
 
+  columns.push_back({"ListAdminEvents",
+                     [](Row row, State) {
+                       if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+                       return Code(row == Row::kAuditor ? StatusCode::kOk
+                                                        : StatusCode::kPermissionDenied);
+                     },
+                     [this](const std::string& user, const std::string&) {
+    v1::ListAdminEventsRequest request;
+    return Run(user, *client_->audit, &v1::AuditService::Stub::ListAdminEvents, request);
+  }});
+
   // Not about the instance at all.
   columns.push_back({"PreviewRoute", AnyoneSignedIn, [this](const std::string& user,
                                                             const std::string&) {

@@ -98,9 +98,12 @@ std::string ReadableCondition(const ReadableBy& readable, const std::string& ins
   if (!readable.definition_keys.empty()) {
     std::vector<std::string> keys;
     for (const auto& key : readable.definition_keys) keys.push_back(query.Bind(key));
-    ways.push_back(absl::StrCat(instance_column,
-                                " IN (SELECT id FROM instances WHERE definition_key IN (",
-                                absl::StrJoin(keys, ", "), "))"));
+    const std::string key_list = absl::StrJoin(keys, ", ");
+    ways.push_back(instance_column == "id"
+                       ? absl::StrCat("definition_key IN (", key_list, ")")
+                       : absl::StrCat(instance_column,
+                                      " IN (SELECT id FROM instances WHERE definition_key IN (",
+                                      key_list, "))"));
   }
   if (!readable.principals.empty()) {
     std::vector<std::string> principals;

@@ -42,7 +42,8 @@ absl::StatusOr<std::vector<signoff::v1::Event>> QueryEvents(
     soci::session& session, const std::string& instance_id);
 
 // A WHERE condition keeping the rows `readable` allows; `instance_column`
-// names the row's instance id (`id` on instances, `instance_id` on tasks).
+// names the row's instance id: `id` on instances, whose definition_key is
+// on the row, or `instance_id` on tasks.
 std::string ReadableCondition(const ReadableBy& readable, const std::string& instance_column,
                               SqlQuery& query);
 

@@ -92,6 +92,17 @@ class Validator {
   }
 
   void CheckVisibility() {
+    // The subject names the instance in lists, tasks and filters, where
+    // nothing is redacted.
+    for (int i = 0; i < definition_.form().fields_size(); ++i) {
+      const v1::FormField& field = definition_.form().fields(i);
+      if (field.confidential() && definition_.has_subject() &&
+          field.name() == definition_.subject().field()) {
+        Add(absl::StrCat("form.fields[", i, "].confidential"),
+            "the subject field names the instance wherever it is listed and cannot be "
+            "confidential");
+      }
+    }
     const v1::Visibility& visibility = definition_.visibility();
     if (visibility.managers_above() > kMaxManagersAbove) {
       Add("visibility.managers_above", absl::StrCat("must be at most ", kMaxManagersAbove));

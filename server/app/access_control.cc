@@ -66,6 +66,12 @@ bool ServiceActsOn(const workflow::Directory& directory, const std::string& user
          directory.HoldsRoleFor(user, workflow::kCompleteSystemStepsPermission, definition.key());
 }
 
+bool IsServiceCommand(const v1::Command& command) {
+  return command.has_signal() || command.has_decide() || command.has_claim() ||
+         command.has_pause_clock() || command.has_resume_clock() ||
+         command.has_extend_deadline();
+}
+
 }  // namespace
 
 absl::Status NoSuchInstance(const std::string& id) {
@@ -91,14 +97,20 @@ absl::StatusOr<workflow::Readership> AccessControl::RequireReadable(
   return readership;
 }
 
+absl::StatusOr<v1::InstanceState> AccessControl::LoadInstance(const std::string& id) {
+  absl::StatusOr<v1::InstanceState> loaded = context_.store().GetInstance(id);
+  if (absl::IsNotFound(loaded.status())) return NoSuchInstance(id);
+  return loaded;
+}
+
 absl::StatusOr<workflow::Readership> AccessControl::CommandReadership(
-    const Caller& caller, const v1::InstanceState& state,
+    const Caller& caller, const v1::Command& command, const v1::InstanceState& state,
     const v1::WorkflowDefinition& definition) {
   if (caller.system || NamedInState(caller.user, state)) return workflow::Readership::kFull;
   SIGNOFF_ASSIGN_OR_RETURN(workflow::Reader reader, context_.ReaderOf(caller));
   SIGNOFF_ASSIGN_OR_RETURN(workflow::Readership readership, ReadershipOf(reader, state));
   if (readership != workflow::Readership::kNone) return readership;
-  if (ServiceActsOn(*context_.directory(), caller.user, definition)) {
+  if (IsServiceCommand(command) && ServiceActsOn(*context_.directory(), caller.user, definition)) {
     return workflow::Readership::kRedacted;
   }
   return NoSuchInstance(state.id());

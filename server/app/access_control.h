@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/app/app_context.h"
+#include "signoff/v1/command.pb.h"
 #include "signoff/v1/service.pb.h"
 #include "storage/store.h"
 #include "workflow/access.h"
@@ -28,11 +29,16 @@ class AccessControl {
                                                        const v1::InstanceState& state);
 
   // What a command's caller sees of the instance it acts on: as a reader,
-  // or, for a service account the definition lets act on it, redacted.
-  // NOT_FOUND when neither.
+  // or redacted for a service account the definition lets act on it, when
+  // the command is one service accounts give (signals, task and clock
+  // commands). NOT_FOUND when neither.
   absl::StatusOr<workflow::Readership> CommandReadership(
-      const Caller& caller, const v1::InstanceState& state,
+      const Caller& caller, const v1::Command& command, const v1::InstanceState& state,
       const v1::WorkflowDefinition& definition);
+
+  // The stored instance; a missing one worded as NoSuchInstance, as an
+  // invisible one is.
+  absl::StatusOr<v1::InstanceState> LoadInstance(const std::string& id);
 
   // The restriction lists apply for `reader`; unset when it reads
   // everything.

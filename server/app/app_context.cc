@@ -137,6 +137,7 @@ void AppContext::DefinitionPublished(const std::string& key) {
   std::lock_guard<std::mutex> lock(mutex_);
   latest_definitions_.erase(key);
   ++definition_generations_[key];
+  ++definition_keys_generation_;
   definition_keys_read_at_ = absl::InfinitePast();
 }
 
@@ -144,18 +145,22 @@ absl::StatusOr<std::vector<std::shared_ptr<const v1::PublishedDefinition>>>
 AppContext::LatestDefinitions() {
   std::vector<std::string> keys;
   bool fresh = false;
+  uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     fresh = absl::Now() - definition_keys_read_at_ < kLatestDefinitionLifetime;
     if (fresh) keys = definition_keys_;
+    generation = definition_keys_generation_;
   }
   if (!fresh) {
     const absl::Time read_at = absl::Now();
     SIGNOFF_ASSIGN_OR_RETURN(auto summaries, store_->ListDefinitions());
     for (const auto& summary : summaries) keys.push_back(summary.key());
     std::lock_guard<std::mutex> lock(mutex_);
-    definition_keys_ = keys;
-    definition_keys_read_at_ = read_at;
+    if (definition_keys_generation_ == generation) {
+      definition_keys_ = keys;
+      definition_keys_read_at_ = read_at;
+    }
   }
   std::vector<std::shared_ptr<const v1::PublishedDefinition>> latest;
   for (const auto& key : keys) {
@@ -184,6 +189,7 @@ void AppContext::ForgetLatestDefinitions() {
   // read that began before from putting back what it found.
   for (auto& [key, generation] : definition_generations_) ++generation;
   latest_definitions_.clear();
+  ++definition_keys_generation_;
   definition_keys_read_at_ = absl::InfinitePast();
 }
 

@@ -110,6 +110,8 @@ class AppContext {
   // InfinitePast once a publish makes the list stale.
   std::vector<std::string> definition_keys_;
   absl::Time definition_keys_read_at_ = absl::InfinitePast();
+  // Moved on by every publish, so that a list read before one is not kept.
+  uint64_t definition_keys_generation_ = 0;
   // Bumped by every publish of a key, so that a read of the latest that
   // began before the publish does not put the old version back.
   std::map<std::string, uint64_t> definition_generations_;

@@ -85,7 +85,7 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
     to_apply.mutable_start()->set_definition_version(definition->version());
     engine.context.new_instance_id = NewInstanceId(engine.context.now);
   } else {
-    absl::StatusOr<v1::InstanceState> loaded = context_.store().GetInstance(command.instance_id);
+    absl::StatusOr<v1::InstanceState> loaded = access_.LoadInstance(command.instance_id);
     if (absl::IsNotFound(loaded.status()) && !command.task_id.empty()) {
       return absl::NotFoundError(
           absl::StrCat("no task ", workflow::ShortForMessage(command.task_id)));
@@ -94,7 +94,7 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
     SIGNOFF_ASSIGN_OR_RETURN(definition, context_.Definition(state.definition_key(),
                                                              state.definition_version()));
     absl::StatusOr<workflow::Readership> seen =
-        access_.CommandReadership(caller, state, definition->definition());
+        access_.CommandReadership(caller, command.command, state, definition->definition());
     if (absl::IsNotFound(seen.status()) && !command.task_id.empty()) {
       return absl::NotFoundError(
           absl::StrCat("no task ", workflow::ShortForMessage(command.task_id)));

@@ -237,9 +237,15 @@ absl::StatusOr<v1::ListUsersResponse> DirectoryService::ListUsers(
   SIGNOFF_ASSIGN_OR_RETURN(auto page, context_.store().ListUsers(filter));
   v1::ListUsersResponse response;
   const bool sees_disabled = SeesDisabledUsers(caller);
+  // A filtered list would tell which department or role a disabled user
+  // had: there they are left out, not outlined.
+  const bool filtered = !filter.department.empty() || !filter.role.empty();
   for (auto& user : page.items) {
-    *response.add_users() =
-        user.disabled() && !sees_disabled ? DisabledUserOutline(user) : std::move(user);
+    if (user.disabled() && !sees_disabled) {
+      if (!filtered) *response.add_users() = DisabledUserOutline(user);
+      continue;
+    }
+    *response.add_users() = std::move(user);
   }
   response.set_next_page_token(page.next_page_token);
   return response;

@@ -100,7 +100,7 @@ absl::StatusOr<v1::PreviewRouteResponse> InstanceService::PreviewRoute(
 absl::StatusOr<v1::InstanceResponse> InstanceService::GetInstance(
     const Caller& caller, const v1::GetInstanceRequest& request) {
   SIGNOFF_ASSIGN_OR_RETURN(workflow::Reader reader, context_.ReaderOf(caller));
-  SIGNOFF_ASSIGN_OR_RETURN(v1::InstanceState state, context_.store().GetInstance(request.id()));
+  SIGNOFF_ASSIGN_OR_RETURN(v1::InstanceState state, access_.LoadInstance(request.id()));
   SIGNOFF_ASSIGN_OR_RETURN(workflow::Readership readership,
                            access_.RequireReadable(reader, state));
   v1::InstanceResponse response;
@@ -181,8 +181,7 @@ absl::StatusOr<v1::ListEventsResponse> InstanceService::ListEvents(
 absl::StatusOr<v1::GetHistoryResponse> InstanceService::GetHistory(
     const Caller& caller, const v1::GetHistoryRequest& request) {
   SIGNOFF_ASSIGN_OR_RETURN(workflow::Reader reader, context_.ReaderOf(caller));
-  SIGNOFF_ASSIGN_OR_RETURN(v1::InstanceState state,
-                           context_.store().GetInstance(request.instance_id()));
+  SIGNOFF_ASSIGN_OR_RETURN(v1::InstanceState state, access_.LoadInstance(request.instance_id()));
   SIGNOFF_ASSIGN_OR_RETURN(workflow::Readership readership,
                            access_.RequireReadable(reader, state));
   SIGNOFF_ASSIGN_OR_RETURN(storage::History history,

@@ -173,15 +173,17 @@ Outcome WorkflowAdminOnly(Row row, State) {
 
 // An engine command the state must allow first (task commands check the
 // instance is running before who acts).
-Outcome RunningTaskCommand(Row row, State state, std::set<Row> allowed) {
-  if (auto gated = Gate(row)) return *gated;
+Outcome RunningTaskCommand(Row row, State state, std::set<Row> allowed,
+                           bool service_may_act = true) {
+  if (auto gated = Gate(row, service_may_act)) return *gated;
   if (state != State::kRunning) return Code(StatusCode::kFailedPrecondition);
   return Code(allowed.count(row) ? StatusCode::kOk : StatusCode::kPermissionDenied);
 }
 
-// An applicant's command: who acts is checked before the state.
+// An applicant's command: who acts is checked before the state. Service
+// accounts do not give it, so for them the instance is not there.
 Outcome ApplicantCommand(Row row, State state, std::set<State> allowed_in) {
-  if (auto gated = Gate(row)) return *gated;
+  if (auto gated = Gate(row, /*service_may_act=*/false)) return *gated;
   if (row != Row::kApplicant) return Code(StatusCode::kPermissionDenied);
   return Code(allowed_in.count(state) ? StatusCode::kOk : StatusCode::kFailedPrecondition);
 }
@@ -504,7 +506,7 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
   }, true});
   columns.push_back({"CancelInstance",
                      [](Row row, State state) {
-                       if (auto gated = Gate(row)) return *gated;
+                       if (auto gated = Gate(row, /*service_may_act=*/false)) return *gated;
                        if (row != Row::kProcessAdmin) return Code(StatusCode::kPermissionDenied);
                        return Code(state == State::kFinished ? StatusCode::kFailedPrecondition
                                                              : StatusCode::kOk);
@@ -556,7 +558,8 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
   columns.push_back({"RemindTask",
                      [](Row row, State state) {
                        return RunningTaskCommand(row, state,
-                                                 {Row::kApplicant, Row::kProcessAdmin});
+                                                 {Row::kApplicant, Row::kProcessAdmin},
+                                                 /*service_may_act=*/false);
                      },
                      [this, cur_task](const std::string& user, const std::string& id) {
     v1::RemindTaskRequest request;
@@ -725,14 +728,45 @@ TEST_F(AuthorizationMatrixTest, DisabledUsersAreOutlinedToNonAdmins) {
                             request);
   ASSERT_OK(full);
   EXPECT_EQ(full->user().manager(), "boss");
+  // Listing everyone outlines them; listing a department or role would say
+  // where they were, so they are left out.
   v1::ListUsersRequest list;
-  list.set_department("ops");
-  auto listed = client_->Call("outsider", *client_->directory,
-                              &v1::DirectoryService::Stub::ListUsers, list);
-  ASSERT_OK(listed);
-  for (const auto& user : listed->users()) {
-    if (user.id() == "gone") EXPECT_TRUE(user.manager().empty());
+  auto everyone = client_->Call("outsider", *client_->directory,
+                                &v1::DirectoryService::Stub::ListUsers, list);
+  ASSERT_OK(everyone);
+  int outlined_seen = 0;
+  for (const auto& user : everyone->users()) {
+    if (user.id() != "gone") continue;
+    ++outlined_seen;
+    EXPECT_TRUE(user.disabled());
+    EXPECT_TRUE(user.manager().empty());
+    EXPECT_TRUE(user.department().empty());
   }
+  EXPECT_EQ(outlined_seen, 1);
+  list.set_department("ops");
+  auto in_ops = client_->Call("outsider", *client_->directory,
+                              &v1::DirectoryService::Stub::ListUsers, list);
+  ASSERT_OK(in_ops);
+  for (const auto& user : in_ops->users()) EXPECT_NE(user.id(), "gone");
+  auto as_admin = client_->Call("wadmin", *client_->directory,
+                                &v1::DirectoryService::Stub::ListUsers, list);
+  ASSERT_OK(as_admin);
+  bool admin_sees = false;
+  for (const auto& user : as_admin->users()) admin_sees |= user.id() == "gone";
+  EXPECT_TRUE(admin_sees);
+}
+
+// The subject names an instance wherever it is listed, so a definition may
+// not make it confidential.
+TEST_F(AuthorizationMatrixTest, TheSubjectFieldCannotBeConfidential) {
+  std::string yaml = kReviewDefinition;
+  const std::string plain = "{name: employee, type: USER, required: true}";
+  yaml.replace(yaml.find(plain), plain.size(),
+               "{name: employee, type: USER, required: true, confidential: true}");
+  EXPECT_CODE(Publish(yaml, "confidential-subject", "wadmin"), StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(),
+              ::testing::Contains(::testing::HasSubstr("form.fields[0].confidential")))
+      << ::testing::PrintToString(client_->LastViolationFields());
 }
 
 }  // namespace

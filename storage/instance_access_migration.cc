@@ -19,19 +19,34 @@ constexpr char kInstanceAccessSuffix[] = "_instance_access";
 // Events read per query, so that a large database is never held whole.
 constexpr int kEventsPerRead = 1000;
 
-void GrantAccessFrom(soci::session& session, const std::string& instance_id,
-                     const signoff::v1::Event& event) {
-  for (const auto& grant : workflow::AccessGrantsOf(event)) {
-    const int kind = static_cast<int>(grant.kind);
-    session << "INSERT INTO instance_access (instance_id, principal, kind)"
-               " VALUES (:i, :p, :k) ON CONFLICT DO NOTHING",
-        soci::use(instance_id), soci::use(grant.principal), soci::use(kind);
+// One statement, compiled once and run for every grant.
+class GrantInserter {
+ public:
+  explicit GrantInserter(soci::session& session)
+      : insert_((session.prepare << "INSERT INTO instance_access (instance_id, principal, kind)"
+                                    " VALUES (:i, :p, :k) ON CONFLICT DO NOTHING",
+                 soci::use(instance_id_), soci::use(principal_), soci::use(kind_))) {}
+
+  void GrantFrom(const signoff::v1::Event& event) {
+    for (const auto& grant : workflow::AccessGrantsOf(event)) {
+      instance_id_ = event.instance_id();
+      principal_ = grant.principal;
+      kind_ = static_cast<int>(grant.kind);
+      insert_.execute(true);
+    }
   }
-}
+
+ private:
+  std::string instance_id_;
+  std::string principal_;
+  int kind_ = 0;
+  soci::statement insert_;
+};
 
 }  // namespace
 
 void GrantAccessFromStoredEvents(soci::session& session) {
+  GrantInserter inserter(session);
   int64_t after = 0;
   while (true) {
     absl::StatusOr<std::vector<signoff::v1::Event>> events =
@@ -41,7 +56,7 @@ void GrantAccessFromStoredEvents(soci::session& session) {
                                             events.status().message()));
     }
     if (events->empty()) return;
-    for (const auto& event : *events) GrantAccessFrom(session, event.instance_id(), event);
+    for (const auto& event : *events) inserter.GrantFrom(event);
     after = events->back().global_seq();
   }
 }

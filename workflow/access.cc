@@ -100,12 +100,15 @@ Reader ReaderFor(const Directory& directory, const std::string& user,
   const Directory::RoleScope admin = directory.ScopeOf(user, kProcessAdminRole);
   reader.reads_every_definition = admin.all || directory.HoldsRole(user, kAuditorRole);
   if (reader.reads_every_definition) return reader;
-  reader.definitions = admin.definitions;
+  reader.administered = admin.definitions;
   for (const auto* definition : definitions) {
-    if (DeclaresViewer(*definition, directory, user) ||
-        AdministersByNamedRole(*definition, directory, user)) {
-      reader.definitions.insert(definition->key());
+    if (AdministersByNamedRole(*definition, directory, user)) {
+      reader.administered.insert(definition->key());
     }
+  }
+  reader.definitions = reader.administered;
+  for (const auto* definition : definitions) {
+    if (DeclaresViewer(*definition, directory, user)) reader.definitions.insert(definition->key());
   }
   return reader;
 }

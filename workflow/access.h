@@ -59,6 +59,9 @@ struct Reader {
   // Definitions the caller reads every instance of: as their process
   // admin, or holding a viewer role the definition declares.
   std::set<std::string> definitions;
+  // Of those, the ones the caller is process admin of (by the scoped role
+  // or the definition's admin_role).
+  std::set<std::string> administered;
 };
 
 // `definitions` are the latest published versions, whose visibility

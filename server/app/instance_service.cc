@@ -87,7 +87,10 @@ absl::StatusOr<v1::PreviewRouteResponse> InstanceService::PreviewRoute(
                                                                 request.definition_version()));
   EngineContext engine = context_.ContextFor(caller);
   const std::string applicant = request.applicant().empty() ? caller.user : request.applicant();
-  if (engine.directory->FindUser(applicant) == nullptr) {
+  // A disabled user can start nothing, and their manager chain is not
+  // shown to everyone: they preview as unknown.
+  const v1::User* found = engine.directory->FindUser(applicant);
+  if (found == nullptr || found->disabled()) {
     return workflow::InvalidArgumentWithViolations(
         "unknown applicant",
         {{"applicant",

@@ -769,5 +769,38 @@ TEST_F(AuthorizationMatrixTest, TheSubjectFieldCannotBeConfidential) {
       << ::testing::PrintToString(client_->LastViolationFields());
 }
 
+// A disabled user previews as an unknown one: they can start nothing, and
+// their manager chain is not for everyone.
+TEST_F(AuthorizationMatrixTest, NoRouteIsPreviewedForADisabledApplicant) {
+  v1::PreviewRouteRequest request;
+  request.set_definition_key("review");
+  *request.mutable_form() = *workflow::ParseFormYaml("{employee: subj}");
+  request.set_applicant("gone");
+  EXPECT_CODE(client_->Call("outsider", *client_->instances,
+                            &v1::InstanceService::Stub::PreviewRoute, request),
+              StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ::testing::ElementsAre("applicant"));
+  request.set_applicant("app");
+  EXPECT_OK(client_->Call("outsider", *client_->instances,
+                          &v1::InstanceService::Stub::PreviewRoute, request));
+}
+
+// A process admin by the definition's admin_role lists others' tasks as one
+// by the process-admin role does; a declared viewer does not.
+TEST_F(AuthorizationMatrixTest, AProcessAdminByAdminRoleListsAnothersTasks) {
+  std::string led = kReviewDefinition;
+  led.replace(led.find("key: review"), 11, "key: review-led");
+  led.replace(led.find("policies: {allow_self_approval: true}"), 37,
+              "policies: {allow_self_approval: true, admin_role: hr-viewer}");
+  v1::ListTasksRequest request;
+  request.set_assignee("cur");
+  EXPECT_CODE(client_->Call("viewer", *client_->tasks, &v1::TaskService::Stub::ListTasks,
+                            request),
+              StatusCode::kPermissionDenied);
+  ASSERT_OK(Publish(led, "publish-review-led", "wadmin"));
+  EXPECT_OK(client_->Call("viewer", *client_->tasks, &v1::TaskService::Stub::ListTasks,
+                          request));
+}
+
 }  // namespace
 }  // namespace signoff::testing

@@ -12,6 +12,7 @@
 #include "signoff/v1/audit.pb.h"
 #include "signoff/v1/calendar.pb.h"
 #include "signoff/v1/directory.pb.h"
+#include "signoff/v1/events.pb.h"
 #include "signoff/v1/instance.pb.h"
 #include "signoff/v1/service.pb.h"
 #include "workflow/access.h"
@@ -104,6 +105,15 @@ struct CommitResult {
   std::vector<ClaimedTimer> claimed_timers;
   // The admin events as stored, with seq and hashes.
   std::vector<signoff::v1::AdminEvent> admin_events;
+};
+
+// One committed event as followers of the feed get it: with its
+// instance's definition, and the notifications it made.
+struct FeedRecord {
+  signoff::v1::Event event;
+  std::string definition_key;
+  int32_t definition_version = 0;
+  std::vector<signoff::v1::Notification> notifications;
 };
 
 // The instances a caller who does not read everything may list: those of
@@ -260,6 +270,12 @@ class Store {
   // every event numbered before it.
   virtual absl::StatusOr<std::vector<signoff::v1::Event>> ListEventsSince(
       int64_t after_global_seq, int limit) = 0;
+
+  // As ListEventsSince, each event with its definition and notifications.
+  virtual absl::StatusOr<std::vector<FeedRecord>> ListFeedSince(int64_t after_global_seq,
+                                                                int limit) = 0;
+  // The newest committed global_seq; 0 before the first event.
+  virtual absl::StatusOr<int64_t> FeedHead() = 0;
 
   virtual absl::StatusOr<CatalogVersions> GetCatalogVersions() = 0;
 

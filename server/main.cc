@@ -31,6 +31,9 @@ struct Flags {
   std::string db_file;
   std::string max_connection_age = "0s";
   std::string cache_poll = "1s";
+  // "auto": 250ms on PostgreSQL, where replicas share the database; 0s
+  // (commits here wake the feed) on SQLite.
+  std::string feed_follow = "auto";
   std::string timer_lease = "60s";
   std::string admin_user;
   std::string admin_department;
@@ -214,7 +217,24 @@ std::atomic<bool> stop_requested{false};
 
 void OnSignal(int) { stop_requested = true; }
 
-int Serve(const Flags& flags) {
+absl::Status ResolveFeedFollow(Flags& flags) {
+  if (flags.feed_follow == "auto") {
+    flags.server.feed_follow = signoff::storage::IsPostgresqlUrl(flags.db)
+                                   ? absl::Milliseconds(250)
+                                   : absl::ZeroDuration();
+    return absl::OkStatus();
+  }
+  auto follow = ParseFlagDuration("--feed-follow", flags.feed_follow);
+  if (!follow.ok()) return follow.status();
+  if (*follow < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--feed-follow must not be negative");
+  }
+  flags.server.feed_follow = *follow;
+  return absl::OkStatus();
+}
+
+int Serve(Flags flags) {
+  if (absl::Status follow = ResolveFeedFollow(flags); !follow.ok()) return Fail(follow);
   // A start refused for its flags leaves no database behind.
   absl::Status usable = signoff::server::SignoffServer::CheckOptions(flags.server);
   if (!usable.ok()) return Fail(usable);
@@ -360,6 +380,15 @@ int main(int argc, char** argv) {
                  "how often the cached directory, calendars and definitions are checked for "
                  "changes made through other processes (0s: never)")
       ->envname("SIGNOFF_CACHE_POLL");
+  app.add_option("--feed-follow", flags.feed_follow,
+                 "how often event streams look for events other replicas committed "
+                 "(auto: 250ms on PostgreSQL, never on SQLite, where every commit is this "
+                 "process's own)")
+      ->envname("SIGNOFF_FEED_FOLLOW");
+  app.add_option("--stream-workers", flags.server.stream_workers,
+                 "threads that read the store for event streams")
+      ->envname("SIGNOFF_STREAM_WORKERS")
+      ->check(CLI::Range(1, 64));
   app.add_option("--readiness-poll", flags.readiness_poll,
                  "how often readiness checks that the database can be written (0s: never)")
       ->envname("SIGNOFF_READINESS_POLL");

@@ -33,6 +33,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   using app::DefinitionService;
   using app::DirectoryService;
   using app::InstanceService;
+  using app::NotificationService;
   using app::TaskService;
   auto& definitions = application.definitions();
   auto& instances = application.instances();
@@ -40,6 +41,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   auto& calendars = application.calendars();
   auto& directory = application.directory();
   auto& audit = application.audit();
+  auto& notifications = application.notifications();
   std::map<std::string, Route> routes;
 #define SIGNOFF_ROUTE(service, object, Name) \
   routes["/signoff.v1." #service "/" #Name] = MakeRoute(object, &service::Name)
@@ -74,6 +76,8 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(DirectoryService, directory, GetUser);
   SIGNOFF_ROUTE(DirectoryService, directory, ListUsers);
   SIGNOFF_ROUTE(AuditService, audit, ListAdminEvents);
+  SIGNOFF_ROUTE(NotificationService, notifications, ListNotifications);
+  SIGNOFF_ROUTE(NotificationService, notifications, MarkNotificationsRead);
 #undef SIGNOFF_ROUTE
   return routes;
 }

@@ -17,6 +17,7 @@
 #include "server/grpc_status.h"
 #include "server/json_log.h"
 #include "server/listen_address.h"
+#include "signoff/v1/events.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
 #include "workflow/errors.h"
 
@@ -215,6 +216,16 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
       "signoff.v1.CalendarService", routes, transport));
   services.push_back(std::make_unique<RoutedService<v1::AuditService::Service>>(
       "signoff.v1.AuditService", routes, transport));
+  services.push_back(std::make_unique<RoutedService<v1::NotificationService::Service>>(
+      "signoff.v1.NotificationService", routes, transport));
+  app::EventFeedOptions feed_options;
+  feed_options.follow_other_writers = options.feed_follow;
+  if (absl::Status started = server->application_->feed().Start(feed_options); !started.ok()) {
+    return started;
+  }
+  server->streams_ = std::make_unique<EventStreams>(
+      server->application_->events(), server->application_->context(), *server->identity_,
+      options.stream_workers, options.log_calls);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -231,6 +242,7 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
     builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, 30 * 1000);
   }
   for (auto& service : services) builder.RegisterService(service.get());
+  builder.RegisterService(server->streams_->service());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || (address->unix_path.empty() && server->port_ == 0)) {
     return absl::UnavailableError(absl::StrCat(
@@ -275,8 +287,12 @@ void SignoffServer::Shutdown() {
     if (auto* health = server_->GetHealthCheckService()) {
       health->SetServingStatus("readiness", false);
     }
+    // Streams never end by themselves: end them, or the server would wait
+    // out its deadline for them.
+    if (streams_ != nullptr) streams_->Shutdown();
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }
+  streams_.reset();
   if (executor_ != nullptr) executor_->Stop();
   if (document_executor_ != nullptr) document_executor_->Stop();
 }

@@ -12,6 +12,7 @@
 #include "server/caller_identity.h"
 #include "server/executor.h"
 #include "server/readiness.h"
+#include "server/event_stream.h"
 #include "server/routes.h"
 #include "server/timer_scheduler.h"
 #include "server/tls_credentials.h"
@@ -56,6 +57,12 @@ struct ServerOptions {
   // Clients are asked to reconnect after this long, so that a balancer can
   // spread them over replicas added since; zero: never.
   absl::Duration max_connection_age = absl::ZeroDuration();
+  // Threads for event streams' reads: setting a watch up, catching up from
+  // the store, checking the caller before heartbeats.
+  int stream_workers = 2;
+  // How often the event feed looks for events other processes committed
+  // to a shared database; zero when this process is its only writer.
+  absl::Duration feed_follow = absl::ZeroDuration();
 };
 
 class Transport;
@@ -92,6 +99,7 @@ class SignoffServer {
   std::unique_ptr<CallerIdentity> identity_;
   std::unique_ptr<Transport> transport_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<EventStreams> streams_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<ReadinessProbe> readiness_;

@@ -101,6 +101,9 @@ class MutationApplier {
     if (mutation_.timer_claim) {
       SIGNOFF_ASSIGN_OR_RETURN(result.claimed_timers, ClaimTimers(*mutation_.timer_claim));
     }
+    if (mutation_.notification_reads) {
+      result.notifications_marked = MarkNotificationsRead(*mutation_.notification_reads);
+    }
     return result;
   }
 
@@ -362,6 +365,22 @@ class MutationApplier {
     return absl::OkStatus();
   }
 
+  int64_t MarkNotificationsRead(const NotificationReads& reads) {
+    const int64_t read_us = absl::ToUnixMicros(reads.read_at);
+    int64_t marked = 0;
+    auto mark = [&](const std::string& which, int64_t id) {
+      soci::statement statement =
+          (session_.prepare << "UPDATE notifications SET read_us = :t WHERE recipient = :r"
+                               " AND read_us IS NULL AND " + which,
+           soci::use(read_us), soci::use(reads.recipient), soci::use(id));
+      statement.execute(true);
+      marked += statement.get_affected_rows();
+    };
+    for (int64_t id : reads.ids) mark("id = :i", id);
+    if (reads.up_to_id > 0) mark("id <= :i", reads.up_to_id);
+    return marked;
+  }
+
   void ReplaceRoles(const User& user) {
     session_ << "DELETE FROM user_roles WHERE user_id = :u", soci::use(user.id());
     for (const signoff::v1::RoleGrant& grant : user.roles()) {
@@ -387,6 +406,14 @@ void AppendEvents(WriteStatements& statements, const EncodedMutation& mutation,
   for (size_t i = 0; i < result.events.size(); ++i) {
     Event& stored = result.events[i];
     stored.set_global_seq(statements.InsertEvent(EventRowOf(stored, mutation.event_bodies[i])));
+  }
+  for (size_t i = 0; i < mutation.mutation.notifications.size(); ++i) {
+    const workflow::PendingNotification& pending = mutation.mutation.notifications[i];
+    const v1::Notification& notification = pending.notification;
+    statements.InsertNotification(NotificationRow{
+        result.events.at(pending.event_index).global_seq(), notification.recipient(),
+        notification.instance_id(), static_cast<int>(notification.kind()),
+        workflow::ToUnixMicros(notification.created_at()), mutation.notification_bodies[i]});
   }
 }
 

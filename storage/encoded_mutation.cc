@@ -79,6 +79,25 @@ absl::StatusOr<std::vector<std::string>> EncodeAll(const std::vector<Message>& m
   return bodies;
 }
 
+// The columns hold the id, the event's global_seq and the read mark.
+absl::Status PrepareNotification(const Mutation& mutation,
+                                 const workflow::PendingNotification& pending, std::string& body) {
+  if (pending.event_index < 0 ||
+      pending.event_index >= static_cast<int>(mutation.events.size())) {
+    return absl::InvalidArgumentError("a notification names no event of its mutation");
+  }
+  if (pending.notification.recipient().empty()) {
+    return absl::InvalidArgumentError("a notification has no recipient");
+  }
+  v1::Notification stripped = pending.notification;
+  stripped.clear_id();
+  stripped.clear_global_seq();
+  stripped.clear_read();
+  stripped.clear_read_at();
+  SIGNOFF_ASSIGN_OR_RETURN(body, EncodeBody(stripped));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<EncodedMutation> EncodeMutation(Mutation mutation) {
@@ -104,6 +123,11 @@ absl::StatusOr<EncodedMutation> EncodeMutation(Mutation mutation) {
   for (size_t i = 0; i < mutation.admin_events.size(); ++i) {
     SIGNOFF_RETURN_IF_ERROR(
         PrepareAdminEvent(mutation.admin_events[i], encoded.admin_event_bodies[i]));
+  }
+  encoded.notification_bodies.resize(mutation.notifications.size());
+  for (size_t i = 0; i < mutation.notifications.size(); ++i) {
+    SIGNOFF_RETURN_IF_ERROR(
+        PrepareNotification(mutation, mutation.notifications[i], encoded.notification_bodies[i]));
   }
   encoded.mutation = std::move(mutation);
   return encoded;

@@ -30,6 +30,8 @@ struct EncodedMutation {
   // One per mutation.admin_events: the event without the columns the chain
   // assigns (seq, prev_hash, hash).
   std::vector<std::string> admin_event_bodies;
+  // One per mutation.notifications.
+  std::vector<std::string> notification_bodies;
 };
 
 // INVALID_ARGUMENT for a mutation no store could write: a task or timer

@@ -2,7 +2,10 @@
 
 #include <soci/soci.h>
 
+#include <map>
+
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "storage/codec.h"
@@ -153,6 +156,12 @@ absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
     query.Where(absl::StrCat("subject = ", query.Bind(filter.subject)));
   }
   if (filter.sla_breached) query.Where("sla_breached = 1");
+  if (!filter.copied_to.empty()) {
+    query.Where(absl::StrCat(
+        "id IN (SELECT instance_id FROM instance_access WHERE principal = ",
+        query.Bind(workflow::UserPrincipal(filter.copied_to)),
+        " AND kind = ", query.Bind(int64_t{static_cast<int>(workflow::AccessKind::kCopied)}), ")"));
+  }
   if (filter.readable_by) query.Where(ReadableCondition(*filter.readable_by, "id", query));
   query.Append(absl::StrCat(" ORDER BY id DESC LIMIT ", query.Bind(int64_t{page_size + 1})));
   SIGNOFF_ASSIGN_OR_RETURN(std::vector<InstanceState> rows,
@@ -175,6 +184,33 @@ struct EventColumns {
 
 constexpr char kEventColumns[] = "global_seq, instance_id, instance_seq, prev_hash, hash, body";
 
+struct NotificationColumns {
+  int64_t id = 0;
+  int64_t global_seq = 0;
+  std::string body;
+  int64_t read_us = 0;
+  soci::indicator read_indicator = soci::i_null;
+};
+
+constexpr char kNotificationColumns[] = "id, global_seq, body, read_us";
+
+void IntoNotificationColumns(soci::statement& statement, NotificationColumns& row) {
+  statement.exchange(soci::into(row.id));
+  statement.exchange(soci::into(row.global_seq));
+  statement.exchange(soci::into(row.body));
+  statement.exchange(soci::into(row.read_us, row.read_indicator));
+}
+
+absl::Status DecodeNotification(const NotificationColumns& row, v1::Notification& notification) {
+  SIGNOFF_RETURN_IF_ERROR(DecodeBody(row.body, &notification));
+  notification.set_id(row.id);
+  notification.set_global_seq(row.global_seq);
+  const bool read = row.read_indicator == soci::i_ok;
+  notification.set_read(read);
+  if (read) *notification.mutable_read_at() = workflow::ToTimestamp(absl::FromUnixMicros(row.read_us));
+  return absl::OkStatus();
+}
+
 void IntoEventColumns(soci::statement& statement, EventColumns& row) {
   statement.exchange(soci::into(row.global_seq));
   statement.exchange(soci::into(row.instance_id));
@@ -184,21 +220,50 @@ void IntoEventColumns(soci::statement& statement, EventColumns& row) {
   statement.exchange(soci::into(row.body));
 }
 
+absl::Status DecodeEvent(const EventColumns& row, Event& event) {
+  SIGNOFF_RETURN_IF_ERROR(DecodeBody(row.body, &event));
+  // The columns, not the body, are what the chain was computed with.
+  event.set_global_seq(row.global_seq);
+  event.set_instance_id(row.instance_id);
+  event.set_instance_seq(row.instance_seq);
+  event.set_prev_hash(row.prev_hash);
+  event.set_hash(row.hash);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<Event>> FetchEvents(soci::statement& statement, EventColumns& row) {
   statement.define_and_bind();
   statement.execute();
   std::vector<Event> events;
-  while (statement.fetch()) {
-    Event& event = events.emplace_back();
-    SIGNOFF_RETURN_IF_ERROR(DecodeBody(row.body, &event));
-    // The columns, not the body, are what the chain was computed with.
-    event.set_global_seq(row.global_seq);
-    event.set_instance_id(row.instance_id);
-    event.set_instance_seq(row.instance_seq);
-    event.set_prev_hash(row.prev_hash);
-    event.set_hash(row.hash);
-  }
+  while (statement.fetch()) SIGNOFF_RETURN_IF_ERROR(DecodeEvent(row, events.emplace_back()));
   return events;
+}
+
+// Gives each record the notifications its event made.
+absl::Status AttachNotifications(soci::session& session, std::vector<FeedRecord>& records) {
+  if (records.empty()) return absl::OkStatus();
+  std::map<int64_t, FeedRecord*> by_seq;
+  for (auto& record : records) by_seq[record.event.global_seq()] = &record;
+  const int64_t first = records.front().event.global_seq();
+  const int64_t last = records.back().event.global_seq();
+  NotificationColumns row;
+  soci::statement statement(session);
+  statement.alloc();
+  statement.prepare(absl::StrCat("SELECT ", kNotificationColumns,
+                                 " FROM notifications WHERE global_seq >= :f AND global_seq <= :l"
+                                 " ORDER BY id"));
+  statement.exchange(soci::use(first));
+  statement.exchange(soci::use(last));
+  IntoNotificationColumns(statement, row);
+  statement.define_and_bind();
+  statement.execute();
+  while (statement.fetch()) {
+    auto found = by_seq.find(row.global_seq);
+    if (found == by_seq.end()) continue;
+    SIGNOFF_RETURN_IF_ERROR(
+        DecodeNotification(row, found->second->notifications.emplace_back()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -228,6 +293,79 @@ absl::StatusOr<std::vector<Event>> QueryEventsSince(soci::session& session,
   statement.exchange(soci::use(limit));
   IntoEventColumns(statement, row);
   return FetchEvents(statement, row);
+}
+
+absl::StatusOr<std::vector<FeedRecord>> QueryFeedSince(soci::session& session,
+                                                       int64_t after_global_seq, int limit) {
+  if (limit < 1) return absl::InvalidArgumentError("a feed page holds at least one event");
+  EventColumns row;
+  std::string definition_key;
+  int definition_version = 0;
+  soci::statement statement(session);
+  statement.alloc();
+  // Every event column is unambiguous in the join: instances has none of
+  // their names.
+  statement.prepare(absl::StrCat("SELECT ", kEventColumns,
+                                 ", definition_key, definition_version FROM events"
+                                 " JOIN instances ON instances.id = events.instance_id"
+                                 " WHERE global_seq > :a ORDER BY global_seq LIMIT :n"));
+  statement.exchange(soci::use(after_global_seq));
+  statement.exchange(soci::use(limit));
+  IntoEventColumns(statement, row);
+  statement.exchange(soci::into(definition_key));
+  statement.exchange(soci::into(definition_version));
+  statement.define_and_bind();
+  statement.execute();
+  std::vector<FeedRecord> records;
+  while (statement.fetch()) {
+    FeedRecord& record = records.emplace_back();
+    SIGNOFF_RETURN_IF_ERROR(DecodeEvent(row, record.event));
+    record.definition_key = definition_key;
+    record.definition_version = definition_version;
+  }
+  SIGNOFF_RETURN_IF_ERROR(AttachNotifications(session, records));
+  return records;
+}
+
+absl::StatusOr<int64_t> QueryFeedHead(soci::session& session) {
+  int64_t head = 0;
+  soci::indicator indicator = soci::i_null;
+  session << "SELECT MAX(global_seq) FROM events", soci::into(head, indicator);
+  return indicator == soci::i_ok ? head : 0;
+}
+
+absl::StatusOr<NotificationPage> QueryNotifications(soci::session& session,
+                                                    const NotificationFilter& filter) {
+  const int page_size = ClampPageSize(filter.page_size, 50);
+  SqlQuery query(absl::StrCat("SELECT ", kNotificationColumns, " FROM notifications"));
+  query.Where(absl::StrCat("recipient = ", query.Bind(filter.recipient)));
+  if (filter.unread_only) query.Where("read_us IS NULL");
+  if (!filter.page_token.empty()) {
+    SIGNOFF_ASSIGN_OR_RETURN(std::string below,
+                             DecodePageToken("notifications", filter.page_token));
+    int64_t below_id = 0;
+    if (!absl::SimpleAtoi(below, &below_id)) {
+      return absl::InvalidArgumentError("page_token: not a token of this list");
+    }
+    query.Where(absl::StrCat("id < ", query.Bind(below_id)));
+  }
+  query.Append(absl::StrCat(" ORDER BY id DESC LIMIT ", query.Bind(int64_t{page_size + 1})));
+  NotificationColumns row;
+  soci::statement statement =
+      query.Prepare(session, soci::into(row.id), soci::into(row.global_seq), soci::into(row.body),
+                    soci::into(row.read_us, row.read_indicator));
+  statement.execute();
+  std::vector<v1::Notification> rows;
+  while (statement.fetch()) SIGNOFF_RETURN_IF_ERROR(DecodeNotification(row, rows.emplace_back()));
+  Page<v1::Notification> page =
+      MakePage(std::move(rows), page_size, "notifications",
+               [](const v1::Notification& notification) { return absl::StrCat(notification.id()); });
+  NotificationPage result;
+  result.notifications = std::move(page.items);
+  result.next_page_token = std::move(page.next_page_token);
+  session << "SELECT COUNT(*) FROM notifications WHERE recipient = :r AND read_us IS NULL",
+      soci::use(filter.recipient), soci::into(result.unread_count);
+  return result;
 }
 
 absl::StatusOr<CatalogVersions> QueryCatalogVersions(soci::session& session) {

@@ -53,6 +53,11 @@ absl::StatusOr<std::vector<workflow::AccessGrant>> QueryAccessGrants(
 absl::StatusOr<std::vector<signoff::v1::Event>> QueryEventsSince(soci::session& session,
                                                                  int64_t after_global_seq,
                                                                  int limit);
+absl::StatusOr<std::vector<FeedRecord>> QueryFeedSince(soci::session& session,
+                                                       int64_t after_global_seq, int limit);
+absl::StatusOr<int64_t> QueryFeedHead(soci::session& session);
+absl::StatusOr<NotificationPage> QueryNotifications(soci::session& session,
+                                                    const NotificationFilter& filter);
 absl::StatusOr<CatalogVersions> QueryCatalogVersions(soci::session& session);
 
 absl::StatusOr<Page<signoff::v1::Task>> QueryTasks(soci::session& session,

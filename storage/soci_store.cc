@@ -156,6 +156,19 @@ class SociStore final : public Store {
     });
   }
 
+  absl::StatusOr<std::vector<FeedRecord>> ListFeedSince(int64_t after_global_seq,
+                                                        int limit) override {
+    return Read([&](soci::session& s) { return QueryFeedSince(s, after_global_seq, limit); });
+  }
+
+  absl::StatusOr<int64_t> FeedHead() override {
+    return Read([&](soci::session& s) { return QueryFeedHead(s); });
+  }
+
+  absl::StatusOr<NotificationPage> ListNotifications(const NotificationFilter& filter) override {
+    return Read([&](soci::session& s) { return QueryNotifications(s, filter); });
+  }
+
   absl::StatusOr<CatalogVersions> GetCatalogVersions() override {
     return Read([&](soci::session& s) { return QueryCatalogVersions(s); });
   }

@@ -16,6 +16,7 @@
 #include "signoff/v1/instance.pb.h"
 #include "signoff/v1/service.pb.h"
 #include "workflow/access.h"
+#include "workflow/notifications.h"
 
 namespace signoff::storage {
 
@@ -53,6 +54,15 @@ struct TimerClaim {
 };
 
 // Everything one command changes. A mutation commits whole or not at all.
+// Which of one recipient's notifications a commit marks read: `ids`, and
+// every one up to `up_to_id` when that is positive.
+struct NotificationReads {
+  std::string recipient;
+  std::vector<int64_t> ids;
+  int64_t up_to_id = 0;
+  absl::Time read_at;
+};
+
 struct Mutation {
   std::optional<IdempotencyRecord> idempotency;
 
@@ -90,6 +100,12 @@ struct Mutation {
   // the same transaction; the store assigns seq and the hash chain, and
   // sets action from the body.
   std::vector<signoff::v1::AdminEvent> admin_events;
+
+  // Made by `events` (each names its event by index); stored with that
+  // event's global_seq.
+  std::vector<workflow::PendingNotification> notifications;
+  // Marks a recipient's notifications read.
+  std::optional<NotificationReads> notification_reads;
 };
 
 struct CommitResult {
@@ -105,6 +121,8 @@ struct CommitResult {
   std::vector<ClaimedTimer> claimed_timers;
   // The admin events as stored, with seq and hashes.
   std::vector<signoff::v1::AdminEvent> admin_events;
+  // How many notifications notification_reads found unread.
+  int64_t notifications_marked = 0;
 };
 
 // One committed event as followers of the feed get it: with its
@@ -114,6 +132,20 @@ struct FeedRecord {
   std::string definition_key;
   int32_t definition_version = 0;
   std::vector<signoff::v1::Notification> notifications;
+};
+
+struct NotificationFilter {
+  std::string recipient;
+  bool unread_only = false;
+  int page_size = 50;
+  // Newest first: a page continues below the token's id.
+  std::string page_token;
+};
+
+struct NotificationPage {
+  std::vector<signoff::v1::Notification> notifications;
+  std::string next_page_token;
+  int64_t unread_count = 0;
 };
 
 // The instances a caller who does not read everything may list: those of
@@ -131,6 +163,8 @@ struct InstanceFilter {
   std::string subject;
   // Only instances where some step missed its deadline.
   bool sla_breached = false;
+  // Only instances this user was copied on (CC, escalation notices).
+  std::string copied_to;
   // Unset: every instance.
   std::optional<ReadableBy> readable_by;
   int32_t page_size = 50;
@@ -276,6 +310,9 @@ class Store {
                                                                 int limit) = 0;
   // The newest committed global_seq; 0 before the first event.
   virtual absl::StatusOr<int64_t> FeedHead() = 0;
+
+  virtual absl::StatusOr<NotificationPage> ListNotifications(
+      const NotificationFilter& filter) = 0;
 
   virtual absl::StatusOr<CatalogVersions> GetCatalogVersions() = 0;
 

@@ -104,7 +104,14 @@ struct WriteStatements::Bound {
         insert_access(
             (session.prepare << "INSERT INTO instance_access (instance_id, principal, kind)"
                                 " VALUES (:i, :p, :k) ON CONFLICT DO NOTHING",
-             soci::use(key), soci::use(principal), soci::use(access_kind))) {}
+             soci::use(key), soci::use(principal), soci::use(access_kind))),
+        insert_notification(
+            (session.prepare << "INSERT INTO notifications (global_seq, recipient, instance_id,"
+                                " kind, created_us, body) VALUES (:g, :r, :i, :k, :c, " +
+                                    dialect.BodyParameter(":b") + ")",
+             soci::use(notification.global_seq), soci::use(notification.recipient),
+             soci::use(notification.instance_id), soci::use(notification.kind),
+             soci::use(notification.created_us), soci::use(notification.body))) {}
 
   const Dialect& dialect;
   // The values the statements below are bound to; declared first so that
@@ -125,6 +132,7 @@ struct WriteStatements::Bound {
   TimerRow timer;
   std::string principal;
   int access_kind = 0;
+  NotificationRow notification;
 
   soci::statement savepoint;
   soci::statement release;
@@ -140,6 +148,7 @@ struct WriteStatements::Bound {
   soci::statement upsert_timer;
   soci::statement delete_timer;
   soci::statement insert_access;
+  soci::statement insert_notification;
 };
 
 WriteStatements::WriteStatements(soci::session& session, const Dialect& dialect)
@@ -231,6 +240,12 @@ void WriteStatements::InsertAccessGrant(const std::string& instance_id,
   bound_->principal = principal;
   bound_->access_kind = kind;
   bound_->insert_access.execute(true);
+}
+
+void WriteStatements::InsertNotification(NotificationRow row) {
+  bound_->notification = std::move(row);
+  bound_->dialect.PrepareBodyValue(&bound_->notification.body);
+  bound_->insert_notification.execute(true);
 }
 
 }  // namespace signoff::storage

@@ -66,6 +66,15 @@ struct TaskRow {
   std::optional<int64_t> due_us;
 };
 
+struct NotificationRow {
+  int64_t global_seq = 0;
+  std::string recipient;
+  std::string instance_id;
+  int kind = 0;
+  int64_t created_us = 0;
+  std::string body;
+};
+
 struct TimerRow {
   std::string id;
   std::string instance_id;
@@ -119,6 +128,7 @@ class WriteStatements {
   void UpsertTask(TaskRow row);
   // Adds one reason to read an instance; one already recorded is kept.
   void InsertAccessGrant(const std::string& instance_id, const std::string& principal, int kind);
+  void InsertNotification(NotificationRow row);
   void UpsertTimer(const TimerRow& row);
   void DeleteTimer(const std::string& id);
 

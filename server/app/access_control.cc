@@ -116,6 +116,30 @@ absl::StatusOr<workflow::Readership> AccessControl::CommandReadership(
   return NoSuchInstance(state.id());
 }
 
+absl::StatusOr<WatchScope> AccessControl::WatchScopeOf(const Caller& caller) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  WatchScope scope;
+  if (caller.system) {
+    scope.reads_every_definition = true;
+    return scope;
+  }
+  SIGNOFF_ASSIGN_OR_RETURN(workflow::Reader reader, context_.ReaderOf(caller));
+  scope.reads_every_definition = reader.reads_every_definition;
+  scope.full_readership = reader.administered;
+  const auto directory = context_.directory();
+  if (directory->HoldsRole(caller.user, workflow::kAuditorRole)) return scope;
+  const v1::User* user = directory->FindUser(caller.user);
+  const workflow::Directory::RoleScope watch =
+      directory->ScopeOf(caller.user, workflow::kWatchEventsPermission);
+  if (user == nullptr || !user->service() || watch.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the event feed is for auditors and for service accounts with the ",
+        workflow::kWatchEventsPermission, " permission"));
+  }
+  if (!watch.all) scope.definitions = watch.definitions;
+  return scope;
+}
+
 std::optional<storage::ReadableBy> AccessControl::ReadableByOf(const workflow::Reader& reader) {
   if (reader.reads_every_definition) return std::nullopt;
   storage::ReadableBy readable;
@@ -131,24 +155,46 @@ void Redact(const v1::WorkflowDefinition& definition, v1::InstanceView& view) {
   for (const auto& name : redacted) view.add_redacted_fields(name);
 }
 
-void Redact(const v1::WorkflowDefinition& definition, v1::GetHistoryResponse& history) {
+namespace {
+
+std::set<std::string> ConfidentialFields(const v1::WorkflowDefinition& definition) {
   std::set<std::string> confidential;
   for (const auto& field : definition.form().fields()) {
     if (field.confidential()) confidential.insert(field.name());
   }
+  return confidential;
+}
+
+void RedactEvent(const v1::WorkflowDefinition& definition,
+                 const std::set<std::string>& confidential, v1::Event& event,
+                 std::set<std::string>& redacted) {
+  if (event.has_instance_started()) {
+    RedactForm(definition, *event.mutable_instance_started()->mutable_form(), redacted);
+  }
+  if (event.has_instance_resubmitted()) {
+    auto* resubmitted = event.mutable_instance_resubmitted();
+    RedactForm(definition, *resubmitted->mutable_form(), redacted);
+    RedactChanges(confidential, *resubmitted->mutable_changes(), redacted);
+  }
+}
+
+}  // namespace
+
+void Redact(const v1::WorkflowDefinition& definition, v1::GetHistoryResponse& history) {
+  const std::set<std::string> confidential = ConfidentialFields(definition);
   if (confidential.empty()) return;
   std::set<std::string> redacted;
   for (auto& event : *history.mutable_events()) {
-    if (event.has_instance_started()) {
-      RedactForm(definition, *event.mutable_instance_started()->mutable_form(), redacted);
-    }
-    if (event.has_instance_resubmitted()) {
-      auto* resubmitted = event.mutable_instance_resubmitted();
-      RedactForm(definition, *resubmitted->mutable_form(), redacted);
-      RedactChanges(confidential, *resubmitted->mutable_changes(), redacted);
-    }
+    RedactEvent(definition, confidential, event, redacted);
   }
   for (const auto& name : redacted) history.add_redacted_fields(name);
+}
+
+std::vector<std::string> Redact(const v1::WorkflowDefinition& definition, v1::Event& event) {
+  const std::set<std::string> confidential = ConfidentialFields(definition);
+  std::set<std::string> redacted;
+  if (!confidential.empty()) RedactEvent(definition, confidential, event, redacted);
+  return {redacted.begin(), redacted.end()};
 }
 
 void RedactReply(const v1::WorkflowDefinition& definition, google::protobuf::Message& reply) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,23 @@
 #include "workflow/access.h"
 
 namespace signoff::app {
+
+// Which events a follower of the feed gets, and how much of them.
+struct WatchScope {
+  // Unset: every definition's.
+  std::optional<std::set<std::string>> definitions;
+  // Definitions whose events come whole; the others' confidential form
+  // fields are cleared.
+  bool reads_every_definition = false;
+  std::set<std::string> full_readership;
+
+  bool Covers(const std::string& definition_key) const {
+    return !definitions || definitions->count(definition_key) > 0;
+  }
+  bool ReadsWhole(const std::string& definition_key) const {
+    return reads_every_definition || full_readership.count(definition_key) > 0;
+  }
+};
 
 // Who reads which instance (workflow/access.h), applied to reads and
 // commands. An instance the caller may not read is NOT_FOUND, worded as a
@@ -40,6 +58,11 @@ class AccessControl {
   // invisible one is.
   absl::StatusOr<v1::InstanceState> LoadInstance(const std::string& id);
 
+  // What the caller may follow of the event feed: auditors every
+  // definition, service accounts with the watch-events permission the
+  // definitions it is scoped to. PERMISSION_DENIED for everyone else.
+  absl::StatusOr<WatchScope> WatchScopeOf(const Caller& caller);
+
   // The restriction lists apply for `reader`; unset when it reads
   // everything.
   static std::optional<storage::ReadableBy> ReadableByOf(const workflow::Reader& reader);
@@ -53,6 +76,8 @@ absl::Status NoSuchInstance(const std::string& id);
 // Confidential fields out of what a redacted reader is shown.
 void Redact(const v1::WorkflowDefinition& definition, v1::InstanceView& view);
 void Redact(const v1::WorkflowDefinition& definition, v1::GetHistoryResponse& history);
+// Returns the names of the fields cleared, sorted.
+std::vector<std::string> Redact(const v1::WorkflowDefinition& definition, v1::Event& event);
 // The `instance` of a command's reply (InstanceResponse,
 // DecideTaskResponse), when it has one.
 void RedactReply(const v1::WorkflowDefinition& definition, google::protobuf::Message& reply);

@@ -7,13 +7,20 @@ namespace signoff::app {
 Application::Application(std::unique_ptr<AppContext> context)
     : context_(std::move(context)),
       pipeline_(*context_),
+      feed_(context_->store()),
       definitions_(*context_, pipeline_),
       instances_(*context_, pipeline_),
       tasks_(*context_, pipeline_),
       calendars_(*context_, pipeline_),
       directory_(*context_, pipeline_),
       audit_(*context_),
-      timers_(*context_, pipeline_) {}
+      events_(*context_, feed_),
+      notifications_(*context_),
+      timers_(*context_, pipeline_) {
+  pipeline_.AddPostCommitHook([this](const Committed& committed) {
+    if (!committed.events.empty()) feed_.CommitNoticed();
+  });
+}
 
 absl::StatusOr<std::unique_ptr<Application>> Application::Create(
     std::shared_ptr<storage::Store> store, Clock clock) {

@@ -9,7 +9,10 @@
 #include "server/app/command_pipeline.h"
 #include "server/app/definition_service.h"
 #include "server/app/directory_service.h"
+#include "server/app/event_feed.h"
+#include "server/app/event_service.h"
 #include "server/app/instance_service.h"
+#include "server/app/notification_service.h"
 #include "server/app/task_service.h"
 #include "server/app/timers.h"
 
@@ -31,19 +34,26 @@ class Application {
   CalendarService& calendars() { return calendars_; }
   DirectoryService& directory() { return directory_; }
   AuditService& audit() { return audit_; }
+  EventService& events() { return events_; }
+  NotificationService& notifications() { return notifications_; }
   TimerFiring& timers() { return timers_; }
+  // Follows every commit; the server starts it with its options.
+  EventFeed& feed() { return feed_; }
 
  private:
   explicit Application(std::unique_ptr<AppContext> context);
 
   std::unique_ptr<AppContext> context_;
   CommandPipeline pipeline_;
+  EventFeed feed_;
   DefinitionService definitions_;
   InstanceService instances_;
   TaskService tasks_;
   CalendarService calendars_;
   DirectoryService directory_;
   AuditService audit_;
+  EventService events_;
+  NotificationService notifications_;
   TimerFiring timers_;
 };
 

@@ -9,6 +9,7 @@
 #include "storage/digest.h"
 #include "workflow/errors.h"
 #include "workflow/limits.h"
+#include "workflow/notifications.h"
 #include "workflow/status_macros.h"
 
 namespace signoff::app {
@@ -112,6 +113,8 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
   mutation.timers_set = std::move(transition.timers_set);
   mutation.timers_removed = std::move(transition.timers_removed);
   mutation.events = std::move(transition.events);
+  mutation.notifications =
+      workflow::NotificationsOf(mutation.events, transition.state, *engine.directory);
   command.reply(transition.state, definition->definition(), reply);
   if (readership == workflow::Readership::kRedacted) RedactReply(definition->definition(), reply);
   mutation.instance = std::move(transition.state);

@@ -43,13 +43,14 @@ struct EventFeedOptions {
 // writer.
 class EventFeed {
  public:
-  EventFeed(storage::Store& store, EventFeedOptions options);
+  explicit EventFeed(storage::Store& store) : store_(store) {}
   ~EventFeed();
   EventFeed(const EventFeed&) = delete;
   EventFeed& operator=(const EventFeed&) = delete;
 
-  // Starts the reader thread at the store's current head.
-  absl::Status Start();
+  // Starts the reader thread at the store's current head; later calls
+  // change nothing.
+  absl::Status Start(EventFeedOptions options);
   // Wakes and ends every subscriber, then the reader thread.
   void Shutdown();
 
@@ -85,17 +86,30 @@ class EventFeed {
 
  private:
   void Run();
-  absl::Status ReadNewCommits();
+  // Reads what committed past the head into the window; true when the
+  // head moved.
+  absl::StatusOr<bool> ReadNewCommits();
+  void Append(std::vector<storage::FeedRecord> records);
+  template <typename Call>
+  void Dispatch(const Call& call);
 
   storage::Store& store_;
-  const EventFeedOptions options_;
+  EventFeedOptions options_;
   mutable std::mutex mutex_;
-  std::condition_variable changed_;
+  // The reader thread waits on wake_, followers on advanced_.
+  std::condition_variable wake_;
+  std::condition_variable advanced_;
+  bool started_ = false;
   bool commit_noticed_ = false;
   bool shutting_down_ = false;
   int64_t head_ = 0;
+  // Every event after floor_ up to head_ is in the window, in order.
+  int64_t floor_ = 0;
   std::deque<FeedItem> window_;
-  std::mutex subscribers_mutex_;
+  // Held while subscribers are called, so that once Unsubscribe returns
+  // its subscriber is never called again; recursive, so that a subscriber
+  // may unsubscribe itself.
+  std::recursive_mutex subscribers_mutex_;
   std::map<uint64_t, Subscriber> subscribers_;
   uint64_t next_subscriber_ = 1;
   std::thread thread_;

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "server/app/event_service.h"
 #include "server/app/log_pages.h"
 #include "server/app/views.h"
 #include "storage/store.h"
@@ -120,6 +121,7 @@ absl::StatusOr<v1::ListInstancesResponse> InstanceService::ListInstances(
   filter.applicant = request.applicant();
   filter.subject = request.subject();
   filter.sla_breached = request.sla_breached();
+  if (request.cc_to_me()) filter.copied_to = caller.user;
   filter.readable_by = AccessControl::ReadableByOf(reader);
   filter.page_size = request.page_size() > 0 ? request.page_size() : 50;
   filter.page_token = request.page_token();
@@ -135,48 +137,22 @@ absl::StatusOr<v1::ListInstancesResponse> InstanceService::ListInstances(
   return response;
 }
 
-absl::StatusOr<std::optional<std::set<std::string>>> InstanceService::WatchableDefinitions(
-    const Caller& caller) {
-  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
-  if (caller.system) return std::nullopt;
-  const auto directory = context_.directory();
-  if (directory->HoldsRole(caller.user, workflow::kAuditorRole)) return std::nullopt;
-  const v1::User* user = directory->FindUser(caller.user);
-  const workflow::Directory::RoleScope watch =
-      directory->ScopeOf(caller.user, workflow::kWatchEventsPermission);
-  if (user == nullptr || !user->service() || watch.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "the event feed is for auditors and for service accounts with the ",
-        workflow::kWatchEventsPermission, " permission"));
-  }
-  if (watch.all) return std::nullopt;
-  return watch.definitions;
-}
-
 absl::StatusOr<v1::ListEventsResponse> InstanceService::ListEvents(
     const Caller& caller, const v1::ListEventsRequest& request) {
-  SIGNOFF_ASSIGN_OR_RETURN(auto watchable, WatchableDefinitions(caller));
+  SIGNOFF_ASSIGN_OR_RETURN(const WatchScope scope, access_.WatchScopeOf(caller));
   SIGNOFF_ASSIGN_OR_RETURN(
       const int page_size,
       LogPageSize("after_global_seq", request.after_global_seq(), request.page_size()));
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<v1::Event> events,
-                           context_.store().ListEventsSince(request.after_global_seq(), page_size));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<storage::FeedRecord> records,
+                           context_.store().ListFeedSince(request.after_global_seq(), page_size));
   v1::ListEventsResponse response;
   // Past every event read, kept or not, so that the next page goes on.
-  response.set_next_after_global_seq(events.empty() ? request.after_global_seq()
-                                                    : events.back().global_seq());
-  std::map<std::string, bool> instance_watchable;
-  for (auto& event : events) {
-    if (watchable) {
-      auto [known, added] = instance_watchable.emplace(event.instance_id(), false);
-      if (added) {
-        SIGNOFF_ASSIGN_OR_RETURN(v1::InstanceState state,
-                                 context_.store().GetInstance(event.instance_id()));
-        known->second = watchable->count(state.definition_key()) > 0;
-      }
-      if (!known->second) continue;
-    }
-    *response.add_events() = std::move(event);
+  response.set_next_after_global_seq(records.empty() ? request.after_global_seq()
+                                                     : records.back().event.global_seq());
+  for (auto& record : records) {
+    if (!scope.Covers(record.definition_key)) continue;
+    SIGNOFF_ASSIGN_OR_RETURN(v1::FeedEvent seen, FeedEventFor(context_, scope, record));
+    *response.add_events() = std::move(*seen.mutable_event());
   }
   return response;
 }

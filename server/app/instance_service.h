@@ -54,9 +54,6 @@ class InstanceService {
   // The view of a stored instance under the definition it runs on.
   absl::StatusOr<v1::InstanceView> View(const v1::InstanceState& state,
                                         workflow::Readership readership, absl::Time now);
-  // Which events the caller may follow: every one (nullopt), or those of
-  // the listed definitions. PERMISSION_DENIED for callers who may not.
-  absl::StatusOr<std::optional<std::set<std::string>>> WatchableDefinitions(const Caller& caller);
 
   AppContext& context_;
   CommandPipeline& pipeline_;

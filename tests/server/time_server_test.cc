@@ -95,6 +95,15 @@ class FlakyReadStore final : public storage::Store {
       const std::string& id) override {
     return inner_->GetAccessGrants(id);
   }
+  absl::StatusOr<std::vector<storage::FeedRecord>> ListFeedSince(int64_t after,
+                                                                 int limit) override {
+    return inner_->ListFeedSince(after, limit);
+  }
+  absl::StatusOr<int64_t> FeedHead() override { return inner_->FeedHead(); }
+  absl::StatusOr<storage::NotificationPage> ListNotifications(
+      const storage::NotificationFilter& filter) override {
+    return inner_->ListNotifications(filter);
+  }
   absl::StatusOr<storage::CatalogVersions> GetCatalogVersions() override {
     return inner_->GetCatalogVersions();
   }

@@ -220,6 +220,7 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
       "signoff.v1.NotificationService", routes, transport));
   app::EventFeedOptions feed_options;
   feed_options.follow_other_writers = options.feed_follow;
+  feed_options.window = options.feed_window;
   if (absl::Status started = server->application_->feed().Start(feed_options); !started.ok()) {
     return started;
   }

@@ -63,6 +63,9 @@ struct ServerOptions {
   // How often the event feed looks for events other processes committed
   // to a shared database; zero when this process is its only writer.
   absl::Duration feed_follow = absl::ZeroDuration();
+  // How many of the newest events the feed keeps in memory for streams at
+  // the tail; streams further behind read the store.
+  int feed_window = 8192;
 };
 
 class Transport;

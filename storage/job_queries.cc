@@ -18,26 +18,6 @@ using signoff::v1::Incident;
 constexpr int kDefaultIncidentPageSize = 100;
 constexpr char kIncidentList[] = "incidents";
 
-// Incidents are listed by (created_us, id); a page token holds the last
-// pair.
-struct IncidentPosition {
-  int64_t created_us = 0;
-  std::string id;
-};
-
-absl::StatusOr<IncidentPosition> DecodePosition(const std::string& token) {
-  SIGNOFF_ASSIGN_OR_RETURN(std::string position, DecodePageToken(kIncidentList, token));
-  const size_t colon = position.find(':');
-  IncidentPosition decoded;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(position.substr(0, colon), &decoded.created_us)) {
-    return absl::InvalidArgumentError(
-        "page_token is not a token from a previous incidents page");
-  }
-  decoded.id = position.substr(colon + 1);
-  return decoded;
-}
-
 absl::Status AddFilters(const IncidentFilter& filter, SqlQuery& query) {
   if (filter.definition_keys) {
     if (filter.definition_keys->empty()) {
@@ -58,8 +38,9 @@ absl::Status AddFilters(const IncidentFilter& filter, SqlQuery& query) {
     query.Where(absl::StrCat("status = ", query.Bind(int64_t{signoff::v1::INCIDENT_OPEN})));
   }
   if (!filter.page_token.empty()) {
-    SIGNOFF_ASSIGN_OR_RETURN(IncidentPosition after, DecodePosition(filter.page_token));
-    query.Where(absl::StrCat("(created_us, id) > (", query.Bind(after.created_us), ", ",
+    SIGNOFF_ASSIGN_OR_RETURN(TimeIdPosition after,
+                             DecodeTimeIdPageToken(kIncidentList, filter.page_token));
+    query.Where(absl::StrCat("(created_us, id) > (", query.Bind(after.time_us), ", ",
                              query.Bind(after.id), ")"));
   }
   return absl::OkStatus();
@@ -144,7 +125,7 @@ absl::StatusOr<Page<Incident>> QueryIncidents(soci::session& session,
   std::vector<Incident> incidents;
   while (statement.fetch()) incidents.push_back(row.ToIncident());
   return MakePage(std::move(incidents), page_size, kIncidentList, [](const Incident& incident) {
-    return absl::StrCat(workflow::ToUnixMicros(incident.created_at()), ":", incident.id());
+    return EncodeTimeIdPosition(workflow::ToUnixMicros(incident.created_at()), incident.id());
   });
 }
 

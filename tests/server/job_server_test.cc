@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "server/app/seed.h"
+#include "job_definitions.h"
 #include "server_fixture.h"
 
 namespace signoff::testing {
@@ -21,37 +21,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-constexpr char kVetting[] = R"(
-key: vetting
-name: Vetting
-form:
-  fields:
-    - {name: amount, type: NUMBER, required: true}
-service_accounts: [svc]
-steps:
-  - id: check
-    system:
-      job_type: risk-check
-      workers: [{user: svc}]
-      result_fields:
-        - {name: risk_level, type: ENUM, required: true, values: [low, high]}
-      retries: 2
-      errors: [{code: needs-review, to: review}]
-    next:
-      - when: {field: risk_level, op: EQ, value: high}
-        to: committee
-      - to: ops
-  - id: review
-    task: {assignees: [{user: hal}]}
-    next: [{to: check}]
-  - id: committee
-    approval: {approvers: [{user: fiona}, {user: fred}], policy: ALL}
-    next: [{to: done}]
-  - id: ops
-    approval: {approvers: [{user: sam}]}
-    next: [{to: done}]
-  - {id: done, end: {}}
-)";
+
 
 // svc-a works vetting jobs by its grant; svc-b's grant is for another
 // definition.
@@ -65,7 +35,7 @@ class JobServerTest : public ServerTest {
  protected:
   void SetUp() override {
     ServerTest::SetUp();
-    ASSERT_OK(Publish(kVetting, "publish-vetting"));
+    ASSERT_OK(Publish(kVettingDefinition, "publish-vetting"));
     ASSERT_OK(client_->UpsertUsers("ceo", kWorkers, "job-workers"));
   }
 
@@ -412,11 +382,7 @@ class MerchantOnboardingTest : public ServerTest {
 
   void SetUp() override {
     ServerTest::SetUp();
-    const std::string shipped = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
-    app::SeedSources sources;
-    sources.organisation_file = shipped + "/demo-org.yaml";
-    sources.definitions = {shipped};
-    ASSERT_OK(app::Seed(*app_, sources));
+    ASSERT_OK(SeedShipped(*app_));
   }
 
   // Starts an onboarding and has the document check pass.

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "harness.h"
+#include "job_definitions.h"
 #include "workflow/errors.h"
 #include "workflow/jobs.h"
 
@@ -20,38 +21,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
-constexpr char kVetting[] = R"(
-key: vetting
-name: Vetting
-form:
-  fields:
-    - {name: amount, type: NUMBER, required: true}
-service_accounts: [svc]
-steps:
-  - id: check
-    system:
-      job_type: risk-check
-      workers: [{user: svc}]
-      result_fields:
-        - {name: risk_level, type: ENUM, required: true, values: [low, high]}
-        - {name: score, type: NUMBER, min: 0, max: 100}
-      retries: 2
-      errors: [{code: needs-review, to: review}]
-    next:
-      - when: {field: risk_level, op: EQ, value: high}
-        to: committee
-      - to: ops
-  - id: review
-    task: {assignees: [{user: hal}]}
-    next: [{to: check}]
-  - id: committee
-    approval: {approvers: [{user: fiona}, {user: fred}, {user: hal}], policy: QUORUM, quorum: 2}
-    next: [{to: done}]
-  - id: ops
-    approval: {approvers: [{user: sam}]}
-    next: [{to: done}]
-  - {id: done, end: {}}
-)";
+
 
 class JobEngineTest : public ::testing::Test {
  protected:
@@ -115,7 +85,7 @@ class JobEngineTest : public ::testing::Test {
     return fields;
   }
 
-  Harness harness_{kVetting};
+  Harness harness_{kVettingDefinition};
 };
 
 TEST_F(JobEngineTest, AJobStepMakesOneUnassignedJobWithTheStepsRetries) {
@@ -338,7 +308,7 @@ std::vector<std::string> ProblemsOf(const std::string& yaml) {
 }
 
 TEST(JobDefinitionTest, TheVettingDefinitionIsValid) {
-  EXPECT_THAT(ProblemsOf(kVetting), IsEmpty());
+  EXPECT_THAT(ProblemsOf(kVettingDefinition), IsEmpty());
 }
 
 TEST(JobDefinitionTest, BadJobsAreProblemsWithPaths) {
@@ -391,7 +361,7 @@ steps:
 }
 
 TEST(JobDefinitionTest, RetriesBoundIsExact) {
-  std::string at_bound = kVetting;
+  std::string at_bound = kVettingDefinition;
   at_bound.replace(at_bound.find("retries: 2"), 10, "retries: 100");
   EXPECT_THAT(ProblemsOf(at_bound), IsEmpty());
 }

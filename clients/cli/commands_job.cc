@@ -94,7 +94,8 @@ void PrintIncidents(const std::vector<v1::Incident>& incidents) {
 
 void PrintJobOutcome(const v1::JobResponse& response) {
   const v1::InstanceView& instance = response.instance();
-  std::cout << "instance " << instance.id() << " " << Name(v1::InstanceStatus_Name(instance.status()));
+  std::cout << "instance " << instance.id() << " "
+            << Name(v1::InstanceStatus_Name(instance.status()));
   if (!instance.active_steps().empty()) {
     std::cout << ", at " << absl::StrJoin(instance.active_steps(), ", ");
   }
@@ -210,7 +211,8 @@ CLI::App* WorkCommand(CLI::App& noun, const std::string& name, const std::string
 
 void AddJobNoun(CLI::App& app, Cli& cli) {
   auto* noun = Group(app, "job", "work SYSTEM steps as a job worker (service accounts)",
-                     {"signoffctl --as svc-risk-engine job activate --type risk-check --worker re-1",
+                     {"signoffctl --as svc-risk-engine job activate --type risk-check "
+                      "--worker re-1",
                       "signoffctl --as svc-risk-engine job complete i0001-t2.1 --result "
                       "'{risk_level: high, score: 91}'"});
   auto activate_args = std::make_shared<ActivateArgs>();

@@ -184,7 +184,7 @@ absl::StatusOr<v1::JobResponse> JobService::RunUnderKey(const Caller& caller,
   absl::StatusOr<storage::JobRecord> job = context_.store().GetJob(task_id);
   if (!job.ok() && !absl::IsNotFound(job.status())) return job.status();
   if (job.ok() && attempt > job->attempt) return NoSuchJob(key);
-  InstanceCommand run{method,  &request,           request_id,       workflow::InstanceIdOfTask(task_id),
+  InstanceCommand run{method,  &request,           request_id, workflow::InstanceIdOfTask(task_id),
                       task_id, std::move(command), JobReply(task_id)};
   run.job_lease = storage::JobLeaseCheck{task_id, attempt, caller.user};
   v1::JobResponse reply;

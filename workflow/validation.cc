@@ -222,6 +222,11 @@ class Validator {
       const v1::FormField& field = system.result_fields(f);
       const std::string field_path = absl::StrCat(path, ".result_fields[", f, "]");
       CheckField(field, field_path, names);
+      if (field.confidential()) {
+        Add(field_path + ".confidential",
+            "a result field cannot be confidential: results are part of the audit trail, "
+            "which readers see whole");
+      }
       if (FormField(field.name()) != nullptr) {
         Add(field_path + ".name",
             absl::StrCat("'", field.name(), "' is already a form field; a result merged into "

@@ -325,6 +325,7 @@ steps:
       result_fields:
         - {name: amount, type: NUMBER}
         - {name: level, type: ENUM}
+        - {name: secret, type: STRING, confidential: true}
       retries: 101
       errors: [{code: gone, to: nowhere}, {code: gone, to: done}]
     next:
@@ -348,6 +349,8 @@ steps:
                                  "form field")));
   EXPECT_THAT(problems, Contains(HasSubstr("steps[0].system.result_fields[1].values: an enum "
                                            "needs values")));
+  EXPECT_THAT(problems, Contains(HasSubstr("steps[0].system.result_fields[2].confidential: a "
+                                           "result field cannot be confidential")));
   EXPECT_THAT(problems, Contains("steps[0].system.retries: must be at most 100"));
   EXPECT_THAT(problems, Contains("steps[0].system.errors[0].to: unknown step 'nowhere'"));
   EXPECT_THAT(problems,

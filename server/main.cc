@@ -363,6 +363,11 @@ int main(int argc, char** argv) {
                  "the other calls")
       ->envname("SIGNOFF_DOCUMENT_WORKERS")
       ->check(CLI::Range(1, 64));
+  app.add_option("--job-poll-workers", flags.server.job_poll_workers,
+                 "threads on which JobService.ActivateJobs long-polls, apart from the other "
+                 "calls")
+      ->envname("SIGNOFF_JOB_POLL_WORKERS")
+      ->check(CLI::Range(1, 1024));
   app.add_option("--max-queued", flags.server.max_queued,
                  "calls that may wait for a worker before RESOURCE_EXHAUSTED")
       ->envname("SIGNOFF_MAX_QUEUED")

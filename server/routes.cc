@@ -34,6 +34,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   using app::DirectoryService;
   using app::InstanceService;
   using app::NotificationService;
+  using app::JobService;
   using app::TaskService;
   auto& definitions = application.definitions();
   auto& instances = application.instances();
@@ -42,6 +43,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   auto& directory = application.directory();
   auto& audit = application.audit();
   auto& notifications = application.notifications();
+  auto& jobs = application.jobs();
   std::map<std::string, Route> routes;
 #define SIGNOFF_ROUTE(service, object, Name) \
   routes["/signoff.v1." #service "/" #Name] = MakeRoute(object, &service::Name)
@@ -78,6 +80,12 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(AuditService, audit, ListAdminEvents);
   SIGNOFF_ROUTE(NotificationService, notifications, ListNotifications);
   SIGNOFF_ROUTE(NotificationService, notifications, MarkNotificationsRead);
+  SIGNOFF_ROUTE(JobService, jobs, ActivateJobs);
+  SIGNOFF_ROUTE(JobService, jobs, CompleteJob);
+  SIGNOFF_ROUTE(JobService, jobs, FailJob);
+  SIGNOFF_ROUTE(JobService, jobs, ThrowError);
+  SIGNOFF_ROUTE(JobService, jobs, ListIncidents);
+  SIGNOFF_ROUTE(JobService, jobs, ResolveIncident);
 #undef SIGNOFF_ROUTE
   return routes;
 }

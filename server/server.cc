@@ -18,6 +18,7 @@
 #include "server/json_log.h"
 #include "server/listen_address.h"
 #include "signoff/v1/events.grpc.pb.h"
+#include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
 #include "workflow/errors.h"
 
@@ -43,11 +44,13 @@ std::optional<std::string> BytesOf(const grpc::ByteBuffer& buffer) {
 class Transport {
  public:
   Transport(const CallerIdentity& identity, const app::AppContext& app_context,
-            BoundedExecutor& executor, BoundedExecutor& document_executor, bool log_calls)
+            BoundedExecutor& executor, BoundedExecutor& document_executor,
+            BoundedExecutor& job_poll_executor, bool log_calls)
       : identity_(identity),
         app_context_(app_context),
         executor_(executor),
         document_executor_(document_executor),
+        job_poll_executor_(job_poll_executor),
         log_calls_(log_calls) {}
 
   grpc::ServerUnaryReactor* Handle(const Route& route, const std::string& method,
@@ -100,6 +103,7 @@ class Transport {
         "/signoff.v1.DefinitionService/ValidateDefinition",
         "/signoff.v1.DefinitionService/PublishDefinition",
         "/signoff.v1.CalendarService/PublishCalendar"};
+    if (method == "/signoff.v1.JobService/ActivateJobs") return job_poll_executor_;
     return kDocumentMethods.count(method) ? document_executor_ : executor_;
   }
 
@@ -122,6 +126,7 @@ class Transport {
   const app::AppContext& app_context_;
   BoundedExecutor& executor_;
   BoundedExecutor& document_executor_;
+  BoundedExecutor& job_poll_executor_;
   bool log_calls_;
 };
 
@@ -197,10 +202,12 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   server->executor_ = std::make_unique<BoundedExecutor>(options.workers, options.max_queued);
   server->document_executor_ = std::make_unique<BoundedExecutor>(options.document_workers,
                                                                  options.max_queued_documents);
+  server->job_poll_executor_ = std::make_unique<BoundedExecutor>(
+      options.job_poll_workers, options.max_queued_job_polls);
   server->routes_ = BuildRoutes(*server->application_);
   server->transport_ = std::make_unique<Transport>(
       *server->identity_, server->application_->context(), *server->executor_,
-      *server->document_executor_, options.log_calls);
+      *server->document_executor_, *server->job_poll_executor_, options.log_calls);
   auto& routes = server->routes_;
   auto& transport = *server->transport_;
   auto& services = server->services_;
@@ -227,6 +234,8 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   server->streams_ = std::make_unique<EventStreams>(
       server->application_->events(), server->application_->context(), *server->identity_,
       options.stream_workers, options.log_calls);
+  services.push_back(std::make_unique<RoutedService<v1::JobService::Service>>(
+      "signoff.v1.JobService", routes, transport));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -291,11 +300,15 @@ void SignoffServer::Shutdown() {
     // Streams never end by themselves: end them, or the server would wait
     // out its deadline for them.
     if (streams_ != nullptr) streams_->Shutdown();
+    // Long polls for jobs end now, with what they have, instead of
+    // holding the shutdown for their timeout.
+    application_->job_board().Close();
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }
   streams_.reset();
   if (executor_ != nullptr) executor_->Stop();
   if (document_executor_ != nullptr) document_executor_->Stop();
+  if (job_poll_executor_ != nullptr) job_poll_executor_->Stop();
 }
 
 }  // namespace signoff::server

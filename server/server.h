@@ -42,6 +42,10 @@ struct ServerOptions {
   // at once cannot hold up decisions and reads.
   int document_workers = 2;
   size_t max_queued_documents = 64;
+  // JobService.ActivateJobs long-polls (up to a minute each) on workers
+  // of its own, so that waiting workers never hold up decisions and reads.
+  int job_poll_workers = 32;
+  size_t max_queued_job_polls = 256;
   int max_message_bytes = 4 << 20;
   // Log one JSON line per call to stderr.
   bool log_calls = true;
@@ -70,7 +74,7 @@ struct ServerOptions {
 
 class Transport;
 
-// signoffd's gRPC server: the six services, health and reflection, over
+// signoffd's gRPC server: the seven services, health and reflection, over
 // the application.
 class SignoffServer {
  public:
@@ -98,6 +102,7 @@ class SignoffServer {
   std::shared_ptr<app::Application> application_;
   std::unique_ptr<BoundedExecutor> executor_;
   std::unique_ptr<BoundedExecutor> document_executor_;
+  std::unique_ptr<BoundedExecutor> job_poll_executor_;
   std::map<std::string, Route> routes_;
   std::unique_ptr<CallerIdentity> identity_;
   std::unique_ptr<Transport> transport_;

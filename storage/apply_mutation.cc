@@ -11,6 +11,7 @@
 #include "storage/codec.h"
 #include "storage/documents.h"
 #include "storage/event_chain.h"
+#include "storage/job_writes.h"
 #include "storage/mutation_writer.h"
 #include "storage/queries.h"
 #include "workflow/access.h"
@@ -94,15 +95,22 @@ class MutationApplier {
       SIGNOFF_ASSIGN_OR_RETURN(bool first, InsertIdempotency(*mutation_.idempotency));
       if (!first) return DuplicateOf(*mutation_.idempotency);
     }
+    if (mutation_.job_lease) {
+      SIGNOFF_RETURN_IF_ERROR(CheckJobLease(session_, dialect_, *mutation_.job_lease));
+    }
     CommitResult result;
     SIGNOFF_RETURN_IF_ERROR(ApplyDefinitionAndDirectory(&result));
     SIGNOFF_RETURN_IF_ERROR(ApplyInstanceEventsAndTasks(&result));
+    RecordJobEvents(session_, mutation_.events);
     ApplyTimers();
     if (mutation_.timer_claim) {
       SIGNOFF_ASSIGN_OR_RETURN(result.claimed_timers, ClaimTimers(*mutation_.timer_claim));
     }
     if (mutation_.notification_reads) {
       result.notifications_marked = MarkNotificationsRead(*mutation_.notification_reads);
+    }
+    if (mutation_.job_claim) {
+      result.activated_jobs = ClaimJobs(session_, dialect_, *mutation_.job_claim);
     }
     return result;
   }

@@ -5,11 +5,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "workflow/status_macros.h"
 
 namespace signoff::storage {
 namespace {
@@ -88,6 +90,24 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view list,
 int ClampPageSize(int32_t requested, int default_size) {
   if (requested <= 0) return default_size;
   return std::min<int32_t>(requested, kMaxPageSize);
+}
+
+std::string EncodeTimeIdPosition(int64_t time_us, absl::string_view id) {
+  return absl::StrCat(time_us, ":", id);
+}
+
+absl::StatusOr<TimeIdPosition> DecodeTimeIdPageToken(absl::string_view list,
+                                                     absl::string_view token) {
+  SIGNOFF_ASSIGN_OR_RETURN(std::string position, DecodePageToken(list, token));
+  const size_t colon = position.find(':');
+  TimeIdPosition decoded;
+  if (colon == std::string::npos ||
+      !absl::SimpleAtoi(position.substr(0, colon), &decoded.time_us)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token is not a token from a previous ", list, " page"));
+  }
+  decoded.id = position.substr(colon + 1);
+  return decoded;
 }
 
 }  // namespace signoff::storage

@@ -44,6 +44,18 @@ std::string EncodePageToken(absl::string_view list, absl::string_view position);
 absl::StatusOr<std::string> DecodePageToken(absl::string_view list,
                                             absl::string_view token);
 
+// A position in a list ordered by (time, id), as tasks and incidents are:
+// "<micros>:<id>".
+struct TimeIdPosition {
+  int64_t time_us = 0;
+  std::string id;
+};
+std::string EncodeTimeIdPosition(int64_t time_us, absl::string_view id);
+// The position a token of `list` holds; INVALID_ARGUMENT naming `list` for
+// any other token.
+absl::StatusOr<TimeIdPosition> DecodeTimeIdPageToken(absl::string_view list,
+                                                     absl::string_view token);
+
 // 1..500; values <= 0 take the default.
 int ClampPageSize(int32_t requested, int default_size);
 

@@ -80,6 +80,10 @@ class Dialect {
   // a shared server skip each other's rows instead of waiting. SQLite
   // already runs one writer at a time.
   virtual std::string LockSkipLockedClause() const { return ""; }
+  // Appended to a SELECT in a write transaction that reads rows it will
+  // rely on until the commit, so that a shared server's other writers
+  // wait instead of changing them meanwhile.
+  virtual std::string LockRowsClause() const { return ""; }
 };
 
 // A database message without the values SOCI appends to it, nor the row

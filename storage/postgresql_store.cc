@@ -214,6 +214,7 @@ class PostgresqlDialect final : public Dialect {
   }
 
   std::string LockSkipLockedClause() const override { return " FOR UPDATE SKIP LOCKED"; }
+  std::string LockRowsClause() const override { return " FOR UPDATE"; }
 
  private:
   // libpq prints the server's notices (e.g. "already exists, skipping")

@@ -63,6 +63,11 @@ absl::StatusOr<CatalogVersions> QueryCatalogVersions(soci::session& session);
 absl::StatusOr<Page<signoff::v1::Task>> QueryTasks(soci::session& session,
                                                    const TaskFilter& filter);
 
+// NOT_FOUND for a task that is not an open job.
+absl::StatusOr<JobRecord> QueryJob(soci::session& session, const std::string& task_id);
+absl::StatusOr<Page<signoff::v1::Incident>> QueryIncidents(soci::session& session,
+                                                           const IncidentFilter& filter);
+
 absl::StatusOr<signoff::v1::Organisation> QueryDirectory(soci::session& session);
 absl::StatusOr<signoff::v1::User> QueryUser(soci::session& session, const std::string& id);
 // With a role, `department` is where the role is held (a grant's resolved

@@ -183,6 +183,15 @@ class SociStore final : public Store {
     return Read([&](soci::session& s) { return QueryTasks(s, filter); });
   }
 
+  absl::StatusOr<JobRecord> GetJob(const std::string& task_id) override {
+    return Read([&](soci::session& s) { return QueryJob(s, task_id); });
+  }
+
+  absl::StatusOr<Page<signoff::v1::Incident>> ListIncidents(
+      const IncidentFilter& filter) override {
+    return Read([&](soci::session& s) { return QueryIncidents(s, filter); });
+  }
+
   absl::StatusOr<Organisation> LoadDirectory() override {
     return Read([&](soci::session& s) {
       ReadTransaction snapshot(s, *dialect_);

@@ -14,6 +14,7 @@
 #include "signoff/v1/directory.pb.h"
 #include "signoff/v1/events.pb.h"
 #include "signoff/v1/instance.pb.h"
+#include "signoff/v1/jobs.pb.h"
 #include "signoff/v1/service.pb.h"
 #include "workflow/access.h"
 #include "workflow/notifications.h"
@@ -53,6 +54,64 @@ struct TimerClaim {
   int limit = 100;
 };
 
+// Leases available jobs of one type to a worker: open jobs with no open
+// incident, whose backoff has ended (available_at <= now) and whose last
+// lease, if any, has run out (lease_until <= now).
+struct JobClaim {
+  absl::Time now;
+  std::string type;
+  // The worker's name and the service account it calls as.
+  std::string worker;
+  std::string caller;
+  absl::Duration lease;
+  int limit = 1;
+  // Only jobs of these definitions; none when empty.
+  std::vector<std::string> definition_keys;
+};
+
+// One job a claim leased: its activation is `attempt`.
+struct ActivatedJob {
+  std::string task_id;
+  std::string instance_id;
+  int64_t attempt = 0;
+  absl::Time lease_until;
+};
+
+// A job's leasing row.
+struct JobRecord {
+  std::string task_id;
+  std::string instance_id;
+  std::string type;
+  std::string definition_key;
+  int64_t attempt = 0;
+  // Empty while no activation holds the job.
+  std::string lease_owner;
+  std::string lease_caller;
+  std::optional<absl::Time> lease_until;
+  absl::Time available_at;
+  bool incident = false;
+};
+
+// A mutation made under an activation's key commits only while that
+// activation still holds the job: no later activation took it, and no
+// failure ended it. FAILED_PRECONDITION otherwise, PERMISSION_DENIED for
+// another caller's activation; nothing of the mutation is written then.
+struct JobLeaseCheck {
+  std::string task_id;
+  int64_t attempt = 0;
+  std::string caller;
+};
+
+struct IncidentFilter {
+  // Only incidents of these definitions; every definition when unset.
+  std::optional<std::vector<std::string>> definition_keys;
+  std::string definition_key;
+  std::string instance_id;
+  bool include_resolved = false;
+  int32_t page_size = 100;
+  std::string page_token;
+};
+
 // Everything one command changes. A mutation commits whole or not at all.
 // Which of one recipient's notifications a commit marks read: `ids`, and
 // every one up to `up_to_id` when that is positive.
@@ -85,6 +144,8 @@ struct Mutation {
   std::vector<signoff::v1::Timer> timers_set;
   std::vector<std::string> timers_removed;
   std::optional<TimerClaim> timer_claim;
+  std::optional<JobClaim> job_claim;
+  std::optional<JobLeaseCheck> job_lease;
 
   // A new definition version. The store assigns the next version number;
   // if the definition names a version, it must be that next one, or the
@@ -119,6 +180,7 @@ struct CommitResult {
   int32_t definition_version = 0;
   int32_t calendar_version = 0;
   std::vector<ClaimedTimer> claimed_timers;
+  std::vector<ActivatedJob> activated_jobs;
   // The admin events as stored, with seq and hashes.
   std::vector<signoff::v1::AdminEvent> admin_events;
   // How many notifications notification_reads found unread.
@@ -288,6 +350,22 @@ class Store {
     if (!result.ok()) return result.status();
     return std::move(result->claimed_timers);
   }
+
+  // Leases jobs through the single writer (on PostgreSQL, one transaction
+  // with FOR UPDATE SKIP LOCKED): two claims never lease the same job
+  // while its lease runs. Those available longest are leased first; the
+  // result is in task id order.
+  absl::StatusOr<std::vector<ActivatedJob>> ActivateJobs(const JobClaim& claim) {
+    Mutation mutation;
+    mutation.job_claim = claim;
+    absl::StatusOr<CommitResult> result = Commit(std::move(mutation));
+    if (!result.ok()) return result.status();
+    return std::move(result->activated_jobs);
+  }
+  // NOT_FOUND for a task that is not an open job.
+  virtual absl::StatusOr<JobRecord> GetJob(const std::string& task_id) = 0;
+  virtual absl::StatusOr<Page<signoff::v1::Incident>> ListIncidents(
+      const IncidentFilter& filter) = 0;
 
   virtual absl::StatusOr<signoff::v1::InstanceState> GetInstance(
       const std::string& id) = 0;

@@ -21,25 +21,8 @@ constexpr int kDefaultTaskPageSize = 50;
 constexpr char kTaskList[] = "tasks";
 
 // Tasks are listed by (created_us, id); a page token holds the last pair.
-struct TaskPosition {
-  int64_t created_us = 0;
-  std::string id;
-};
-
 std::string EncodePosition(const Task& task) {
-  return absl::StrCat(workflow::ToUnixMicros(task.created_at()), ":", task.id());
-}
-
-absl::StatusOr<TaskPosition> DecodePosition(const std::string& token) {
-  SIGNOFF_ASSIGN_OR_RETURN(std::string position, DecodePageToken(kTaskList, token));
-  const size_t colon = position.find(':');
-  TaskPosition decoded;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(position.substr(0, colon), &decoded.created_us)) {
-    return absl::InvalidArgumentError("page_token is not a token from a previous tasks page");
-  }
-  decoded.id = position.substr(colon + 1);
-  return decoded;
+  return EncodeTimeIdPosition(workflow::ToUnixMicros(task.created_at()), task.id());
 }
 
 // Conditions on tasks, combined with AND; values are bound through the
@@ -47,8 +30,8 @@ absl::StatusOr<TaskPosition> DecodePosition(const std::string& token) {
 using Conditions = std::vector<std::string>;
 
 // Row values let the index seek straight to the position.
-void AddAfter(const TaskPosition& after, SqlQuery& query, Conditions& conditions) {
-  conditions.push_back(absl::StrCat("(created_us, id) > (", query.Bind(after.created_us), ", ",
+void AddAfter(const TimeIdPosition& after, SqlQuery& query, Conditions& conditions) {
+  conditions.push_back(absl::StrCat("(created_us, id) > (", query.Bind(after.time_us), ", ",
                                     query.Bind(after.id), ")"));
 }
 
@@ -127,7 +110,8 @@ absl::StatusOr<Page<Task>> QueryTasks(soci::session& session, const TaskFilter& 
   SqlQuery query("");
   Conditions common;
   if (!filter.page_token.empty()) {
-    SIGNOFF_ASSIGN_OR_RETURN(TaskPosition after, DecodePosition(filter.page_token));
+    SIGNOFF_ASSIGN_OR_RETURN(TimeIdPosition after,
+                             DecodeTimeIdPageToken(kTaskList, filter.page_token));
     AddAfter(after, query, common);
   }
   AddFieldFilters(filter, query, common);

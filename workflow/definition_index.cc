@@ -49,6 +49,7 @@ void DefinitionIndex::AssignBranchScopes() {
 std::vector<std::string> TargetsOf(const v1::Step& step) {
   std::vector<std::string> targets;
   for (const auto& route : step.next()) targets.push_back(route.to());
+  for (const auto& error : step.system().errors()) targets.push_back(error.to());
   if (step.has_wait() && !step.wait().on_timeout().empty()) {
     targets.push_back(step.wait().on_timeout());
   }

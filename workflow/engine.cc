@@ -35,7 +35,9 @@ absl::Status Machine::Emit(v1::Event event, const std::string& actor) {
 
 void Machine::NoteEffects(const v1::Event& event) {
   if (event.has_task_created() || event.has_task_updated() || event.has_task_completed() ||
-      event.has_task_cancelled() || event.has_task_reminded()) {
+      event.has_task_cancelled() || event.has_task_reminded() || event.has_job_failed() ||
+      event.has_incident_raised() || event.has_incident_resolved() ||
+      event.has_job_error_thrown()) {
     touched_tasks_.insert(event.task_id());
   }
   if (event.has_timer_set()) {
@@ -175,6 +177,7 @@ absl::Status Machine::Decide(const v1::DecideTaskRequest& request) {
     return absl::NotFoundError(absl::StrCat("no task ", request.task_id()));
   }
   v1::Task task = *found;
+  SIGNOFF_RETURN_IF_ERROR(RequireNotJob(task));
   SIGNOFF_RETURN_IF_ERROR(RequireDecidable(task));
   SIGNOFF_RETURN_IF_ERROR(Authorize(task));
   task = *FindTask(task.id());
@@ -215,6 +218,7 @@ absl::Status Machine::Claim(const v1::ClaimTaskRequest& request) {
   const v1::Task* found = FindTask(request.id());
   if (found == nullptr) return absl::NotFoundError(absl::StrCat("no task ", request.id()));
   v1::Task task = *found;
+  SIGNOFF_RETURN_IF_ERROR(RequireNotJob(task));
   SIGNOFF_RETURN_IF_ERROR(RequireDecidable(task));
   if (!task.has_candidate_group()) {
     return absl::FailedPreconditionError(

@@ -42,6 +42,14 @@ void RecordApproval(v1::InstanceState& state, const v1::Task& task) {
   approval->set_form_revision(state.form_revision());
 }
 
+// A job's result joins the instance's data, where routes and later steps
+// read it. It is not the applicant's form changing, so the revision stays.
+void MergeJobResult(v1::InstanceState& state, const v1::Task& task) {
+  if (task.job().type().empty()) return;
+  auto& form = *state.mutable_form()->mutable_fields();
+  for (const auto& [name, value] : task.result().fields()) form[name] = value;
+}
+
 void ApplyStart(v1::InstanceState& state, const v1::Event& event) {
   const auto& started = event.instance_started();
   state.set_id(event.instance_id());
@@ -227,8 +235,17 @@ absl::Status ApplyTaskEvent(v1::InstanceState& state, const v1::Event& event) {
       if (status.ok() && event.actor() != kSystemActor) {
         RecordApproval(state, event.task_completed().task());
       }
+      MergeJobResult(state, event.task_completed().task());
       return status;
     }
+    case v1::Event::kJobFailed:
+      return ReplaceTask(state, event.job_failed().task());
+    case v1::Event::kIncidentRaised:
+      return ReplaceTask(state, event.incident_raised().task());
+    case v1::Event::kIncidentResolved:
+      return ReplaceTask(state, event.incident_resolved().task());
+    case v1::Event::kJobErrorThrown:
+      return ReplaceTask(state, event.job_error_thrown().task());
     case v1::Event::kTaskReminded:
       for (auto& task : *state.mutable_tasks()) {
         if (task.id() == event.task_id()) task.set_reminders(event.task_reminded().reminders());
@@ -287,6 +304,10 @@ absl::Status Evolve(v1::InstanceState& state, const v1::Event& event) {
     case v1::Event::kTaskCompleted:
     case v1::Event::kTaskCancelled:
     case v1::Event::kTaskReminded:
+    case v1::Event::kJobFailed:
+    case v1::Event::kIncidentRaised:
+    case v1::Event::kIncidentResolved:
+    case v1::Event::kJobErrorThrown:
       return ApplyTaskEvent(state, event);
     case v1::Event::kInstanceReturned:
       ApplyReturn(state, event);

@@ -173,27 +173,32 @@ bool IsEmptyValue(const Value& value) {
 
 absl::Status ValidateForm(const v1::Form& form, const Struct& values,
                           const Directory& directory) {
+  return ValidateValues(form.fields(), values, directory, "form", "is not a field of this form");
+}
+
+absl::Status ValidateValues(const google::protobuf::RepeatedPtrField<v1::FormField>& fields,
+                            const Struct& values, const Directory& directory,
+                            const std::string& prefix, const std::string& unknown) {
   std::vector<FieldViolation> violations;
   std::map<std::string, const v1::FormField*> known;
-  for (const auto& field : form.fields()) known[field.name()] = &field;
+  for (const auto& field : fields) known[field.name()] = &field;
+  const std::string path = prefix + ".";
   for (const auto& [name, value] : values.fields()) {
-    if (!known.count(name)) {
-      violations.push_back({"form." + name, "is not a field of this form"});
-    }
+    if (!known.count(name)) violations.push_back({path + name, unknown});
   }
-  for (const auto& field : form.fields()) {
+  for (const auto& field : fields) {
     auto it = values.fields().find(field.name());
     const bool missing = it == values.fields().end() || IsEmptyValue(it->second);
     if (missing) {
-      if (field.required()) violations.push_back({"form." + field.name(), "is required"});
+      if (field.required()) violations.push_back({path + field.name(), "is required"});
       continue;
     }
     std::string problem = CheckField(field, it->second, directory);
-    if (!problem.empty()) violations.push_back({"form." + field.name(), problem});
+    if (!problem.empty()) violations.push_back({path + field.name(), problem});
   }
   if (violations.empty()) return absl::OkStatus();
   return InvalidArgumentWithViolations(
-      absl::StrCat("the form has ", violations.size(), " invalid field(s)"),
+      absl::StrCat("the ", prefix, " has ", violations.size(), " invalid field(s)"),
       violations);
 }
 

@@ -19,6 +19,15 @@ absl::Status ValidateForm(const signoff::v1::Form& form,
                           const google::protobuf::Struct& values,
                           const Directory& directory);
 
+// ValidateForm's checks for any list of fields: violations are at
+// "<prefix>.<name>", and a value no field declares is described as
+// `unknown`. A job's result is checked this way against its step's
+// result_fields.
+absl::Status ValidateValues(
+    const google::protobuf::RepeatedPtrField<signoff::v1::FormField>& fields,
+    const google::protobuf::Struct& values, const Directory& directory,
+    const std::string& prefix, const std::string& unknown);
+
 // Fields whose values differ between two versions of a form, by name.
 std::vector<signoff::v1::FormChange> DiffForms(
     const google::protobuf::Struct& before,

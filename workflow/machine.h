@@ -86,6 +86,14 @@ class Machine {
         return ExtendDeadline(command.extend_deadline());
       case v1::Command::kFireTimer:
         return FireTimer(command.fire_timer());
+      case v1::Command::kCompleteJob:
+        return CompleteJob(command.complete_job());
+      case v1::Command::kFailJob:
+        return FailJob(command.fail_job());
+      case v1::Command::kThrowJobError:
+        return ThrowJobError(command.throw_job_error());
+      case v1::Command::kResolveIncident:
+        return ResolveIncident(command.resolve_incident());
       default:
         return absl::InvalidArgumentError("empty command");
     }
@@ -139,6 +147,9 @@ class Machine {
   absl::Status Appeal(const v1::AppealInstanceRequest& request);
 
   absl::Status RequireDecidable(const v1::Task& task) const;
+
+  // FAILED_PRECONDITION for a job's task: JobService works it.
+  static absl::Status RequireNotJob(const v1::Task& task);
 
   // The assignee may act; a candidate-group member claims the task by
   // acting on it.
@@ -298,6 +309,25 @@ class Machine {
   absl::Status RecordSamples(const v1::Condition& condition, const std::string& step_id);
 
   absl::StatusOr<std::optional<absl::Time>> AppealDeadline() const;
+
+  // Jobs (machine_jobs.cc): SYSTEM steps with a job_type.
+  absl::Status CreateJob(const v1::Step& step, const std::string& token);
+
+  // The open job a worker's command names, once the caller may work it.
+  absl::StatusOr<v1::Task> WorkableJob(const std::string& task_id) const;
+
+  // CheckJobWorker (jobs.h) for the caller and this instance.
+  absl::Status RequireJobWorker(const v1::Step& step) const;
+
+  absl::Status CompleteJob(const v1::CompleteJob& request);
+
+  absl::Status FailJob(const v1::FailJob& request);
+
+  absl::Status ThrowJobError(const v1::ThrowJobError& request);
+
+  absl::Status RaiseIncident(v1::Task task, const std::string& message);
+
+  absl::Status ResolveIncident(const v1::ResolveIncidentRequest& request);
 
   absl::Status EnterStep(const std::string& id, const std::string& parent,
                          const std::string& branch);

@@ -28,6 +28,13 @@ absl::Status Machine::RequireDecidable(const v1::Task& task) const {
       "task ", task.id(), " is already ", v1::TaskStatus_Name(task.status())));
 }
 
+absl::Status Machine::RequireNotJob(const v1::Task& task) {
+  if (task.job().type().empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "task ", task.id(), " is a job of type ", task.job().type(),
+      ": its workers activate and complete it through JobService"));
+}
+
 absl::Status Machine::Authorize(const v1::Task& task) {
   SIGNOFF_RETURN_IF_ERROR(
       RequireListedIfService(context_.actor, kCompleteSystemStepsPermission));

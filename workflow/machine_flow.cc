@@ -46,6 +46,7 @@ const google::protobuf::RepeatedPtrField<v1::ApproverRule>& Machine::RulesOf(con
 }
 
 absl::Status Machine::CreateTasks(const v1::Step& step, const std::string& token) {
+  if (!step.system().job_type().empty()) return CreateJob(step, token);
   SIGNOFF_ASSIGN_OR_RETURN(std::vector<Candidate> candidates, CandidatesFor(step));
   if (candidates.empty()) {
     return FinishStep(token, false, "no approvers resolved; the step auto-approves");

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
 #include "workflow/definition_index.h"
+#include "workflow/jobs.h"
 #include "workflow/limits.h"
 #include "workflow/problems.h"
 #include "workflow/time_validation.h"
@@ -51,9 +52,21 @@ class Validator {
     problems_.push_back(ProblemAt(path, message));
   }
 
-  const v1::FormField* Field(const std::string& name) const {
+  const v1::FormField* FormField(const std::string& name) const {
     for (const auto& field : definition_.form().fields()) {
       if (field.name() == name) return &field;
+    }
+    return nullptr;
+  }
+
+  // A form field, or a field some job's result brings into the instance's
+  // data.
+  const v1::FormField* Field(const std::string& name) const {
+    if (const v1::FormField* field = FormField(name)) return field;
+    for (const auto& step : definition_.steps()) {
+      for (const auto& field : step.system().result_fields()) {
+        if (field.name() == name) return &field;
+      }
     }
     return nullptr;
   }
@@ -68,7 +81,7 @@ class Validator {
       Add("start_step", absl::StrCat("unknown step '", definition_.start_step(), "'"));
     }
     if (definition_.has_subject()) {
-      const auto* field = Field(definition_.subject().field());
+      const auto* field = FormField(definition_.subject().field());
       if (field == nullptr) {
         Add("subject.field",
             absl::StrCat("unknown form field '", definition_.subject().field(), "'"));
@@ -151,28 +164,87 @@ class Validator {
   void CheckForm() {
     std::set<std::string> names;
     for (int i = 0; i < definition_.form().fields_size(); ++i) {
-      const auto& field = definition_.form().fields(i);
-      const std::string path = absl::StrCat("form.fields[", i, "]");
-      static const RE2 kName("[A-Za-z_][A-Za-z0-9_]{0,62}");
-      if (!RE2::FullMatch(field.name(), kName)) {
-        Add(path + ".name", "must be a letter or _ followed by letters, digits or _");
+      CheckField(definition_.form().fields(i), absl::StrCat("form.fields[", i, "]"), names);
+    }
+  }
+
+  void CheckField(const v1::FormField& field, const std::string& path,
+                  std::set<std::string>& names) {
+    static const RE2 kName("[A-Za-z_][A-Za-z0-9_]{0,62}");
+    if (!RE2::FullMatch(field.name(), kName)) {
+      Add(path + ".name", "must be a letter or _ followed by letters, digits or _");
+    }
+    if (!names.insert(field.name()).second) {
+      Add(path + ".name", absl::StrCat("duplicate field '", field.name(), "'"));
+    }
+    if (field.type() == v1::FIELD_TYPE_UNSPECIFIED) Add(path + ".type", "must be set");
+    const bool is_enum = field.type() == v1::ENUM ||
+                         (field.type() == v1::LIST && field.item_type() == v1::ENUM);
+    if (is_enum && field.values_size() == 0) Add(path + ".values", "an enum needs values");
+    if (field.type() == v1::LIST &&
+        (field.item_type() == v1::FIELD_TYPE_UNSPECIFIED || field.item_type() == v1::LIST)) {
+      Add(path + ".item_type", "a list needs a scalar item type");
+    }
+    if (!field.pattern().empty() && !RE2(field.pattern(), RE2::Quiet).ok()) {
+      Add(path + ".pattern", "is not a valid regular expression");
+    }
+    if (field.has_min() && field.has_max() && field.min() > field.max()) {
+      Add(path + ".max", "must not be below min");
+    }
+  }
+
+  // A job's type, retries, result fields and error routes; a SYSTEM step
+  // without a job_type takes none of the others.
+  void CheckJob(const v1::SystemStep& system, const std::string& path) {
+    if (system.job_type().empty()) {
+      if (system.result_fields_size() > 0) {
+        Add(path + ".result_fields", "only a job (a step with job_type) returns result fields");
       }
-      if (!names.insert(field.name()).second) {
-        Add(path + ".name", absl::StrCat("duplicate field '", field.name(), "'"));
+      if (system.errors_size() > 0) {
+        Add(path + ".errors", "only a job (a step with job_type) throws errors");
       }
-      if (field.type() == v1::FIELD_TYPE_UNSPECIFIED) Add(path + ".type", "must be set");
-      const bool is_enum = field.type() == v1::ENUM ||
-                           (field.type() == v1::LIST && field.item_type() == v1::ENUM);
-      if (is_enum && field.values_size() == 0) Add(path + ".values", "an enum needs values");
-      if (field.type() == v1::LIST &&
-          (field.item_type() == v1::FIELD_TYPE_UNSPECIFIED || field.item_type() == v1::LIST)) {
-        Add(path + ".item_type", "a list needs a scalar item type");
+      if (system.retries() != 0) {
+        Add(path + ".retries", "only a job (a step with job_type) is retried");
       }
-      if (!field.pattern().empty() && !RE2(field.pattern(), RE2::Quiet).ok()) {
-        Add(path + ".pattern", "is not a valid regular expression");
+      return;
+    }
+    static const RE2 kJobType("[a-z0-9][a-z0-9._-]{0,63}");
+    if (!RE2::FullMatch(system.job_type(), kJobType)) {
+      Add(path + ".job_type",
+          "must be 1-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or "
+          "digit");
+    }
+    if (system.retries() > static_cast<uint32_t>(kMaxJobRetries)) {
+      Add(path + ".retries", absl::StrCat("must be at most ", kMaxJobRetries));
+    }
+    std::set<std::string> names;
+    for (int f = 0; f < system.result_fields_size(); ++f) {
+      const v1::FormField& field = system.result_fields(f);
+      const std::string field_path = absl::StrCat(path, ".result_fields[", f, "]");
+      CheckField(field, field_path, names);
+      if (field.confidential()) {
+        Add(field_path + ".confidential",
+            "a result field cannot be confidential: results are part of the audit trail, "
+            "which readers see whole");
       }
-      if (field.has_min() && field.has_max() && field.min() > field.max()) {
-        Add(path + ".max", "must not be below min");
+      if (FormField(field.name()) != nullptr) {
+        Add(field_path + ".name",
+            absl::StrCat("'", field.name(), "' is already a form field; a result merged into "
+                         "the instance's data would overwrite it"));
+      }
+    }
+    std::set<std::string> codes;
+    for (int e = 0; e < system.errors_size(); ++e) {
+      const v1::ErrorRoute& route = system.errors(e);
+      const std::string route_path = absl::StrCat(path, ".errors[", e, "]");
+      static const RE2 kCode("[A-Za-z0-9_.-]{1,64}");
+      if (!RE2::FullMatch(route.code(), kCode)) {
+        Add(route_path + ".code", "must be 1-64 letters, digits, '.', '_' or '-'");
+      } else if (!codes.insert(route.code()).second) {
+        Add(route_path + ".code", absl::StrCat("duplicate error code '", route.code(), "'"));
+      }
+      if (!index_.Find(route.to())) {
+        Add(route_path + ".to", absl::StrCat("unknown step '", route.to(), "'"));
       }
     }
   }
@@ -220,6 +292,7 @@ class Validator {
         break;
       case v1::Step::kSystem:
         CheckRules(path + ".system.workers", step.system().workers(), false);
+        CheckJob(step.system(), path + ".system");
         break;
       case v1::Step::kParallel:
         CheckParallel(step, path + ".parallel");

@@ -106,5 +106,6 @@ void AddInstanceCommands(CLI::App& app, Cli& cli);
 void AddTaskCommands(CLI::App& app, Cli& cli);
 void AddDirectoryCommands(CLI::App& app, Cli& cli);
 void AddCalendarCommands(CLI::App& app, Cli& cli);
+void AddJobCommands(CLI::App& app, Cli& cli);
 
 }  // namespace signoff::cli

@@ -17,6 +17,7 @@ Connection::Connection(const GlobalOptions& options, const Transport& transport)
   directory_ = v1::DirectoryService::NewStub(channel);
   calendars_ = v1::CalendarService::NewStub(channel);
   audit_ = v1::AuditService::NewStub(channel);
+  jobs_ = v1::JobService::NewStub(channel);
   health_ = grpc::health::v1::Health::NewStub(channel);
 }
 

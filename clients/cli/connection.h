@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
 #include "transport.h"
 
@@ -50,6 +51,7 @@ class Connection {
   v1::DirectoryService::Stub& directory() { return *directory_; }
   v1::CalendarService::Stub& calendars() { return *calendars_; }
   v1::AuditService::Stub& audit() { return *audit_; }
+  v1::JobService::Stub& jobs() { return *jobs_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
 
  private:
@@ -64,6 +66,7 @@ class Connection {
   std::unique_ptr<v1::DirectoryService::Stub> directory_;
   std::unique_ptr<v1::CalendarService::Stub> calendars_;
   std::unique_ptr<v1::AuditService::Stub> audit_;
+  std::unique_ptr<v1::JobService::Stub> jobs_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 

@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
   AddDirectoryCommands(app, cli);
   AddCalendarCommands(app, cli);
   AddAuditCommands(app, cli);
+  AddJobCommands(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "signoff/v1/jobs.pb.h"
 #include "workflow/errors.h"
 #include "workflow/roles.h"
 #include "workflow/status_macros.h"
@@ -69,7 +70,8 @@ bool ServiceActsOn(const workflow::Directory& directory, const std::string& user
 bool IsServiceCommand(const v1::Command& command) {
   return command.has_signal() || command.has_decide() || command.has_claim() ||
          command.has_pause_clock() || command.has_resume_clock() ||
-         command.has_extend_deadline();
+         command.has_extend_deadline() || command.has_complete_job() ||
+         command.has_fail_job() || command.has_throw_job_error();
 }
 
 }  // namespace
@@ -202,6 +204,8 @@ void RedactReply(const v1::WorkflowDefinition& definition, google::protobuf::Mes
     Redact(definition, *response->mutable_instance());
   } else if (auto* decided = dynamic_cast<v1::DecideTaskResponse*>(&reply)) {
     if (decided->has_instance()) Redact(definition, *decided->mutable_instance());
+  } else if (auto* job = dynamic_cast<v1::JobResponse*>(&reply)) {
+    if (job->has_instance()) Redact(definition, *job->mutable_instance());
   }
 }
 

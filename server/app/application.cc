@@ -16,10 +16,13 @@ Application::Application(std::unique_ptr<AppContext> context)
       audit_(*context_),
       events_(*context_, feed_),
       notifications_(*context_),
+      jobs_(*context_, pipeline_, job_board_),
       timers_(*context_, pipeline_) {
   pipeline_.AddPostCommitHook([this](const Committed& committed) {
     if (!committed.events.empty()) feed_.CommitNoticed();
   });
+  pipeline_.AddPostCommitHook(
+      [this](const Committed& committed) { job_board_.NoteCommitted(committed); });
 }
 
 absl::StatusOr<std::unique_ptr<Application>> Application::Create(

@@ -13,6 +13,8 @@
 #include "server/app/event_service.h"
 #include "server/app/instance_service.h"
 #include "server/app/notification_service.h"
+#include "server/app/job_board.h"
+#include "server/app/job_service.h"
 #include "server/app/task_service.h"
 #include "server/app/timers.h"
 
@@ -36,6 +38,9 @@ class Application {
   AuditService& audit() { return audit_; }
   EventService& events() { return events_; }
   NotificationService& notifications() { return notifications_; }
+  JobService& jobs() { return jobs_; }
+  // Where long polls for jobs wait; closed when the server stops.
+  JobBoard& job_board() { return job_board_; }
   TimerFiring& timers() { return timers_; }
   // Follows every commit; the server starts it with its options.
   EventFeed& feed() { return feed_; }
@@ -54,6 +59,8 @@ class Application {
   AuditService audit_;
   EventService events_;
   NotificationService notifications_;
+  JobBoard job_board_;
+  JobService jobs_;
   TimerFiring timers_;
 };
 

@@ -115,6 +115,7 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
   mutation.events = std::move(transition.events);
   mutation.notifications =
       workflow::NotificationsOf(mutation.events, transition.state, *engine.directory);
+  mutation.job_lease = command.job_lease;
   command.reply(transition.state, definition->definition(), reply);
   if (readership == workflow::Readership::kRedacted) RedactReply(definition->definition(), reply);
   mutation.instance = std::move(transition.state);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct InstanceCommand {
   using ReplyBuilder = std::function<void(const v1::InstanceState&, const v1::WorkflowDefinition&,
                                           google::protobuf::Message&)>;
   ReplyBuilder reply;
+  // Set for a job command made under an activation's key: the commit
+  // holds only while that activation still holds the job.
+  std::optional<storage::JobLeaseCheck> job_lease;
 };
 
 // A change that is not an engine command: publishing, directory changes.

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
+#include "signoff/v1/jobs.pb.h"
 #include "signoff/v1/service.pb.h"
 #include "run_program.h"
 #include "signoffd_process.h"
@@ -381,7 +382,7 @@ TEST_F(CliTest, AuditVerifyFindsATrailCutShort) {
 }
 
 TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
-  // signoffd's start-up: the demo organisation, the calendar, then the four
+  // signoffd's start-up: the demo organisation, the calendar, then the five
   // definitions, by file name.
   Result startup = Run({"--as", "olivia.ke", "audit", "admin-log"});
   Ok(startup);
@@ -393,23 +394,24 @@ TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
   EXPECT_EQ(table.Cell(1, "TARGET"), "cn-mainland");
   EXPECT_EQ(table.Cell(2, "TARGET"), "dealer-application");
   EXPECT_THAT(table.Cell(2, "DETAIL"), HasSubstr("from file:dealer-application.yaml"));
-  EXPECT_EQ(table.Cell(5, "TARGET"), "probation-review");
-  EXPECT_THAT(startup.out, HasSubstr("6 admin event(s) shown of 6; hash chain verified"));
+  EXPECT_EQ(table.Cell(4, "TARGET"), "merchant-onboarding");
+  EXPECT_EQ(table.Cell(6, "TARGET"), "probation-review");
+  EXPECT_THAT(startup.out, HasSubstr("7 admin event(s) shown of 7; hash chain verified"));
 
   const std::string org = File("new-user.yaml", "users: [{id: ada.audit, department: compliance, "
                                                 "manager: nina.guo}]\n");
   Ok(Run({"--as", "carl.yuan", "directory", "import", org}));
-  Result added = Run({"--as", "olivia.ke", "-o", "json", "audit", "admin-log", "--after", "6"});
+  Result added = Run({"--as", "olivia.ke", "-o", "json", "audit", "admin-log", "--after", "7"});
   Ok(added);
   auto log = Json<v1::ListAdminEventsResponse>(added);
   ASSERT_EQ(log.events_size(), 1);
-  EXPECT_EQ(log.events(0).seq(), 7);
+  EXPECT_EQ(log.events(0).seq(), 8);
   EXPECT_EQ(log.events(0).actor(), "carl.yuan");
   EXPECT_EQ(log.events(0).action(), "users_upserted");
   EXPECT_EQ(log.events(0).target(), "ada.audit");
   EXPECT_EQ(log.events(0).users_upserted().users(0).manager(), "nina.guo");
   EXPECT_TRUE(log.chain_verified());
-  EXPECT_EQ(log.event_count(), 7);
+  EXPECT_EQ(log.event_count(), 8);
   EXPECT_EQ(log.head_hash(), log.events(0).hash());
 
   auto window = Json<v1::ListAdminEventsResponse>(
@@ -432,13 +434,13 @@ TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
   server_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "signoff.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM admin_events WHERE seq = 7", nullptr, nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM admin_events WHERE seq = 8", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
   StartServer({});
   Result broken = Run({"--as", "olivia.ke", "audit", "admin-log"});
   EXPECT_EQ(broken.exit_code, 1) << broken.out << broken.err;
-  EXPECT_THAT(broken.out, HasSubstr("6 admin event(s) shown of 7; HASH CHAIN BROKEN"));
+  EXPECT_THAT(broken.out, HasSubstr("7 admin event(s) shown of 8; HASH CHAIN BROKEN"));
   EXPECT_THAT(broken.err, HasSubstr("does not verify"));
 }
 
@@ -525,7 +527,7 @@ TEST_F(CliTest, DefinitionsAndDirectoryCommands) {
   EXPECT_EQ(auditors.Cell(1, "ID"), "olivia.ke");
 
   ParsedTable definitions(Run({"--as", "bob.zhang", "definition", "list"}).out);
-  ASSERT_EQ(definitions.size(), 4u);
+  ASSERT_EQ(definitions.size(), 5u);
   EXPECT_EQ(definitions.Cell(0, "KEY"), "dealer-application");
   EXPECT_EQ(definitions.Cell(0, "LATEST"), "1");
   const std::string shipped =
@@ -1040,10 +1042,86 @@ steps:
   EXPECT_EQ(neither.exit_code, 2) << neither.err;
 }
 
+// A merchant onboarding worked by its two job workers through the CLI: the
+// risk check fails into an incident that an administrator retries, and the
+// high-risk result routes the merchant to the risk committee.
+TEST_F(CliTest, JobWorkersAndIncidentsThroughTheCli) {
+  Result started = Run({"--as", "kevin.du", "-o", "json", "instance", "start",
+                        "merchant-onboarding", "--form", "merchant_id=M-CLI-1", "--form",
+                        "merchant_name=Tea House", "--form", "business_type=retail", "--form",
+                        "expected_monthly_volume=1000"});
+  Ok(started);
+  const std::string id = Json<v1::InstanceResponse>(started).instance().id();
+
+  auto documents = Json<v1::ActivateJobsResponse>(
+      Run({"--as", "svc-doc-check", "-o", "json", "job", "activate", "--type", "doc-check",
+           "--worker", "doc-1"}));
+  ASSERT_EQ(documents.jobs_size(), 1);
+  EXPECT_EQ(documents.jobs(0).instance_id(), id);
+  Result bad_result = Run({"--as", "svc-doc-check", "job", "complete", documents.jobs(0).key(),
+                           "--result", "{documents_verified: true, colour: red}"});
+  EXPECT_EQ(bad_result.exit_code, 64 + 3) << bad_result.err;
+  EXPECT_THAT(bad_result.err, HasSubstr("\n  result.colour: "));
+  Result checked = Run({"--as", "svc-doc-check", "job", "complete", documents.jobs(0).key(),
+                        "--result", "{\"documents_verified\": true}"});
+  Ok(checked);
+  EXPECT_THAT(checked.out, HasSubstr("at risk-check"));
+
+  Result leased = Run({"--as", "svc-risk-engine", "job", "activate", "--type", "risk-check",
+                       "--worker", "risk-1", "--lease", "2m"});
+  Ok(leased);
+  ParsedTable jobs(leased.out);
+  ASSERT_EQ(jobs.size(), 1u) << leased.out;
+  EXPECT_EQ(jobs.Cell(0, "TYPE"), "risk-check");
+  EXPECT_EQ(jobs.Cell(0, "INSTANCE"), id);
+  const std::string key = jobs.Cell(0, "KEY");
+  EXPECT_EQ(Run({"--as", "svc-risk-engine", "job", "fail", key}).exit_code, 2);
+  EXPECT_EQ(Run({"--as", "svc-risk-engine", "job", "fail", key, "--retries", "0", "--backoff",
+                 "soon"}).exit_code,
+            2);
+  Result failed = Run({"--as", "svc-risk-engine", "job", "fail", key, "--retries", "0",
+                       "--message", "bureau down"});
+  Ok(failed);
+  EXPECT_THAT(failed.out, HasSubstr("raised: bureau down"));
+
+  Result listed = Run({"--as", "carl.yuan", "incident", "list", "--definition",
+                       "merchant-onboarding"});
+  Ok(listed);
+  ParsedTable incidents(listed.out);
+  ASSERT_EQ(incidents.size(), 1u) << listed.out;
+  EXPECT_EQ(incidents.Cell(0, "STATUS"), "OPEN");
+  EXPECT_EQ(incidents.Cell(0, "MESSAGE"), "bureau down");
+  const std::string incident = incidents.Cell(0, "ID");
+  EXPECT_EQ(Run({"--as", "kevin.du", "incident", "list"}).exit_code, 64 + 7);
+  EXPECT_EQ(Run({"--as", "kevin.du", "incident", "retry", incident}).exit_code, 64 + 7);
+  Result retried = Run({"--as", "carl.yuan", "incident", "retry", incident, "--retries", "2"});
+  Ok(retried);
+  EXPECT_THAT(retried.out, HasSubstr("retried"));
+
+  auto again = Json<v1::ActivateJobsResponse>(
+      Run({"--as", "svc-risk-engine", "-o", "json", "job", "activate", "--type", "risk-check",
+           "--worker", "risk-1", "--wait", "2s"}));
+  ASSERT_EQ(again.jobs_size(), 1);
+  EXPECT_EQ(again.jobs(0).retries_left(), 2);
+  EXPECT_EQ(Run({"--as", "svc-risk-engine", "job", "complete", key, "--result",
+                 "{risk_level: high}"}).exit_code,
+            64 + 9);
+  Result routed = Run({"--as", "svc-risk-engine", "job", "complete", again.jobs(0).key(),
+                       "--result", "{risk_level: high, score: 90}"});
+  Ok(routed);
+  EXPECT_THAT(routed.out, HasSubstr("at risk-committee"));
+  auto all = Json<v1::ListIncidentsResponse>(
+      Run({"--as", "olivia.ke", "-o", "json", "incident", "list", "--all"}));
+  ASSERT_EQ(all.incidents_size(), 1);
+  EXPECT_EQ(all.incidents(0).resolution(), "retried");
+  EXPECT_EQ(all.incidents(0).resolved_by(), "carl.yuan");
+}
+
 TEST_F(CliTest, EveryCommandGroupsHelpShowsItsOwnExample) {
   const std::vector<std::vector<std::string>> groups = {
       {"task"},     {"instance"}, {"definition"}, {"directory"}, {"directory", "user"},
-      {"calendar"}, {"audit"},    {"health"},     {"instance", "wait"}};
+      {"calendar"}, {"audit"},    {"health"},     {"instance", "wait"}, {"job"},
+      {"incident"}};
   for (const auto& group : groups) {
     std::vector<std::string> args = group;
     args.push_back("--help");

@@ -607,6 +607,68 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
     request.mutable_by()->set_days(1);
     return Run(user, *client_->tasks, &TS::ExtendDeadline, request);
   }, true});
+  // JobService. The review has no job steps: a key or incident id made
+  // from one of its tasks names no job, for every caller signed in.
+  using JS = v1::JobService::Stub;
+  auto no_job = [](Row row, State) {
+    return Code(Unauthenticated(row) ? StatusCode::kUnauthenticated : StatusCode::kNotFound);
+  };
+  columns.push_back({"ActivateJobs",
+                     [](Row row, State) {
+                       if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+                       const bool service = row == Row::kServiceWith || row == Row::kServiceWithout;
+                       return Code(service ? StatusCode::kOk : StatusCode::kPermissionDenied);
+                     },
+                     [this](const std::string& user, const std::string&) {
+    v1::ActivateJobsRequest request;
+    request.set_type("review-check");
+    request.set_worker("matrix");
+    request.set_max_jobs(1);
+    request.mutable_lease()->set_seconds(30);
+    return Run(user, *client_->jobs, &JS::ActivateJobs, request);
+  }});
+  columns.push_back({"CompleteJob", no_job, [this, cur_task](const std::string& user,
+                                                             const std::string& id) {
+    v1::CompleteJobRequest request;
+    request.set_request_id(NextId("complete-job"));
+    request.set_key(cur_task(id) + ".1");
+    return Run(user, *client_->jobs, &JS::CompleteJob, request);
+  }});
+  columns.push_back({"FailJob", no_job, [this, cur_task](const std::string& user,
+                                                         const std::string& id) {
+    v1::FailJobRequest request;
+    request.set_request_id(NextId("fail-job"));
+    request.set_key(cur_task(id) + ".1");
+    request.set_retries_left(1);
+    return Run(user, *client_->jobs, &JS::FailJob, request);
+  }});
+  columns.push_back({"ThrowError", no_job, [this, cur_task](const std::string& user,
+                                                            const std::string& id) {
+    v1::ThrowErrorRequest request;
+    request.set_request_id(NextId("throw-error"));
+    request.set_key(cur_task(id) + ".1");
+    request.set_code("oops");
+    return Run(user, *client_->jobs, &JS::ThrowError, request);
+  }});
+  columns.push_back({"ResolveIncident", no_job, [this, cur_task](const std::string& user,
+                                                                 const std::string& id) {
+    v1::ResolveIncidentRequest request;
+    request.set_request_id(NextId("resolve"));
+    request.set_id(cur_task(id) + ".i1");
+    request.set_retry_with_retries(1);
+    return Run(user, *client_->jobs, &JS::ResolveIncident, request);
+  }});
+  // Incidents are listed by auditors and process admins (of this
+  // definition, here); workflow admins run the catalog, not the cases.
+  columns.push_back({"ListIncidents",
+                     [](Row row, State) {
+                       if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+                       const bool lists = row == Row::kAuditor || row == Row::kProcessAdmin;
+                       return Code(lists ? StatusCode::kOk : StatusCode::kPermissionDenied);
+                     },
+                     [this](const std::string& user, const std::string&) {
+    return Run(user, *client_->jobs, &JS::ListIncidents, v1::ListIncidentsRequest());
+  }});
   return columns;
 }
 

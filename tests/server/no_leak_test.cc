@@ -84,11 +84,7 @@ class NoLeakTest : public ServerTest {
 
   void SetUp() override {
     ServerTest::SetUp();
-    const std::string shipped = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
-    app::SeedSources sources;
-    sources.organisation_file = shipped + "/demo-org.yaml";
-    sources.definitions = {shipped};
-    ASSERT_OK(app::Seed(*app_, sources));
+    ASSERT_OK(SeedShipped(*app_));
     v1::UpsertUsersRequest upsert;
     upsert.set_request_id("generated-people");
     for (auto& person : GeneratedPeople(*Directory())) {

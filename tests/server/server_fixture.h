@@ -13,6 +13,7 @@
 
 #include "api_client.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "server/app/seed.h"
 #include "server/server.h"
 #include "status_matchers.h"
 #include "storage/store.h"
@@ -47,6 +48,18 @@ steps:
     next: [{to: done}]
   - {id: done, end: {}}
 )";
+
+#ifdef SIGNOFF_SOURCE_DIR
+// The demo organisation and every shipped definition and calendar, as
+// `signoffd seed` loads them from workflow/definitions.
+inline absl::Status SeedShipped(app::Application& app) {
+  const std::string shipped = std::string(SIGNOFF_SOURCE_DIR) + "/workflow/definitions";
+  app::SeedSources sources;
+  sources.organisation_file = shipped + "/demo-org.yaml";
+  sources.definitions = {shipped};
+  return app::Seed(app, sources);
+}
+#endif
 
 // The server's clock, moved by tests instead of sleeping.
 class FakeClock {

@@ -119,6 +119,13 @@ class FlakyReadStore final : public storage::Store {
     return inner_->LatestVersionFrom(kind, key, origin);
   }
   absl::StatusOr<v1::Task> GetTask(const std::string& id) override { return inner_->GetTask(id); }
+  absl::StatusOr<storage::JobRecord> GetJob(const std::string& task_id) override {
+    return inner_->GetJob(task_id);
+  }
+  absl::StatusOr<storage::Page<v1::Incident>> ListIncidents(
+      const storage::IncidentFilter& filter) override {
+    return inner_->ListIncidents(filter);
+  }
   absl::StatusOr<storage::Page<v1::Task>> ListTasks(const storage::TaskFilter& filter) override {
     return inner_->ListTasks(filter);
   }

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "google/rpc/status.pb.h"
+#include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
 #include "workflow/yaml_mapping.h"
 
@@ -24,7 +26,8 @@ class ApiClient {
         tasks(v1::TaskService::NewStub(channel)),
         directory(v1::DirectoryService::NewStub(channel)),
         calendars(v1::CalendarService::NewStub(channel)),
-        audit(v1::AuditService::NewStub(channel)) {}
+        audit(v1::AuditService::NewStub(channel)),
+        jobs(v1::JobService::NewStub(channel)) {}
 
   // Calls `method` on `stub` as `user` and gives the reply or the status,
   // with the status details kept as the payload of the absl::Status.
@@ -136,12 +139,40 @@ class ApiClient {
     return Call(user, *instances, &v1::InstanceService::Stub::GetHistory, request);
   }
 
+  // Leases up to `max_jobs` jobs of `type` as `worker`, waiting up to
+  // `wait` for one.
+  absl::StatusOr<v1::ActivateJobsResponse> Activate(const std::string& user,
+                                                    const std::string& type, int max_jobs,
+                                                    absl::Duration lease,
+                                                    absl::Duration wait = absl::ZeroDuration()) {
+    v1::ActivateJobsRequest request;
+    request.set_type(type);
+    request.set_worker(user + "-worker");
+    request.set_max_jobs(max_jobs);
+    request.mutable_lease()->set_seconds(absl::ToInt64Seconds(lease));
+    request.mutable_request_timeout()->set_seconds(absl::ToInt64Seconds(wait));
+    return Call(user, *jobs, &v1::JobService::Stub::ActivateJobs, request);
+  }
+
+  absl::StatusOr<v1::JobResponse> CompleteJob(const std::string& user, const std::string& key,
+                                              const std::string& result_yaml,
+                                              const std::string& request_id) {
+    v1::CompleteJobRequest request;
+    request.set_request_id(request_id);
+    request.set_key(key);
+    auto result = workflow::ParseFormYaml(result_yaml);
+    if (!result.ok()) return result.status();
+    *request.mutable_result() = *result;
+    return Call(user, *jobs, &v1::JobService::Stub::CompleteJob, request);
+  }
+
   std::unique_ptr<v1::DefinitionService::Stub> definitions;
   std::unique_ptr<v1::InstanceService::Stub> instances;
   std::unique_ptr<v1::TaskService::Stub> tasks;
   std::unique_ptr<v1::DirectoryService::Stub> directory;
   std::unique_ptr<v1::CalendarService::Stub> calendars;
   std::unique_ptr<v1::AuditService::Stub> audit;
+  std::unique_ptr<v1::JobService::Stub> jobs;
   std::string last_details;
 };
 

@@ -224,7 +224,8 @@ TEST(ShippedDefinitionsTest, AreValidAgainstTheDemoOrganisation) {
   workflow::CalendarSet calendars;
   calendars.Add(std::make_shared<const workflow::BusinessCalendar>(std::move(*built)));
   for (const char* name : {"probation-review.yaml", "dealer-application.yaml",
-                           "dealer-claim.yaml", "partner-termination.yaml"}) {
+                           "dealer-claim.yaml", "partner-termination.yaml",
+                           "merchant-onboarding.yaml"}) {
     auto definition = workflow::ParseDefinitionYaml(ReadShipped(name));
     ASSERT_OK(definition);
     for (const auto& problem :

@@ -214,7 +214,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   void Tick(absl::Time now) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (finished_ || watch_ == nullptr) return;
-    if (!writing_ && queue_.empty() && !busy_ &&
+    // Heartbeats only at the tail: one tells the client that everything
+    // committed so far was sent.
+    if (!writing_ && queue_.empty() && !busy_ && cursor_ >= streams_.events_.feed().head() &&
         now - last_sent_ >= watch_->heartbeat_interval()) {
       busy_ = true;
       SubmitLocked([this] { Heartbeat(); });

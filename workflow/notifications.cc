@@ -3,6 +3,7 @@
 #include <set>
 #include <string>
 
+#include "workflow/roles.h"
 
 namespace signoff::workflow {
 
@@ -56,6 +57,17 @@ class Collector {
       TellGroup(task.candidate_group(), kind == v1::TASK_ASSIGNED ? v1::TASK_OFFERED : kind,
                 detail, &task);
     }
+  }
+
+  // The process administrators of the instance's definition.
+  std::vector<std::string> ProcessAdmins() const {
+    std::vector<std::string> admins;
+    for (const auto& holder : directory_.HoldersOf(kProcessAdminRole, "")) {
+      if (directory_.HoldsRoleFor(holder, kProcessAdminRole, after_.definition_key())) {
+        admins.push_back(holder);
+      }
+    }
+    return admins;
   }
 
   const v1::Task* TaskAfter(const std::string& id) const {
@@ -124,6 +136,12 @@ void Collect(const Event& event, const v1::InstanceState& after, Collector& coll
     case Event::kCcSent:
       for (const auto& user : event.cc_sent().users()) {
         collect.Tell(user, v1::CC_RECEIVED, event.comment());
+      }
+      break;
+    case Event::kIncidentRaised:
+      for (const auto& admin : collect.ProcessAdmins()) {
+        collect.Tell(admin, v1::INCIDENT_RAISED, event.incident_raised().task().job().incident_message(),
+                     &event.incident_raised().task());
       }
       break;
     case Event::kInstanceFinished:

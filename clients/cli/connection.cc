@@ -18,12 +18,18 @@ Connection::Connection(const GlobalOptions& options, const Transport& transport)
   calendars_ = v1::CalendarService::NewStub(channel);
   audit_ = v1::AuditService::NewStub(channel);
   jobs_ = v1::JobService::NewStub(channel);
+  events_ = v1::EventService::NewStub(channel);
+  notifications_ = v1::NotificationService::NewStub(channel);
   health_ = grpc::health::v1::Health::NewStub(channel);
 }
 
-void Connection::Prepare(grpc::ClientContext& context) const {
+void Connection::PrepareStream(grpc::ClientContext& context) const {
   if (!options_.user.empty()) context.AddMetadata("x-signoff-user", options_.user);
   if (!token_.empty()) context.AddMetadata("authorization", "Bearer " + token_);
+}
+
+void Connection::Prepare(grpc::ClientContext& context) const {
+  PrepareStream(context);
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(static_cast<int64_t>(options_.timeout_seconds * 1000)));
 }

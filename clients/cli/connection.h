@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "signoff/v1/events.grpc.pb.h"
 #include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
 #include "transport.h"
@@ -52,11 +53,17 @@ class Connection {
   v1::CalendarService::Stub& calendars() { return *calendars_; }
   v1::AuditService::Stub& audit() { return *audit_; }
   v1::JobService::Stub& jobs() { return *jobs_; }
+  v1::EventService::Stub& events() { return *events_; }
+  v1::NotificationService::Stub& notifications() { return *notifications_; }
+
+  // Identity for a stream, which has no deadline: it runs until the caller
+  // stops it or signoffd ends it.
+  void PrepareStream(grpc::ClientContext& context) const;
+  static absl::Status FromGrpc(const grpc::Status& status);
   grpc::health::v1::Health::Stub& health() { return *health_; }
 
  private:
   void Prepare(grpc::ClientContext& context) const;
-  static absl::Status FromGrpc(const grpc::Status& status);
 
   GlobalOptions options_;
   std::string token_;
@@ -67,6 +74,8 @@ class Connection {
   std::unique_ptr<v1::CalendarService::Stub> calendars_;
   std::unique_ptr<v1::AuditService::Stub> audit_;
   std::unique_ptr<v1::JobService::Stub> jobs_;
+  std::unique_ptr<v1::EventService::Stub> events_;
+  std::unique_ptr<v1::NotificationService::Stub> notifications_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 

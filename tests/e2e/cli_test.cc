@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
+#include "signoff/v1/events.pb.h"
 #include "signoff/v1/jobs.pb.h"
 #include "signoff/v1/service.pb.h"
 #include "run_program.h"
@@ -1117,11 +1118,99 @@ TEST_F(CliTest, JobWorkersAndIncidentsThroughTheCli) {
   EXPECT_EQ(all.incidents(0).resolved_by(), "carl.yuan");
 }
 
+// signoffctl watch with a cursor file: a first run stops after three
+// items, signoffd restarts, more commits land, and a second run resumes
+// from the file. Together the two runs show exactly what one run from the
+// start shows.
+TEST_F(CliTest, WatchResumesFromItsCursorFileAcrossARestart) {
+  auto start = [this](const std::string& merchant) {
+    Ok(Run({"--as", "kevin.du", "instance", "start", "merchant-onboarding", "--form",
+            "merchant_id=" + merchant, "--form", "merchant_name=Tea House", "--form",
+            "business_type=retail", "--form", "expected_monthly_volume=1000"}));
+  };
+  start("M-W-1");
+  const std::string cursor_file = (dir_ / "feed.cursor").string();
+  auto cursors = [](const std::string& lines) {
+    std::vector<int64_t> seen;
+    for (const auto& line : absl::StrSplit(lines, '\n', absl::SkipEmpty())) {
+      v1::WatchEventsResponse item;
+      EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(std::string(line), &item).ok())
+          << line;
+      EXPECT_FALSE(item.has_heartbeat());
+      seen.push_back(item.cursor());
+    }
+    return seen;
+  };
+  Result first = Run({"--as", "olivia.ke", "-o", "json", "watch", "--cursor-file", cursor_file,
+                      "--count", "3"});
+  Ok(first);
+  const std::vector<int64_t> before = cursors(first.out);
+  ASSERT_EQ(before.size(), 3u);
+  std::ifstream saved(cursor_file);
+  int64_t saved_cursor = 0;
+  saved >> saved_cursor;
+  EXPECT_EQ(saved_cursor, before.back());
+
+  StartServer({});
+  start("M-W-2");
+  Result second = Run({"--as", "olivia.ke", "-o", "json", "watch", "--cursor-file", cursor_file,
+                       "--catch-up"});
+  Ok(second);
+  std::vector<int64_t> resumed = before;
+  for (int64_t cursor : cursors(second.out)) resumed.push_back(cursor);
+  Result whole = Run({"--as", "olivia.ke", "-o", "json", "watch", "--after", "0", "--catch-up"});
+  Ok(whole);
+  EXPECT_EQ(resumed, cursors(whole.out));
+  EXPECT_GT(resumed.size(), 6u);
+  EXPECT_TRUE(std::is_sorted(resumed.begin(), resumed.end()));
+
+  // The table names the type, the instance and the definition; a person is
+  // not a watcher.
+  Result table = Run({"--as", "olivia.ke", "watch", "--after", "0", "--count", "1"});
+  Ok(table);
+  EXPECT_THAT(table.out, HasSubstr("instance_started"));
+  EXPECT_THAT(table.out, HasSubstr("merchant-onboarding"));
+  Result refused = Run({"--as", "kevin.du", "watch", "--catch-up"});
+  EXPECT_EQ(refused.exit_code, 64 + 7) << refused.out << refused.err;
+  Result bad = Run({"--as", "olivia.ke", "watch", "--kind", "no-such-kind", "--catch-up"});
+  EXPECT_EQ(bad.exit_code, 64 + 3) << bad.err;
+
+}
+
+// A task assigned through the CLI shows in the assignee's notifications,
+// unread until marked.
+TEST_F(CliTest, NotificationsListAndMarkRead) {
+  Result started = Run({"--as", "kevin.du", "-o", "json", "instance", "start",
+                        "merchant-onboarding", "--form", "merchant_id=M-N-1", "--form",
+                        "merchant_name=Tea House", "--form", "business_type=retail", "--form",
+                        "expected_monthly_volume=1000"});
+  Ok(started);
+  auto documents = Json<v1::ActivateJobsResponse>(
+      Run({"--as", "svc-doc-check", "-o", "json", "job", "activate", "--type", "doc-check",
+           "--worker", "doc-1"}));
+  ASSERT_EQ(documents.jobs_size(), 1);
+  Ok(Run({"--as", "svc-doc-check", "job", "throw", documents.jobs(0).key(), "--code",
+          "documents-missing"}));
+  // The document chase is offered to merchant operations, a candidate group.
+  Result listed = Run({"--as", "mia.xu", "-o", "json", "notification", "list", "--unread"});
+  Ok(listed);
+  auto unread = Json<v1::ListNotificationsResponse>(listed);
+  ASSERT_GE(unread.notifications_size(), 1) << listed.out;
+  EXPECT_EQ(unread.notifications(0).kind(), v1::TASK_OFFERED);
+  Result marked = Run({"--as", "mia.xu", "notification", "read", "--all"});
+  Ok(marked);
+  EXPECT_THAT(marked.out, HasSubstr(absl::StrCat(unread.unread_count(), " marked read")));
+  Result after = Run({"--as", "mia.xu", "notification", "list"});
+  Ok(after);
+  EXPECT_THAT(after.out, HasSubstr("0 unread"));
+  EXPECT_EQ(Run({"--as", "mia.xu", "notification", "read"}).exit_code, 2);
+}
+
 TEST_F(CliTest, EveryCommandGroupsHelpShowsItsOwnExample) {
   const std::vector<std::vector<std::string>> groups = {
       {"task"},     {"instance"}, {"definition"}, {"directory"}, {"directory", "user"},
       {"calendar"}, {"audit"},    {"health"},     {"instance", "wait"}, {"job"},
-      {"incident"}};
+      {"incident"}, {"notification"}};
   for (const auto& group : groups) {
     std::vector<std::string> args = group;
     args.push_back("--help");

@@ -369,6 +369,71 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
     return Listed(found);
   }});
 
+  // The stream follows the feed's rules: auditors and watch-events
+  // accounts, who find the instance's events in it.
+  columns.push_back({"WatchEvents",
+                     [](Row row, State) {
+                       if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+                       const bool may = row == Row::kAuditor || row == Row::kServiceWith;
+                       return may ? Listed(true) : Code(StatusCode::kPermissionDenied);
+                     },
+                     [this](const std::string& user, const std::string& id) {
+    grpc::ClientContext context;
+    if (!user.empty()) context.AddMetadata("x-signoff-user", user);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::WatchEventsRequest request;
+    request.set_instance_id(id);
+    auto reader = client_->events->WatchEvents(&context, request);
+    v1::WatchEventsResponse item;
+    const bool found = reader->Read(&item) && item.event().event().instance_id() == id;
+    context.TryCancel();
+    while (reader->Read(&item)) {
+    }
+    const grpc::Status status = reader->Finish();
+    if (found) return Listed(true);
+    return Code(static_cast<StatusCode>(status.error_code()));
+  }});
+  // People read their own notifications; only auditors read another's.
+  columns.push_back({"ListNotifications",
+                     [](Row row, State) {
+                       if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+                       const bool may = row == Row::kAuditor || row == Row::kApplicant;
+                       return Code(may ? StatusCode::kOk : StatusCode::kPermissionDenied);
+                     },
+                     [this](const std::string& user, const std::string&) {
+    v1::ListNotificationsRequest request;
+    request.set_recipient("app");
+    return Run(user, *client_->notifications, &v1::NotificationService::Stub::ListNotifications,
+               request);
+  }});
+  columns.push_back({"MarkNotificationsRead",
+                     [](Row row, State) {
+                       if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+                       return Code(StatusCode::kOk);
+                     },
+                     [this](const std::string& user, const std::string&) {
+    v1::MarkNotificationsReadRequest request;
+    request.set_up_to_id(1);
+    return Run(user, *client_->notifications,
+               &v1::NotificationService::Stub::MarkNotificationsRead, request);
+  }});
+  // CC to me: the copied user finds it; everyone else's list lacks it.
+  columns.push_back({"ListInstances(cc_to_me)",
+                     [](Row row, State) {
+                       if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+                       return Listed(row == Row::kCc);
+                     },
+                     [this](const std::string& user, const std::string& id) {
+    v1::ListInstancesRequest request;
+    request.set_cc_to_me(true);
+    request.set_page_size(500);
+    auto response = client_->Call(user, *client_->instances, &IS::ListInstances, request);
+    if (!response.ok()) return Code(response.status().code());
+    bool found = false;
+    for (const auto& instance : response->instances()) found |= instance.id() == id;
+    return Listed(found);
+  }});
+
   columns.push_back({"ListAdminEvents",
                      [](Row row, State) {
                        if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);

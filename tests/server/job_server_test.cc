@@ -202,6 +202,15 @@ TEST_F(JobServerTest, RetriesWithBackoffThenAnIncidentResolvedByRetryAndByCancel
   ASSERT_EQ(view.pending_tasks_size(), 1);
   EXPECT_EQ(view.pending_tasks(0).job().incident_id(), incident);
   EXPECT_EQ(view.pending_tasks(0).job().incident_message(), "bureau unreachable");
+  // The definition's process administrators are told.
+  v1::ListNotificationsRequest mine;
+  ASSERT_OK_AND_ASSIGN(auto told, client_->Call("ceo", *client_->notifications,
+                                                &v1::NotificationService::Stub::ListNotifications,
+                                                mine));
+  ASSERT_GE(told.notifications_size(), 1);
+  EXPECT_EQ(told.notifications(0).kind(), v1::INCIDENT_RAISED);
+  EXPECT_EQ(told.notifications(0).instance_id(), id);
+  EXPECT_EQ(told.notifications(0).detail(), "bureau unreachable");
   now_.Advance(absl::Hours(1));
   EXPECT_EQ(Offered("svc"), 0u);
   ASSERT_OK_AND_ASSIGN(auto listed, Incidents("aud"));

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "google/rpc/status.pb.h"
+#include "signoff/v1/events.grpc.pb.h"
 #include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
 #include "workflow/yaml_mapping.h"
@@ -27,7 +28,9 @@ class ApiClient {
         directory(v1::DirectoryService::NewStub(channel)),
         calendars(v1::CalendarService::NewStub(channel)),
         audit(v1::AuditService::NewStub(channel)),
-        jobs(v1::JobService::NewStub(channel)) {}
+        jobs(v1::JobService::NewStub(channel)),
+        events(v1::EventService::NewStub(channel)),
+        notifications(v1::NotificationService::NewStub(channel)) {}
 
   // Calls `method` on `stub` as `user` and gives the reply or the status,
   // with the status details kept as the payload of the absl::Status.
@@ -173,6 +176,8 @@ class ApiClient {
   std::unique_ptr<v1::CalendarService::Stub> calendars;
   std::unique_ptr<v1::AuditService::Stub> audit;
   std::unique_ptr<v1::JobService::Stub> jobs;
+  std::unique_ptr<v1::EventService::Stub> events;
+  std::unique_ptr<v1::NotificationService::Stub> notifications;
   std::string last_details;
 };
 

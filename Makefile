@@ -60,6 +60,7 @@ fuzz: fuzz-build
 # one table on stdout. BENCH_ARGS passes flags, e.g. --seconds 5.
 bench: build
 	$(BUILD_DIR)/bin/signoff_bench $(BENCH_ARGS)
+	$(BUILD_DIR)/bin/stream_bench $(STREAM_BENCH_ARGS)
 
 # The crash suite for CRASH_CYCLES cycles (`make test` runs a few).
 crash-soak: build

@@ -145,6 +145,14 @@ absl::StatusOr<DeliveryPosition> DecodeDeliveryPosition(const std::string& token
   return decoded;
 }
 
+// A statement built by exchanges (the row's intos and the uses) is
+// compiled once they are all bound.
+void Compile(soci::statement& statement, const std::string& sql) {
+  statement.alloc();
+  statement.prepare(sql);
+  statement.define_and_bind();
+}
+
 int64_t AffectedRows(soci::statement& statement) {
   statement.execute(true);
   return statement.get_affected_rows();
@@ -162,7 +170,9 @@ class WebhookWriter {
     if (writes.deletion) Delete(*writes.deletion);
     for (const DeliveryOutcome& outcome : writes.outcomes) Record(outcome);
     if (writes.replay) result.replayed = Replay(*writes.replay);
-    if (writes.claim) SIGNOFF_ASSIGN_OR_RETURN(result.claimed, Claim(*writes.claim));
+    if (writes.claim) {
+      SIGNOFF_ASSIGN_OR_RETURN(result.claimed, Claim(*writes.claim));
+    }
     return result;
   }
 
@@ -313,9 +323,10 @@ class WebhookWriter {
   absl::StatusOr<ClaimedDelivery> Claimed(const std::string& id) {
     DeliveryRow row;
     ClaimedDelivery claimed;
-    soci::statement read = (session_.prepare << std::string(kDeliveryColumns) + " WHERE id = :i",
-                            soci::use(id));
+    soci::statement read(session_);
+    read.exchange(soci::use(id));
     row.Bind(read);
+    Compile(read, std::string(kDeliveryColumns) + " WHERE id = :i");
     read.execute(true);
     if (!read.got_data()) return absl::InternalError("a leased delivery vanished");
     claimed.delivery = row.Message();
@@ -335,9 +346,10 @@ class WebhookWriter {
 
 absl::StatusOr<StoredWebhook> QueryWebhook(soci::session& session, const std::string& id) {
   WebhookRow row;
-  soci::statement read =
-      (session.prepare << std::string(kWebhookColumns) + " WHERE id = :i", soci::use(id));
+  soci::statement read(session);
+  read.exchange(soci::use(id));
   row.Bind(read);
+  Compile(read, std::string(kWebhookColumns) + " WHERE id = :i");
   read.execute(true);
   if (!read.got_data()) {
     return absl::NotFoundError(absl::StrCat("webhook ", workflow::ShortForMessage(id),
@@ -350,12 +362,13 @@ absl::StatusOr<std::vector<StoredWebhook>> QueryWebhooks(soci::session& session,
                                                          const std::string& owner) {
   WebhookRow row;
   const int every_owner = owner.empty() ? 1 : 0;
-  soci::statement read =
-      (session.prepare << std::string(kWebhookColumns) +
-                              " WHERE deleted_us IS NULL AND (owner = :o OR :all = 1)"
-                              " ORDER BY created_us, id",
-       soci::use(owner), soci::use(every_owner));
+  soci::statement read(session);
+  read.exchange(soci::use(owner));
+  read.exchange(soci::use(every_owner));
   row.Bind(read);
+  Compile(read, std::string(kWebhookColumns) +
+                    " WHERE deleted_us IS NULL AND (owner = :o OR :all = 1)"
+                    " ORDER BY created_us, id");
   read.execute();
   std::vector<StoredWebhook> webhooks;
   while (read.fetch()) webhooks.push_back(row.Stored());
@@ -374,16 +387,19 @@ absl::StatusOr<Page<Delivery>> QueryDeliveries(soci::session& session,
   // One more than the page, to know whether another page follows.
   const int fetch = page_size + 1;
   DeliveryRow row;
-  soci::statement read =
-      (session.prepare << std::string(kDeliveryColumns) +
-                              " WHERE webhook_id = :w AND (status = :d OR :any = 1)"
-                              " AND (global_seq < :g OR (global_seq = :g2 AND item_index < :x))"
-                              " ORDER BY global_seq DESC, item_index DESC LIMIT :n",
-       soci::use(filter.webhook_id), soci::use(dead), soci::use(any_status),
-       soci::use(below.global_seq), soci::use(below.global_seq),
-       soci::use(below.item_index),
-       soci::use(fetch));
+  soci::statement read(session);
+  read.exchange(soci::use(filter.webhook_id));
+  read.exchange(soci::use(dead));
+  read.exchange(soci::use(any_status));
+  read.exchange(soci::use(below.global_seq));
+  read.exchange(soci::use(below.global_seq));
+  read.exchange(soci::use(below.item_index));
+  read.exchange(soci::use(fetch));
   row.Bind(read);
+  Compile(read, std::string(kDeliveryColumns) +
+                    " WHERE webhook_id = :w AND (status = :d OR :any = 1)"
+                    " AND (global_seq < :g OR (global_seq = :g2 AND item_index < :x))"
+                    " ORDER BY global_seq DESC, item_index DESC LIMIT :n");
   read.execute();
   Page<Delivery> page;
   DeliveryPosition last;

@@ -107,5 +107,6 @@ void AddTaskCommands(CLI::App& app, Cli& cli);
 void AddDirectoryCommands(CLI::App& app, Cli& cli);
 void AddCalendarCommands(CLI::App& app, Cli& cli);
 void AddJobCommands(CLI::App& app, Cli& cli);
+void AddWebhookCommands(CLI::App& app, Cli& cli);
 
 }  // namespace signoff::cli

@@ -18,6 +18,7 @@ Connection::Connection(const GlobalOptions& options, const Transport& transport)
   calendars_ = v1::CalendarService::NewStub(channel);
   audit_ = v1::AuditService::NewStub(channel);
   jobs_ = v1::JobService::NewStub(channel);
+  webhooks_ = v1::WebhookService::NewStub(channel);
   health_ = grpc::health::v1::Health::NewStub(channel);
 }
 

@@ -10,6 +10,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
+#include "signoff/v1/webhooks.grpc.pb.h"
 #include "transport.h"
 
 namespace signoff::cli {
@@ -52,6 +53,7 @@ class Connection {
   v1::CalendarService::Stub& calendars() { return *calendars_; }
   v1::AuditService::Stub& audit() { return *audit_; }
   v1::JobService::Stub& jobs() { return *jobs_; }
+  v1::WebhookService::Stub& webhooks() { return *webhooks_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
 
  private:
@@ -67,6 +69,7 @@ class Connection {
   std::unique_ptr<v1::CalendarService::Stub> calendars_;
   std::unique_ptr<v1::AuditService::Stub> audit_;
   std::unique_ptr<v1::JobService::Stub> jobs_;
+  std::unique_ptr<v1::WebhookService::Stub> webhooks_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 

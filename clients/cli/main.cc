@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   AddCalendarCommands(app, cli);
   AddAuditCommands(app, cli);
   AddJobCommands(app, cli);
+  AddWebhookCommands(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

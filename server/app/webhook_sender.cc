@@ -42,8 +42,13 @@ void WebhookSender::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  work_.notify_all();
+  // The coordinator first: what it claimed last is still posted.
   if (coordinator_.joinable()) coordinator_.join();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    workers_stopping_ = true;
+  }
+  work_.notify_all();
   for (auto& worker : workers_) {
     if (worker.joinable()) worker.join();
   }
@@ -94,7 +99,7 @@ void WebhookSender::Coordinate() {
 void WebhookSender::Work() {
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
-    work_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    work_.wait(lock, [this] { return workers_stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;
     storage::ClaimedDelivery delivery = std::move(queue_.front());
     queue_.pop_front();

@@ -95,6 +95,9 @@ class WebhookSender {
   int busy_ = 0;
   bool nudged_ = false;
   bool stopping_ = false;
+  // Set once the coordinator has ended, so that nothing it claimed is left
+  // leased and unsent.
+  bool workers_stopping_ = false;
   // The earliest retry this sender scheduled and has not looked for yet.
   absl::Time earliest_retry_ = absl::InfiniteFuture();
   std::thread coordinator_;

@@ -109,6 +109,7 @@ class MutationApplier {
     }
     if (mutation_.notification_reads) {
       result.notifications_marked = MarkNotificationsRead(*mutation_.notification_reads);
+    }
     if (!mutation_.webhooks.empty()) {
       SIGNOFF_ASSIGN_OR_RETURN(result.webhooks,
                                ApplyWebhookWrites(session_, dialect_, mutation_.webhooks));

@@ -168,6 +168,7 @@ struct Mutation {
   std::vector<workflow::PendingNotification> notifications;
   // Marks a recipient's notifications read.
   std::optional<NotificationReads> notification_reads;
+
   // Webhook subscriptions, dispatch and deliveries (storage/webhooks.h).
   WebhookWrites webhooks;
 };

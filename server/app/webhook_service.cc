@@ -63,7 +63,7 @@ void AddDefinitionViolations(AppContext& context, const WatchScope& watchable,
 }  // namespace
 
 absl::Status WebhookService::CheckMayCreateFor(const Caller& caller,
-                                               const std::string& owner) const {
+                                               const std::string& owner) {
   SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
   if (context_.RequireAdmin(caller).ok()) return absl::OkStatus();
   const v1::User* user = context_.directory()->FindUser(caller.user);

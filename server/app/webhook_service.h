@@ -36,7 +36,7 @@ class WebhookService {
  private:
   // PERMISSION_DENIED unless the caller may create a subscription for
   // `owner`: its own as a service account, anyone's as an administrator.
-  absl::Status CheckMayCreateFor(const Caller& caller, const std::string& owner) const;
+  absl::Status CheckMayCreateFor(const Caller& caller, const std::string& owner);
   // One violation per bad field of a create request.
   std::vector<workflow::FieldViolation> CreateViolations(const v1::CreateWebhookRequest& request,
                                                          const std::string& owner);

@@ -42,6 +42,9 @@ struct Flags {
   std::string timer_poll = "1s";
   std::string clock_offset = "0s";
   std::string readiness_poll = "2s";
+  std::string webhook_backoff_base = "1s";
+  std::string webhook_timeout = "10s";
+  std::string webhook_poll = "1s";
   int64_t max_db_pages = 0;
   signoff::app::BulkLoadOptions bulk_load;
   // RFC 3339; empty: now.
@@ -73,6 +76,24 @@ absl::StatusOr<absl::Duration> ParseFlagDuration(const std::string& name,
 
 absl::Time Now(const Flags& flags) { return absl::Now() + flags.offset; }
 
+absl::Status ParseWebhookFlags(Flags& flags) {
+  auto base = ParseFlagDuration("--webhook-backoff-base", flags.webhook_backoff_base);
+  if (!base.ok()) return base.status();
+  auto timeout = ParseFlagDuration("--webhook-timeout", flags.webhook_timeout);
+  if (!timeout.ok()) return timeout.status();
+  auto poll = ParseFlagDuration("--webhook-poll", flags.webhook_poll);
+  if (!poll.ok()) return poll.status();
+  if (*base < absl::Milliseconds(1) || *timeout < absl::Milliseconds(1) ||
+      *poll < absl::Milliseconds(1)) {
+    return absl::InvalidArgumentError(
+        "--webhook-backoff-base, --webhook-timeout and --webhook-poll must be at least 1ms");
+  }
+  flags.server.webhooks.backoff_base = *base;
+  flags.server.webhooks.timeout = *timeout;
+  flags.server.webhooks.poll = *poll;
+  return absl::OkStatus();
+}
+
 absl::Status ParseTimeFlags(Flags& flags) {
   auto poll = ParseFlagDuration("--timer-poll", flags.timer_poll);
   if (!poll.ok()) return poll.status();
@@ -101,7 +122,7 @@ absl::Status ParseTimeFlags(Flags& flags) {
     return absl::InvalidArgumentError("--jwt-clock-skew must not be negative");
   }
   flags.server.jwt.clock_skew = *skew;
-  return absl::OkStatus();
+  return ParseWebhookFlags(flags);
 }
 
 int Fail(const absl::Status& status) {
@@ -406,6 +427,21 @@ int main(int argc, char** argv) {
                  "shift the service clock, e.g. 30d, for rehearsing deadlines; never in "
                  "production")
       ->envname("SIGNOFF_CLOCK_OFFSET");
+  app.add_option("--webhook-concurrency", flags.server.webhooks.concurrency,
+                 "webhook deliveries posted at once (0: this process delivers none)")
+      ->envname("SIGNOFF_WEBHOOK_CONCURRENCY")
+      ->check(CLI::Range(0, 256));
+  app.add_option("--webhook-backoff-base", flags.webhook_backoff_base,
+                 "the wait after a delivery's first failed attempt; it doubles with each "
+                 "further one, up to 5 minutes")
+      ->envname("SIGNOFF_WEBHOOK_BACKOFF_BASE");
+  app.add_option("--webhook-timeout", flags.webhook_timeout,
+                 "how long a webhook receiver has to answer")
+      ->envname("SIGNOFF_WEBHOOK_TIMEOUT");
+  app.add_option("--webhook-poll", flags.webhook_poll,
+                 "how often the event feed and the webhook outbox are looked at without a "
+                 "wake-up (for changes made by other replicas)")
+      ->envname("SIGNOFF_WEBHOOK_POLL");
   auto* serve = app.add_subcommand("serve", "serve gRPC (the default)");
   auto* migrate = app.add_subcommand("migrate", "apply pending database migrations and exit");
   auto* seed = app.add_subcommand("seed", "load --directory and publish --definitions, then exit");

@@ -36,6 +36,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   using app::NotificationService;
   using app::JobService;
   using app::TaskService;
+  using app::WebhookService;
   auto& definitions = application.definitions();
   auto& instances = application.instances();
   auto& tasks = application.tasks();
@@ -44,6 +45,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   auto& audit = application.audit();
   auto& notifications = application.notifications();
   auto& jobs = application.jobs();
+  auto& webhooks = application.webhooks();
   std::map<std::string, Route> routes;
 #define SIGNOFF_ROUTE(service, object, Name) \
   routes["/signoff.v1." #service "/" #Name] = MakeRoute(object, &service::Name)
@@ -86,6 +88,11 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(JobService, jobs, ThrowError);
   SIGNOFF_ROUTE(JobService, jobs, ListIncidents);
   SIGNOFF_ROUTE(JobService, jobs, ResolveIncident);
+  SIGNOFF_ROUTE(WebhookService, webhooks, CreateWebhook);
+  SIGNOFF_ROUTE(WebhookService, webhooks, ListWebhooks);
+  SIGNOFF_ROUTE(WebhookService, webhooks, DeleteWebhook);
+  SIGNOFF_ROUTE(WebhookService, webhooks, ListDeliveries);
+  SIGNOFF_ROUTE(WebhookService, webhooks, ReplayDeliveries);
 #undef SIGNOFF_ROUTE
   return routes;
 }

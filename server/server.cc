@@ -20,6 +20,7 @@
 #include "signoff/v1/events.grpc.pb.h"
 #include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
+#include "signoff/v1/webhooks.grpc.pb.h"
 #include "workflow/errors.h"
 
 namespace signoff::server {
@@ -236,6 +237,13 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
       options.stream_workers, options.log_calls);
   services.push_back(std::make_unique<RoutedService<v1::JobService::Service>>(
       "signoff.v1.JobService", routes, transport));
+  services.push_back(std::make_unique<RoutedService<v1::WebhookService::Service>>(
+      "signoff.v1.WebhookService", routes, transport));
+  // It follows the feed started above.
+  if (options.webhooks.concurrency > 0) {
+    server->webhooks_ =
+        std::make_unique<WebhookDelivery>(*server->application_, options.webhooks);
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -289,6 +297,7 @@ void SignoffServer::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
   scheduler_.reset();
+  webhooks_.reset();
   readiness_.reset();
   catalog_follower_.reset();
   // A server that never started listening has nothing to stop but its

@@ -16,6 +16,7 @@
 #include "server/routes.h"
 #include "server/timer_scheduler.h"
 #include "server/tls_credentials.h"
+#include "server/webhook_delivery.h"
 
 namespace signoff::server {
 
@@ -70,6 +71,9 @@ struct ServerOptions {
   // How many of the newest events the feed keeps in memory for streams at
   // the tail; streams further behind read the store.
   int feed_window = 8192;
+  // Posting the event feed to webhook subscriptions (concurrency 0: not in
+  // this process).
+  WebhookDeliveryOptions webhooks;
 };
 
 class Transport;
@@ -112,6 +116,7 @@ class SignoffServer {
   std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<ReadinessProbe> readiness_;
   std::unique_ptr<CatalogFollower> catalog_follower_;
+  std::unique_ptr<WebhookDelivery> webhooks_;
   int port_ = 0;
   bool stopped_ = false;
 };

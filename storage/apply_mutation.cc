@@ -14,6 +14,7 @@
 #include "storage/job_writes.h"
 #include "storage/mutation_writer.h"
 #include "storage/queries.h"
+#include "storage/webhook_store.h"
 #include "workflow/access.h"
 #include "workflow/status_macros.h"
 #include "workflow/time_util.h"
@@ -108,6 +109,10 @@ class MutationApplier {
     }
     if (mutation_.notification_reads) {
       result.notifications_marked = MarkNotificationsRead(*mutation_.notification_reads);
+    }
+    if (!mutation_.webhooks.empty()) {
+      SIGNOFF_ASSIGN_OR_RETURN(result.webhooks,
+                               ApplyWebhookWrites(session_, dialect_, mutation_.webhooks));
     }
     if (mutation_.job_claim) {
       result.activated_jobs = ClaimJobs(session_, dialect_, *mutation_.job_claim);

@@ -10,6 +10,7 @@
 #include "storage/documents.h"
 #include "storage/queries.h"
 #include "storage/session_pool.h"
+#include "storage/webhook_store.h"
 #include "workflow/status_macros.h"
 
 namespace signoff::storage {
@@ -190,6 +191,23 @@ class SociStore final : public Store {
   absl::StatusOr<Page<signoff::v1::Incident>> ListIncidents(
       const IncidentFilter& filter) override {
     return Read([&](soci::session& s) { return QueryIncidents(s, filter); });
+  }
+
+  absl::StatusOr<StoredWebhook> GetWebhook(const std::string& id) override {
+    return Read([&](soci::session& s) { return QueryWebhook(s, id); });
+  }
+
+  absl::StatusOr<std::vector<StoredWebhook>> ListWebhooks(const std::string& owner) override {
+    return Read([&](soci::session& s) { return QueryWebhooks(s, owner); });
+  }
+
+  absl::StatusOr<Page<signoff::v1::Delivery>> ListDeliveries(
+      const DeliveryFilter& filter) override {
+    return Read([&](soci::session& s) { return QueryDeliveries(s, filter); });
+  }
+
+  absl::StatusOr<WebhookDispatchPosition> GetWebhookDispatchPosition() override {
+    return Read([&](soci::session& s) { return QueryWebhookDispatchPosition(s); });
   }
 
   absl::StatusOr<Organisation> LoadDirectory() override {

@@ -16,6 +16,7 @@
 #include "signoff/v1/instance.pb.h"
 #include "signoff/v1/jobs.pb.h"
 #include "signoff/v1/service.pb.h"
+#include "storage/webhooks.h"
 #include "workflow/access.h"
 #include "workflow/notifications.h"
 
@@ -167,6 +168,9 @@ struct Mutation {
   std::vector<workflow::PendingNotification> notifications;
   // Marks a recipient's notifications read.
   std::optional<NotificationReads> notification_reads;
+
+  // Webhook subscriptions, dispatch and deliveries (storage/webhooks.h).
+  WebhookWrites webhooks;
 };
 
 struct CommitResult {
@@ -185,6 +189,8 @@ struct CommitResult {
   std::vector<signoff::v1::AdminEvent> admin_events;
   // How many notifications notification_reads found unread.
   int64_t notifications_marked = 0;
+  // What the mutation's webhook writes claimed and replayed.
+  WebhookWriteResult webhooks;
 };
 
 // One committed event as followers of the feed get it: with its
@@ -410,6 +416,17 @@ class Store {
   // OK while a commit could be written now; UNAVAILABLE saying why not.
   // Readiness probes ask this.
   virtual absl::Status CheckWritable() = 0;
+
+  // A subscription, deleted or not; NOT_FOUND when no subscription has the
+  // id.
+  virtual absl::StatusOr<StoredWebhook> GetWebhook(const std::string& id) = 0;
+  // The live subscriptions, oldest first: `owner`'s, or every owner's when
+  // it is empty.
+  virtual absl::StatusOr<std::vector<StoredWebhook>> ListWebhooks(const std::string& owner) = 0;
+  // One subscription's deliveries, newest first.
+  virtual absl::StatusOr<Page<signoff::v1::Delivery>> ListDeliveries(
+      const DeliveryFilter& filter) = 0;
+  virtual absl::StatusOr<WebhookDispatchPosition> GetWebhookDispatchPosition() = 0;
 
   virtual absl::StatusOr<signoff::v1::Organisation> LoadDirectory() = 0;
   virtual absl::StatusOr<signoff::v1::User> GetUser(const std::string& id) = 0;

@@ -30,6 +30,7 @@ size_t StringLimit(const FieldDescriptor& field) {
   const std::string& full = field.full_name();
   if (full == "signoff.v1.DefinitionSource.yaml") return kMaxDefinitionBytes;
   if (full == "signoff.v1.PublishCalendarRequest.yaml") return kMaxCalendarBytes;
+  if (full == "signoff.v1.CreateWebhookRequest.url") return kMaxUrlBytes;
   if (IsIdField(field.name())) return kMaxIdBytes;
   if (IsTextField(field.name())) return kMaxTextBytes;
   return kMaxShortTextBytes;

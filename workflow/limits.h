@@ -31,6 +31,8 @@ inline constexpr int kMaxSteps = 500;
 // Levels of managers above an applicant a definition may let read its
 // instances.
 inline constexpr uint32_t kMaxManagersAbove = 10;
+// A webhook's URL.
+inline constexpr size_t kMaxUrlBytes = 2000;
 // A calendar, serialized or as YAML.
 inline constexpr size_t kMaxCalendarBytes = 256 * 1024;
 

@@ -108,5 +108,6 @@ void AddDirectoryCommands(CLI::App& app, Cli& cli);
 void AddCalendarCommands(CLI::App& app, Cli& cli);
 void AddJobCommands(CLI::App& app, Cli& cli);
 void AddWatchCommands(CLI::App& app, Cli& cli);
+void AddWebhookCommands(CLI::App& app, Cli& cli);
 
 }  // namespace signoff::cli

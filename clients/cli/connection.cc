@@ -20,6 +20,7 @@ Connection::Connection(const GlobalOptions& options, const Transport& transport)
   jobs_ = v1::JobService::NewStub(channel);
   events_ = v1::EventService::NewStub(channel);
   notifications_ = v1::NotificationService::NewStub(channel);
+  webhooks_ = v1::WebhookService::NewStub(channel);
   health_ = grpc::health::v1::Health::NewStub(channel);
 }
 

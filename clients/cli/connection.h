@@ -11,6 +11,7 @@
 #include "signoff/v1/events.grpc.pb.h"
 #include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
+#include "signoff/v1/webhooks.grpc.pb.h"
 #include "transport.h"
 
 namespace signoff::cli {
@@ -60,6 +61,7 @@ class Connection {
   // stops it or signoffd ends it.
   void PrepareStream(grpc::ClientContext& context) const;
   static absl::Status FromGrpc(const grpc::Status& status);
+  v1::WebhookService::Stub& webhooks() { return *webhooks_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
 
  private:
@@ -76,6 +78,7 @@ class Connection {
   std::unique_ptr<v1::JobService::Stub> jobs_;
   std::unique_ptr<v1::EventService::Stub> events_;
   std::unique_ptr<v1::NotificationService::Stub> notifications_;
+  std::unique_ptr<v1::WebhookService::Stub> webhooks_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 

@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
   AddAuditCommands(app, cli);
   AddJobCommands(app, cli);
   AddWatchCommands(app, cli);
+  AddWebhookCommands(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -17,7 +17,10 @@ Application::Application(std::unique_ptr<AppContext> context)
       events_(*context_, feed_),
       notifications_(*context_),
       jobs_(*context_, pipeline_, job_board_),
-      timers_(*context_, pipeline_) {
+      timers_(*context_, pipeline_),
+      // Deliveries are scheduled in wall time, which the sender's timeouts
+      // and receivers' signature checks use, not the application's clock.
+      webhooks_(*context_, pipeline_, [] { return absl::Now(); }) {
   pipeline_.AddPostCommitHook([this](const Committed& committed) {
     if (!committed.events.empty()) feed_.CommitNoticed();
   });

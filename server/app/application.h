@@ -17,6 +17,7 @@
 #include "server/app/job_service.h"
 #include "server/app/task_service.h"
 #include "server/app/timers.h"
+#include "server/app/webhook_service.h"
 
 namespace signoff::app {
 
@@ -44,6 +45,7 @@ class Application {
   TimerFiring& timers() { return timers_; }
   // Follows every commit; the server starts it with its options.
   EventFeed& feed() { return feed_; }
+  WebhookService& webhooks() { return webhooks_; }
 
  private:
   explicit Application(std::unique_ptr<AppContext> context);
@@ -62,6 +64,7 @@ class Application {
   JobBoard job_board_;
   JobService jobs_;
   TimerFiring timers_;
+  WebhookService webhooks_;
 };
 
 }  // namespace signoff::app

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server_fixture.h"
+#include "signoff/v1/webhooks.grpc.pb.h"
 #include "workflow/yaml_mapping.h"
 
 namespace signoff::testing {
@@ -445,6 +446,44 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
                      [this](const std::string& user, const std::string&) {
     v1::ListAdminEventsRequest request;
     return Run(user, *client_->audit, &v1::AuditService::Stub::ListAdminEvents, request);
+  }});
+
+  // Webhook subscriptions: service accounts that may watch subscribe
+  // themselves; a workflow administrator may subscribe others, but not
+  // itself (it may not watch), and alone replays (here a subscription that
+  // does not exist).
+  columns.push_back({"ListWebhooks", AnyoneSignedIn,
+                     [this](const std::string& user, const std::string&) {
+    return Run(user, *v1::WebhookService::NewStub(server_->InProcessChannel()),
+               &v1::WebhookService::Stub::ListWebhooks, v1::ListWebhooksRequest());
+  }});
+  columns.push_back({"CreateWebhook",
+                     [](Row row, State) {
+                       if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+                       if (row == Row::kServiceWith) return Code(StatusCode::kOk);
+                       if (row == Row::kWorkflowAdmin) return Code(StatusCode::kInvalidArgument);
+                       return Code(StatusCode::kPermissionDenied);
+                     },
+                     [this](const std::string& user, const std::string&) {
+    v1::CreateWebhookRequest request;
+    request.set_request_id(NextId("matrix-webhook"));
+    request.set_url("http://127.0.0.1:9/matrix");
+    request.set_secret("a-secret-of-enough-bytes");
+    return Run(user, *v1::WebhookService::NewStub(server_->InProcessChannel()),
+               &v1::WebhookService::Stub::CreateWebhook, request);
+  }});
+  columns.push_back({"ReplayDeliveries",
+                     [](Row row, State) {
+                       if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+                       return Code(row == Row::kWorkflowAdmin ? StatusCode::kNotFound
+                                                              : StatusCode::kPermissionDenied);
+                     },
+                     [this](const std::string& user, const std::string&) {
+    v1::ReplayDeliveriesRequest request;
+    request.set_request_id(NextId("matrix-replay"));
+    request.set_webhook_id("wh-none");
+    return Run(user, *v1::WebhookService::NewStub(server_->InProcessChannel()),
+               &v1::WebhookService::Stub::ReplayDeliveries, request);
   }});
 
   // Not about the instance at all.

@@ -129,6 +129,20 @@ class FlakyReadStore final : public storage::Store {
   absl::StatusOr<storage::Page<v1::Task>> ListTasks(const storage::TaskFilter& filter) override {
     return inner_->ListTasks(filter);
   }
+  absl::StatusOr<storage::StoredWebhook> GetWebhook(const std::string& id) override {
+    return inner_->GetWebhook(id);
+  }
+  absl::StatusOr<std::vector<storage::StoredWebhook>> ListWebhooks(
+      const std::string& owner) override {
+    return inner_->ListWebhooks(owner);
+  }
+  absl::StatusOr<storage::Page<v1::Delivery>> ListDeliveries(
+      const storage::DeliveryFilter& filter) override {
+    return inner_->ListDeliveries(filter);
+  }
+  absl::StatusOr<storage::WebhookDispatchPosition> GetWebhookDispatchPosition() override {
+    return inner_->GetWebhookDispatchPosition();
+  }
   absl::StatusOr<v1::Organisation> LoadDirectory() override { return inner_->LoadDirectory(); }
   absl::StatusOr<v1::User> GetUser(const std::string& id) override { return inner_->GetUser(id); }
   absl::StatusOr<storage::Page<v1::User>> ListUsers(const storage::UserFilter& filter) override {

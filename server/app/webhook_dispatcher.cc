@@ -1,0 +1,86 @@
+#include "server/app/webhook_dispatcher.h"
+
+#include "workflow/status_macros.h"
+
+namespace signoff::app {
+namespace {
+
+// Rounds in a row that may lose to another writer before this one waits
+// for the next wake-up.
+constexpr int kRoundsPerWake = 64;
+
+}  // namespace
+
+WebhookDispatcher::WebhookDispatcher(AppContext& context, FeedReader read_feed,
+                                     WebhookDispatcherOptions options)
+    : context_(context),
+      matcher_(context),
+      read_feed_(std::move(read_feed)),
+      options_(std::move(options)) {}
+
+WebhookDispatcher::~WebhookDispatcher() { Stop(); }
+
+void WebhookDispatcher::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void WebhookDispatcher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void WebhookDispatcher::Nudge() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    nudged_ = true;
+  }
+  wake_.notify_all();
+}
+
+absl::StatusOr<int> WebhookDispatcher::RunRound() {
+  storage::Store& store = context_.store();
+  SIGNOFF_ASSIGN_OR_RETURN(storage::WebhookDispatchPosition position,
+                           store.GetWebhookDispatchPosition());
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<FeedItem> items,
+                           read_feed_(position.after_global_seq, options_.page));
+  if (items.empty()) return 0;
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<storage::StoredWebhook> webhooks, store.ListWebhooks(""));
+  storage::Mutation mutation;
+  storage::WebhookDispatchAdvance& advance = mutation.webhooks.advance.emplace();
+  advance.from = position;
+  advance.to = items.back()->event.global_seq();
+  SIGNOFF_ASSIGN_OR_RETURN(advance.deliveries,
+                           matcher_.Match(items, webhooks, options_.clock()));
+  const bool wrote_deliveries = !advance.deliveries.empty();
+  SIGNOFF_RETURN_IF_ERROR(store.Commit(std::move(mutation)).status());
+  if (wrote_deliveries && deliveries_written_) deliveries_written_();
+  return static_cast<int>(items.size());
+}
+
+void WebhookDispatcher::Run() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_for(lock, absl::ToChronoMilliseconds(options_.poll),
+                     [this] { return nudged_ || stopping_; });
+      if (stopping_) return;
+      nudged_ = false;
+    }
+    // Until the feed has nothing new: a full page or a lost race goes
+    // round again at once.
+    for (int round = 0; round < kRoundsPerWake; ++round) {
+      absl::StatusOr<int> matched = RunRound();
+      if (matched.ok() && *matched == 0) break;
+      if (!matched.ok() && !absl::IsAborted(matched.status())) {
+        options_.report_failure(matched.status());
+        break;
+      }
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+  }
+}
+
+}  // namespace signoff::app

@@ -56,13 +56,13 @@ class Connection {
   v1::JobService::Stub& jobs() { return *jobs_; }
   v1::EventService::Stub& events() { return *events_; }
   v1::NotificationService::Stub& notifications() { return *notifications_; }
+  v1::WebhookService::Stub& webhooks() { return *webhooks_; }
+  grpc::health::v1::Health::Stub& health() { return *health_; }
 
   // Identity for a stream, which has no deadline: it runs until the caller
   // stops it or signoffd ends it.
   void PrepareStream(grpc::ClientContext& context) const;
   static absl::Status FromGrpc(const grpc::Status& status);
-  v1::WebhookService::Stub& webhooks() { return *webhooks_; }
-  grpc::health::v1::Health::Stub& health() { return *health_; }
 
  private:
   void Prepare(grpc::ClientContext& context) const;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "server/byte_buffers.h"
 #include "server/grpc_status.h"
 #include "server/json_log.h"
 #include "signoff/v1/events.grpc.pb.h"
@@ -22,20 +23,7 @@ namespace {
 // Events looked at per read; what a stream holds at most.
 constexpr int kEventsPerFill = 256;
 
-std::optional<std::string> BytesOf(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  if (!buffer.Dump(&slices).ok()) return std::nullopt;
-  std::string bytes;
-  for (const auto& slice : slices) {
-    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
-  return bytes;
-}
 
-grpc::ByteBuffer BufferOf(const google::protobuf::Message& message) {
-  grpc::Slice slice(message.SerializeAsString());
-  return grpc::ByteBuffer(&slice, 1);
-}
 
 absl::StatusOr<v1::WatchEventsRequest> ParseRequest(const grpc::ByteBuffer* buffer) {
   std::optional<std::string> bytes = BytesOf(*buffer);
@@ -205,7 +193,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     std::lock_guard<std::mutex> lock(mutex_);
     busy_ = false;
     if (!items.ok()) return FinishLocked(items.status());
-    for (const auto& item : *items) queue_.push_back(BufferOf(item));
+    for (const auto& item : *items) queue_.push_back(BufferOf(item.SerializeAsString()));
     sent_ += static_cast<int64_t>(items->size());
     cursor_ = watch_->cursor();
     KickLocked();
@@ -232,7 +220,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     std::lock_guard<std::mutex> lock(mutex_);
     busy_ = false;
     if (!allowed.ok()) return FinishLocked(allowed);
-    queue_.push_back(BufferOf(watch_->Heartbeat(absl::Now())));
+    queue_.push_back(BufferOf(watch_->Heartbeat(absl::Now()).SerializeAsString()));
     KickLocked();
   }
 

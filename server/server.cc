@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
+#include "server/byte_buffers.h"
 #include "server/grpc_status.h"
 #include "server/json_log.h"
 #include "server/listen_address.h"
@@ -24,21 +25,6 @@
 #include "workflow/errors.h"
 
 namespace signoff::server {
-
-namespace {
-
-// The request's bytes; nullopt when gRPC cannot hand them over.
-std::optional<std::string> BytesOf(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  if (!buffer.Dump(&slices).ok()) return std::nullopt;
-  std::string bytes;
-  for (const auto& slice : slices) {
-    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
-  return bytes;
-}
-
-}  // namespace
 
 // Bridges gRPC calls to the routes: identity from metadata, the work on the
 // bounded executor, the answer back through the reactor.
@@ -84,8 +70,7 @@ class Transport {
                  started] {
       absl::StatusOr<std::string> result = route(caller, bytes);
       if (result.ok()) {
-        grpc::Slice slice(*result);
-        *response = grpc::ByteBuffer(&slice, 1);
+        *response = BufferOf(*result);
       }
       Log(method, caller, result.status(), started);
       reactor->Finish(ToGrpcStatus(result.status()));

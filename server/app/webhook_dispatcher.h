@@ -68,6 +68,9 @@ class WebhookDispatcher {
   FeedReader read_feed_;
   const WebhookDispatcherOptions options_;
   std::function<void()> deliveries_written_;
+  // When the position last moved on with no subscription to match; only
+  // the dispatcher's thread touches it.
+  absl::Time last_idle_advance_ = absl::InfinitePast();
   std::mutex mutex_;
   std::condition_variable wake_;
   bool nudged_ = false;

@@ -508,6 +508,38 @@ TEST_F(WebhookTest, ARestartResumesFromTheStoredPositionWithoutLossOrRepeats) {
   EXPECT_EQ(delivery_ids.size(), receiver.requests().size());
 }
 
+// With no subscription the dispatcher does not commit after every wake-up;
+// a subscription made afterwards still gets what commits after it.
+TEST_F(WebhookTest, WithNoSubscriptionThePositionMovesOnlyNowAndThen) {
+  webhook_concurrency_ = 0;
+  Restart();
+  auto read = [this](int64_t after, int limit) { return app_->feed().Read(after, limit); };
+  app::WebhookDispatcher dispatcher(app_->context(), read, app::WebhookDispatcherOptions());
+  StartLeave("ann");
+  ASSERT_OK_AND_ASSIGN(int first, dispatcher.RunRound());
+  EXPECT_GT(first, 0) << "the first idle round moves the position to the head";
+  ASSERT_OK_AND_ASSIGN(auto moved, store_->GetWebhookDispatchPosition());
+  StartLeave("bo");
+  ASSERT_OK_AND_ASSIGN(int second, dispatcher.RunRound());
+  EXPECT_EQ(second, 0);
+  ASSERT_OK_AND_ASSIGN(auto kept, store_->GetWebhookDispatchPosition());
+  EXPECT_EQ(kept.after_global_seq, moved.after_global_seq);
+  EXPECT_EQ(kept.generation, moved.generation);
+
+  Receiver receiver(kSecret);
+  ASSERT_OK_AND_ASSIGN(v1::Webhook webhook, Create("watcher", receiver.url(), {}, {}));
+  const std::string later = StartLeave("mia");
+  ASSERT_OK_AND_ASSIGN(int matched, dispatcher.RunRound());
+  EXPECT_GT(matched, 0);
+  ASSERT_OK_AND_ASSIGN(auto deliveries, Deliveries("watcher", webhook.id()));
+  ASSERT_OK_AND_ASSIGN(auto events, store_->ListEvents(later));
+  // Only what committed after the subscription: bo's start is not sent.
+  ASSERT_EQ(deliveries.deliveries_size(), static_cast<int>(events.size()));
+  for (const auto& delivery : deliveries.deliveries()) {
+    EXPECT_GT(delivery.global_seq(), webhook.start_after_global_seq());
+  }
+}
+
 TEST_F(WebhookTest, NotificationsAreDeliveredToSubscriptionsThatAskForThem) {
   webhook_concurrency_ = 0;
   Restart();

@@ -59,7 +59,9 @@ void PrintDeliveries(const v1::ListDeliveriesResponse& response) {
 
 absl::Status Create(Cli& cli, const CreateArgs& args) {
   auto secret = ReadFile(args.secret_file);
-  if (!secret.ok()) return secret.status();
+  // A file that cannot be read is the command line's mistake, as for the
+  // token and TLS files.
+  if (!secret.ok()) return UsageError(absl::StrCat("--secret-file: ", secret.status().message()));
   v1::CreateWebhookRequest request;
   request.set_request_id(args.request_id.empty() ? NewRequestId() : args.request_id);
   request.set_url(args.url);

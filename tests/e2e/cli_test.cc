@@ -23,6 +23,7 @@
 #include "signoff/v1/events.pb.h"
 #include "signoff/v1/jobs.pb.h"
 #include "signoff/v1/service.pb.h"
+#include "signoff/v1/webhooks.pb.h"
 #include "run_program.h"
 #include "signoffd_process.h"
 #include "status_matchers.h"
@@ -1207,6 +1208,59 @@ TEST_F(CliTest, NotificationsListAndMarkRead) {
   Ok(after);
   EXPECT_THAT(after.out, HasSubstr("0 unread"));
   EXPECT_EQ(Run({"--as", "mia.xu", "notification", "read"}).exit_code, 2);
+}
+
+// A service account's subscription through the CLI: created from a secret
+// file, listed, its (empty) deliveries and replay, deleted; refusals keep
+// the house exit codes.
+TEST_F(CliTest, WebhookSubscriptionsThroughTheCli) {
+  const std::string secret = File("hook.secret", "a-secret-of-thirty-two-bytes-0123\n");
+  Result created = Run({"--as", "svc-kpi-monitor", "-o", "json", "webhook", "create", "--url",
+                        "http://127.0.0.1:9/hooks", "--secret-file", secret, "--kind",
+                        "instance_started", "--definition", "partner-termination",
+                        "--max-attempts", "2"});
+  Ok(created);
+  const v1::Webhook webhook = Json<v1::WebhookResponse>(created).webhook();
+  EXPECT_EQ(webhook.owner(), "svc-kpi-monitor");
+  EXPECT_EQ(webhook.max_attempts(), 2);
+  EXPECT_THAT(created.out, Not(HasSubstr("thirty-two")));
+
+  Result listed = Run({"--as", "svc-kpi-monitor", "-o", "json", "webhook", "list"});
+  Ok(listed);
+  auto webhooks = Json<v1::ListWebhooksResponse>(listed);
+  ASSERT_EQ(webhooks.webhooks_size(), 1);
+  EXPECT_EQ(webhooks.webhooks(0).id(), webhook.id());
+  EXPECT_EQ(webhooks.webhooks(0).url(), "http://127.0.0.1:9/hooks");
+  Result deliveries = Run({"--as", "svc-kpi-monitor", "-o", "json", "webhook", "deliveries",
+                           webhook.id(), "--dead"});
+  Ok(deliveries);
+  EXPECT_EQ(Json<v1::ListDeliveriesResponse>(deliveries).deliveries_size(), 0);
+
+  // A person may not subscribe; a missing secret file is a usage error; an
+  // https URL is refused by signoffd.
+  EXPECT_EQ(Run({"--as", "kevin.du", "webhook", "create", "--url", "http://127.0.0.1:9/h",
+                 "--secret-file", secret})
+                .exit_code,
+            64 + 7);
+  // A definition the owner may not watch is a bad field of the request.
+  Result unwatchable = Run({"--as", "svc-kpi-monitor", "webhook", "create", "--url",
+                            "http://127.0.0.1:9/h", "--secret-file", secret, "--definition",
+                            "dealer-claim"});
+  EXPECT_EQ(unwatchable.exit_code, 64 + 3);
+  EXPECT_THAT(unwatchable.err, HasSubstr("may not watch"));
+  EXPECT_EQ(Run({"--as", "svc-kpi-monitor", "webhook", "create", "--url", "http://127.0.0.1:9/h",
+                 "--secret-file", (dir_ / "no-such-file").string()})
+                .exit_code,
+            2);
+  EXPECT_EQ(Run({"--as", "svc-kpi-monitor", "webhook", "create", "--url",
+                 "https://127.0.0.1:9/h", "--secret-file", secret})
+                .exit_code,
+            64 + 3);
+
+  Ok(Run({"--as", "svc-kpi-monitor", "webhook", "delete", webhook.id()}));
+  auto after = Json<v1::ListWebhooksResponse>(
+      Run({"--as", "svc-kpi-monitor", "-o", "json", "webhook", "list"}));
+  EXPECT_EQ(after.webhooks_size(), 0);
 }
 
 TEST_F(CliTest, EveryCommandGroupsHelpShowsItsOwnExample) {

@@ -323,6 +323,55 @@ TEST_F(EventStreamTest, ShutdownEndsStreamsWithUnavailable) {
   EXPECT_LT(absl::Now() - began, absl::Seconds(5));
 }
 
+// A stream served by one process follows what another process commits to
+// the same database only when the feed looks for other writers
+// (--feed-follow); commits of its own wake it either way.
+TEST_F(EventStreamTest, AReplicasStreamFollowsCommitsMadeThroughAnotherOnlyWhenToldTo) {
+  for (const absl::Duration follow : {absl::Milliseconds(100), absl::ZeroDuration()}) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<storage::Store> opened, database_->Open());
+    std::shared_ptr<storage::Store> other_store = std::move(opened);
+    ASSERT_OK_AND_ASSIGN(auto other_app,
+                         app::Application::Create(other_store, [this] { return now_.load(); }));
+    std::shared_ptr<app::Application> other = std::move(other_app);
+    server::ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.log_calls = false;
+    options.timer_poll = absl::ZeroDuration();
+    options.readiness_poll = absl::ZeroDuration();
+    options.cache_poll = absl::ZeroDuration();
+    options.feed_follow = follow;
+    ASSERT_OK_AND_ASSIGN(auto replica, server::SignoffServer::Start(other, options));
+    auto replica_events = v1::EventService::NewStub(replica->InProcessChannel());
+
+    const std::vector<v1::Event> feed = StoredFeed();
+    const int64_t head = feed.empty() ? 0 : feed.back().global_seq();
+    grpc::ClientContext context;
+    context.AddMetadata("x-signoff-user", "aud");
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    v1::WatchEventsRequest request;
+    request.set_after_global_seq(head);
+    request.add_kinds("instance_started");
+    auto reader = replica_events->WatchEvents(&context, request);
+    // Committed through this test's own server, not the replica.
+    ASSERT_OK_AND_ASSIGN(auto note, StartNote("ann", 4, absl::StrCat("through-first-", absl::FormatDuration(follow))));
+    v1::WatchEventsResponse item;
+    const bool arrived = reader->Read(&item);
+    if (follow > absl::ZeroDuration()) {
+      ASSERT_TRUE(arrived) << reader->Finish().error_message();
+      EXPECT_EQ(item.event().event().instance_id(), note.id());
+      context.TryCancel();
+      while (reader->Read(&item)) {
+      }
+    } else {
+      // Nothing wakes the replica's feed: the stream sees nothing before
+      // its deadline.
+      EXPECT_FALSE(arrived) << item.DebugString();
+    }
+    reader->Finish();
+    replica->Shutdown();
+  }
+}
+
 // A consumer that keeps dropping its stream and resuming from the last
 // cursor it handled, while eight writers commit and signoffd restarts once,
 // sees every event exactly once, in commit order.

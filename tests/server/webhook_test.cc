@@ -515,11 +515,20 @@ TEST_F(WebhookTest, WithNoSubscriptionThePositionMovesOnlyNowAndThen) {
   Restart();
   auto read = [this](int64_t after, int limit) { return app_->feed().Read(after, limit); };
   app::WebhookDispatcher dispatcher(app_->context(), read, app::WebhookDispatcherOptions());
+  // The feed reads commits on its own thread: a round run right after a
+  // commit waits until the feed has it, as the dispatcher's wake-up would.
+  auto feed_caught_up = [this] {
+    auto head = store_->FeedHead();
+    ASSERT_OK(head);
+    ASSERT_GE(app_->feed().WaitBeyond(*head - 1, absl::Seconds(10)), *head);
+  };
   StartLeave("ann");
+  feed_caught_up();
   ASSERT_OK_AND_ASSIGN(int first, dispatcher.RunRound());
   EXPECT_GT(first, 0) << "the first idle round moves the position to the head";
   ASSERT_OK_AND_ASSIGN(auto moved, store_->GetWebhookDispatchPosition());
   StartLeave("bo");
+  feed_caught_up();
   ASSERT_OK_AND_ASSIGN(int second, dispatcher.RunRound());
   EXPECT_EQ(second, 0);
   ASSERT_OK_AND_ASSIGN(auto kept, store_->GetWebhookDispatchPosition());
@@ -529,6 +538,7 @@ TEST_F(WebhookTest, WithNoSubscriptionThePositionMovesOnlyNowAndThen) {
   Receiver receiver(kSecret);
   ASSERT_OK_AND_ASSIGN(v1::Webhook webhook, Create("watcher", receiver.url(), {}, {}));
   const std::string later = StartLeave("mia");
+  feed_caught_up();
   ASSERT_OK_AND_ASSIGN(int matched, dispatcher.RunRound());
   EXPECT_GT(matched, 0);
   ASSERT_OK_AND_ASSIGN(auto deliveries, Deliveries("watcher", webhook.id()));

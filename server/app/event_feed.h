@@ -61,8 +61,9 @@ class EventFeed {
   int64_t head() const;
 
   // Up to `limit` events after `after`, in order: from the window when it
-  // reaches back that far, otherwise from the store. Empty when nothing
-  // newer has committed.
+  // reaches back that far, otherwise from the store. Empty when the feed
+  // has read nothing newer yet: it reads commits on its own thread, so a
+  // caller that must see a commit it just made waits with WaitBeyond.
   absl::StatusOr<std::vector<FeedItem>> Read(int64_t after, int limit);
   // As Read, but only from memory: nullopt when `after` is older than the
   // window, so that the caller can read the store on a thread of its own.

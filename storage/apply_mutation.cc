@@ -14,6 +14,7 @@
 #include "storage/job_writes.h"
 #include "storage/mutation_writer.h"
 #include "storage/queries.h"
+#include "storage/report_store.h"
 #include "storage/webhook_store.h"
 #include "workflow/access.h"
 #include "workflow/status_macros.h"
@@ -113,6 +114,9 @@ class MutationApplier {
     if (!mutation_.webhooks.empty()) {
       SIGNOFF_ASSIGN_OR_RETURN(result.webhooks,
                                ApplyWebhookWrites(session_, dialect_, mutation_.webhooks));
+    }
+    if (!mutation_.reports.empty()) {
+      SIGNOFF_RETURN_IF_ERROR(ApplyReportWrites(session_, mutation_.reports));
     }
     if (mutation_.job_claim) {
       result.activated_jobs = ClaimJobs(session_, dialect_, *mutation_.job_claim);

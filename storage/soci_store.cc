@@ -10,6 +10,7 @@
 #include "storage/documents.h"
 #include "storage/queries.h"
 #include "storage/session_pool.h"
+#include "storage/report_store.h"
 #include "storage/webhook_store.h"
 #include "workflow/status_macros.h"
 
@@ -208,6 +209,24 @@ class SociStore final : public Store {
 
   absl::StatusOr<WebhookDispatchPosition> GetWebhookDispatchPosition() override {
     return Read([&](soci::session& s) { return QueryWebhookDispatchPosition(s); });
+  }
+
+  absl::StatusOr<int64_t> GetReportPosition() override {
+    return Read([&](soci::session& s) { return QueryReportPosition(s); });
+  }
+
+  absl::StatusOr<ReportFacts> LoadReportFacts(
+      const std::vector<std::string>& instance_ids) override {
+    return Read([&](soci::session& s) { return QueryReportFacts(s, instance_ids); });
+  }
+
+  absl::StatusOr<std::vector<ReportCell>> QueryReportCells(const ReportCellQuery& query) override {
+    return Read([&](soci::session& s) { return storage::QueryReportCells(s, query); });
+  }
+
+  absl::StatusOr<std::vector<ReportTaskFact>> ListOpenReportTasks(
+      const std::string& definition_key) override {
+    return Read([&](soci::session& s) { return QueryOpenReportTasks(s, definition_key); });
   }
 
   absl::StatusOr<Organisation> LoadDirectory() override {

@@ -51,8 +51,16 @@ class SqlQuery {
   // The query's values must outlive the returned statement.
   template <typename... Intos>
   soci::statement Prepare(soci::session& session, Intos&&... intos) {
+    return PrepareWith(session, [&](soci::statement& statement) {
+      (statement.exchange(std::forward<Intos>(intos)), ...);
+    });
+  }
+
+  // As Prepare, with the columns bound by `bind_intos`.
+  template <typename BindIntos>
+  soci::statement PrepareWith(soci::session& session, BindIntos&& bind_intos) {
     soci::statement statement(session);
-    (statement.exchange(std::forward<Intos>(intos)), ...);
+    bind_intos(statement);
     for (Binding& binding : values_) {
       std::visit([&](auto& bound) { statement.exchange(soci::use(bound, binding.name)); },
                  binding.value);

@@ -16,6 +16,7 @@
 #include "signoff/v1/instance.pb.h"
 #include "signoff/v1/jobs.pb.h"
 #include "signoff/v1/service.pb.h"
+#include "storage/reports.h"
 #include "storage/webhooks.h"
 #include "workflow/access.h"
 #include "workflow/notifications.h"
@@ -171,6 +172,9 @@ struct Mutation {
 
   // Webhook subscriptions, dispatch and deliveries (storage/webhooks.h).
   WebhookWrites webhooks;
+
+  // The KPI report projections (storage/reports.h).
+  ReportWrites reports;
 };
 
 struct CommitResult {
@@ -427,6 +431,18 @@ class Store {
   virtual absl::StatusOr<Page<signoff::v1::Delivery>> ListDeliveries(
       const DeliveryFilter& filter) = 0;
   virtual absl::StatusOr<WebhookDispatchPosition> GetWebhookDispatchPosition() = 0;
+
+  // The KPI report projections (storage/reports.h): the feed position
+  // they are complete up to; the facts of some instances with their open
+  // tasks (missing ones left out); a definition's cells over some days;
+  // a definition's open tasks, by task id.
+  virtual absl::StatusOr<int64_t> GetReportPosition() = 0;
+  virtual absl::StatusOr<ReportFacts> LoadReportFacts(
+      const std::vector<std::string>& instance_ids) = 0;
+  virtual absl::StatusOr<std::vector<ReportCell>> QueryReportCells(
+      const ReportCellQuery& query) = 0;
+  virtual absl::StatusOr<std::vector<ReportTaskFact>> ListOpenReportTasks(
+      const std::string& definition_key) = 0;
 
   virtual absl::StatusOr<signoff::v1::Organisation> LoadDirectory() = 0;
   virtual absl::StatusOr<signoff::v1::User> GetUser(const std::string& id) = 0;

@@ -102,6 +102,22 @@ class Validator {
     CheckRules("cc_on_finish", definition_.cc_on_finish(), /*may_be_empty=*/true);
     CheckServiceAccounts();
     CheckVisibility();
+    CheckReportSettings();
+  }
+
+  void CheckReportSettings() {
+    const v1::ReportSettings& reports = definition_.reports();
+    if (!reports.resolution_step().empty() && !index_.Find(reports.resolution_step())) {
+      Add("reports.resolution_step",
+          absl::StrCat("unknown step '", reports.resolution_step(), "'"));
+    }
+    if (reports.rating_field().empty()) return;
+    const v1::FormField* field = Field(reports.rating_field());
+    if (field == nullptr) {
+      Add("reports.rating_field", absl::StrCat("unknown field '", reports.rating_field(), "'"));
+    } else if (field->type() != v1::NUMBER) {
+      Add("reports.rating_field", "a rating must be a NUMBER field");
+    }
   }
 
   void CheckVisibility() {

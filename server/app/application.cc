@@ -20,7 +20,10 @@ Application::Application(std::unique_ptr<AppContext> context)
       timers_(*context_, pipeline_),
       // Deliveries are scheduled in wall time, which the sender's timeouts
       // and receivers' signature checks use, not the application's clock.
-      webhooks_(*context_, pipeline_, [] { return absl::Now(); }) {
+      webhooks_(*context_, pipeline_, [] { return absl::Now(); }),
+      reports_(*context_),
+      report_projector_(*context_,
+                        [this](int64_t after, int limit) { return feed_.Read(after, limit); }) {
   pipeline_.AddPostCommitHook([this](const Committed& committed) {
     if (!committed.events.empty()) feed_.CommitNoticed();
   });

@@ -13,6 +13,8 @@
 #include "server/app/event_service.h"
 #include "server/app/instance_service.h"
 #include "server/app/notification_service.h"
+#include "server/app/report_projector.h"
+#include "server/app/report_service.h"
 #include "server/app/job_board.h"
 #include "server/app/job_service.h"
 #include "server/app/task_service.h"
@@ -46,6 +48,10 @@ class Application {
   // Follows every commit; the server starts it with its options.
   EventFeed& feed() { return feed_; }
   WebhookService& webhooks() { return webhooks_; }
+  ReportService& reports() { return reports_; }
+  // Keeps the report projections up with the feed; the server starts it
+  // (Follow) once the feed runs.
+  ReportProjector& report_projector() { return report_projector_; }
 
  private:
   explicit Application(std::unique_ptr<AppContext> context);
@@ -65,6 +71,9 @@ class Application {
   JobService jobs_;
   TimerFiring timers_;
   WebhookService webhooks_;
+  ReportService reports_;
+  // Last, so that it stops before what it reads goes away.
+  ReportProjector report_projector_;
 };
 
 }  // namespace signoff::app

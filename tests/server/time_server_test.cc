@@ -143,6 +143,19 @@ class FlakyReadStore final : public storage::Store {
   absl::StatusOr<storage::WebhookDispatchPosition> GetWebhookDispatchPosition() override {
     return inner_->GetWebhookDispatchPosition();
   }
+  absl::StatusOr<int64_t> GetReportPosition() override { return inner_->GetReportPosition(); }
+  absl::StatusOr<storage::ReportFacts> LoadReportFacts(
+      const std::vector<std::string>& instance_ids) override {
+    return inner_->LoadReportFacts(instance_ids);
+  }
+  absl::StatusOr<std::vector<storage::ReportCell>> QueryReportCells(
+      const storage::ReportCellQuery& query) override {
+    return inner_->QueryReportCells(query);
+  }
+  absl::StatusOr<std::vector<storage::ReportTaskFact>> ListOpenReportTasks(
+      const std::string& definition_key) override {
+    return inner_->ListOpenReportTasks(definition_key);
+  }
   absl::StatusOr<v1::Organisation> LoadDirectory() override { return inner_->LoadDirectory(); }
   absl::StatusOr<v1::User> GetUser(const std::string& id) override { return inner_->GetUser(id); }
   absl::StatusOr<storage::Page<v1::User>> ListUsers(const storage::UserFilter& filter) override {

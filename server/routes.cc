@@ -36,6 +36,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   using app::NotificationService;
   using app::JobService;
   using app::TaskService;
+  using app::ReportService;
   using app::WebhookService;
   auto& definitions = application.definitions();
   auto& instances = application.instances();
@@ -46,6 +47,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   auto& notifications = application.notifications();
   auto& jobs = application.jobs();
   auto& webhooks = application.webhooks();
+  auto& reports = application.reports();
   std::map<std::string, Route> routes;
 #define SIGNOFF_ROUTE(service, object, Name) \
   routes["/signoff.v1." #service "/" #Name] = MakeRoute(object, &service::Name)
@@ -93,6 +95,12 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(WebhookService, webhooks, DeleteWebhook);
   SIGNOFF_ROUTE(WebhookService, webhooks, ListDeliveries);
   SIGNOFF_ROUTE(WebhookService, webhooks, ReplayDeliveries);
+  SIGNOFF_ROUTE(ReportService, reports, GetVolumeReport);
+  SIGNOFF_ROUTE(ReportService, reports, GetTimingReport);
+  SIGNOFF_ROUTE(ReportService, reports, GetSlaReport);
+  SIGNOFF_ROUTE(ReportService, reports, GetQualityReport);
+  SIGNOFF_ROUTE(ReportService, reports, GetBacklogReport);
+  SIGNOFF_ROUTE(ReportService, reports, GetServiceReport);
 #undef SIGNOFF_ROUTE
   return routes;
 }

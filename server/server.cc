@@ -21,6 +21,7 @@
 #include "signoff/v1/events.grpc.pb.h"
 #include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
+#include "signoff/v1/reports.grpc.pb.h"
 #include "signoff/v1/webhooks.grpc.pb.h"
 #include "workflow/errors.h"
 
@@ -224,6 +225,16 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
       "signoff.v1.JobService", routes, transport));
   services.push_back(std::make_unique<RoutedService<v1::WebhookService::Service>>(
       "signoff.v1.WebhookService", routes, transport));
+  services.push_back(std::make_unique<RoutedService<v1::ReportService::Service>>(
+      "signoff.v1.ReportService", routes, transport));
+  server->application_->report_projector().Follow(
+      server->application_->feed(), [](const absl::Status& status) {
+        std::fprintf(stderr,
+                     "{\"level\":\"warn\",\"component\":\"reports\",\"code\":\"%s\","
+                     "\"message\":\"%s\"}\n",
+                     absl::StatusCodeToString(status.code()).c_str(),
+                     JsonEscape(std::string(status.message())).c_str());
+      });
   // It follows the feed started above.
   if (options.webhooks.concurrency > 0) {
     server->webhooks_ =

@@ -108,6 +108,7 @@ void AddDirectoryCommands(CLI::App& app, Cli& cli);
 void AddCalendarCommands(CLI::App& app, Cli& cli);
 void AddJobCommands(CLI::App& app, Cli& cli);
 void AddWatchCommands(CLI::App& app, Cli& cli);
+void AddReportCommands(CLI::App& app, Cli& cli);
 void AddWebhookCommands(CLI::App& app, Cli& cli);
 
 }  // namespace signoff::cli

@@ -21,6 +21,7 @@ Connection::Connection(const GlobalOptions& options, const Transport& transport)
   events_ = v1::EventService::NewStub(channel);
   notifications_ = v1::NotificationService::NewStub(channel);
   webhooks_ = v1::WebhookService::NewStub(channel);
+  reports_ = v1::ReportService::NewStub(channel);
   health_ = grpc::health::v1::Health::NewStub(channel);
 }
 

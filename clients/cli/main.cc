@@ -72,8 +72,10 @@ int main(int argc, char** argv) {
                  "name the server's certificate must carry, when not the address's host "
                  "(implies --tls)")
       ->envname("SIGNOFF_TLS_SERVER_NAME");
-  app.add_option("-o,--output", cli.globals.output, "table (for people) or json")
-      ->check(CLI::IsMember({"table", "json"}))
+  app.add_option("-o,--output", cli.globals.output,
+                 "table (for people) or json; csv too for reports (other commands print a "
+                 "table for it)")
+      ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
   app.add_option("--tz", cli.globals.time_zone,
                  "show times in this zone, e.g. UTC, Asia/Shanghai, +08:00 or local (default: the "
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
   AddDirectoryCommands(app, cli);
   AddCalendarCommands(app, cli);
   AddAuditCommands(app, cli);
+  AddReportCommands(app, cli);
   AddJobCommands(app, cli);
   AddWatchCommands(app, cli);
   AddWebhookCommands(app, cli);

@@ -32,7 +32,9 @@ ReportProjector::ReportProjector(AppContext& context, FeedReader read_feed,
 
 ReportProjector::~ReportProjector() { Stop(); }
 
-void ReportProjector::Follow(EventFeed& feed) {
+void ReportProjector::Follow(EventFeed& feed,
+                             std::function<void(const absl::Status&)> report_failure) {
+  report_failure_ = std::move(report_failure);
   feed_ = &feed;
   subscription_ = feed.Subscribe({[this] { Nudge(); }, [](absl::Time) {}, [] {}});
   thread_ = std::thread([this] { Run(); });
@@ -110,7 +112,7 @@ void ReportProjector::Run() {
       absl::StatusOr<int> projected = RunRound();
       if (projected.ok() && *projected == 0) break;
       if (!projected.ok() && !absl::IsAborted(projected.status())) {
-        options_.report_failure(projected.status());
+        report_failure_(projected.status());
         break;
       }
       std::lock_guard<std::mutex> lock(mutex_);

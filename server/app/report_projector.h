@@ -19,8 +19,6 @@ struct ReportProjectorOptions {
   // How often the feed is looked at with no wake-up: for commits of
   // other replicas, and after a failed round.
   absl::Duration poll = absl::Seconds(1);
-  // Told of a round that failed (it is retried at the next poll).
-  std::function<void(const absl::Status&)> report_failure = [](const absl::Status&) {};
 };
 
 // Keeps the KPI report projections (storage/reports.h) up with the event
@@ -50,8 +48,9 @@ class ReportProjector {
   ReportProjector(const ReportProjector&) = delete;
   ReportProjector& operator=(const ReportProjector&) = delete;
 
-  // Starts the thread, woken by `feed`'s news.
-  void Follow(EventFeed& feed);
+  // Starts the thread, woken by `feed`'s news; a failed round is told to
+  // `report_failure` (the transport logs it) and retried at the next poll.
+  void Follow(EventFeed& feed, std::function<void(const absl::Status&)> report_failure);
   // Stops following and ends the thread; Follow may not be called again.
   void Stop();
   // Something committed: look at the feed now. Never blocks.
@@ -73,6 +72,7 @@ class ReportProjector {
   AppContext& context_;
   FeedReader read_feed_;
   const ReportProjectorOptions options_;
+  std::function<void(const absl::Status&)> report_failure_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool nudged_ = false;

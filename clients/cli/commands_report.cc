@@ -1,0 +1,307 @@
+// `report volume|timing|sla|quality|reasons|backlog|service`: the KPI
+// reports of one definition over a period, as a table, JSON or CSV.
+#include <iostream>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "commands.h"
+#include "form_input.h"
+#include "output.h"
+#include "signoff/v1/reports.grpc.pb.h"
+
+namespace signoff::cli {
+
+namespace {
+
+using Stub = v1::ReportService::Stub;
+
+struct ReportArgs {
+  std::string definition;
+  std::string by;
+  std::string from;
+  std::string to;
+};
+
+// Rows of text cells under a header, printed for people or as CSV.
+struct Sheet {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+std::string CsvField(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+void PrintSheet(const Sheet& sheet, bool csv) {
+  if (!csv) {
+    Table table(sheet.header);
+    for (const auto& row : sheet.rows) table.Add(row);
+    table.Print();
+    return;
+  }
+  auto line = [](const std::vector<std::string>& cells) {
+    std::vector<std::string> fields;
+    for (const std::string& cell : cells) fields.push_back(CsvField(cell));
+    std::cout << absl::StrJoin(fields, ",") << "\n";
+  };
+  line(sheet.header);
+  for (const auto& row : sheet.rows) line(row);
+}
+
+absl::StatusOr<v1::ReportGrouping> GroupingOf(const std::string& by) {
+  static const std::map<std::string, v1::ReportGrouping> kGroupings = {
+      {"", v1::REPORT_GROUPING_UNSPECIFIED}, {"step", v1::BY_STEP},
+      {"department", v1::BY_DEPARTMENT},      {"approver", v1::BY_APPROVER},
+      {"subject", v1::BY_SUBJECT},            {"day", v1::BY_DAY},
+      {"week", v1::BY_WEEK},                  {"month", v1::BY_MONTH}};
+  auto found = kGroupings.find(by);
+  if (found == kGroupings.end()) {
+    return UsageError(absl::StrCat("--by: '", by,
+                                   "' is not one of step, department, approver, subject, day, "
+                                   "week, month"));
+  }
+  return found->second;
+}
+
+// The last 30 days up to today (UTC) unless --from and --to say otherwise.
+absl::StatusOr<v1::ReportRequest> RequestOf(const ReportArgs& args) {
+  v1::ReportRequest request;
+  request.set_definition_key(args.definition);
+  auto grouping = GroupingOf(args.by);
+  if (!grouping.ok()) return grouping.status();
+  request.set_group_by(*grouping);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  request.set_to(args.to.empty() ? absl::FormatCivilTime(today) : args.to);
+  request.set_from(args.from.empty() ? absl::FormatCivilTime(today - 29) : args.from);
+  return request;
+}
+
+// Seconds for CSV; "2d3h" style for people.
+std::string Duration(double seconds, bool csv) {
+  if (csv) return absl::StrFormat("%.0f", seconds);
+  const int64_t whole = static_cast<int64_t>(seconds + 0.5);
+  if (whole < 60) return absl::StrCat(whole, "s");
+  if (whole < 3600) return absl::StrCat(whole / 60, "m", whole % 60, "s");
+  if (whole < 86400) return absl::StrCat(whole / 3600, "h", (whole % 3600) / 60, "m");
+  return absl::StrCat(whole / 86400, "d", (whole % 86400) / 3600, "h");
+}
+
+std::string Number(int64_t n) { return absl::StrCat(n); }
+std::string Percent(double percent) { return absl::StrFormat("%.1f", percent); }
+
+std::vector<std::string> StatsCells(const v1::DurationStats& stats, bool csv) {
+  if (stats.count() == 0) return {"0", "-", "-", "-"};
+  return {Number(stats.count()), Duration(stats.p50_seconds(), csv),
+          Duration(stats.p90_seconds(), csv), Duration(stats.mean_seconds(), csv)};
+}
+
+template <typename Map>
+std::string Pairs(const Map& map) {
+  std::map<std::string, int64_t> sorted(map.begin(), map.end());
+  return absl::StrJoin(sorted, " ", absl::PairFormatter("="));
+}
+
+Sheet VolumeSheet(const v1::VolumeReport& report) {
+  Sheet sheet{{"GROUP", "STARTED", "FINISHED", "APPROVED", "REJECTED", "WITHDRAWN", "CANCELLED",
+               "END_STEPS", "TASKS_CREATED", "TASKS_DECIDED", "DECISIONS"}};
+  for (const auto& row : report.rows()) {
+    auto outcome = [&](const char* name) {
+      auto found = row.outcomes().find(name);
+      return Number(found == row.outcomes().end() ? 0 : found->second);
+    };
+    sheet.rows.push_back({row.group(), Number(row.started()), Number(row.finished()),
+                          outcome("APPROVED"), outcome("REJECTED"), outcome("WITHDRAWN"),
+                          outcome("CANCELLED"), Pairs(row.end_steps()),
+                          Number(row.tasks_created()), Number(row.tasks_decided()),
+                          Pairs(row.decisions())});
+  }
+  return sheet;
+}
+
+// The count, p50, p90 and mean of `wall`, then the business p50, p90 and
+// mean (the same count).
+void AddStats(const v1::DurationStats& wall, const v1::DurationStats& business, bool csv,
+              std::vector<std::string>& cells) {
+  std::vector<std::string> first = StatsCells(wall, csv);
+  std::vector<std::string> second = StatsCells(business, csv);
+  cells.insert(cells.end(), first.begin(), first.end());
+  cells.insert(cells.end(), second.begin() + 1, second.end());
+}
+
+Sheet TimingSheet(const v1::TimingReport& report, bool csv) {
+  Sheet sheet{{"GROUP", "DECIDED", "P50", "P90", "MEAN", "BUSINESS_P50", "BUSINESS_P90",
+               "BUSINESS_MEAN", "FINISHED", "E2E_P50", "E2E_P90", "E2E_MEAN",
+               "E2E_BUSINESS_P50", "E2E_BUSINESS_P90", "E2E_BUSINESS_MEAN"}};
+  for (const auto& row : report.rows()) {
+    std::vector<std::string> cells = {row.group()};
+    AddStats(row.decision_wall(), row.decision_business(), csv, cells);
+    AddStats(row.end_to_end_wall(), row.end_to_end_business(), csv, cells);
+    sheet.rows.push_back(std::move(cells));
+  }
+  return sheet;
+}
+
+Sheet SlaSheet(const v1::SlaReport& report, bool csv) {
+  Sheet sheet{{"GROUP", "TASKS_WITH_SLA", "MET", "COMPLIANCE_%", "BREACHES", "ESCALATIONS",
+               "PAUSED"}};
+  for (const auto& row : report.rows()) {
+    sheet.rows.push_back({row.group(), Number(row.tasks_with_sla()), Number(row.met()),
+                          Percent(row.compliance_percent()), Number(row.breaches()),
+                          Number(row.escalations()),
+                          Duration(static_cast<double>(row.paused_seconds()), csv)});
+  }
+  return sheet;
+}
+
+Sheet QualitySheet(const v1::QualityReport& report) {
+  Sheet sheet{{"GROUP", "FINISHED", "FIRST_PASS", "FIRST_PASS_%", "RESUBMITS",
+               "RESUBMITS_PER_INSTANCE", "RETURNS", "REJECTIONS"}};
+  for (const auto& row : report.rows()) {
+    sheet.rows.push_back({row.group(), Number(row.finished()), Number(row.first_pass()),
+                          Percent(row.first_pass_percent()), Number(row.resubmits()),
+                          absl::StrFormat("%.2f", row.resubmits_per_instance()),
+                          Number(row.returns()), Number(row.rejections())});
+  }
+  return sheet;
+}
+
+Sheet ReasonSheet(const v1::QualityReport& report) {
+  Sheet sheet{{"ACTION", "CODE", "LABEL", "COUNT", "%", "CUMULATIVE_%"}};
+  for (const auto& row : report.reasons()) {
+    sheet.rows.push_back({row.action(), row.code(), row.label(), Number(row.count()),
+                          Percent(row.percent()), Percent(row.cumulative_percent())});
+  }
+  return sheet;
+}
+
+Sheet BacklogSheet(const v1::BacklogReport& report) {
+  Sheet sheet{{"GROUP", "OPEN", "OVERDUE", "UNDER_1D", "1D_3D", "3D_7D", "7D_30D", "OVER_30D"}};
+  for (const auto& row : report.rows()) {
+    sheet.rows.push_back({row.group(), Number(row.open()), Number(row.overdue()),
+                          Number(row.under_1d()), Number(row.from_1d_to_3d()),
+                          Number(row.from_3d_to_7d()), Number(row.from_7d_to_30d()),
+                          Number(row.over_30d())});
+  }
+  return sheet;
+}
+
+Sheet ServiceSheet(const v1::ServiceReport& report, bool csv) {
+  Sheet sheet{{"GROUP", "RESOLVED", "TTS_P50", "TTS_P90", "TTS_MEAN", "TTS_BUSINESS_P50",
+               "TTS_BUSINESS_P90", "TTS_BUSINESS_MEAN", "FCR_ELIGIBLE", "FCR", "FCR_%",
+               "CSAT_RESPONSES", "CSAT_MEAN"}};
+  for (const auto& row : report.rows()) {
+    std::vector<std::string> cells = {row.group()};
+    AddStats(row.tts_wall(), row.tts_business(), csv, cells);
+    for (const std::string& cell : {Number(row.fcr_eligible()), Number(row.fcr()),
+                                    Percent(row.fcr_percent()), Number(row.csat_responses()),
+                                    absl::StrFormat("%.2f", row.csat_mean())}) {
+      cells.push_back(cell);
+    }
+    sheet.rows.push_back(std::move(cells));
+  }
+  return sheet;
+}
+
+// Calls one report RPC and prints its answer as -o asks.
+template <typename Response, typename ToSheet>
+absl::Status RunReport(Cli& cli, const ReportArgs& args,
+                       grpc::Status (Stub::*method)(grpc::ClientContext*, const v1::ReportRequest&,
+                                                    Response*),
+                       ToSheet to_sheet) {
+  auto request = RequestOf(args);
+  if (!request.ok()) return request.status();
+  auto response = cli.Connect().Call(cli.Connect().reports(), method, *request);
+  if (!response.ok()) return response.status();
+  if (cli.json()) {
+    PrintJson(*response);
+  } else {
+    const bool csv = cli.globals.output == "csv";
+    PrintSheet(to_sheet(*response, csv), csv);
+  }
+  return absl::OkStatus();
+}
+
+CLI::App* ReportCommand(CLI::App& noun, const std::string& name, const std::string& description,
+                        std::shared_ptr<ReportArgs> args) {
+  auto* command =
+      Command(noun, name, description,
+              absl::StrCat("signoffctl --as olivia.ke report ", name,
+                           " --definition dealer-claim --by week --from 2026-01-01 --to "
+                           "2026-03-31 -o csv"));
+  command->add_option("--definition", args->definition, "the definition's key")->required();
+  command->add_option("--by", args->by,
+                      "group by step, department, approver, subject, day, week or month "
+                      "(one row when not given)");
+  command->add_option("--from", args->from, "first day, YYYY-MM-DD (default: 29 days before --to)");
+  command->add_option("--to", args->to, "last day, YYYY-MM-DD, included (default: today, UTC)");
+  return command;
+}
+
+}  // namespace
+
+void AddReportCommands(CLI::App& app, Cli& cli) {
+  auto* noun = Group(app, "report",
+                     "KPI reports of a definition over a period (auditors, process admins, "
+                     "department heads for their departments)",
+                     {"signoffctl --as olivia.ke report volume --definition dealer-claim --by week",
+                      "signoffctl --as olivia.ke report reasons --definition dealer-claim -o csv",
+                      "signoffctl --as olivia.ke report backlog --definition dealer-claim --by "
+                      "approver"});
+  auto args = std::make_shared<ReportArgs>();
+  ReportCommand(*noun, "volume", "started, finished, outcomes; tasks created and decided", args)
+      ->callback([&cli, args] {
+        cli.run = [&cli, args] {
+          return RunReport(cli, *args, &Stub::GetVolumeReport,
+                           [](const v1::VolumeReport& r, bool) { return VolumeSheet(r); });
+        };
+      });
+  ReportCommand(*noun, "timing", "time to decision and end to end: p50, p90, mean", args)
+      ->callback([&cli, args] {
+        cli.run = [&cli, args] {
+          return RunReport(cli, *args, &Stub::GetTimingReport, TimingSheet);
+        };
+      });
+  ReportCommand(*noun, "sla", "SLA compliance, breaches, escalations, time paused", args)
+      ->callback([&cli, args] {
+        cli.run = [&cli, args] { return RunReport(cli, *args, &Stub::GetSlaReport, SlaSheet); };
+      });
+  ReportCommand(*noun, "quality", "first-pass rate, resubmits, returns and rejections", args)
+      ->callback([&cli, args] {
+        cli.run = [&cli, args] {
+          return RunReport(cli, *args, &Stub::GetQualityReport,
+                           [](const v1::QualityReport& r, bool) { return QualitySheet(r); });
+        };
+      });
+  ReportCommand(*noun, "reasons", "returns and rejections by reason code, as a Pareto", args)
+      ->callback([&cli, args] {
+        cli.run = [&cli, args] {
+          return RunReport(cli, *args, &Stub::GetQualityReport,
+                           [](const v1::QualityReport& r, bool) { return ReasonSheet(r); });
+        };
+      });
+  ReportCommand(*noun, "backlog", "open tasks now by age, and overdue (the period is not used)",
+                args)
+      ->callback([&cli, args] {
+        cli.run = [&cli, args] {
+          return RunReport(cli, *args, &Stub::GetBacklogReport,
+                           [](const v1::BacklogReport& r, bool) { return BacklogSheet(r); });
+        };
+      });
+  ReportCommand(*noun, "service", "time to solve, first-contact resolution, CSAT", args)
+      ->callback([&cli, args] {
+        cli.run = [&cli, args] {
+          return RunReport(cli, *args, &Stub::GetServiceReport, ServiceSheet);
+        };
+      });
+}
+
+}  // namespace signoff::cli

@@ -72,14 +72,16 @@ absl::StatusOr<v1::ReportGrouping> GroupingOf(const std::string& by) {
   return found->second;
 }
 
-// The last 30 days up to today (UTC) unless --from and --to say otherwise.
-absl::StatusOr<v1::ReportRequest> RequestOf(const ReportArgs& args) {
+// The last 30 days up to today unless --from and --to say otherwise;
+// today in the zone the definition's report days are read in.
+absl::StatusOr<v1::ReportRequest> RequestOf(Cli& cli, const ReportArgs& args) {
   v1::ReportRequest request;
   request.set_definition_key(args.definition);
   auto grouping = GroupingOf(args.by);
   if (!grouping.ok()) return grouping.status();
   request.set_group_by(*grouping);
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  const absl::CivilDay today =
+      absl::ToCivilDay(absl::Now(), cli.zones().ForDefinition(args.definition, 0));
   request.set_to(args.to.empty() ? absl::FormatCivilTime(today) : args.to);
   request.set_from(args.from.empty() ? absl::FormatCivilTime(today - 29) : args.from);
   return request;
@@ -217,7 +219,7 @@ absl::Status RunReport(Cli& cli, const ReportArgs& args,
                        grpc::Status (Stub::*method)(grpc::ClientContext*, const v1::ReportRequest&,
                                                     Response*),
                        ToSheet to_sheet) {
-  auto request = RequestOf(args);
+  auto request = RequestOf(cli, args);
   if (!request.ok()) return request.status();
   auto response = cli.Connect().Call(cli.Connect().reports(), method, *request);
   if (!response.ok()) return response.status();
@@ -242,7 +244,7 @@ CLI::App* ReportCommand(CLI::App& noun, const std::string& name, const std::stri
                       "group by step, department, approver, subject, day, week or month "
                       "(one row when not given)");
   command->add_option("--from", args->from, "first day, YYYY-MM-DD (default: 29 days before --to)");
-  command->add_option("--to", args->to, "last day, YYYY-MM-DD, included (default: today, UTC)");
+  command->add_option("--to", args->to, "last day, YYYY-MM-DD, included (default: today where the definition's calendar is)");
   return command;
 }
 

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server_fixture.h"
+#include "signoff/v1/reports.grpc.pb.h"
 #include "signoff/v1/webhooks.grpc.pb.h"
 #include "workflow/yaml_mapping.h"
 
@@ -485,6 +486,34 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
     return Run(user, *v1::WebhookService::NewStub(server_->InProcessChannel()),
                &v1::WebhookService::Stub::ReplayDeliveries, request);
   }});
+
+  // Reports: whoever reads every instance of the definition (auditors,
+  // its process admin, a viewer role it declares), and department heads
+  // for their departments (boss heads ops); nobody else.
+  auto report_rule = [](Row row, State) {
+    if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+    const bool sees = row == Row::kAuditor || row == Row::kProcessAdmin ||
+                      row == Row::kViewer || row == Row::kManagerAbove;
+    return Code(sees ? StatusCode::kOk : StatusCode::kPermissionDenied);
+  };
+  using RS = v1::ReportService::Stub;
+  auto report_column = [&](const std::string& name, auto method) {
+    columns.push_back({name, report_rule, [this, method](const std::string& user,
+                                                        const std::string&) {
+      v1::ReportRequest request;
+      request.set_definition_key("review");
+      request.set_from("2026-01-01");
+      request.set_to("2026-03-31");
+      return Run(user, *v1::ReportService::NewStub(server_->InProcessChannel()), method,
+                 request);
+    }});
+  };
+  report_column("GetVolumeReport", &RS::GetVolumeReport);
+  report_column("GetTimingReport", &RS::GetTimingReport);
+  report_column("GetSlaReport", &RS::GetSlaReport);
+  report_column("GetQualityReport", &RS::GetQualityReport);
+  report_column("GetBacklogReport", &RS::GetBacklogReport);
+  report_column("GetServiceReport", &RS::GetServiceReport);
 
   // Not about the instance at all.
   columns.push_back({"PreviewRoute", AnyoneSignedIn, [this](const std::string& user,

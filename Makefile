@@ -61,6 +61,7 @@ fuzz: fuzz-build
 bench: build
 	$(BUILD_DIR)/bin/signoff_bench $(BENCH_ARGS)
 	$(BUILD_DIR)/bin/stream_bench $(STREAM_BENCH_ARGS)
+	$(BUILD_DIR)/bin/report_bench $(REPORT_BENCH_ARGS)
 
 # The crash suite for CRASH_CYCLES cycles (`make test` runs a few).
 crash-soak: build

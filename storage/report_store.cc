@@ -298,19 +298,35 @@ absl::StatusOr<ReportFacts> QueryReportFacts(soci::session& session,
 
 absl::StatusOr<std::vector<ReportCell>> QueryReportCells(soci::session& session,
                                                          const ReportCellQuery& query) {
+  SqlQuery sql(
+      "SELECT metric, dim_value, department, day, count, total_wall, total_business, wall_hist,"
+      " business_hist FROM report_cells");
+  sql.Where(absl::StrCat("definition_key = ", sql.Bind(query.definition_key)));
+  sql.Where(absl::StrCat("dim = ", sql.Bind(query.dim)));
+  sql.Where(absl::StrCat("day >= ", sql.Bind(int64_t{query.day_from}), " AND day <= ",
+                         sql.Bind(int64_t{query.day_to})));
+  // Prefix ranges the primary key's metric column answers without reading
+  // other metrics' rows; metric names are ASCII, below '~'.
+  std::vector<std::string> ranges;
+  for (const std::string& prefix : query.metric_prefixes) {
+    ranges.push_back(absl::StrCat("(metric >= ", sql.Bind(prefix), " AND metric < ",
+                                  sql.Bind(prefix + "~"), ")"));
+  }
+  if (!ranges.empty()) sql.Where(absl::StrJoin(ranges, " OR "));
+  if (query.departments) {
+    if (query.departments->empty()) return std::vector<ReportCell>();
+    sql.Where(absl::StrCat("department IN ",
+                           InList(*query.departments, 0, query.departments->size(), sql)));
+  }
   ReportCell cell;
   cell.key.definition_key = query.definition_key;
   cell.key.dim = query.dim;
   std::string wall_text, business_text;
-  soci::statement read =
-      (session.prepare << "SELECT metric, dim_value, department, day, count, total_wall,"
-                          " total_business, wall_hist, business_hist FROM report_cells"
-                          " WHERE definition_key = :k AND dim = :d AND day >= :a AND day <= :b",
-       soci::use(query.definition_key), soci::use(query.dim), soci::use(query.day_from),
-       soci::use(query.day_to), soci::into(cell.key.metric), soci::into(cell.key.dim_value),
-       soci::into(cell.key.department), soci::into(cell.key.day), soci::into(cell.count),
-       soci::into(cell.total_wall), soci::into(cell.total_business), soci::into(wall_text),
-       soci::into(business_text));
+  soci::statement read = sql.Prepare(
+      session, soci::into(cell.key.metric), soci::into(cell.key.dim_value),
+      soci::into(cell.key.department), soci::into(cell.key.day), soci::into(cell.count),
+      soci::into(cell.total_wall), soci::into(cell.total_business), soci::into(wall_text),
+      soci::into(business_text));
   read.execute();
   std::vector<ReportCell> cells;
   while (read.fetch()) {

@@ -29,6 +29,14 @@ inline constexpr char kReportDimAll[] = "all";
 inline constexpr char kReportDimStep[] = "step";
 inline constexpr char kReportDimApprover[] = "approver";
 inline constexpr char kReportDimSubject[] = "subject";
+// Appended to a dimension for its month rollup: the same cells added up
+// per calendar month, keyed by the month's first day. A quarter's report
+// by step, approver or subject reads three of these per group instead of
+// some ninety days, which is what keeps it fast at a million instances.
+inline constexpr char kReportMonthSuffix[] = "@month";
+// The department of month rollups over every department (step, approver
+// and subject dimensions only); department ids never take this value.
+inline constexpr char kReportEveryDepartment[] = "*";
 
 struct ReportCellKey {
   std::string definition_key;
@@ -141,6 +149,8 @@ struct ReportCellQuery {
   int32_t day_to = 0;
   // Only metrics starting with one of these; every metric when empty.
   std::vector<std::string> metric_prefixes;
+  // Only cells of these departments; every department when unset.
+  std::optional<std::vector<std::string>> departments;
 };
 
 }  // namespace signoff::storage

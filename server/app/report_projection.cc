@@ -37,43 +37,66 @@ bool IsPending(const v1::Task& task) { return task.status() == v1::PENDING; }
 
 // ------------------------------------------------------------ CellBook
 
-storage::ReportCell& CellBook::Cell(const CellPlace& place, const std::string& metric,
-                                    const std::pair<std::string, std::string>& dim) {
-  storage::ReportCellKey key;
-  key.definition_key = place.definition_key;
-  key.metric = metric;
-  key.dim = dim.first;
-  key.dim_value = dim.second;
-  key.department = place.department;
-  key.day = place.day;
+namespace {
+
+// The first day of `day`'s month, as a day number.
+int32_t MonthStart(int32_t day) {
+  const absl::CivilDay epoch(1970, 1, 1);
+  const absl::CivilDay civil = epoch + day;
+  return static_cast<int32_t>(absl::CivilDay(absl::CivilMonth(civil)) - epoch);
+}
+
+}  // namespace
+
+storage::ReportCell& CellBook::Cell(const storage::ReportCellKey& key) {
   storage::ReportCell& cell = cells_[key];
   cell.key = key;
   return cell;
 }
 
+// Each cell goes to its day, to its month's rollup, and (but for the
+// `all` dimension, grouped by department itself) to the month's rollup
+// over every department, which is what callers who see every department
+// read.
+template <typename Change>
+void CellBook::ForEachCell(const CellPlace& place, const std::string& metric,
+                           const Change& change) {
+  for (const auto& [dim, value] : place.dims) {
+    storage::ReportCellKey key{place.definition_key, metric,           dim,
+                               value,                place.department, place.day};
+    change(Cell(key));
+    key.dim = absl::StrCat(dim, storage::kReportMonthSuffix);
+    key.day = MonthStart(place.day);
+    change(Cell(key));
+    if (dim == storage::kReportDimAll) continue;
+    key.department = storage::kReportEveryDepartment;
+    change(Cell(key));
+  }
+}
+
 void CellBook::Count(const CellPlace& place, const std::string& metric, int64_t count) {
-  for (const auto& dim : place.dims) Cell(place, metric, dim).count += count;
+  ForEachCell(place, metric, [&](storage::ReportCell& cell) { cell.count += count; });
 }
 
 void CellBook::Measure(const CellPlace& place, const std::string& metric,
                        const Durations& durations) {
-  for (const auto& dim : place.dims) {
-    storage::ReportCell& cell = Cell(place, metric, dim);
+  const int32_t wall_bucket = BucketOf(durations.wall);
+  const int32_t business_bucket = BucketOf(durations.business);
+  ForEachCell(place, metric, [&](storage::ReportCell& cell) {
     cell.count += 1;
     cell.total_wall += durations.wall;
     cell.total_business += durations.business;
-    cell.wall_hist[BucketOf(durations.wall)] += 1;
-    cell.business_hist[BucketOf(durations.business)] += 1;
-  }
+    cell.wall_hist[wall_bucket] += 1;
+    cell.business_hist[business_bucket] += 1;
+  });
 }
 
 void CellBook::Total(const CellPlace& place, const std::string& metric, int64_t count,
                      int64_t total) {
-  for (const auto& dim : place.dims) {
-    storage::ReportCell& cell = Cell(place, metric, dim);
+  ForEachCell(place, metric, [&](storage::ReportCell& cell) {
     cell.count += count;
     cell.total_wall += total;
-  }
+  });
 }
 
 std::vector<storage::ReportCell> CellBook::Take() {

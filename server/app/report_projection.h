@@ -29,7 +29,9 @@ struct Durations {
   int64_t business = 0;
 };
 
-// Adds counts and durations to cells, merging those that share a key.
+// Adds counts and durations to cells, merging those that share a key;
+// cells of the step, approver and subject dimensions go to their month
+// rollups too.
 class CellBook {
  public:
   void Count(const CellPlace& place, const std::string& metric, int64_t count);
@@ -40,8 +42,9 @@ class CellBook {
   size_t size() const { return cells_.size(); }
 
  private:
-  storage::ReportCell& Cell(const CellPlace& place, const std::string& metric,
-                            const std::pair<std::string, std::string>& dim);
+  storage::ReportCell& Cell(const storage::ReportCellKey& key);
+  template <typename Change>
+  void ForEachCell(const CellPlace& place, const std::string& metric, const Change& change);
 
   std::map<storage::ReportCellKey, storage::ReportCell> cells_;
 };

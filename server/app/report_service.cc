@@ -68,21 +68,68 @@ std::string GroupOf(const storage::ReportCell& cell, v1::ReportGrouping grouping
   }
 }
 
+// A run of days read from one dimension: its day cells, or its month
+// rollups (keyed by each month's first day).
+struct DaySpan {
+  std::string dim;
+  int32_t from = 0;
+  int32_t to = 0;
+};
+
+int32_t DayNumberOf(absl::CivilDay day) {
+  return static_cast<int32_t>(day - absl::CivilDay(1970, 1, 1));
+}
+
+bool IsPeriod(v1::ReportGrouping grouping) {
+  return grouping == v1::BY_DAY || grouping == v1::BY_WEEK || grouping == v1::BY_MONTH;
+}
+
+// The whole months inside [from, to] from their rollups, the days before
+// and after them from day cells. Period groupings need the days
+// themselves.
+std::vector<DaySpan> SpansOf(const ReportScope& scope, const std::string& dim) {
+  if (IsPeriod(scope.grouping)) return {{dim, scope.day_from, scope.day_to}};
+  const absl::CivilDay from = absl::CivilDay(1970, 1, 1) + scope.day_from;
+  const absl::CivilDay to = absl::CivilDay(1970, 1, 1) + scope.day_to;
+  absl::CivilMonth first(from);
+  if (absl::CivilDay(first) != from) ++first;
+  absl::CivilMonth last(to);
+  if (absl::CivilDay(last + 1) - 1 != to) --last;
+  if (last < first) return {{dim, scope.day_from, scope.day_to}};
+  const std::string months = absl::StrCat(dim, storage::kReportMonthSuffix);
+  std::vector<DaySpan> spans = {
+      {months, DayNumberOf(absl::CivilDay(first)), DayNumberOf(absl::CivilDay(last))}};
+  if (from < absl::CivilDay(first)) {
+    spans.push_back({dim, scope.day_from, DayNumberOf(absl::CivilDay(first)) - 1});
+  }
+  if (absl::CivilDay(last + 1) <= to) {
+    spans.push_back({dim, DayNumberOf(absl::CivilDay(last + 1)), scope.day_to});
+  }
+  return spans;
+}
+
 // The scope's cells of metrics starting with `prefixes`, by group.
 absl::StatusOr<Table> Tabulate(AppContext& context, const ReportScope& scope,
-                               std::vector<std::string> prefixes, const char* dim = nullptr) {
-  storage::ReportCellQuery query;
-  query.definition_key = scope.definition->definition().key();
-  query.dim = dim != nullptr ? dim : DimOf(scope.grouping);
-  query.day_from = scope.day_from;
-  query.day_to = scope.day_to;
-  query.metric_prefixes = std::move(prefixes);
-  SIGNOFF_ASSIGN_OR_RETURN(std::vector<storage::ReportCell> cells,
-                           context.store().QueryReportCells(query));
+                               const std::vector<std::string>& prefixes) {
   Table table;
-  for (const storage::ReportCell& cell : cells) {
-    if (!scope.Covers(cell.key.department)) continue;
-    table[GroupOf(cell, scope.grouping)][cell.key.metric].Add(cell);
+  for (const DaySpan& span : SpansOf(scope, DimOf(scope.grouping))) {
+    storage::ReportCellQuery query;
+    query.definition_key = scope.definition->definition().key();
+    query.dim = span.dim;
+    query.day_from = span.from;
+    query.day_to = span.to;
+    query.metric_prefixes = prefixes;
+    if (scope.departments) {
+      query.departments.emplace(scope.departments->begin(), scope.departments->end());
+    } else if (absl::EndsWith(span.dim, storage::kReportMonthSuffix) &&
+               span.dim != absl::StrCat(storage::kReportDimAll, storage::kReportMonthSuffix)) {
+      query.departments = std::vector<std::string>{storage::kReportEveryDepartment};
+    }
+    SIGNOFF_ASSIGN_OR_RETURN(std::vector<storage::ReportCell> cells,
+                             context.store().QueryReportCells(query));
+    for (const storage::ReportCell& cell : cells) {
+      table[GroupOf(cell, scope.grouping)][cell.key.metric].Add(cell);
+    }
   }
   return table;
 }

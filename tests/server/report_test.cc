@@ -259,6 +259,18 @@ TEST_F(ReportTest, SlaCountsComplianceBreachesAndPauses) {
   EXPECT_EQ(row.breaches(), 1);
   EXPECT_EQ(row.escalations(), 0);
   EXPECT_EQ(row.paused_seconds(), 1800);
+
+  // All of January comes from the month rollups, with the same figures.
+  v1::ReportRequest january = Request(v1::BY_APPROVER);
+  january.set_to("2026-01-31");
+  ASSERT_OK_AND_ASSIGN(v1::SlaReport month, Report(&RS::GetSlaReport, january));
+  ASSERT_EQ(month.rows_size(), 1);
+  EXPECT_EQ(month.rows(0).DebugString(), row.DebugString());
+  // From mid-December: days of December, then January's rollup.
+  january.set_from("2025-12-15");
+  ASSERT_OK_AND_ASSIGN(v1::SlaReport spanning, Report(&RS::GetSlaReport, january));
+  ASSERT_EQ(spanning.rows_size(), 1);
+  EXPECT_EQ(spanning.rows(0).DebugString(), row.DebugString());
 }
 
 TEST_F(ReportTest, QualityGivesFirstPassResubmitsAndTheReasonPareto) {
@@ -321,6 +333,12 @@ TEST_F(ReportTest, DepartmentHeadsSeeTheirDepartmentsOnly) {
   ASSERT_EQ(sales.rows_size(), 1);
   EXPECT_EQ(sales.rows(0).group(), "sales");
   EXPECT_EQ(sales.rows(0).started(), 2);
+  // Over all of January, from the month rollups of sales alone.
+  v1::ReportRequest january = Request(v1::BY_APPROVER);
+  january.set_to("2026-01-31");
+  ASSERT_OK_AND_ASSIGN(v1::VolumeReport approvers, Report(&RS::GetVolumeReport, january, "sam"));
+  ASSERT_EQ(approvers.rows_size(), 1);
+  EXPECT_EQ(approvers.rows(0).tasks_created(), 3);
   ASSERT_OK_AND_ASSIGN(v1::BacklogReport hr, Report(&RS::GetBacklogReport, Request(), "hana"));
   ASSERT_EQ(hr.rows_size(), 1);
   EXPECT_EQ(hr.rows(0).open(), 1);
@@ -368,8 +386,8 @@ TEST_F(ReportTest, BadRequestsNameTheirFields) {
 // Every cell and open task the projections hold for the definition.
 std::vector<std::string> Snapshot(storage::Store& store) {
   std::vector<std::string> rows;
-  for (const char* dim : {storage::kReportDimAll, storage::kReportDimStep,
-                          storage::kReportDimApprover, storage::kReportDimSubject}) {
+  for (const char* dim : {"all", "step", "approver", "subject", "all@month", "step@month",
+                          "approver@month", "subject@month"}) {
     storage::ReportCellQuery query;
     query.definition_key = "claim";
     query.dim = dim;

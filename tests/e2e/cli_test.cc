@@ -22,6 +22,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "signoff/v1/events.pb.h"
 #include "signoff/v1/jobs.pb.h"
+#include "signoff/v1/reports.pb.h"
 #include "signoff/v1/service.pb.h"
 #include "signoff/v1/webhooks.pb.h"
 #include "run_program.h"
@@ -1261,6 +1262,73 @@ TEST_F(CliTest, WebhookSubscriptionsThroughTheCli) {
   auto after = Json<v1::ListWebhooksResponse>(
       Run({"--as", "svc-kpi-monitor", "-o", "json", "webhook", "list"}));
   EXPECT_EQ(after.webhooks_size(), 0);
+}
+
+TEST_F(CliTest, ReportsAsTableCsvAndJson) {
+  const std::string approved = StartDealerClaim("D-700");
+  const std::string returned = StartDealerClaim("D-701");
+  const std::string rejected = StartDealerClaim("D-702");
+  StartDealerClaim("D-703");
+  Ok(Run({"--as", "tina.luo", "task", "approve", InboxTask("tina.luo", approved).id()}));
+  Ok(Run({"--as", "tina.luo", "task", "return", InboxTask("tina.luo", returned).id(), "--reason",
+          "missing_invoice", "--comment", "attach the invoice"}));
+  Ok(Run({"--as", "tina.luo", "task", "reject", InboxTask("tina.luo", rejected).id(), "--reason",
+          "data_mismatch", "--comment", "amounts differ"}));
+  // Days around today wherever the calendar's zone puts it.
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  const std::vector<std::string> period = {"--definition", "dealer-claim", "--from",
+                                           absl::FormatCivilTime(today - 1), "--to",
+                                           absl::FormatCivilTime(today + 1)};
+  auto report = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--as", "olivia.ke"});
+    args.insert(args.end(), period.begin(), period.end());
+    return Run(args);
+  };
+  // The projections follow the commits within moments.
+  Result volume;
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    volume = report({"report", "volume"});
+    Ok(volume);
+    ParsedTable table(volume.out);
+    if (table.size() == 1 && table.Cell(0, "FINISHED") == "2") break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ParsedTable table(volume.out);
+  ASSERT_EQ(table.size(), 1u) << volume.out;
+  EXPECT_EQ(table.Cell(0, "STARTED"), "4");
+  EXPECT_EQ(table.Cell(0, "APPROVED"), "1");
+  EXPECT_EQ(table.Cell(0, "REJECTED"), "1");
+
+  Result reasons = report({"-o", "csv", "report", "reasons"});
+  Ok(reasons);
+  EXPECT_THAT(reasons.out, HasSubstr("ACTION,CODE,LABEL,COUNT,%,CUMULATIVE_%\n"));
+  EXPECT_THAT(reasons.out, HasSubstr("RETURN,missing_invoice,"));
+  EXPECT_THAT(reasons.out, HasSubstr("REJECT,data_mismatch,"));
+
+  auto decided = Json<v1::VolumeReport>(report({"-o", "json", "report", "volume", "--by", "approver"}));
+  int64_t by_tina = -1;
+  for (const auto& row : decided.rows()) {
+    if (row.group() == "tina.luo") by_tina = row.tasks_decided();
+  }
+  EXPECT_EQ(by_tina, 3);
+
+  Result backlog = report({"report", "backlog", "--by", "step"});
+  Ok(backlog);
+  // D-703 waits at claim-review for tina.luo and tony.hu.
+  ParsedTable open(backlog.out);
+  const int review = RowWhere(open, "GROUP", "claim-review");
+  ASSERT_GE(review, 0) << backlog.out;
+  EXPECT_EQ(open.Cell(review, "OPEN"), "2");
+
+  // A grouping the backlog has not: INVALID_ARGUMENT (64 + 3) with its field.
+  Result by_week = report({"report", "backlog", "--by", "week"});
+  EXPECT_EQ(by_week.exit_code, 67) << by_week.err;
+  EXPECT_THAT(by_week.err, HasSubstr("group_by:"));
+  // A grouping nobody has: a usage error, nothing sent.
+  EXPECT_EQ(report({"report", "volume", "--by", "fortnight"}).exit_code, 2);
+  // The applicant is no auditor, process admin or department head.
+  Result refused = Run({"--as", "bob.zhang", "report", "sla", "--definition", "dealer-claim"});
+  EXPECT_EQ(refused.exit_code, 64 + 7) << refused.err;
 }
 
 TEST_F(CliTest, EveryCommandGroupsHelpShowsItsOwnExample) {

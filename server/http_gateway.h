@@ -60,6 +60,9 @@ class HttpGateway {
   ~HttpGateway();
 
   int port() const;
+  // Connections and event streams open now.
+  int connections() const;
+  int open_streams() const;
   // Stops taking connections; calls under way keep their connections.
   void StopAccepting();
   // Closes every connection and joins the threads.

@@ -101,6 +101,8 @@ class SignoffServer {
   int port() const { return port_; }
   // The HTTP listener's port; 0 without one.
   int http_port() const { return gateway_ == nullptr ? 0 : gateway_->port(); }
+  // Null without an HTTP listener.
+  const HttpGateway* http_gateway() const { return gateway_.get(); }
   std::shared_ptr<grpc::Channel> InProcessChannel();
   void Wait();
   // Stops taking calls, finishes those under way, then stops the workers.

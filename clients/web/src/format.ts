@@ -22,8 +22,12 @@ export function formatTime(ts: Timestamp | undefined): string {
   const date = toDate(ts);
   if (!date) return "";
   return new Intl.DateTimeFormat(locale(), {
-    dateStyle: "medium",
-    timeStyle: "short",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
     timeZone: callerTimeZone(),
     timeZoneName: "short",
   }).format(date);

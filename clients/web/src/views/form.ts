@@ -126,12 +126,14 @@ export function formEditor(
         return field.type === FieldType.NUMBER ? numberOrText(raw) : raw;
       };
     }
+    const label = h("label", { for: id }, field.label || field.name, field.required ? h("span", { class: "required", "aria-hidden": "true" }, " *") : null);
+    const requiredNote = field.required ? h("span", { class: "visually-hidden" }, ` (${t("form.required")})`) : null;
+    // A checkbox reads best before its label.
+    const check = field.type === FieldType.BOOL && !redacted.includes(field.name);
     const wrapper = h(
       "div",
-      { class: "field", dataset: { field: field.name } },
-      h("label", { for: id }, field.label || field.name, field.required ? h("span", { class: "required", "aria-hidden": "true" }, " *") : null),
-      field.required ? h("span", { class: "visually-hidden" }, ` (${t("form.required")})`) : null,
-      input,
+      { class: check ? "field check" : "field", dataset: { field: field.name } },
+      check ? [input, label, requiredNote] : [label, requiredNote, input],
       hint,
       original ? h("p", { class: "changed-note", "aria-live": "polite" }) : null,
       error,

@@ -137,8 +137,12 @@ export async function startPortal(t, name) {
       await ready(page);
     },
 
+    // Opens a page of the portal afresh, as a bookmark or a link from a
+    // mail would (also when the browser shows that page already).
     async go(page, hash) {
-      await page.goto(`${server.url}${hash}`);
+      const target = `${server.url}${hash}`;
+      if (page.url() === target) await page.reload();
+      else await page.goto(target);
       await ready(page);
     },
 

@@ -2,16 +2,15 @@
 // business calendars with their holidays and make-up workdays.
 import { toJson } from "@bufbuild/protobuf";
 import { stringify } from "yaml";
-import { calendars, definitions } from "../api";
+import { calendars, definitions, isNotFound } from "../api";
 import { h } from "../dom";
 import { formatTime } from "../format";
-import { t } from "../i18n";
+import { language, t } from "../i18n";
 import { Weekday, type PublishedCalendar } from "../../gen/signoff/v1/calendar_pb";
 import { WorkflowDefinitionSchema } from "../../gen/signoff/v1/definition_pb";
 import type { PublishedDefinition } from "../../gen/signoff/v1/service_pb";
 import { getDefinition, section, userLabel } from "./common";
 import { notFoundView } from "./notfound";
-import { isNotFound } from "../api";
 
 // Older versions beyond these are left out of the list.
 const VERSIONS_SHOWN = 20;
@@ -177,7 +176,7 @@ function dateList(dates: string[], kind: string): HTMLElement {
     const month = date.slice(0, 7);
     byMonth.set(month, [...(byMonth.get(month) ?? []), date]);
   }
-  const weekday = new Intl.DateTimeFormat(undefined, { weekday: "short", timeZone: "UTC" });
+  const weekday = new Intl.DateTimeFormat(language() === "zh" ? "zh-CN" : "en-GB", { weekday: "short", timeZone: "UTC" });
   return h(
     "dl",
     { class: `dates dates-${kind}` },

@@ -102,8 +102,16 @@ function summary(instance: InstanceView, definition: Awaited<ReturnType<typeof g
   if (instance.activeSteps.length) {
     rows.push([t("case.activeSteps"), instance.activeSteps.map((step) => stepName(definition, step)).join(", ")]);
   }
+  // Reason codes with the labels the definition gives them.
+  const reasonText = (code: string, reasons: { code: string; label: string }[] | undefined) => {
+    const label = reasons?.find((reason) => reason.code === code)?.label;
+    return [label ? `${label} ` : "", h("code", null, code)];
+  };
   if (instance.outcomeReason || instance.outcomeComment) {
-    rows.push([t("case.outcome"), [instance.outcomeReason ? h("code", null, instance.outcomeReason) : null, " ", instance.outcomeComment]]);
+    rows.push([
+      t("case.outcome"),
+      [instance.outcomeReason ? reasonText(instance.outcomeReason, definition.definition?.rejectReasons) : null, " ", instance.outcomeComment],
+    ]);
   }
   if (instance.lastReturn) {
     const note = instance.lastReturn;
@@ -113,7 +121,7 @@ function summary(instance: InstanceView, definition: Awaited<ReturnType<typeof g
         "span",
         { class: "return-note" },
         t("case.returnedBy", { user: note.by, step: stepName(definition, note.fromStep), time: formatTime(note.at) }),
-        note.reason ? [" · ", h("code", null, note.reason)] : null,
+        note.reason ? [" · ", reasonText(note.reason, definition.definition?.returnReasons)] : null,
         note.comment ? h("q", { class: "comment" }, note.comment) : null,
       ),
     ]);
@@ -349,7 +357,7 @@ function applicantPanel(instance: InstanceView, fields: Parameters<typeof formEd
       h(
         "form",
         {
-          class: "resubmit",
+          class: "resubmit card",
           novalidate: true,
           "aria-label": t("case.resubmit"),
           onsubmit: (event: Event) => {
@@ -384,7 +392,7 @@ function applicantPanel(instance: InstanceView, fields: Parameters<typeof formEd
       h(
         "form",
         {
-          class: "withdraw",
+          class: "withdraw card",
           "aria-label": t("case.withdraw"),
           onsubmit: (event: Event) => {
             event.preventDefault();
@@ -404,7 +412,7 @@ function applicantPanel(instance: InstanceView, fields: Parameters<typeof formEd
       h(
         "form",
         {
-          class: "appeal",
+          class: "appeal card",
           "aria-label": t("case.appeal"),
           onsubmit: (event: Event) => {
             event.preventDefault();

@@ -2,7 +2,7 @@
 import { h, replaceChildren } from "./dom";
 import { language, setLanguage, t, type Language } from "./i18n";
 import { session, signOut } from "./session";
-import { errorBox, forgetCaches, loading, userName, loadUsers } from "./views/common";
+import { errorBox, forgetCaches, loading, takeFlash, userName, loadUsers } from "./views/common";
 import { adminView, calendarAdminView, definitionAdminView } from "./views/admin";
 import { instanceView, taskView } from "./views/case";
 import { inboxView } from "./views/inbox";
@@ -151,7 +151,9 @@ async function render(keepScroll = false): Promise<void> {
 }
 
 function show(active: string | undefined, view: HTMLElement, keepScroll: boolean): void {
-  const main = h("main", { id: "main", tabindex: -1 }, view);
+  const isLoading = view.classList.contains("loading");
+  const flash = isLoading ? null : takeFlash();
+  const main = h("main", { id: "main", tabindex: -1 }, flash, view);
   const scroll = window.scrollY;
   replaceChildren(
     app,
@@ -159,8 +161,13 @@ function show(active: string | undefined, view: HTMLElement, keepScroll: boolean
     header(active),
     main,
   );
-  if (keepScroll) window.scrollTo(0, scroll);
-  else if (!view.classList.contains("loading")) {
+  if (flash) {
+    // What the action did, where the eye and the screen reader go next.
+    flash.setAttribute("tabindex", "-1");
+    window.scrollTo(0, 0);
+    flash.focus({ preventScroll: true });
+  } else if (keepScroll) window.scrollTo(0, scroll);
+  else if (!isLoading) {
     // Screen readers land on the new page's content, not the old link.
     const heading = main.querySelector("h1");
     if (heading) {
@@ -168,7 +175,7 @@ function show(active: string | undefined, view: HTMLElement, keepScroll: boolean
       heading.focus({ preventScroll: true });
     }
   }
-  app.dataset.ready = view.classList.contains("loading") ? "false" : "true";
+  app.dataset.ready = isLoading ? "false" : "true";
 }
 
 window.addEventListener("hashchange", () => void render());

@@ -16,8 +16,8 @@ import {
   errorBox,
   getDefinition,
   loadUsers,
-  notice,
   section,
+  setFlash,
   statusBadge,
   stepName,
   taskBadges,
@@ -176,7 +176,7 @@ function taskPanel(task: Task, rerender: () => void): HTMLElement {
     replaceChildren(status);
     try {
       await call();
-      replaceChildren(status, notice(t("case.done", { action: label })));
+      setFlash(t("case.done", { action: label }));
       rerender();
     } catch (error) {
       replaceChildren(status, errorBox(error));
@@ -338,7 +338,7 @@ function applicantPanel(instance: InstanceView, fields: Parameters<typeof formEd
     replaceChildren(status);
     try {
       await call();
-      replaceChildren(status, notice(t("case.done", { action: label })));
+      setFlash(t("case.done", { action: label }));
       rerender();
     } catch (error) {
       replaceChildren(status, errorBox(error));
@@ -367,7 +367,7 @@ function applicantPanel(instance: InstanceView, fields: Parameters<typeof formEd
             void (async () => {
               try {
                 await instances.resubmitInstance({ requestId: newRequestId(), id: instance.id, form: editor.values() as JsonObject, comment });
-                replaceChildren(status, notice(t("case.done", { action: t("case.resubmit") })));
+                setFlash(t("case.done", { action: t("case.resubmit") }));
                 rerender();
               } catch (error) {
                 const rest = editor.showViolations(fieldViolations(error), "form");

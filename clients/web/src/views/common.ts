@@ -25,6 +25,20 @@ export function notice(text: string): HTMLElement {
   return h("p", { class: "notice", role: "status" }, text);
 }
 
+// A message for the next page drawn: what an action did, kept across the
+// re-render that shows its effect.
+let flash: string | null = null;
+
+export function setFlash(text: string): void {
+  flash = text;
+}
+
+export function takeFlash(): HTMLElement | null {
+  const text = flash;
+  flash = null;
+  return text ? notice(text) : null;
+}
+
 export function loading(): HTMLElement {
   return h("p", { class: "loading", role: "status" }, t("common.loading"));
 }

@@ -51,6 +51,7 @@ export async function completeQualityCheckIfSampled(portal, instanceId) {
   const instance = await portal.instance("bob.zhang", instanceId);
   if (instance.status !== "RUNNING") return false;
   assert.deepEqual(instance.active_steps, ["quality-check"]);
+  console.log(`${instanceId} was sampled: a QC inspector completes the quality check`);
   const page = await portal.open("uma.deng");
   const row = page.locator(`article.task[data-instance-id="${instanceId}"]`);
   await row.getByRole("button", { name: "Claim" }).click();

@@ -24,7 +24,7 @@ const START_TIMEOUT_MS = 30_000;
 
 // Starts signoffd and waits for both of its listeners. Resolves to the
 // HTTP URL of the portal and the gRPC address.
-async function startSignoffd(dataDir) {
+async function startSignoffd(dataDir, extraArgs) {
   const source = required("SIGNOFF_SOURCE_DIR");
   const webRoot = required("SIGNOFF_WEB_ROOT");
   if (!existsSync(join(webRoot, "index.html"))) {
@@ -41,6 +41,7 @@ async function startSignoffd(dataDir) {
       "--directory", join(source, "workflow/definitions/demo-org.yaml"),
       "--definitions", join(source, "workflow/definitions"),
       "--synchronous", "NORMAL",
+      ...extraArgs,
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
@@ -99,12 +100,13 @@ async function launchChromium() {
 export const PHONE = { width: 375, height: 740 };
 const DESKTOP = { width: 1200, height: 900 };
 
-// One portal under test. `name` prefixes its screenshots.
-export async function startPortal(t, name) {
+// One portal under test. `name` prefixes its screenshots; `serverArgs`
+// go to signoffd serve.
+export async function startPortal(t, name, { serverArgs = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "signoff-web-test-"));
   const screenshotDir = required("SIGNOFF_SCREENSHOT_DIR");
   mkdirSync(screenshotDir, { recursive: true });
-  const server = await startSignoffd(dataDir);
+  const server = await startSignoffd(dataDir, serverArgs);
   const browser = await launchChromium();
   const pages = new Set();
 
@@ -152,11 +154,14 @@ export async function startPortal(t, name) {
       return path;
     },
 
-    // signoffctl over native gRPC as `user`, with JSON output; resolves to
-    // the parsed reply, or rejects with the exit code and message.
-    async ctl(user, ...args) {
+    // signoffctl over native gRPC as `who` (a user id, sent as the dev
+    // header, or { token }), with JSON output; resolves to the parsed
+    // reply, or rejects with the exit code and message.
+    async ctl(who, ...args) {
+      const identity = typeof who === "string" ? ["--as", who] : ["--token", who.token];
+      const user = typeof who === "string" ? who : "a token";
       try {
-        const { stdout } = await run(required("SIGNOFFCTL"), ["--address", server.grpcAddress, "--as", user, "-o", "json", ...args]);
+        const { stdout } = await run(required("SIGNOFFCTL"), ["--address", server.grpcAddress, ...identity, "-o", "json", ...args]);
         return stdout.trim() ? JSON.parse(stdout) : null;
       } catch (error) {
         const failure = new Error(`signoffctl ${args.join(" ")} as ${user}: exit ${error.code}: ${error.stderr}`);
@@ -191,9 +196,9 @@ export async function startPortal(t, name) {
 
 // Runs a test body; on failure the portal's pages are captured before the
 // browser closes.
-export function browserTest(test, title, name, body) {
+export function browserTest(test, title, name, body, options = {}) {
   test(title, { timeout: 120_000 }, async (t) => {
-    const portal = await startPortal(t, name);
+    const portal = await startPortal(t, name, options);
     try {
       await body(portal);
     } catch (error) {
@@ -214,6 +219,12 @@ export function instanceIdOf(page) {
   const match = /#\/instance\/([^/?]+)/.exec(page.url());
   if (!match) throw new Error(`not on an instance page: ${page.url()}`);
   return decodeURIComponent(match[1]);
+}
+
+// signoffd's own subcommands (dev-jwks, dev-token), with their output.
+export async function signoffd(...args) {
+  const { stdout } = await run(required("SIGNOFFD"), args);
+  return stdout.trim();
 }
 
 // Polls `probe` until it returns a truthy value.

@@ -26,8 +26,13 @@ browserTest(test, "a claim is returned with a reason, resubmitted with a changed
   assert.match(await tina.locator(".route-view").innerText(), /Claims review[\s\S]*in progress[\s\S]*Tina Luo/);
   await portal.screenshot(tina, "task");
 
-  await actions.getByRole("button", { name: "Return", exact: true }).click();
+  // From the keyboard: Enter on the button opens its form with the focus
+  // on the first thing to choose, the reason.
+  await actions.getByRole("button", { name: "Return", exact: true }).focus();
+  await tina.keyboard.press("Enter");
   const form = tina.locator('form[data-action="RETURN"]');
+  await form.waitFor();
+  assert.equal(await tina.evaluate(() => document.activeElement?.getAttribute("name")), "reason");
   await form.getByLabel("Reason").selectOption("wrong_amount");
   await form.getByLabel("Return to").selectOption("");
   await form.getByLabel("Comment").fill("The invoice says 12500.00");

@@ -11,8 +11,17 @@ browserTest(test, "a claim is returned with a reason, resubmitted with a changed
   const [reviewTask] = (await portal.instance("bob.zhang", id)).pending_tasks.filter((task) => task.assignee === "tina.luo");
   assert.ok(reviewTask);
 
-  // tina opens the task from her inbox and returns it.
-  const tina = await portal.open("tina.luo");
+  // tina follows a link to the task before she has signed in: she signs
+  // in and lands on it.
+  const tina = await portal.open(null);
+  await portal.go(tina, `#/task/${reviewTask.id}`);
+  await tina.waitForURL(/#\/signin$/);
+  await tina.getByLabel("User id").fill("tina.luo");
+  await tina.locator("form").filter({ has: tina.getByLabel("User id") }).getByRole("button", { name: "Sign in" }).click();
+  await tina.waitForURL(new RegExp(`#/task/${reviewTask.id}$`));
+  await ready(tina);
+  // Her inbox lists it too, with a link to the same page.
+  await tina.getByRole("navigation").getByRole("link", { name: "Inbox" }).click();
   await tina.locator(`article.task[data-task-id="${reviewTask.id}"]`).getByRole("link", { name: "Open" }).click();
   await ready(tina);
   assert.match(tina.url(), new RegExp(`#/task/${reviewTask.id}$`));

@@ -1,7 +1,7 @@
 // Times in the caller's time zone, and values as people read them.
 import type { JsonValue } from "@bufbuild/protobuf";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { language } from "./i18n";
+import { language, t } from "./i18n";
 
 export function callerTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -54,7 +54,7 @@ export function formatValue(value: JsonValue | undefined): string {
   if (value === undefined || value === null) return "";
   if (Array.isArray(value)) return value.map((item) => formatValue(item)).join(", ");
   if (typeof value === "object") return JSON.stringify(value);
-  if (typeof value === "boolean") return value ? "✓" : "✗";
+  if (typeof value === "boolean") return value ? t("common.yes") : t("common.no");
   return String(value);
 }
 

@@ -16,6 +16,8 @@ const en = {
   "nav.admin": "Admin",
   "common.loading": "Loading…",
   "common.cancel": "Cancel",
+  "common.yes": "Yes",
+  "common.no": "No",
 
   "signin.title": "Sign in",
   "signin.devTitle": "Demo user",
@@ -282,6 +284,8 @@ const zh: Record<Key, string> = {
   "nav.admin": "管理",
   "common.loading": "加载中…",
   "common.cancel": "取消",
+  "common.yes": "是",
+  "common.no": "否",
 
   "signin.title": "登录",
   "signin.devTitle": "演示用户",

@@ -6,7 +6,7 @@
 // CTest sets: SIGNOFFD, SIGNOFFCTL, SIGNOFF_WEB_ROOT (the built portal),
 // SIGNOFF_SOURCE_DIR, SIGNOFF_SCREENSHOT_DIR, and optionally CHROMIUM.
 import { execFile, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -106,6 +106,11 @@ export async function startPortal(t, name, { serverArgs = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "signoff-web-test-"));
   const screenshotDir = required("SIGNOFF_SCREENSHOT_DIR");
   mkdirSync(screenshotDir, { recursive: true });
+  // This test's screenshots from an earlier run (failure ones included)
+  // would mislead: they go before it starts.
+  for (const file of readdirSync(screenshotDir)) {
+    if (file.startsWith(`${name}-`) && file.endsWith(".png")) rmSync(join(screenshotDir, file), { force: true });
+  }
   const server = await startSignoffd(dataDir, serverArgs);
   const browser = await launchChromium();
   const pages = new Set();

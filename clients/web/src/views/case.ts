@@ -83,7 +83,7 @@ async function caseView(instanceId: string, task: Task | null, rerender: () => v
     h("p", { class: "crumbs" }, task ? h("a", { href: "#/inbox" }, t("nav.inbox")) : h("a", { href: "#/requests" }, t("nav.requests")), " / ", instance.id),
     h("h1", null, task ? `${task.stepName || task.stepId}: ${title}` : title, " ", statusBadge(instance.status)),
     summary(instance, definition),
-    task ? taskPanel(task, rerender) : null,
+    task ? taskPanel(task, definition, rerender) : null,
     !task && instance.applicant === me() ? applicantPanel(instance, fields, rerender) : null,
     section(t("case.form"), formTable(instance, fields)),
     section(t("case.route"), routeSection(history, definition, preview, instance.activeSteps, instance.status)),
@@ -164,7 +164,7 @@ type ActionForm = {
 
 type ActionInputs = { comment: string; reason: string; users: string[]; returnTo: string; position: SignerPosition; days: number };
 
-function taskPanel(task: Task, rerender: () => void): HTMLElement {
+function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefinition>>, rerender: () => void): HTMLElement {
   const status = h("div", { "aria-live": "polite" });
   const actions = task.actions;
   const allowed = actions?.allowed ?? [];
@@ -246,7 +246,7 @@ function taskPanel(task: Task, rerender: () => void): HTMLElement {
       "select",
       { id: ids.to, name: "returnTo" },
       h("option", { value: "" }, t("case.toApplicant")),
-      (actions?.returnSteps ?? []).map((step) => h("option", { value: step }, step)),
+      (actions?.returnSteps ?? []).map((step) => h("option", { value: step }, stepName(definition, step))),
     );
     const position = h(
       "select",

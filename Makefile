@@ -83,6 +83,7 @@ fuzz: fuzz-build
 bench: build
 	$(BUILD_DIR)/bin/signoff_bench $(BENCH_ARGS)
 	$(BUILD_DIR)/bin/stream_bench $(STREAM_BENCH_ARGS)
+	$(BUILD_DIR)/bin/http_bench $(HTTP_BENCH_ARGS)
 
 # The crash suite for CRASH_CYCLES cycles (`make test` runs a few).
 crash-soak: build

@@ -7,8 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
-#include "google/protobuf/util/type_resolver.h"
-#include "google/protobuf/util/type_resolver_util.h"
+#include "google/protobuf/message.h"
 #include "google/rpc/status.pb.h"
 #include "server/json_log.h"
 #include "workflow/errors.h"
@@ -18,7 +17,6 @@ namespace signoff::server {
 namespace {
 
 constexpr size_t kEnvelopeHeaderBytes = 5;
-constexpr char kTypeUrlPrefix[] = "type.googleapis.com";
 
 // The media type without parameters (charset and the like), lower-cased.
 std::string MediaTypeOf(absl::string_view content_type) {
@@ -352,37 +350,51 @@ absl::StatusOr<ConnectGetRequest> ParseConnectGetQuery(absl::string_view query,
   return request;
 }
 
-JsonCodec::JsonCodec()
-    : resolver_(google::protobuf::util::NewTypeResolverForDescriptorPool(
-          kTypeUrlPrefix, google::protobuf::DescriptorPool::generated_pool())) {}
+JsonCodec::JsonCodec() = default;
 
 JsonCodec::~JsonCodec() = default;
 
+namespace {
+
+// A message of `type` to fill, from the messages compiled into signoffd.
+std::unique_ptr<google::protobuf::Message> NewMessageOf(const google::protobuf::Descriptor& type) {
+  const google::protobuf::Message* prototype =
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(&type);
+  return std::unique_ptr<google::protobuf::Message>(prototype == nullptr ? nullptr
+                                                                         : prototype->New());
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> JsonCodec::ToBinary(const google::protobuf::Descriptor& type,
                                                 absl::string_view json) const {
-  std::string binary;
+  std::unique_ptr<google::protobuf::Message> message = NewMessageOf(type);
+  if (message == nullptr) {
+    return absl::InternalError(absl::StrCat("no message type ", type.full_name()));
+  }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  const auto status = google::protobuf::util::JsonToBinaryString(
-      resolver_.get(), absl::StrCat(kTypeUrlPrefix, "/", type.full_name()),
-      std::string(json.empty() ? absl::string_view("{}") : json), &binary, options);
+  const auto status = google::protobuf::util::JsonStringToMessage(
+      json.empty() ? std::string("{}") : std::string(json), message.get(), options);
   if (!status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the request is not a JSON ", type.full_name(), ": ",
         workflow::ShortForMessage(std::string(status.message()))));
   }
-  return binary;
+  return message->SerializeAsString();
 }
 
 absl::StatusOr<std::string> JsonCodec::ToJson(const google::protobuf::Descriptor& type,
                                               absl::string_view binary) const {
+  std::unique_ptr<google::protobuf::Message> message = NewMessageOf(type);
+  if (message == nullptr ||
+      !message->ParseFromArray(binary.data(), static_cast<int>(binary.size()))) {
+    return absl::InternalError(absl::StrCat("the answer is not a ", type.full_name()));
+  }
   std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  const auto status = google::protobuf::util::BinaryToJsonString(
-      resolver_.get(), absl::StrCat(kTypeUrlPrefix, "/", type.full_name()), std::string(binary),
-      &json, options);
+  const auto status = google::protobuf::util::MessageToJsonString(*message, &json);
   if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("the response could not be written as JSON: ",
+    return absl::InternalError(absl::StrCat("the answer could not be written as JSON: ",
                                             std::string(status.message())));
   }
   return json;

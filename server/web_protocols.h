@@ -12,9 +12,6 @@
 
 namespace google::protobuf {
 class Descriptor;
-namespace util {
-class TypeResolver;
-}
 }  // namespace google::protobuf
 
 namespace signoff::server {
@@ -97,7 +94,7 @@ absl::StatusOr<ConnectGetRequest> ParseConnectGetQuery(absl::string_view query,
                                                        size_t max_message);
 
 // Converts between a message type's protobuf binary and its proto3 JSON,
-// by the descriptors compiled into signoffd. Thread-safe.
+// through the messages compiled into signoffd. Thread-safe.
 class JsonCodec {
  public:
   JsonCodec();
@@ -108,9 +105,6 @@ class JsonCodec {
                                        absl::string_view json) const;
   absl::StatusOr<std::string> ToJson(const google::protobuf::Descriptor& type,
                                      absl::string_view binary) const;
-
- private:
-  std::unique_ptr<google::protobuf::util::TypeResolver> resolver_;
 };
 
 // The request message of a call's body, as protobuf bytes: unframed (and

@@ -120,9 +120,9 @@ class HttpGateway::Impl {
 
   // Streams of this listener, so that Shutdown can part them from their
   // connections before the connections go.
-  void AddPump(WatchPump* pump) {
+  void AddPump(WatchPump* pump, std::weak_ptr<Session> session) {
     std::lock_guard<std::mutex> lock(pumps_mutex_);
-    pumps_.insert(pump);
+    pumps_[pump] = std::move(session);
   }
   void RemovePump(WatchPump* pump) {
     std::lock_guard<std::mutex> lock(pumps_mutex_);
@@ -143,7 +143,7 @@ class HttpGateway::Impl {
   const StaticFiles static_files_;
   std::map<std::string, WebMethod> methods_;
   std::mutex pumps_mutex_;
-  std::set<WatchPump*> pumps_;
+  std::map<WatchPump*, std::weak_ptr<Session>> pumps_;
   std::unique_ptr<net::io_context> io_;
   tcp::acceptor acceptor_;
   std::vector<std::thread> threads_;
@@ -182,6 +182,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // Once the gateway's threads are gone: lets the connection go.
+  void EndStreamAtShutdown() {
+    EndWatch();
+    Close();
   }
 
   // The stream's side, on the strand.
@@ -477,7 +483,7 @@ void Session::StartWatch(WebProtocol protocol, const WebMethod& method,
                                       caller.value_or(identified.value_or(app::Caller{})),
                                       *sink_);
   ++gateway_.open_streams;
-  gateway_.AddPump(pump_.get());
+  gateway_.AddPump(pump_.get(), weak_from_this());
   if (!streams.Remember(pump_.get())) {
     return pump_->End(absl::UnavailableError("signoffd is shutting down; resume elsewhere"));
   }
@@ -762,14 +768,21 @@ void HttpGateway::Impl::Shutdown() {
   // frame.
   const absl::Time give_up = absl::Now() + absl::Seconds(2);
   while (open_streams.load() > 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(5));
+  std::map<WatchPump*, std::weak_ptr<Session>> streaming;
   {
     // No stream writes to a connection once the context stops.
     std::lock_guard<std::mutex> lock(pumps_mutex_);
-    for (WatchPump* pump : pumps_) pump->Close();
+    for (const auto& [pump, session] : pumps_) pump->Close();
+    streaming = pumps_;
   }
   io_->stop();
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
+  // A stream whose client never took its last frame still holds its
+  // connection; with the threads gone, end it here so that it closes.
+  for (const auto& [pump, weak] : streaming) {
+    if (auto session = weak.lock()) session->EndStreamAtShutdown();
+  }
   // Destroying the context destroys what was queued on it, sessions with
   // it: their sockets close.
   beast::error_code ignored;

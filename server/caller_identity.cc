@@ -15,12 +15,13 @@ constexpr char kUserHeader[] = "x-signoff-user";
 constexpr char kAuthorizationHeader[] = "authorization";
 constexpr char kBearerScheme[] = "bearer ";
 
-std::string HeaderValue(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
-                        const char* name, bool* present) {
-  auto it = metadata.find(name);
-  *present = it != metadata.end();
-  if (!*present) return "";
-  return std::string(it->second.data(), it->second.size());
+CallerIdentity::HeaderLookup LookupIn(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+  return [&metadata](const char* name) -> std::optional<std::string> {
+    auto it = metadata.find(name);
+    if (it == metadata.end()) return std::nullopt;
+    return std::string(it->second.data(), it->second.size());
+  };
 }
 
 }  // namespace
@@ -59,9 +60,9 @@ absl::StatusOr<std::unique_ptr<CallerIdentity>> CallerIdentity::Create(
 
 absl::StatusOr<app::Caller> CallerIdentity::CallerOf(
     const grpc::ServerContextBase& context) const {
-  const Metadata& metadata = context.client_metadata();
-  if (certificate_identity_ == CertificateIdentity::kNone || CarriesCredential(metadata)) {
-    absl::StatusOr<std::string> user = UserOf(metadata);
+  const HeaderLookup header = LookupIn(context.client_metadata());
+  if (certificate_identity_ == CertificateIdentity::kNone || CarriesCredential(header)) {
+    absl::StatusOr<std::string> user = UserOf(header);
     if (!user.ok()) return user.status();
     return app::Caller{*std::move(user)};
   }
@@ -82,17 +83,23 @@ absl::StatusOr<app::Caller> CallerIdentity::CallerOf(
   return caller;
 }
 
-bool CallerIdentity::CarriesCredential(const Metadata& metadata) const {
-  return metadata.count(trusts_header() ? kUserHeader : kAuthorizationHeader) > 0;
+absl::StatusOr<app::Caller> CallerIdentity::CallerOfHeaders(const HeaderLookup& header) const {
+  absl::StatusOr<std::string> user = UserOf(header);
+  if (!user.ok()) return user.status();
+  return app::Caller{*std::move(user)};
 }
 
-absl::StatusOr<std::string> CallerIdentity::UserOf(const Metadata& metadata) const {
-  bool present = false;
-  if (trusts_header()) return HeaderValue(metadata, kUserHeader, &present);
-  const std::string authorization = HeaderValue(metadata, kAuthorizationHeader, &present);
-  if (!present) {
+bool CallerIdentity::CarriesCredential(const HeaderLookup& header) const {
+  return header(trusts_header() ? kUserHeader : kAuthorizationHeader).has_value();
+}
+
+absl::StatusOr<std::string> CallerIdentity::UserOf(const HeaderLookup& header) const {
+  if (trusts_header()) return header(kUserHeader).value_or("");
+  const std::optional<std::string> found = header(kAuthorizationHeader);
+  if (!found.has_value()) {
     return absl::UnauthenticatedError("no bearer token: send 'authorization: Bearer <token>'");
   }
+  const std::string& authorization = *found;
   if (!absl::StartsWithIgnoreCase(authorization, kBearerScheme)) {
     return absl::UnauthenticatedError("the authorization header is not 'Bearer <token>'");
   }

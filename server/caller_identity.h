@@ -2,7 +2,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -45,12 +47,19 @@ class CallerIdentity {
   // application accepts only if it is a service account.
   absl::StatusOr<app::Caller> CallerOf(const grpc::ServerContextBase& context) const;
 
+  // A request header's value by its lower-case name, if it has one.
+  using HeaderLookup = std::function<std::optional<std::string>(const char* name)>;
+  // Who an HTTP request comes from, by the same headers and rules as a
+  // gRPC call's metadata. The HTTP listener sees no client certificates, so
+  // a request without a credential of its own is UNAUTHENTICATED (jwt mode)
+  // or names nobody (dev mode, which the application refuses).
+  absl::StatusOr<app::Caller> CallerOfHeaders(const HeaderLookup& header) const;
+
  private:
   CallerIdentity() = default;
 
-  using Metadata = std::multimap<grpc::string_ref, grpc::string_ref>;
-  bool CarriesCredential(const Metadata& metadata) const;
-  absl::StatusOr<std::string> UserOf(const Metadata& metadata) const;
+  bool CarriesCredential(const HeaderLookup& header) const;
+  absl::StatusOr<std::string> UserOf(const HeaderLookup& header) const;
 
   std::unique_ptr<auth::JwksFile> jwks_;
   std::unique_ptr<auth::JwtVerifier> verifier_;

@@ -10,10 +10,18 @@
 #include "server/app/event_service.h"
 #include "server/caller_identity.h"
 #include "server/executor.h"
+#include "server/watch_pump.h"
 
 namespace signoff::server {
 
 class WatchReactor;
+
+// The request of a WatchEvents call: INVALID_ARGUMENT when the bytes are not
+// one, or break the request limits.
+absl::StatusOr<v1::WatchEventsRequest> ParseWatchRequest(absl::string_view bytes);
+
+// One JSON log line for a stream that ended.
+void LogWatch(bool log_calls, const char* protocol, const WatchPump& pump, absl::Time started);
 
 // Serves EventService.WatchEvents over gRPC: a reactor per stream, woken
 // by the application's event feed. Reads that may block (setting a watch
@@ -28,6 +36,14 @@ class EventStreams {
   ~EventStreams();
 
   grpc::Service* service() { return service_.get(); }
+  app::EventService& events() { return events_; }
+  BoundedExecutor& executor() { return executor_; }
+  const app::AppContext& app_context() const { return app_context_; }
+  bool log_calls() const { return log_calls_; }
+  // Streams of other transports join the set Shutdown ends; false when
+  // shutting down already.
+  bool Remember(WatchPump* pump);
+  void Forget(WatchPump* pump);
   // Ends every open stream with UNAVAILABLE, and refuses new ones.
   void Shutdown();
 
@@ -36,7 +52,6 @@ class EventStreams {
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Begin(grpc::CallbackServerContext* context,
                                                     const grpc::ByteBuffer* request);
-  void Forget(WatchReactor* reactor);
 
   app::EventService& events_;
   const app::AppContext& app_context_;
@@ -46,7 +61,7 @@ class EventStreams {
   std::unique_ptr<grpc::Service> service_;
   std::mutex mutex_;
   bool shut_down_ = false;
-  std::set<WatchReactor*> open_;
+  std::set<WatchPump*> open_;
 };
 
 }  // namespace signoff::server

@@ -45,6 +45,8 @@ struct Flags {
   std::string webhook_backoff_base = "1s";
   std::string webhook_timeout = "10s";
   std::string webhook_poll = "1s";
+  std::string http_idle_timeout = "60s";
+  std::string http_request_timeout = "30s";
   int64_t max_db_pages = 0;
   signoff::app::BulkLoadOptions bulk_load;
   // RFC 3339; empty: now.
@@ -94,6 +96,16 @@ absl::Status ParseWebhookFlags(Flags& flags) {
   return absl::OkStatus();
 }
 
+absl::Status ParseHttpFlags(Flags& flags) {
+  auto idle = ParseFlagDuration("--http-idle-timeout", flags.http_idle_timeout);
+  if (!idle.ok()) return idle.status();
+  auto request = ParseFlagDuration("--http-request-timeout", flags.http_request_timeout);
+  if (!request.ok()) return request.status();
+  flags.server.http.idle_timeout = *idle;
+  flags.server.http.request_timeout = *request;
+  return absl::OkStatus();
+}
+
 absl::Status ParseTimeFlags(Flags& flags) {
   auto poll = ParseFlagDuration("--timer-poll", flags.timer_poll);
   if (!poll.ok()) return poll.status();
@@ -122,6 +134,7 @@ absl::Status ParseTimeFlags(Flags& flags) {
     return absl::InvalidArgumentError("--jwt-clock-skew must not be negative");
   }
   flags.server.jwt.clock_skew = *skew;
+  if (absl::Status http = ParseHttpFlags(flags); !http.ok()) return http;
   return ParseWebhookFlags(flags);
 }
 
@@ -272,6 +285,35 @@ absl::Status ResolveFeedFollow(Flags& flags) {
   return absl::OkStatus();
 }
 
+void AddHttpFlags(CLI::App& app, Flags& flags) {
+  app.add_option("--http-listen", flags.server.http.listen,
+                 "address to serve gRPC-web, Connect and the portal on over HTTP/1.1 "
+                 "(empty: none)")
+      ->envname("SIGNOFF_HTTP_LISTEN");
+  app.add_option("--web-root", flags.server.http.web_root,
+                 "the built portal's folder, served at / on the HTTP listener")
+      ->envname("SIGNOFF_WEB_ROOT");
+  app.add_option("--http-cors-origin", flags.server.http.cors_origins,
+                 "an origin (scheme://host[:port]) whose pages may call signoffd from a "
+                 "browser; repeat for more (default: none)")
+      ->envname("SIGNOFF_HTTP_CORS_ORIGINS")
+      ->delimiter(',');
+  app.add_option("--http-threads", flags.server.http.threads,
+                 "threads reading and writing HTTP connections")
+      ->envname("SIGNOFF_HTTP_THREADS")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--http-max-connections", flags.server.http.max_connections,
+                 "HTTP connections open at once; more are answered 503")
+      ->envname("SIGNOFF_HTTP_MAX_CONNECTIONS")
+      ->check(CLI::Range(1, 1000000));
+  app.add_option("--http-idle-timeout", flags.http_idle_timeout,
+                 "how long a kept-alive HTTP connection may wait for its next request")
+      ->envname("SIGNOFF_HTTP_IDLE_TIMEOUT");
+  app.add_option("--http-request-timeout", flags.http_request_timeout,
+                 "how long an HTTP request may take to arrive, and its answer to be taken")
+      ->envname("SIGNOFF_HTTP_REQUEST_TIMEOUT");
+}
+
 int Serve(Flags flags) {
   if (absl::Status follow = ResolveFeedFollow(flags); !follow.ok()) return Fail(follow);
   // A start refused for its flags leaves no database behind.
@@ -289,6 +331,11 @@ int Serve(Flags flags) {
   if (!server.ok()) return Fail(server.status());
   std::printf("signoffd listening on %s (port %d), database %s\n", flags.server.listen.c_str(),
               (*server)->port(), signoff::storage::DescribeDatabase(flags.db).c_str());
+  if (!flags.server.http.listen.empty()) {
+    std::printf("signoffd serving HTTP on %s (port %d)%s\n", flags.server.http.listen.c_str(),
+                (*server)->http_port(),
+                flags.server.http.web_root.empty() ? ", no portal (--web-root unset)" : "");
+  }
   std::fflush(stdout);
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
@@ -460,6 +507,7 @@ int main(int argc, char** argv) {
                  "how often the event feed and the webhook outbox are looked at without a "
                  "wake-up (for changes made by other replicas)")
       ->envname("SIGNOFF_WEBHOOK_POLL");
+  AddHttpFlags(app, flags);
   auto* serve = app.add_subcommand("serve", "serve gRPC (the default)");
   auto* migrate = app.add_subcommand("migrate", "apply pending database migrations and exit");
   auto* seed = app.add_subcommand("seed", "load --directory and publish --definitions, then exit");

@@ -27,94 +27,33 @@
 
 namespace signoff::server {
 
-// Bridges gRPC calls to the routes: identity from metadata, the work on the
-// bounded executor, the answer back through the reactor.
+// Bridges gRPC calls to the dispatcher: identity from metadata, the answer
+// back through the reactor.
 class Transport {
  public:
-  Transport(const CallerIdentity& identity, const app::AppContext& app_context,
-            BoundedExecutor& executor, BoundedExecutor& document_executor,
-            BoundedExecutor& job_poll_executor, bool log_calls)
-      : identity_(identity),
-        app_context_(app_context),
-        executor_(executor),
-        document_executor_(document_executor),
-        job_poll_executor_(job_poll_executor),
-        log_calls_(log_calls) {}
+  Transport(const CallerIdentity& identity, const RpcDispatcher& dispatcher)
+      : identity_(identity), dispatcher_(dispatcher) {}
 
-  grpc::ServerUnaryReactor* Handle(const Route& route, const std::string& method,
+  grpc::ServerUnaryReactor* Handle(const std::string& method,
                                    grpc::CallbackServerContext* context,
                                    const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-    const absl::Time started = absl::Now();
-    // A caller without a valid token, or one the directory does not take
-    // (unknown, disabled, a person named by a certificate), is turned away
-    // here, before it takes a worker or a queue slot. The directory is in
-    // memory, so this does not block; the application checks again when
-    // the call runs, against the directory of that moment.
-    absl::StatusOr<app::Caller> identified = identity_.CallerOf(*context);
-    const absl::Status authenticated =
-        identified.ok() ? app_context_.Authenticate(*identified) : identified.status();
-    if (!authenticated.ok()) {
-      Log(method, identified.value_or(app::Caller{}), authenticated, started);
-      reactor->Finish(ToGrpcStatus(authenticated));
-      return reactor;
-    }
-    app::Caller caller = *std::move(identified);
     std::optional<std::string> bytes = BytesOf(*request);
     if (!bytes) {
-      absl::Status unreadable = absl::InvalidArgumentError("the request's bytes could not be read");
-      Log(method, caller, unreadable, started);
-      reactor->Finish(ToGrpcStatus(unreadable));
+      reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError("the request's bytes could not be read")));
       return reactor;
     }
-    auto work = [this, &route, &method, reactor, bytes = std::move(*bytes), response, caller,
-                 started] {
-      absl::StatusOr<std::string> result = route(caller, bytes);
-      if (result.ok()) {
-        *response = BufferOf(*result);
-      }
-      Log(method, caller, result.status(), started);
-      reactor->Finish(ToGrpcStatus(result.status()));
-    };
-    if (!ExecutorFor(method).TrySubmit(std::move(work))) {
-      absl::Status busy = absl::ResourceExhaustedError("signoffd is overloaded; retry later");
-      Log(method, caller, busy, started);
-      reactor->Finish(ToGrpcStatus(busy));
-    }
+    dispatcher_.Dispatch(method, identity_.CallerOf(*context), *std::move(bytes), "grpc",
+                         [reactor, response](absl::StatusOr<std::string> result) {
+                           if (result.ok()) *response = BufferOf(*result);
+                           reactor->Finish(ToGrpcStatus(result.status()));
+                         });
     return reactor;
   }
 
  private:
-  BoundedExecutor& ExecutorFor(const std::string& method) {
-    static const std::set<std::string> kDocumentMethods = {
-        "/signoff.v1.DefinitionService/ValidateDefinition",
-        "/signoff.v1.DefinitionService/PublishDefinition",
-        "/signoff.v1.CalendarService/PublishCalendar"};
-    if (method == "/signoff.v1.JobService/ActivateJobs") return job_poll_executor_;
-    return kDocumentMethods.count(method) ? document_executor_ : executor_;
-  }
-
-  void Log(const std::string& method, const app::Caller& caller, const absl::Status& status,
-           absl::Time started) const {
-    if (!log_calls_) return;
-    const std::string line = absl::StrFormat(
-        "{\"time\":\"%s\",\"level\":\"%s\",\"method\":\"%s\",\"user\":\"%s\",\"code\":\"%s\","
-        "\"ms\":%.3f,\"message\":\"%s\"}\n",
-        absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()),
-        status.ok() ? "info" : "warn", method,
-        JsonEscape(workflow::ShortForMessage(caller.user)),
-        absl::StatusCodeToString(status.code()),
-        absl::ToDoubleMilliseconds(absl::Now() - started),
-        JsonEscape(std::string(status.message().substr(0, 1024))));
-    std::fputs(line.c_str(), stderr);
-  }
-
   const CallerIdentity& identity_;
-  const app::AppContext& app_context_;
-  BoundedExecutor& executor_;
-  BoundedExecutor& document_executor_;
-  BoundedExecutor& job_poll_executor_;
-  bool log_calls_;
+  const RpcDispatcher& dispatcher_;
 };
 
 namespace {
@@ -132,15 +71,15 @@ class RoutedService final : public GeneratedService {
     for (int i = 0; i < descriptor->method_count(); ++i) {
       const std::string method =
           absl::StrCat("/", service_name, "/", descriptor->method(i)->name());
-      const Route& route = routes.at(method);
+      (void)routes.at(method);
       methods_.push_back(method);
       const std::string& name = methods_.back();
       this->MarkMethodRawCallback(
           i, new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-                 [&transport, &route, &name](grpc::CallbackServerContext* context,
-                                             const grpc::ByteBuffer* request,
-                                             grpc::ByteBuffer* response) {
-                   return transport.Handle(route, name, context, request, response);
+                 [&transport, &name](grpc::CallbackServerContext* context,
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) {
+                   return transport.Handle(name, context, request, response);
                  }));
     }
   }
@@ -171,6 +110,9 @@ absl::Status SignoffServer::CheckOptions(const ServerOptions& options) {
         "--tls-client-identity needs --tls-client-ca-file: only a certificate that CA "
         "verified may name a caller");
   }
+  if (absl::Status http = CheckHttpOptions(options.http, options.auth == "dev"); !http.ok()) {
+    return http;
+  }
   return ListenerCredentials(options.tls).status();
 }
 
@@ -192,9 +134,10 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   server->job_poll_executor_ = std::make_unique<BoundedExecutor>(
       options.job_poll_workers, options.max_queued_job_polls);
   server->routes_ = BuildRoutes(*server->application_);
-  server->transport_ = std::make_unique<Transport>(
-      *server->identity_, server->application_->context(), *server->executor_,
+  server->dispatcher_ = std::make_unique<RpcDispatcher>(
+      server->routes_, server->application_->context(), *server->executor_,
       *server->document_executor_, *server->job_poll_executor_, options.log_calls);
+  server->transport_ = std::make_unique<Transport>(*server->identity_, *server->dispatcher_);
   auto& routes = server->routes_;
   auto& transport = *server->transport_;
   auto& services = server->services_;
@@ -263,6 +206,13 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
         "cannot listen on ", options.listen,
         " (the port may be taken, or the socket's folder missing)"));
   }
+  if (!options.http.listen.empty()) {
+    auto gateway = HttpGateway::Start(options.http, *server->dispatcher_, *server->identity_,
+                                      *server->streams_,
+                                      static_cast<size_t>(options.max_message_bytes));
+    if (!gateway.ok()) return gateway.status();
+    server->gateway_ = *std::move(gateway);
+  }
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus("liveness", true);
   health->SetServingStatus("readiness", true);
@@ -296,6 +246,7 @@ void SignoffServer::Shutdown() {
   webhooks_.reset();
   readiness_.reset();
   catalog_follower_.reset();
+  if (gateway_ != nullptr) gateway_->StopAccepting();
   // A server that never started listening has nothing to stop but its
   // workers.
   if (server_ != nullptr) {
@@ -310,10 +261,12 @@ void SignoffServer::Shutdown() {
     application_->job_board().Close();
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
   }
-  streams_.reset();
   if (executor_ != nullptr) executor_->Stop();
   if (document_executor_ != nullptr) document_executor_->Stop();
   if (job_poll_executor_ != nullptr) job_poll_executor_->Stop();
+  // After the workers: answers they finished go out on its connections.
+  gateway_.reset();
+  streams_.reset();
 }
 
 }  // namespace signoff::server

@@ -11,9 +11,11 @@
 #include "server/auth/jwt_verifier.h"
 #include "server/caller_identity.h"
 #include "server/executor.h"
+#include "server/http_gateway.h"
 #include "server/readiness.h"
 #include "server/event_stream.h"
 #include "server/routes.h"
+#include "server/rpc_dispatcher.h"
 #include "server/timer_scheduler.h"
 #include "server/tls_credentials.h"
 #include "server/webhook_delivery.h"
@@ -74,6 +76,8 @@ struct ServerOptions {
   // Posting the event feed to webhook subscriptions (concurrency 0: not in
   // this process).
   WebhookDeliveryOptions webhooks;
+  // gRPC-web, Connect and the portal over HTTP/1.1 (listen empty: off).
+  HttpOptions http;
 };
 
 class Transport;
@@ -95,6 +99,10 @@ class SignoffServer {
   ~SignoffServer();
 
   int port() const { return port_; }
+  // The HTTP listener's port; 0 without one.
+  int http_port() const { return gateway_ == nullptr ? 0 : gateway_->port(); }
+  // Null without an HTTP listener.
+  const HttpGateway* http_gateway() const { return gateway_.get(); }
   std::shared_ptr<grpc::Channel> InProcessChannel();
   void Wait();
   // Stops taking calls, finishes those under way, then stops the workers.
@@ -108,10 +116,12 @@ class SignoffServer {
   std::unique_ptr<BoundedExecutor> document_executor_;
   std::unique_ptr<BoundedExecutor> job_poll_executor_;
   std::map<std::string, Route> routes_;
+  std::unique_ptr<RpcDispatcher> dispatcher_;
   std::unique_ptr<CallerIdentity> identity_;
   std::unique_ptr<Transport> transport_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<EventStreams> streams_;
+  std::unique_ptr<HttpGateway> gateway_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<TimerScheduler> scheduler_;
   std::unique_ptr<ReadinessProbe> readiness_;

@@ -169,6 +169,9 @@ absl::StatusOr<v1::PreviewRouteResponse> PreviewRoute(const v1::WorkflowDefiniti
     decide.mutable_decide()->set_task_id(next->first.id());
     decide.mutable_decide()->set_action(next->first.kind() == v1::STEP_APPROVAL ? v1::APPROVE
                                                                                 : v1::COMPLETE);
+    // Steps may require a comment with the decision; the previewed one has
+    // one, so that such a step does not end the preview.
+    decide.mutable_decide()->set_comment("preview");
     scratch.actor = next->second;
     SIGNOFF_ASSIGN_OR_RETURN(transition, Apply(definition, state, decide, scratch));
     recorder.Record(transition.events);

@@ -31,6 +31,7 @@ declare -A seeds=(
   [condition_fuzzer]="tests/fuzz/seeds/condition"
   [bearer_token_fuzzer]="tests/fuzz/seeds/bearer_token"
   [jwks_fuzzer]="tests/fuzz/seeds/jwks"
+  [web_frame_fuzzer]="tests/fuzz/seeds/web_frame"
 )
 # Tokens of each input language, which mutation alone seldom spells.
 declare -A dicts=(
@@ -39,8 +40,10 @@ declare -A dicts=(
   [condition_fuzzer]=yaml.dict
   [bearer_token_fuzzer]=bearer_token.dict
   [jwks_fuzzer]=jwks.dict
+  [web_frame_fuzzer]=web_frame.dict
 )
-all=(definition_yaml_fuzzer form_fuzzer condition_fuzzer bearer_token_fuzzer jwks_fuzzer)
+all=(definition_yaml_fuzzer form_fuzzer condition_fuzzer bearer_token_fuzzer jwks_fuzzer
+  web_frame_fuzzer)
 fuzzers=("$@")
 [ ${#fuzzers[@]} -gt 0 ] || fuzzers=("${all[@]}")
 

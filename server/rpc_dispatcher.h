@@ -1,0 +1,62 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/app/app_context.h"
+#include "server/caller_identity.h"
+#include "server/executor.h"
+#include "server/routes.h"
+
+namespace signoff::server {
+
+// What every transport does with a unary call once it has the caller and
+// the request's bytes: admits the caller, runs the route on the right
+// bounded executor, logs one line, and hands the answer back. gRPC and the
+// HTTP gateway both go through here, so a call is checked, queued and
+// logged alike whichever protocol carried it.
+class RpcDispatcher {
+ public:
+  using Done = std::function<void(absl::StatusOr<std::string>)>;
+
+  RpcDispatcher(const std::map<std::string, Route>& routes, const app::AppContext& app_context,
+                BoundedExecutor& executor, BoundedExecutor& document_executor,
+                BoundedExecutor& job_poll_executor, bool log_calls)
+      : routes_(routes),
+        app_context_(app_context),
+        executor_(executor),
+        document_executor_(document_executor),
+        job_poll_executor_(job_poll_executor),
+        log_calls_(log_calls) {}
+
+  bool HasMethod(const std::string& method) const { return routes_.count(method) > 0; }
+
+  // Calls `done` exactly once: on this thread when the caller is refused
+  // or the executor is full, otherwise on a worker. `identified` is who the
+  // transport says the call comes from; the directory is in memory, so
+  // admitting it here does not block. `protocol` names the wire format in
+  // the log line.
+  void Dispatch(const std::string& method, const absl::StatusOr<app::Caller>& identified,
+                std::string request, const char* protocol, Done done) const;
+
+  // The caller, if the directory admits it.
+  absl::StatusOr<app::Caller> Admit(const absl::StatusOr<app::Caller>& identified) const;
+
+  void Log(const std::string& method, const char* protocol, const app::Caller& caller,
+           const absl::Status& status, absl::Time started) const;
+
+ private:
+  BoundedExecutor& ExecutorFor(const std::string& method) const;
+
+  const std::map<std::string, Route>& routes_;
+  const app::AppContext& app_context_;
+  BoundedExecutor& executor_;
+  BoundedExecutor& document_executor_;
+  BoundedExecutor& job_poll_executor_;
+  const bool log_calls_;
+};
+
+}  // namespace signoff::server

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -106,12 +105,6 @@ std::string InList(const std::vector<std::string>& ids, size_t begin, size_t end
   std::vector<std::string> placeholders;
   for (size_t i = begin; i < end; ++i) placeholders.push_back(query.Bind(ids[i]));
   return absl::StrCat("(", absl::StrJoin(placeholders, ", "), ")");
-}
-
-bool WantsMetric(const ReportCellQuery& query, const std::string& metric) {
-  if (query.metric_prefixes.empty()) return true;
-  return std::any_of(query.metric_prefixes.begin(), query.metric_prefixes.end(),
-                     [&](const std::string& prefix) { return absl::StartsWith(metric, prefix); });
 }
 
 void AddHistogram(const Histogram& from, Histogram& into) {
@@ -305,14 +298,15 @@ absl::StatusOr<std::vector<ReportCell>> QueryReportCells(soci::session& session,
   sql.Where(absl::StrCat("dim = ", sql.Bind(query.dim)));
   sql.Where(absl::StrCat("day >= ", sql.Bind(int64_t{query.day_from}), " AND day <= ",
                          sql.Bind(int64_t{query.day_to})));
-  // Prefix ranges the primary key's metric column answers without reading
-  // other metrics' rows; metric names are ASCII, below '~'.
-  std::vector<std::string> ranges;
+  // Compared as a prefix, not as a range: PostgreSQL may order text by a
+  // locale's collation, in which no character is sure to sort last.
+  std::vector<std::string> prefixes;
   for (const std::string& prefix : query.metric_prefixes) {
-    ranges.push_back(absl::StrCat("(metric >= ", sql.Bind(prefix), " AND metric < ",
-                                  sql.Bind(prefix + "~"), ")"));
+    prefixes.push_back(absl::StrCat("substr(metric, 1, ",
+                                    sql.Bind(static_cast<int64_t>(prefix.size())),
+                                    ") = ", sql.Bind(prefix)));
   }
-  if (!ranges.empty()) sql.Where(absl::StrJoin(ranges, " OR "));
+  if (!prefixes.empty()) sql.Where(absl::StrJoin(prefixes, " OR "));
   if (query.departments) {
     if (query.departments->empty()) return std::vector<ReportCell>();
     sql.Where(absl::StrCat("department IN ",
@@ -330,7 +324,6 @@ absl::StatusOr<std::vector<ReportCell>> QueryReportCells(soci::session& session,
   read.execute();
   std::vector<ReportCell> cells;
   while (read.fetch()) {
-    if (!WantsMetric(query, cell.key.metric)) continue;
     ReportCell& kept = cells.emplace_back();
     kept.key = cell.key;
     kept.count = cell.count;

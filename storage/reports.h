@@ -34,8 +34,11 @@ inline constexpr char kReportDimSubject[] = "subject";
 // by step, approver or subject reads three of these per group instead of
 // some ninety days, which is what keeps it fast at a million instances.
 inline constexpr char kReportMonthSuffix[] = "@month";
-// The department of month rollups over every department (step, approver
-// and subject dimensions only); department ids never take this value.
+// Appended to a month rollup's dimension for its sum over every
+// department (step, approver and subject dimensions only), kept under a
+// dimension of its own so that reading it skips the per-department rows;
+// its department is "*", which no department id is.
+inline constexpr char kReportEveryDepartmentSuffix[] = "@all";
 inline constexpr char kReportEveryDepartment[] = "*";
 
 struct ReportCellKey {

@@ -69,6 +69,7 @@ void CellBook::ForEachCell(const CellPlace& place, const std::string& metric,
     key.day = MonthStart(place.day);
     change(Cell(key));
     if (dim == storage::kReportDimAll) continue;
+    key.dim += storage::kReportEveryDepartmentSuffix;
     key.department = storage::kReportEveryDepartment;
     change(Cell(key));
   }

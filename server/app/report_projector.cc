@@ -6,13 +6,6 @@
 #include "workflow/status_macros.h"
 
 namespace signoff::app {
-namespace {
-
-// Rounds in a row before the thread waits for the next wake-up.
-constexpr int kRoundsPerWake = 64;
-
-}  // namespace
-
 ReportProjector::FeedReader StoreFeedReader(storage::Store& store) {
   return [&store](int64_t after, int limit) -> absl::StatusOr<std::vector<FeedItem>> {
     SIGNOFF_ASSIGN_OR_RETURN(std::vector<storage::FeedRecord> records,
@@ -34,29 +27,15 @@ ReportProjector::~ReportProjector() { Stop(); }
 
 void ReportProjector::Follow(EventFeed& feed,
                              std::function<void(const absl::Status&)> report_failure) {
-  report_failure_ = std::move(report_failure);
   feed_ = &feed;
-  subscription_ = feed.Subscribe({[this] { Nudge(); }, [](absl::Time) {}, [] {}});
-  thread_ = std::thread([this] { Run(); });
+  subscription_ = feed.Subscribe({[this] { loop_.Nudge(); }, [](absl::Time) {}, [] {}});
+  loop_.Start([this] { return RunRound(); }, options_.poll, std::move(report_failure));
 }
 
 void ReportProjector::Stop() {
   if (feed_ != nullptr) feed_->Unsubscribe(subscription_);
   feed_ = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void ReportProjector::Nudge() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    nudged_ = true;
-  }
-  wake_.notify_all();
+  loop_.Stop();
 }
 
 absl::StatusOr<int> ReportProjector::RunRound() { return Round(read_feed_); }
@@ -97,28 +76,6 @@ absl::Status ReportProjector::Rebuild() {
   reset.reports.reset = true;
   SIGNOFF_RETURN_IF_ERROR(context_.store().Commit(std::move(reset)).status());
   return CatchUp();
-}
-
-void ReportProjector::Run() {
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait_for(lock, absl::ToChronoMilliseconds(options_.poll),
-                     [this] { return nudged_ || stopping_; });
-      if (stopping_) return;
-      nudged_ = false;
-    }
-    for (int round = 0; round < kRoundsPerWake; ++round) {
-      absl::StatusOr<int> projected = RunRound();
-      if (projected.ok() && *projected == 0) break;
-      if (!projected.ok() && !absl::IsAborted(projected.status())) {
-        report_failure_(projected.status());
-        break;
-      }
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
-    }
-  }
 }
 
 }  // namespace signoff::app

@@ -1,15 +1,13 @@
 #pragma once
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/app/app_context.h"
 #include "server/app/event_feed.h"
+#include "server/app/round_loop.h"
 
 namespace signoff::app {
 
@@ -53,8 +51,6 @@ class ReportProjector {
   void Follow(EventFeed& feed, std::function<void(const absl::Status&)> report_failure);
   // Stops following and ends the thread; Follow may not be called again.
   void Stop();
-  // Something committed: look at the feed now. Never blocks.
-  void Nudge();
 
   // One round through the feed reader: how many events it projected.
   absl::StatusOr<int> RunRound();
@@ -67,19 +63,13 @@ class ReportProjector {
 
  private:
   absl::StatusOr<int> Round(const FeedReader& read);
-  void Run();
 
   AppContext& context_;
   FeedReader read_feed_;
   const ReportProjectorOptions options_;
-  std::function<void(const absl::Status&)> report_failure_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool nudged_ = false;
-  bool stopping_ = false;
   EventFeed* feed_ = nullptr;
   uint64_t subscription_ = 0;
-  std::thread thread_;
+  RoundLoop loop_;
 };
 
 // Reads the feed straight from the store.

@@ -123,7 +123,7 @@ absl::StatusOr<Table> Tabulate(AppContext& context, const ReportScope& scope,
       query.departments.emplace(scope.departments->begin(), scope.departments->end());
     } else if (absl::EndsWith(span.dim, storage::kReportMonthSuffix) &&
                span.dim != absl::StrCat(storage::kReportDimAll, storage::kReportMonthSuffix)) {
-      query.departments = std::vector<std::string>{storage::kReportEveryDepartment};
+      query.dim += storage::kReportEveryDepartmentSuffix;
     }
     SIGNOFF_ASSIGN_OR_RETURN(std::vector<storage::ReportCell> cells,
                              context.store().QueryReportCells(query));

@@ -5,10 +5,6 @@
 namespace signoff::app {
 namespace {
 
-// Rounds in a row that may lose to another writer before this one waits
-// for the next wake-up.
-constexpr int kRoundsPerWake = 64;
-
 // How often the position moves on while there is no subscription.
 constexpr absl::Duration kIdleAdvanceEvery = absl::Seconds(5);
 
@@ -23,24 +19,13 @@ WebhookDispatcher::WebhookDispatcher(AppContext& context, FeedReader read_feed,
 
 WebhookDispatcher::~WebhookDispatcher() { Stop(); }
 
-void WebhookDispatcher::Start() { thread_ = std::thread([this] { Run(); }); }
-
-void WebhookDispatcher::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+void WebhookDispatcher::Start() {
+  loop_.Start([this] { return RunRound(); }, options_.poll, options_.report_failure);
 }
 
-void WebhookDispatcher::Nudge() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    nudged_ = true;
-  }
-  wake_.notify_all();
-}
+void WebhookDispatcher::Stop() { loop_.Stop(); }
+
+void WebhookDispatcher::Nudge() { loop_.Nudge(); }
 
 absl::StatusOr<int> WebhookDispatcher::RunRound() {
   storage::Store& store = context_.store();
@@ -67,30 +52,6 @@ absl::StatusOr<int> WebhookDispatcher::RunRound() {
   SIGNOFF_RETURN_IF_ERROR(store.Commit(std::move(mutation)).status());
   if (wrote_deliveries && deliveries_written_) deliveries_written_();
   return static_cast<int>(items.size());
-}
-
-void WebhookDispatcher::Run() {
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait_for(lock, absl::ToChronoMilliseconds(options_.poll),
-                     [this] { return nudged_ || stopping_; });
-      if (stopping_) return;
-      nudged_ = false;
-    }
-    // Until the feed has nothing new: a full page or a lost race goes
-    // round again at once.
-    for (int round = 0; round < kRoundsPerWake; ++round) {
-      absl::StatusOr<int> matched = RunRound();
-      if (matched.ok() && *matched == 0) break;
-      if (!matched.ok() && !absl::IsAborted(matched.status())) {
-        options_.report_failure(matched.status());
-        break;
-      }
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stopping_) return;
-    }
-  }
 }
 
 }  // namespace signoff::app

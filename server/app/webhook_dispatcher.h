@@ -1,15 +1,13 @@
 #pragma once
 
-#include <condition_variable>
 #include <functional>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/app/app_context.h"
 #include "server/app/event_feed.h"
+#include "server/app/round_loop.h"
 #include "server/app/webhook_matcher.h"
 
 namespace signoff::app {
@@ -61,8 +59,6 @@ class WebhookDispatcher {
   absl::StatusOr<int> RunRound();
 
  private:
-  void Run();
-
   AppContext& context_;
   WebhookMatcher matcher_;
   FeedReader read_feed_;
@@ -71,11 +67,7 @@ class WebhookDispatcher {
   // When the position last moved on with no subscription to match; only
   // the dispatcher's thread touches it.
   absl::Time last_idle_advance_ = absl::InfinitePast();
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool nudged_ = false;
-  bool stopping_ = false;
-  std::thread thread_;
+  RoundLoop loop_;
 };
 
 }  // namespace signoff::app

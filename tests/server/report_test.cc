@@ -387,7 +387,8 @@ TEST_F(ReportTest, BadRequestsNameTheirFields) {
 std::vector<std::string> Snapshot(storage::Store& store) {
   std::vector<std::string> rows;
   for (const char* dim : {"all", "step", "approver", "subject", "all@month", "step@month",
-                          "approver@month", "subject@month"}) {
+                          "approver@month", "subject@month", "step@month@all",
+                          "approver@month@all", "subject@month@all"}) {
     storage::ReportCellQuery query;
     query.definition_key = "claim";
     query.dim = dim;

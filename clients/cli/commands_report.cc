@@ -112,7 +112,7 @@ std::string Pairs(const Map& map) {
   return absl::StrJoin(sorted, " ", absl::PairFormatter("="));
 }
 
-Sheet VolumeSheet(const v1::VolumeReport& report) {
+Sheet VolumeSheet(const v1::VolumeReport& report, bool /*csv*/) {
   Sheet sheet{{"GROUP", "STARTED", "FINISHED", "APPROVED", "REJECTED", "WITHDRAWN", "CANCELLED",
                "END_STEPS", "TASKS_CREATED", "TASKS_DECIDED", "DECISIONS"}};
   for (const auto& row : report.rows()) {
@@ -164,7 +164,7 @@ Sheet SlaSheet(const v1::SlaReport& report, bool csv) {
   return sheet;
 }
 
-Sheet QualitySheet(const v1::QualityReport& report) {
+Sheet QualitySheet(const v1::QualityReport& report, bool /*csv*/) {
   Sheet sheet{{"GROUP", "FINISHED", "FIRST_PASS", "FIRST_PASS_%", "RESUBMITS",
                "RESUBMITS_PER_INSTANCE", "RETURNS", "REJECTIONS"}};
   for (const auto& row : report.rows()) {
@@ -176,7 +176,7 @@ Sheet QualitySheet(const v1::QualityReport& report) {
   return sheet;
 }
 
-Sheet ReasonSheet(const v1::QualityReport& report) {
+Sheet ReasonSheet(const v1::QualityReport& report, bool /*csv*/) {
   Sheet sheet{{"ACTION", "CODE", "LABEL", "COUNT", "%", "CUMULATIVE_%"}};
   for (const auto& row : report.reasons()) {
     sheet.rows.push_back({row.action(), row.code(), row.label(), Number(row.count()),
@@ -185,7 +185,7 @@ Sheet ReasonSheet(const v1::QualityReport& report) {
   return sheet;
 }
 
-Sheet BacklogSheet(const v1::BacklogReport& report) {
+Sheet BacklogSheet(const v1::BacklogReport& report, bool /*csv*/) {
   Sheet sheet{{"GROUP", "OPEN", "OVERDUE", "UNDER_1D", "1D_3D", "3D_7D", "7D_30D", "OVER_30D"}};
   for (const auto& row : report.rows()) {
     sheet.rows.push_back({row.group(), Number(row.open()), Number(row.overdue()),
@@ -259,51 +259,25 @@ void AddReportCommands(CLI::App& app, Cli& cli) {
                       "signoffctl --as olivia.ke report backlog --definition dealer-claim --by "
                       "approver"});
   auto args = std::make_shared<ReportArgs>();
-  ReportCommand(*noun, "volume", "started, finished, outcomes; tasks created and decided", args)
-      ->callback([&cli, args] {
-        cli.run = [&cli, args] {
-          return RunReport(cli, *args, &Stub::GetVolumeReport,
-                           [](const v1::VolumeReport& r, bool) { return VolumeSheet(r); });
-        };
-      });
-  ReportCommand(*noun, "timing", "time to decision and end to end: p50, p90, mean", args)
-      ->callback([&cli, args] {
-        cli.run = [&cli, args] {
-          return RunReport(cli, *args, &Stub::GetTimingReport, TimingSheet);
-        };
-      });
-  ReportCommand(*noun, "sla", "SLA compliance, breaches, escalations, time paused", args)
-      ->callback([&cli, args] {
-        cli.run = [&cli, args] { return RunReport(cli, *args, &Stub::GetSlaReport, SlaSheet); };
-      });
-  ReportCommand(*noun, "quality", "first-pass rate, resubmits, returns and rejections", args)
-      ->callback([&cli, args] {
-        cli.run = [&cli, args] {
-          return RunReport(cli, *args, &Stub::GetQualityReport,
-                           [](const v1::QualityReport& r, bool) { return QualitySheet(r); });
-        };
-      });
-  ReportCommand(*noun, "reasons", "returns and rejections by reason code, as a Pareto", args)
-      ->callback([&cli, args] {
-        cli.run = [&cli, args] {
-          return RunReport(cli, *args, &Stub::GetQualityReport,
-                           [](const v1::QualityReport& r, bool) { return ReasonSheet(r); });
-        };
-      });
-  ReportCommand(*noun, "backlog", "open tasks now by age, and overdue (the period is not used)",
-                args)
-      ->callback([&cli, args] {
-        cli.run = [&cli, args] {
-          return RunReport(cli, *args, &Stub::GetBacklogReport,
-                           [](const v1::BacklogReport& r, bool) { return BacklogSheet(r); });
-        };
-      });
-  ReportCommand(*noun, "service", "time to solve, first-contact resolution, CSAT", args)
-      ->callback([&cli, args] {
-        cli.run = [&cli, args] {
-          return RunReport(cli, *args, &Stub::GetServiceReport, ServiceSheet);
-        };
-      });
+  auto add = [&](const std::string& name, const std::string& description, auto method,
+                 auto to_sheet) {
+    ReportCommand(*noun, name, description, args)->callback([&cli, args, method, to_sheet] {
+      cli.run = [&cli, args, method, to_sheet] { return RunReport(cli, *args, method, to_sheet); };
+    });
+  };
+  add("volume", "started, finished, outcomes; tasks created and decided", &Stub::GetVolumeReport,
+      VolumeSheet);
+  add("timing", "time to decision and end to end: p50, p90, mean", &Stub::GetTimingReport,
+      TimingSheet);
+  add("sla", "SLA compliance, breaches, escalations, time paused", &Stub::GetSlaReport, SlaSheet);
+  add("quality", "first-pass rate, resubmits, returns and rejections", &Stub::GetQualityReport,
+      QualitySheet);
+  add("reasons", "returns and rejections by reason code, as a Pareto", &Stub::GetQualityReport,
+      ReasonSheet);
+  add("backlog", "open tasks now by age, and overdue (the period is not used)",
+      &Stub::GetBacklogReport, BacklogSheet);
+  add("service", "time to solve, first-contact resolution, CSAT", &Stub::GetServiceReport,
+      ServiceSheet);
 }
 
 }  // namespace signoff::cli

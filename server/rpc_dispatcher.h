@@ -39,14 +39,17 @@ class RpcDispatcher {
   // transport says the call comes from; the directory is in memory, so
   // admitting it here does not block. `protocol` names the wire format in
   // the log line.
+  // `trace_id` (from a W3C traceparent, see TraceIdOf) joins the log line.
   void Dispatch(const std::string& method, const absl::StatusOr<app::Caller>& identified,
-                std::string request, const char* protocol, Done done) const;
+                std::string request, const char* protocol, std::string trace_id,
+                Done done) const;
 
   // The caller, if the directory admits it.
   absl::StatusOr<app::Caller> Admit(const absl::StatusOr<app::Caller>& identified) const;
 
   void Log(const std::string& method, const char* protocol, const app::Caller& caller,
-           const absl::Status& status, absl::Time started) const;
+           const absl::Status& status, absl::Time started, const CallFacts& facts = {},
+           const std::string& trace_id = "") const;
 
  private:
   BoundedExecutor& ExecutorFor(const std::string& method) const;
@@ -58,5 +61,10 @@ class RpcDispatcher {
   BoundedExecutor& job_poll_executor_;
   const bool log_calls_;
 };
+
+// The trace id of a W3C traceparent header ("00-<32 hex>-<16 hex>-<2 hex>"),
+// or "" when the value is not one, so that a log line carries only a valid
+// id.
+std::string TraceIdOf(absl::string_view traceparent);
 
 }  // namespace signoff::server

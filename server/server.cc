@@ -42,7 +42,14 @@ class Transport {
       reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError("the request's bytes could not be read")));
       return reactor;
     }
+    std::string trace_id;
+    const auto& metadata = context->client_metadata();
+    if (auto traceparent = metadata.find("traceparent"); traceparent != metadata.end()) {
+      trace_id = TraceIdOf(absl::string_view(traceparent->second.data(),
+                                             traceparent->second.size()));
+    }
     dispatcher_.Dispatch(method, identity_.CallerOf(*context), *std::move(bytes), "grpc",
+                         std::move(trace_id),
                          [reactor, response](absl::StatusOr<std::string> result) {
                            if (result.ok()) *response = BufferOf(*result);
                            reactor->Finish(ToGrpcStatus(result.status()));

@@ -24,6 +24,8 @@ class TimerScheduler {
 
  private:
   void Run();
+  // One JSON line per timer that fired.
+  static void LogFired(const storage::ClaimedTimer& fired);
   // One JSON line per timer that could not fire; it is tried again when
   // its lease runs out.
   static void LogFailure(const std::string& instance_id, const std::string& timer_id,

@@ -243,3 +243,60 @@ export async function eventually(probe, what, timeoutMs = 10_000) {
   }
   throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(last)}`);
 }
+
+const CONTROL_ROLES = new Set([
+  "button", "link", "textbox", "searchbox", "combobox", "listbox", "checkbox", "radio",
+  "switch", "spinbutton", "slider", "menuitem", "tab",
+]);
+
+// The page's controls as Chromium's accessibility tree names them: every
+// focusable thing a person operates, with its role and computed name.
+// Resolves to { controls, unnamed }, each a list of "role: name" (the
+// unnamed ones with their element's tag and attributes, to find them).
+export async function accessibleControls(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { nodes } = await cdp.send("Accessibility.getFullAXTree");
+    const controls = [];
+    const unnamed = [];
+    for (const node of nodes) {
+      const role = node.role?.value;
+      if (node.ignored || !CONTROL_ROLES.has(role)) continue;
+      const name = String(node.name?.value ?? "").trim();
+      if (name) {
+        controls.push(`${role}: ${name}`);
+        continue;
+      }
+      let element = "?";
+      if (node.backendDOMNodeId) {
+        const { node: dom } = await cdp.send("DOM.describeNode", { backendNodeId: node.backendDOMNodeId });
+        element = `<${dom.localName} ${(dom.attributes ?? []).join(" ")}>`;
+      }
+      unnamed.push(`${role}: ${element}`);
+    }
+    return { controls, unnamed };
+  } finally {
+    await cdp.detach();
+  }
+}
+
+// Asserts that the page has controls and that each has an accessible
+// name; resolves to their "role: name" list.
+export async function assertControlsLabelled(page, what) {
+  const { controls, unnamed } = await accessibleControls(page);
+  if (controls.length === 0) throw new Error(`${what}: no controls found in the accessibility tree`);
+  if (unnamed.length) throw new Error(`${what}: controls without an accessible name:\n  ${unnamed.join("\n  ")}`);
+  return controls;
+}
+
+// Presses Tab (at most `limit` times) until the focus is on an element
+// that `matches(arg)` accepts (a function run in the page, which finds
+// the element as document.activeElement); resolves to the number of
+// presses.
+export async function tabTo(page, what, matches, arg, limit = 80) {
+  for (let presses = 1; presses <= limit; presses++) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate(matches, arg)) return presses;
+  }
+  throw new Error(`${what} not reached with ${limit} presses of Tab`);
+}

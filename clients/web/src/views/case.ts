@@ -13,6 +13,7 @@ import { InstanceStatus, TaskStatus, type Task } from "../../gen/signoff/v1/inst
 import { SignerPosition, type InstanceView, type PreviewRouteResponse } from "../../gen/signoff/v1/service_pb";
 import {
   actionLabel,
+  displayName,
   errorBox,
   getDefinition,
   loadUsers,
@@ -120,7 +121,7 @@ function summary(instance: InstanceView, definition: Awaited<ReturnType<typeof g
       h(
         "span",
         { class: "return-note" },
-        t("case.returnedBy", { user: note.by, step: stepName(definition, note.fromStep), time: formatTime(note.at) }),
+        t("case.returnedBy", { user: displayName(note.by), step: stepName(definition, note.fromStep), time: formatTime(note.at) }),
         note.reason ? [" · ", reasonText(note.reason, definition.definition?.returnReasons)] : null,
         note.comment ? h("q", { class: "comment" }, note.comment) : null,
       ),
@@ -317,7 +318,7 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
     buttons = h(
       "p",
       { class: "muted" },
-      task.assignee && !mine ? t("case.notYours", { user: task.assignee }) : t("case.taskState", { state: taskStatusLabel(task.status) }),
+      task.assignee && !mine ? t("case.notYours", { user: displayName(task.assignee) }) : t("case.taskState", { state: taskStatusLabel(task.status) }),
     );
   }
   return section(

@@ -148,6 +148,12 @@ export function userName(id: string): string {
   return user?.displayName ? `${user.displayName} (${id})` : id;
 }
 
+// A person's name for running text, or their id when the directory has
+// no name for them.
+export function displayName(id: string): string {
+  return users.get(id)?.displayName || id;
+}
+
 export function userLabel(id: string): HTMLElement {
   const user = users.get(id);
   return h("span", { class: "user", title: id }, user?.displayName || id);

@@ -6,12 +6,13 @@ import assert from "node:assert/strict";
 import test from "node:test";
 import { browserTest, PHONE, ready } from "./harness.mjs";
 
-async function addSigner(page, user, position, comment) {
+async function addSigner(page, user, position, comment, beforeConfirm = async () => undefined) {
   await page.getByRole("group", { name: "Actions" }).getByRole("button", { name: "Add signer", exact: true }).click();
   const form = page.getByRole("form", { name: "Add signer" });
   await form.getByRole("combobox", { name: "User" }).fill(user);
   await form.getByRole("combobox", { name: "Position" }).selectOption({ label: position });
   await form.getByLabel("Comment").fill(comment);
+  await beforeConfirm();
   await form.getByRole("button", { name: "Confirm: Add signer" }).click();
   await page.getByText("Done: Add signer.").waitFor();
   await ready(page);
@@ -49,6 +50,7 @@ browserTest(test, "signers are added before, after and alongside an approver", "
   assert.match(await sam.locator(".card", { hasText: "Your task" }).innerText(), /This task is waiting its turn/);
   assert.equal(await sam.getByRole("group", { name: "Actions" }).getByRole("button").count(), 0);
   assert.match(await sam.locator(".route.so-far").innerText(), /Henry Zhao chosen by added by sam.qian \(BEFORE\)/);
+  assert.match(await sam.locator(".timeline").innerText(), /Sam Qian · Task created · Sales operations review \(account\) → Henry Zhao[\s\S]*the head's view first/);
 
   // sophie adds karen.li alongside herself, on her phone: both are open.
   const sophie = await portal.open("sophie.ye", { viewport: PHONE });
@@ -57,8 +59,7 @@ browserTest(test, "signers are added before, after and alongside an approver", "
   const positions = await sophie.getByRole("form", { name: "Add signer" }).getByRole("combobox", { name: "Position" }).locator("option").allInnerTexts();
   assert.deepEqual(positions, ["Before me", "After me", "Alongside me"]);
   await sophie.getByRole("form", { name: "Add signer" }).getByRole("button", { name: "Cancel" }).click();
-  await addSigner(sophie, "karen.li", "Alongside me", "Finance should see the tier's discount");
-  await portal.screenshot(sophie, "parallel-phone");
+  await addSigner(sophie, "karen.li", "Alongside me", "Finance should see the tier's discount", () => portal.screenshot(sophie, "parallel-phone"));
   now = await tasks();
   assert.equal(at(now, "karen.li")?.status, "PENDING");
   assert.equal(at(now, "karen.li").chosen_by, "added by sophie.ye (PARALLEL)");

@@ -60,6 +60,13 @@ browserTest(test, "comment and CC from the keyboard, seen on the timeline and by
   await tina.keyboard.press("Enter");
   const ccForm = tina.getByRole("form", { name: "CC" });
   await ccForm.waitFor();
+  // Escape closes it and gives the focus back to its button; Enter opens
+  // it again.
+  await tina.keyboard.press("Escape");
+  await ccForm.waitFor({ state: "detached" });
+  assert.equal(await tina.evaluate(onAction, "CC"), true);
+  await tina.keyboard.press("Enter");
+  await ccForm.waitFor();
   assert.equal(await tina.evaluate(() => document.activeElement?.getAttribute("name")), "users");
   await tina.keyboard.type("derek.huang");
   await tina.keyboard.press("Tab");

@@ -92,6 +92,7 @@ browserTest(test, "a task is transferred to another user, and a delegate approve
   const decision = sam.locator(`.route.so-far li[data-task-id="${tonyTask.id}"]`);
   assert.match(await decision.innerText(), /Sam Qian on behalf of Tony Hu[\s\S]*Approve[\s\S]*Recall towing is covered/);
   assert.match(await sam.locator(".timeline").innerText(), /Sam Qian on behalf of Tony Hu · Decided/);
-  assert.match(await sam.locator(".timeline").innerText(), /Tina Luo · Task changed[\s\S]*transferred[\s\S]*recall history/);
+  assert.match(await sam.locator(".timeline").innerText(), /Tony Hu · Task changed · Claims review → Sam Qian · delegated[\s\S]*dealer audit/);
+  assert.match(await sam.locator(".timeline").innerText(), /Tina Luo · Task changed · Claims review → Henry Zhao · transferred[\s\S]*recall history/);
   await portal.screenshot(sam, "delegated-approved");
 });

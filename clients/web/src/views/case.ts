@@ -228,8 +228,14 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
   const labelOf = (action: Action) =>
     action === Action.PAUSE_CLOCK && task.clockPaused ? t("case.resumeClock") : actionLabel(action);
 
-  const open = (form: ActionForm) => {
+  // Opens an action's form below the buttons; Cancel or Escape closes it
+  // and gives the focus back to the button that opened it.
+  const open = (form: ActionForm, opener: HTMLElement | null) => {
     const action = form.action;
+    const close = () => {
+      replaceChildren(area);
+      if (opener?.isConnected) opener.focus();
+    };
     const label = labelOf(action);
     const commentRequired = actions?.commentRequired.includes(action) ?? false;
     const reasons = action === Action.REJECT ? actions?.rejectReasons ?? [] : action === Action.RETURN ? actions?.returnReasons ?? [] : [];
@@ -265,6 +271,11 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
         class: "action-form card",
         dataset: { action: Action[action] },
         "aria-label": label,
+        onkeydown: (event: Event) => {
+          if ((event as KeyboardEvent).key !== "Escape") return;
+          event.preventDefault();
+          close();
+        },
         onsubmit: (event: Event) => {
           event.preventDefault();
           const inputs: ActionInputs = {
@@ -290,7 +301,7 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
         "div",
         { class: "buttons" },
         h("button", { type: "submit", class: action === Action.REJECT ? "danger" : "primary" }, t("case.confirm", { action: label })),
-        h("button", { type: "button", onclick: () => replaceChildren(area) }, t("common.cancel")),
+        h("button", { type: "button", onclick: close }, t("common.cancel")),
       ),
     );
     replaceChildren(area, formElement);
@@ -310,7 +321,7 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
       .map((form) =>
         h(
           "button",
-          { type: "button", class: form.action === Action.APPROVE || form.action === Action.COMPLETE ? "primary" : form.action === Action.REJECT ? "danger" : "", dataset: { action: Action[form.action] }, onclick: () => open(form) },
+          { type: "button", class: form.action === Action.APPROVE || form.action === Action.COMPLETE ? "primary" : form.action === Action.REJECT ? "danger" : "", dataset: { action: Action[form.action] }, onclick: (event: Event) => open(form, event.currentTarget as HTMLElement) },
           labelOf(form.action),
         ),
       );

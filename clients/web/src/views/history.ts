@@ -249,6 +249,12 @@ function timelineItem(event: Event, definition: PublishedDefinition): HTMLElemen
     details.push(h("span", null, ` → ${t(`status.${InstanceStatus[body.value.status]}` as Key)}`));
   } else if (body.case === "ccSent") {
     details.push(h("span", null, ` → ${body.value.users.map(displayName).join(", ")}`));
+  } else if ((body.case === "taskCreated" || body.case === "taskUpdated") && body.value.task) {
+    // Whose the task is (now): the one asked, transferred or delegated to,
+    // or added as a signer.
+    const task = body.value.task;
+    const to = task.assignee ? displayName(task.assignee) : task.candidateGroup ? t("route.group", { group: groupLabel(task.candidateGroup) }) : "";
+    if (to) details.push(h("span", null, ` → ${to}`));
   } else if (body.case === "taskCompleted" && body.value.task) {
     details.push(h("span", null, ` — ${actionLabel(body.value.task.decision)}`));
   } else if (body.case === "instanceReturned") {

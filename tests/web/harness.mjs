@@ -199,13 +199,14 @@ export async function startPortal(t, name, { serverArgs = [] } = {}) {
   return portal;
 }
 
-// Runs a test body; on failure the portal's pages are captured before the
+// Runs a test body (given the portal and the test's context, for
+// subtests); on failure the portal's pages are captured before the
 // browser closes.
 export function browserTest(test, title, name, body, options = {}) {
   test(title, { timeout: 120_000 }, async (t) => {
     const portal = await startPortal(t, name, options);
     try {
-      await body(portal);
+      await body(portal, t);
     } catch (error) {
       portal.failed = true;
       throw error;

@@ -3,7 +3,7 @@
 // colleague, who approves it on his behalf, and the trail says so.
 import assert from "node:assert/strict";
 import test from "node:test";
-import { browserTest, PHONE, ready } from "./harness.mjs";
+import { assertControlsLabelled, browserTest, PHONE, ready } from "./harness.mjs";
 
 browserTest(test, "a task is transferred to another user, and a delegate approves on behalf of the assignee", "reassign", async (portal) => {
   const started = await portal.ctl(
@@ -45,6 +45,7 @@ browserTest(test, "a task is transferred to another user, and a delegate approve
   assert.equal(await tina.locator(`article.task[data-task-id="${tinaTask.id}"]`).count(), 0);
   const henry = await portal.open("henry.zhao", { viewport: PHONE });
   await henry.locator(`article.task[data-task-id="${tinaTask.id}"]`).waitFor();
+  await assertControlsLabelled(henry, "the inbox");
   await portal.screenshot(henry, "transferred-inbox-phone");
   await henry.context().close();
 

@@ -65,8 +65,10 @@ browserTest(test, "a task is transferred to another user, and a delegate approve
   // sam finds it in his inbox and approves it.
   const sam = await portal.open("sam.qian");
   const row = sam.locator(`article.task[data-task-id="${tonyTask.id}"]`);
+  assert.match(await row.locator(".meta").innerText(), /on behalf of Tony Hu/);
   await row.getByRole("link", { name: "Open" }).click();
   await ready(sam);
+  assert.equal(await sam.locator(".delegated").innerText(), "Delegated to you by Tony Hu: your decision is recorded on their behalf.");
   await sam.getByRole("group", { name: "Actions" }).getByRole("button", { name: "Approve", exact: true }).click();
   await sam.getByRole("form", { name: "Approve" }).getByLabel("Comment").fill("Recall towing is covered");
   await sam.getByRole("form", { name: "Approve" }).getByRole("button", { name: "Confirm: Approve" }).click();

@@ -335,6 +335,7 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
   return section(
     t("case.task"),
     h("p", { class: "badges" }, taskBadges(task), task.chosenBy ? h("span", { class: "muted" }, ` ${t("route.chosenBy", { rule: task.chosenBy })}`) : null),
+    task.delegatedFrom && mine ? h("p", { class: "delegated" }, t("case.delegatedFrom", { user: displayName(task.delegatedFrom) })) : null,
     h("div", { class: "buttons", role: "group", "aria-label": t("case.actions") }, buttons),
     area,
     status,

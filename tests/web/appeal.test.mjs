@@ -92,4 +92,25 @@ browserTest(test, "a claim rejected with a reason code is appealed from My reque
     if (user === "victor.fang") await portal.screenshot(page, "verification-task");
     await page.context().close();
   }
+
+  // Finance upholds the rejection: the claim ends REJECTED again, and
+  // with its one appeal used there is no second one to offer.
+  const finance = appealed.pending_tasks.find((task) => task.assignee === "victor.fang");
+  await portal.ctl("victor.fang", "task", "reject", finance.id, "--reason", "policy_not_met", "--comment", "No such approval in the March minutes");
+  const upheld = await portal.instance("bob.zhang", id);
+  assert.equal(upheld.status, "REJECTED");
+  await assert.rejects(
+    portal.ctl("bob.zhang", "instance", "appeal", id, "--comment", "Once more"),
+    (error) => error.exitCode === 64 + 9 && /used its 1 appeal/.test(error.message),
+  );
+  // The view still carries an appeal_until; the portal must not offer
+  // what the server refuses.
+  await bob.getByRole("navigation").getByRole("link", { name: "My requests" }).click();
+  await ready(bob);
+  const after = bob.locator(`article.request[data-instance-id="${id}"]`);
+  assert.equal(await after.getAttribute("data-status"), "REJECTED");
+  assert.equal(await after.getByRole("link", { name: /may appeal/ }).count(), 0);
+  await portal.go(bob, `#/instance/${id}`);
+  assert.equal(await bob.locator(".case").getAttribute("data-status"), "REJECTED");
+  assert.equal(await bob.getByRole("form", { name: "Appeal" }).count(), 0);
 });

@@ -2,7 +2,6 @@
 // as an instance page (#/instance/<id>: the applicant's actions on top).
 // Both show the form, the route so far and ahead, and the timeline.
 import type { JsonObject } from "@bufbuild/protobuf";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { fieldViolations, instances, isNotFound, newRequestId, tasks as taskApi } from "../api";
 import { h, replaceChildren, uniqueId, type Child } from "../dom";
 import { formatTime, formatValue } from "../format";
@@ -17,6 +16,7 @@ import {
   errorBox,
   getDefinition,
   loadUsers,
+  mayAppeal,
   section,
   setFlash,
   statusBadge,
@@ -85,7 +85,7 @@ async function caseView(instanceId: string, task: Task | null, rerender: () => v
     h("h1", null, task ? `${task.stepName || task.stepId}: ${title}` : title, " ", statusBadge(instance.status)),
     summary(instance, definition),
     task ? taskPanel(task, definition, rerender) : null,
-    !task && instance.applicant === me() ? applicantPanel(instance, fields, rerender) : null,
+    !task && instance.applicant === me() ? applicantPanel(instance, fields, mayAppeal(instance, history.events, definition), rerender) : null,
     section(t("case.form"), formTable(instance, fields)),
     section(t("case.route"), routeSection(history, definition, preview, instance.activeSteps, instance.status)),
     section(t("case.history"), timelineSection(history, definition)),
@@ -344,7 +344,12 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
 
 // ---------------------------------------------------------------- applicant
 
-function applicantPanel(instance: InstanceView, fields: Parameters<typeof formEditor>[0], rerender: () => void): HTMLElement | null {
+function applicantPanel(
+  instance: InstanceView,
+  fields: Parameters<typeof formEditor>[0],
+  appealable: boolean,
+  rerender: () => void,
+): HTMLElement | null {
   const status = h("div", { "aria-live": "polite" });
   const parts: Child[] = [];
   const run = async (label: string, call: () => Promise<unknown>) => {
@@ -419,7 +424,7 @@ function applicantPanel(instance: InstanceView, fields: Parameters<typeof formEd
       ),
     );
   }
-  if (instance.status === InstanceStatus.REJECTED && instance.appealUntil && timestampDate(instance.appealUntil).getTime() > Date.now()) {
+  if (appealable) {
     const id = uniqueId("appeal-comment");
     parts.push(
       h(

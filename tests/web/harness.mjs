@@ -100,8 +100,9 @@ async function launchChromium() {
 export const PHONE = { width: 375, height: 740 };
 const DESKTOP = { width: 1200, height: 900 };
 
-// One portal under test. `name` prefixes its screenshots; `serverArgs`
-// go to signoffd serve.
+// One portal under test. `name` prefixes its screenshots (so it must not
+// begin with another test's name and a dash: that test's start would
+// remove them); `serverArgs` go to signoffd serve.
 export async function startPortal(t, name, { serverArgs = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "signoff-web-test-"));
   const screenshotDir = required("SIGNOFF_SCREENSHOT_DIR");

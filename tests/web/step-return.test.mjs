@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import test from "node:test";
 import { browserTest, PHONE, ready } from "./harness.mjs";
 
-browserTest(test, "a reviewer returns an application to an earlier step", "return-earlier", async (portal, t) => {
+browserTest(test, "a reviewer returns an application to an earlier step", "step-return", async (portal, t) => {
   const started = await portal.ctl(
     "bob.zhang", "instance", "start", "dealer-application",
     "--form", "dealer_id=D-2006", "--form", "application_type=account",

@@ -54,19 +54,26 @@ void RpcDispatcher::Dispatch(const std::string& method,
     (*shared_done)(std::move(result));
   };
   if (!ExecutorFor(method).TrySubmit(std::move(work))) {
+    if (metrics_ != nullptr) metrics_->RecordRejection(ExecutorNameFor(method));
     absl::Status busy = absl::ResourceExhaustedError("signoffd is overloaded; retry later");
     Log(method, protocol, *caller, busy, started, {}, trace_id);
     (*shared_done)(busy);
   }
 }
 
-BoundedExecutor& RpcDispatcher::ExecutorFor(const std::string& method) const {
+const char* RpcDispatcher::ExecutorNameFor(const std::string& method) {
   static const std::set<std::string> kDocumentMethods = {
       "/signoff.v1.DefinitionService/ValidateDefinition",
       "/signoff.v1.DefinitionService/PublishDefinition",
       "/signoff.v1.CalendarService/PublishCalendar"};
-  if (method == "/signoff.v1.JobService/ActivateJobs") return job_poll_executor_;
-  return kDocumentMethods.count(method) ? document_executor_ : executor_;
+  if (method == "/signoff.v1.JobService/ActivateJobs") return "job_polls";
+  return kDocumentMethods.count(method) ? "documents" : "calls";
+}
+
+BoundedExecutor& RpcDispatcher::ExecutorFor(const std::string& method) const {
+  const std::string name = ExecutorNameFor(method);
+  if (name == "job_polls") return job_poll_executor_;
+  return name == "documents" ? document_executor_ : executor_;
 }
 
 namespace {
@@ -82,6 +89,9 @@ std::string FactField(const char* name, const std::string& value) {
 void RpcDispatcher::Log(const std::string& method, const char* protocol,
                         const app::Caller& caller, const absl::Status& status, absl::Time started,
                         const CallFacts& facts, const std::string& trace_id) const {
+  if (metrics_ != nullptr) {
+    metrics_->RecordCall(method, protocol, status.code(), absl::Now() - started);
+  }
   if (!log_calls_) return;
   const std::string line = absl::StrFormat(
       "{\"time\":\"%s\",\"level\":\"%s\",\"method\":\"%s\",\"protocol\":\"%s\",\"user\":\"%s\","

@@ -17,8 +17,9 @@ constexpr int kTimersPerRound = 1000;
 
 }  // namespace
 
-TimerScheduler::TimerScheduler(app::Application& application, absl::Duration poll)
-    : application_(application), poll_(poll), thread_([this] { Run(); }) {}
+TimerScheduler::TimerScheduler(app::Application& application, absl::Duration poll,
+                               Metrics* metrics)
+    : application_(application), poll_(poll), metrics_(metrics), thread_([this] { Run(); }) {}
 
 TimerScheduler::~TimerScheduler() {
   {
@@ -37,7 +38,9 @@ void TimerScheduler::Run() {
         application_.timers().FireDueTimers(kTimersPerRound);
     if (!round.ok()) {
       LogFailure("", "", round.status());
+      if (metrics_ != nullptr) metrics_->RecordTimerRoundFailure();
     } else {
+      if (metrics_ != nullptr) metrics_->RecordTimerRound(*round);
       for (const auto& fired : round->fired_timers) LogFired(fired);
       for (const auto& failure : round->failures) {
         LogFailure(failure.timer.instance_id, failure.timer.timer.id(), failure.status);

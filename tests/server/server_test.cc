@@ -302,6 +302,41 @@ TEST_F(ServerTest, ReturnResubmitRejectAndAppeal) {
   ExpectReplayMatchesStore(view.id());
 }
 
+TEST_F(ServerTest, NoAppealIsOfferedOrTakenOnceTheOnlyAppealIsUsed) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "leave", "{employee: ann, days: 8}", "r1"));
+  ASSERT_OK(client_->Decide("mia", PendingTaskOf(view, "mia"), v1::APPROVE, "d1"));
+  v1::DecideTaskRequest reject;
+  reject.set_action(v1::REJECT);
+  reject.set_comment("budget");
+  reject.set_reason_code("staffing");
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  reject.set_task_id(PendingTaskOf(view, "fred"));
+  ASSERT_OK_AND_ASSIGN(auto decided, client_->Decide("fred", reject, "d2"));
+  EXPECT_EQ(decided.instance().status(), v1::REJECTED);
+  EXPECT_TRUE(decided.instance().has_appeal_until());
+
+  v1::AppealInstanceRequest appeal;
+  appeal.set_request_id("a1");
+  appeal.set_id(view.id());
+  appeal.set_comment("cover is arranged");
+  ASSERT_OK_AND_ASSIGN(auto appealed,
+                       client_->Call("ann", *client_->instances, &Svc::AppealInstance, appeal));
+  // mia approved this same form: her approval carries, and finance decides
+  // again.
+  EXPECT_THAT(appealed.instance().active_steps(), ElementsAre("finance"));
+  reject.set_task_id(PendingTaskOf(appealed.instance(), "fred"));
+  ASSERT_OK_AND_ASSIGN(decided, client_->Decide("fred", reject, "d3"));
+  EXPECT_EQ(decided.instance().status(), v1::REJECTED);
+  // The leave definition allows one appeal, and it is used.
+  EXPECT_FALSE(decided.instance().has_appeal_until());
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  EXPECT_FALSE(view.has_appeal_until());
+  appeal.set_request_id("a2");
+  EXPECT_CODE(client_->Call("ann", *client_->instances, &Svc::AppealInstance, appeal),
+              absl::StatusCode::kFailedPrecondition);
+  ExpectReplayMatchesStore(view.id());
+}
+
 TEST_F(ServerTest, TaskListsClaimAndRemind) {
   ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "leave", "{employee: ann, days: 1}", "r1"));
   ASSERT_OK_AND_ASSIGN(auto inbox, client_->Inbox("mia"));

@@ -337,6 +337,51 @@ TEST_F(ServerTest, NoAppealIsOfferedOrTakenOnceTheOnlyAppealIsUsed) {
   ExpectReplayMatchesStore(view.id());
 }
 
+// The shipped definitions on the demo organisation.
+class ShippedDefinitionsTest : public ServerTest {
+ protected:
+  bool StartsWithOrganisation() const override { return false; }
+
+  void SetUp() override {
+    ServerTest::SetUp();
+    ASSERT_OK(SeedShipped(*app_));
+  }
+};
+
+TEST_F(ShippedDefinitionsTest, AReturnToTheEndorsementAsksTheManagerAgain) {
+  ASSERT_OK_AND_ASSIGN(auto view,
+                       client_->Start("bob.zhang", "dealer-application",
+                                      "{dealer_id: D-2006, application_type: account, "
+                                      "region: sales-east, description: 'Add a second showroom'}",
+                                      "start"));
+  ASSERT_OK_AND_ASSIGN(auto endorsed, client_->Decide("alice.chen",
+                                                      PendingTaskOf(view, "alice.chen"),
+                                                      v1::APPROVE, "endorse"));
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("bob.zhang", view.id()));
+  ASSERT_THAT(view.active_steps(), ElementsAre("account-review"));
+
+  v1::DecideTaskRequest request;
+  request.set_task_id(PendingTaskOf(view, "sam.qian"));
+  request.set_action(v1::RETURN);
+  request.set_return_to_step("manager-endorsement");
+  request.set_comment("The second showroom's address is not in the endorsement");
+  ASSERT_OK_AND_ASSIGN(auto returned, client_->Decide("sam.qian", request, "return"));
+  EXPECT_EQ(returned.instance().status(), v1::RUNNING);
+  EXPECT_THAT(returned.instance().active_steps(), ElementsAre("manager-endorsement"));
+  const std::string again = PendingTaskOf(returned.instance(), "alice.chen");
+  ASSERT_FALSE(again.empty()) << "alice.chen is not asked again";
+  EXPECT_NE(again, endorsed.task().id());
+
+  ASSERT_OK_AND_ASSIGN(auto reendorsed, client_->Decide("alice.chen", again, v1::APPROVE,
+                                                        "endorse-again"));
+  EXPECT_THAT(reendorsed.instance().active_steps(), ElementsAre("account-review"));
+  ASSERT_OK(client_->Decide("sam.qian", PendingTaskOf(reendorsed.instance(), "sam.qian"),
+                            v1::APPROVE, "review"));
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("bob.zhang", view.id()));
+  EXPECT_EQ(view.status(), v1::APPROVED);
+  ExpectReplayMatchesStore(view.id());
+}
+
 TEST_F(ServerTest, TaskListsClaimAndRemind) {
   ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "leave", "{employee: ann, days: 1}", "r1"));
   ASSERT_OK_AND_ASSIGN(auto inbox, client_->Inbox("mia"));

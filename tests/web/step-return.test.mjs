@@ -52,11 +52,9 @@ browserTest(test, "a reviewer returns an application to an earlier step", "step-
   );
   await portal.screenshot(sam, "returned-phone");
 
-  // What should follow: alice decides it again. Today the engine's dedupe
-  // approves her new task at once ("already approved this instance with
-  // the same form"), and the application is straight back at
-  // account-review.
-  await t.test("the earlier step's approver is asked again", { todo: "the engine's dedupe auto-approves a step returned to" }, async () => {
+  // alice decides it again: her endorsement from before the return does
+  // not count for the step returned to.
+  await t.test("the earlier step's approver is asked again", async () => {
     const returned = await portal.instance("bob.zhang", id);
     assert.deepEqual(returned.active_steps, ["manager-endorsement"]);
     const again = returned.pending_tasks.find((task) => task.assignee === "alice.chen");

@@ -199,9 +199,10 @@ export function section(title: string, ...children: Child[]): HTMLElement {
 }
 
 // May the applicant still appeal this instance? The server sets
-// appeal_until on every rejection, also once the definition's appeals are
-// used up, so the appeals already filed are counted from the history and
-// held against the definition's limit (0 means one).
+// appeal_until only while an appeal is left; the appeals already filed are
+// also counted from the history and held against the definition's limit
+// (0 means one), so that the page and the server agree even on an instance
+// a server before that rule stored.
 export function mayAppeal(instance: InstanceView, events: Event[], definition: PublishedDefinition, now = Date.now()): boolean {
   const due = toDate(instance.appealUntil);
   if (instance.status !== InstanceStatus.REJECTED || !due || due.getTime() <= now) return false;

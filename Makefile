@@ -14,6 +14,7 @@ DEBIAN_PACKAGES := build-essential cmake pkg-config ccache \
   libsoci-dev libsoci-sqlite3-4.0 libsoci-postgresql4.0 libsqlite3-dev libboost-dev libpq-dev \
   postgresql postgresql-client \
   libgtest-dev libgmock-dev libyaml-cpp-dev libcli11-dev libre2-dev libssl-dev tzdata \
+  prometheus-cpp-dev \
   valgrind unzip clang libclang-rt-14-dev curl \
   nodejs chromium fonts-wqy-microhei
 

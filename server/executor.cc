@@ -43,4 +43,9 @@ void BoundedExecutor::Loop() {
   }
 }
 
+size_t BoundedExecutor::queued() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size();
+}
+
 }  // namespace signoff::server

@@ -23,12 +23,14 @@ class BoundedExecutor {
   bool TrySubmit(std::function<void()> work);
   // Runs what is queued, then joins the threads.
   void Stop();
+  // Work waiting for a thread.
+  size_t queued() const;
 
  private:
   void Loop();
 
   const size_t max_queued_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<std::function<void()>> queue_;
   bool stopping_ = false;

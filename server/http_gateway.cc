@@ -429,6 +429,7 @@ void Session::HandleRpc(Request& request, absl::string_view path, absl::string_v
   }
   dispatcher.Dispatch(
       method_path, identified, *std::move(bytes), ProtocolName(protocol),
+      TraceIdOf(ViewOf(request["traceparent"])),
       [self = shared_from_this(), protocol, output = method->output](
           absl::StatusOr<std::string> result) {
         WebAnswer answer = UnaryAnswer(protocol, result, *output, self->gateway_.codec());

@@ -16,6 +16,7 @@
 #include "server/app/seed.h"
 #include "server/auth/dev_token.h"
 #include "server/auth/jwks.h"
+#include "server/grpc_log.h"
 #include "server/server.h"
 #include "storage/open_store.h"
 #include "storage/store.h"
@@ -315,6 +316,7 @@ void AddHttpFlags(CLI::App& app, Flags& flags) {
 }
 
 int Serve(Flags flags) {
+  signoff::server::SendGrpcLogsToJson();
   if (absl::Status follow = ResolveFeedFollow(flags); !follow.ok()) return Fail(follow);
   // A start refused for its flags leaves no database behind.
   absl::Status usable = signoff::server::SignoffServer::CheckOptions(flags.server);

@@ -1,6 +1,8 @@
 #include "server/routes.h"
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "workflow/limits.h"
 #include "workflow/status_macros.h"
 
@@ -8,19 +10,67 @@ namespace signoff::server {
 
 namespace {
 
+std::string StringField(const google::protobuf::Message& message, const char* name) {
+  const auto* field = message.GetDescriptor()->FindFieldByName(name);
+  if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+      field->is_repeated()) {
+    return "";
+  }
+  return message.GetReflection()->GetString(message, field);
+}
+
+const google::protobuf::Message* MessageField(const google::protobuf::Message& message,
+                                              const char* name) {
+  const auto* field = message.GetDescriptor()->FindFieldByName(name);
+  if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_MESSAGE ||
+      field->is_repeated() || !message.GetReflection()->HasField(message, field)) {
+    return nullptr;
+  }
+  return &message.GetReflection()->GetMessage(message, field);
+}
+
+void SetIfEmpty(std::string& fact, std::string value) {
+  if (fact.empty()) fact = std::move(value);
+}
+
+// The facts a request names: its request_id, an instance_id or task_id,
+// and an id, which names an instance or a task by the service.
+void NoteRequest(const google::protobuf::Message& request, const std::string& service,
+                 CallFacts& facts) {
+  facts.request_id = StringField(request, "request_id");
+  SetIfEmpty(facts.instance_id, StringField(request, "instance_id"));
+  SetIfEmpty(facts.task_id, StringField(request, "task_id"));
+  if (service == "InstanceService") SetIfEmpty(facts.instance_id, StringField(request, "id"));
+  if (service == "TaskService") SetIfEmpty(facts.task_id, StringField(request, "id"));
+}
+
+// What an answer adds: the instance started, the task decided.
+void NoteResponse(const google::protobuf::Message& response, CallFacts& facts) {
+  if (const auto* instance = MessageField(response, "instance")) {
+    SetIfEmpty(facts.instance_id, StringField(*instance, "id"));
+  }
+  if (const auto* task = MessageField(response, "task")) {
+    SetIfEmpty(facts.task_id, StringField(*task, "id"));
+    SetIfEmpty(facts.instance_id, StringField(*task, "instance_id"));
+  }
+}
+
 template <typename Service, typename Request, typename Response>
 Route MakeRoute(Service& service,
-                absl::StatusOr<Response> (Service::*method)(const app::Caller&, const Request&)) {
-  return [&service, method](const app::Caller& caller,
-                            absl::string_view bytes) -> absl::StatusOr<std::string> {
+                absl::StatusOr<Response> (Service::*method)(const app::Caller&, const Request&),
+                const std::string& service_name) {
+  return [&service, method, service_name](const app::Caller& caller, absl::string_view bytes,
+                                          CallFacts* facts) -> absl::StatusOr<std::string> {
     Request request;
     if (!request.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       return absl::InvalidArgumentError(absl::StrCat(
           "the request could not be parsed as ", Request::descriptor()->full_name(),
           ": malformed bytes, a string that is not UTF-8, or nesting too deep"));
     }
+    NoteRequest(request, service_name, *facts);
     SIGNOFF_RETURN_IF_ERROR(workflow::CheckRequestInput(request));
     SIGNOFF_ASSIGN_OR_RETURN(Response response, (service.*method)(caller, request));
+    NoteResponse(response, *facts);
     return response.SerializeAsString();
   };
 }
@@ -50,7 +100,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   auto& reports = application.reports();
   std::map<std::string, Route> routes;
 #define SIGNOFF_ROUTE(service, object, Name) \
-  routes["/signoff.v1." #service "/" #Name] = MakeRoute(object, &service::Name)
+  routes["/signoff.v1." #service "/" #Name] = MakeRoute(object, &service::Name, #service)
   SIGNOFF_ROUTE(DefinitionService, definitions, ValidateDefinition);
   SIGNOFF_ROUTE(DefinitionService, definitions, PublishDefinition);
   SIGNOFF_ROUTE(DefinitionService, definitions, GetDefinition);

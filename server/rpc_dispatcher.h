@@ -9,6 +9,7 @@
 #include "server/app/app_context.h"
 #include "server/caller_identity.h"
 #include "server/executor.h"
+#include "server/metrics.h"
 #include "server/routes.h"
 
 namespace signoff::server {
@@ -24,13 +25,14 @@ class RpcDispatcher {
 
   RpcDispatcher(const std::map<std::string, Route>& routes, const app::AppContext& app_context,
                 BoundedExecutor& executor, BoundedExecutor& document_executor,
-                BoundedExecutor& job_poll_executor, bool log_calls)
+                BoundedExecutor& job_poll_executor, bool log_calls, Metrics* metrics)
       : routes_(routes),
         app_context_(app_context),
         executor_(executor),
         document_executor_(document_executor),
         job_poll_executor_(job_poll_executor),
-        log_calls_(log_calls) {}
+        log_calls_(log_calls),
+        metrics_(metrics) {}
 
   bool HasMethod(const std::string& method) const { return routes_.count(method) > 0; }
 
@@ -39,17 +41,23 @@ class RpcDispatcher {
   // transport says the call comes from; the directory is in memory, so
   // admitting it here does not block. `protocol` names the wire format in
   // the log line.
+  // `trace_id` (from a W3C traceparent, see TraceIdOf) joins the log line.
   void Dispatch(const std::string& method, const absl::StatusOr<app::Caller>& identified,
-                std::string request, const char* protocol, Done done) const;
+                std::string request, const char* protocol, std::string trace_id,
+                Done done) const;
 
   // The caller, if the directory admits it.
   absl::StatusOr<app::Caller> Admit(const absl::StatusOr<app::Caller>& identified) const;
 
+  // Logs the call's line and counts it in the metrics.
   void Log(const std::string& method, const char* protocol, const app::Caller& caller,
-           const absl::Status& status, absl::Time started) const;
+           const absl::Status& status, absl::Time started, const CallFacts& facts = {},
+           const std::string& trace_id = "") const;
 
  private:
   BoundedExecutor& ExecutorFor(const std::string& method) const;
+  // The executor a method runs on, by the name metrics give it.
+  static const char* ExecutorNameFor(const std::string& method);
 
   const std::map<std::string, Route>& routes_;
   const app::AppContext& app_context_;
@@ -57,6 +65,12 @@ class RpcDispatcher {
   BoundedExecutor& document_executor_;
   BoundedExecutor& job_poll_executor_;
   const bool log_calls_;
+  Metrics* const metrics_;
 };
+
+// The trace id of a W3C traceparent header ("00-<32 hex>-<16 hex>-<2 hex>"),
+// or "" when the value is not one, so that a log line carries only a valid
+// id.
+std::string TraceIdOf(absl::string_view traceparent);
 
 }  // namespace signoff::server

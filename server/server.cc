@@ -43,7 +43,14 @@ class Transport {
       reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError("the request's bytes could not be read")));
       return reactor;
     }
+    std::string trace_id;
+    const auto& metadata = context->client_metadata();
+    if (auto traceparent = metadata.find("traceparent"); traceparent != metadata.end()) {
+      trace_id = TraceIdOf(absl::string_view(traceparent->second.data(),
+                                             traceparent->second.size()));
+    }
     dispatcher_.Dispatch(method, identity_.CallerOf(*context), *std::move(bytes), "grpc",
+                         std::move(trace_id),
                          [reactor, response](absl::StatusOr<std::string> result) {
                            if (result.ok()) *response = BufferOf(*result);
                            reactor->Finish(ToGrpcStatus(result.status()));
@@ -133,10 +140,15 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
                                                                  options.max_queued_documents);
   server->job_poll_executor_ = std::make_unique<BoundedExecutor>(
       options.job_poll_workers, options.max_queued_job_polls);
+  server->metrics_ = std::make_unique<Metrics>(*server->application_);
+  server->metrics_->WatchExecutor("calls", server->executor_.get());
+  server->metrics_->WatchExecutor("documents", server->document_executor_.get());
+  server->metrics_->WatchExecutor("job_polls", server->job_poll_executor_.get());
   server->routes_ = BuildRoutes(*server->application_);
   server->dispatcher_ = std::make_unique<RpcDispatcher>(
       server->routes_, server->application_->context(), *server->executor_,
-      *server->document_executor_, *server->job_poll_executor_, options.log_calls);
+      *server->document_executor_, *server->job_poll_executor_, options.log_calls,
+      server->metrics_.get());
   server->transport_ = std::make_unique<Transport>(*server->identity_, *server->dispatcher_);
   auto& routes = server->routes_;
   auto& transport = *server->transport_;
@@ -207,11 +219,15 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
         " (the port may be taken, or the socket's folder missing)"));
   }
   if (!options.http.listen.empty()) {
-    auto gateway = HttpGateway::Start(options.http, *server->dispatcher_, *server->identity_,
+    HttpOptions http = options.http;
+    Metrics* metrics = server->metrics_.get();
+    http.metrics = [metrics] { return metrics->Scrape(); };
+    auto gateway = HttpGateway::Start(http, *server->dispatcher_, *server->identity_,
                                       *server->streams_,
                                       static_cast<size_t>(options.max_message_bytes));
     if (!gateway.ok()) return gateway.status();
     server->gateway_ = *std::move(gateway);
+    server->metrics_->WatchGateway(server->gateway_.get());
   }
   auto* health = server->server_->GetHealthCheckService();
   health->SetServingStatus("liveness", true);
@@ -226,7 +242,8 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   }
   if (options.timer_poll > absl::ZeroDuration()) {
     server->scheduler_ = std::make_unique<TimerScheduler>(*server->application_,
-                                                          options.timer_poll);
+                                                          options.timer_poll,
+                                                          server->metrics_.get());
   }
   return server;
 }

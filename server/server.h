@@ -12,6 +12,7 @@
 #include "server/caller_identity.h"
 #include "server/executor.h"
 #include "server/http_gateway.h"
+#include "server/metrics.h"
 #include "server/readiness.h"
 #include "server/event_stream.h"
 #include "server/routes.h"
@@ -103,6 +104,8 @@ class SignoffServer {
   int http_port() const { return gateway_ == nullptr ? 0 : gateway_->port(); }
   // Null without an HTTP listener.
   const HttpGateway* http_gateway() const { return gateway_.get(); }
+  // What /metrics serves.
+  Metrics& metrics() { return *metrics_; }
   std::shared_ptr<grpc::Channel> InProcessChannel();
   void Wait();
   // Stops taking calls, finishes those under way, then stops the workers.
@@ -112,6 +115,7 @@ class SignoffServer {
   SignoffServer() = default;
 
   std::shared_ptr<app::Application> application_;
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<BoundedExecutor> executor_;
   std::unique_ptr<BoundedExecutor> document_executor_;
   std::unique_ptr<BoundedExecutor> job_poll_executor_;

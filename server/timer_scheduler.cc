@@ -17,8 +17,9 @@ constexpr int kTimersPerRound = 1000;
 
 }  // namespace
 
-TimerScheduler::TimerScheduler(app::Application& application, absl::Duration poll)
-    : application_(application), poll_(poll), thread_([this] { Run(); }) {}
+TimerScheduler::TimerScheduler(app::Application& application, absl::Duration poll,
+                               Metrics* metrics)
+    : application_(application), poll_(poll), metrics_(metrics), thread_([this] { Run(); }) {}
 
 TimerScheduler::~TimerScheduler() {
   {
@@ -37,7 +38,10 @@ void TimerScheduler::Run() {
         application_.timers().FireDueTimers(kTimersPerRound);
     if (!round.ok()) {
       LogFailure("", "", round.status());
+      if (metrics_ != nullptr) metrics_->RecordTimerRoundFailure();
     } else {
+      if (metrics_ != nullptr) metrics_->RecordTimerRound(*round);
+      for (const auto& fired : round->fired_timers) LogFired(fired);
       for (const auto& failure : round->failures) {
         LogFailure(failure.timer.instance_id, failure.timer.timer.id(), failure.status);
       }
@@ -48,11 +52,24 @@ void TimerScheduler::Run() {
   }
 }
 
+void TimerScheduler::LogFired(const storage::ClaimedTimer& fired) {
+  std::fprintf(stderr,
+               "{\"time\":\"%s\",\"level\":\"info\",\"component\":\"timers\","
+               "\"event\":\"timer_fired\",\"instance\":\"%s\",\"timer\":\"%s\","
+               "\"kind\":\"%s\",\"step\":\"%s\"}\n",
+               absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()).c_str(),
+               JsonEscape(fired.instance_id).c_str(), JsonEscape(fired.timer.id()).c_str(),
+               v1::TimerKind_Name(fired.timer.kind()).c_str(),
+               JsonEscape(fired.timer.step_id()).c_str());
+}
+
 void TimerScheduler::LogFailure(const std::string& instance_id, const std::string& timer_id,
                                 const absl::Status& status) {
   std::fprintf(stderr,
-               "{\"level\":\"warn\",\"component\":\"timers\",\"instance\":\"%s\","
+               "{\"time\":\"%s\",\"level\":\"warn\",\"component\":\"timers\","
+               "\"event\":\"timer_failed\",\"instance\":\"%s\","
                "\"timer\":\"%s\",\"code\":\"%s\",\"message\":\"%s\"}\n",
+               absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()).c_str(),
                JsonEscape(instance_id).c_str(), JsonEscape(timer_id).c_str(),
                absl::StatusCodeToString(status.code()).c_str(),
                JsonEscape(std::string(status.message())).c_str());

@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "server/app/application.h"
+#include "server/metrics.h"
 
 namespace signoff::server {
 
@@ -15,7 +16,8 @@ namespace signoff::server {
 // Timers that came due while signoffd was down fire on the first round.
 class TimerScheduler {
  public:
-  TimerScheduler(app::Application& application, absl::Duration poll);
+  // `metrics` may be null.
+  TimerScheduler(app::Application& application, absl::Duration poll, Metrics* metrics);
   // Finishes the round under way, then stops.
   ~TimerScheduler();
 
@@ -24,6 +26,8 @@ class TimerScheduler {
 
  private:
   void Run();
+  // One JSON line per timer that fired.
+  static void LogFired(const storage::ClaimedTimer& fired);
   // One JSON line per timer that could not fire; it is tried again when
   // its lease runs out.
   static void LogFailure(const std::string& instance_id, const std::string& timer_id,
@@ -31,6 +35,7 @@ class TimerScheduler {
 
   app::Application& application_;
   const absl::Duration poll_;
+  Metrics* const metrics_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

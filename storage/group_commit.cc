@@ -1,5 +1,7 @@
 #include "storage/group_commit.h"
 
+#include "absl/time/clock.h"
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -55,6 +57,7 @@ void GroupCommitter::CommitBatch(std::vector<Pending>& batch) {
   std::vector<const EncodedMutation*> mutations;
   for (const Pending& pending : batch) mutations.push_back(&pending.mutation);
   std::vector<absl::StatusOr<CommitResult>> results;
+  const absl::Time began = absl::Now();
   try {
     results = commit_batch_(mutations);
   } catch (...) {
@@ -64,6 +67,20 @@ void GroupCommitter::CommitBatch(std::vector<Pending>& batch) {
   if (results.size() != batch.size()) {
     results.assign(batch.size(),
                    absl::InternalError("the writer lost track of a commit batch"));
+  }
+  CommitObserver observer;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    observer = observer_;
+  }
+  if (observer) {
+    CommitBatchReport report;
+    report.size = batch.size();
+    report.latency = absl::Now() - began;
+    for (const auto& result : results) {
+      if (!result.ok()) report.failures.push_back(result.status().code());
+    }
+    observer(report);
   }
   for (size_t i = 0; i < batch.size(); ++i) {
     batch[i].done.set_value(std::move(results[i]));

@@ -32,6 +32,11 @@ class GroupCommitter {
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
   absl::StatusOr<CommitResult> Commit(EncodedMutation mutation);
+  // Called after each batch, on the writer's thread.
+  void set_observer(CommitObserver observer) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    observer_ = std::move(observer);
+  }
 
  private:
   struct Pending {
@@ -46,6 +51,7 @@ class GroupCommitter {
 
   const size_t max_batch_;
   const BatchFn commit_batch_;
+  CommitObserver observer_;
   std::mutex mutex_;
   std::condition_variable queued_;
   std::deque<Pending> queue_;

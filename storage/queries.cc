@@ -334,6 +334,59 @@ absl::StatusOr<int64_t> QueryFeedHead(soci::session& session) {
   return indicator == soci::i_ok ? head : 0;
 }
 
+absl::StatusOr<std::vector<OpenWork>> QueryOpenWork(soci::session& session) {
+  std::map<std::string, OpenWork> by_definition;
+  const int running = static_cast<int>(signoff::v1::RUNNING);
+  const int returned = static_cast<int>(signoff::v1::RETURNED);
+  const int pending = static_cast<int>(signoff::v1::PENDING);
+  {
+    std::string key;
+    int64_t count = 0;
+    soci::statement statement =
+        (session.prepare << "SELECT definition_key, COUNT(*) FROM instances WHERE status IN "
+                            "(:running, :returned) GROUP BY definition_key",
+         soci::use(running), soci::use(returned), soci::into(key), soci::into(count));
+    statement.execute();
+    while (statement.fetch()) {
+      by_definition[key].definition_key = key;
+      by_definition[key].instances = count;
+    }
+  }
+  {
+    std::string key;
+    int64_t count = 0;
+    soci::statement statement =
+        (session.prepare << "SELECT i.definition_key, COUNT(*) FROM tasks t JOIN instances i "
+                            "ON i.id = t.instance_id WHERE t.status = :pending "
+                            "GROUP BY i.definition_key",
+         soci::use(pending), soci::into(key), soci::into(count));
+    statement.execute();
+    while (statement.fetch()) {
+      by_definition[key].definition_key = key;
+      by_definition[key].tasks = count;
+    }
+  }
+  std::vector<OpenWork> open;
+  for (auto& [key, work] : by_definition) open.push_back(std::move(work));
+  return open;
+}
+
+absl::StatusOr<TimerBacklog> QueryTimerBacklog(soci::session& session, absl::Time now) {
+  const int64_t now_us = absl::ToUnixMicros(now);
+  TimerBacklog backlog;
+  int64_t oldest_us = 0;
+  soci::indicator oldest = soci::i_null;
+  session << "SELECT COUNT(*) FROM timers WHERE fire_us <= :now", soci::use(now_us),
+      soci::into(backlog.due);
+  session << "SELECT MIN(fire_us) FROM timers WHERE fire_us <= :now", soci::use(now_us),
+      soci::into(oldest_us, oldest);
+  if (oldest == soci::i_ok) backlog.oldest_due = absl::FromUnixMicros(oldest_us);
+  session << "SELECT COUNT(*) FROM timers WHERE fire_us <= :due AND lease_until_us IS NOT NULL "
+             "AND lease_until_us <= :expired",
+      soci::use(now_us), soci::use(now_us), soci::into(backlog.lease_expired);
+  return backlog;
+}
+
 absl::StatusOr<NotificationPage> QueryNotifications(soci::session& session,
                                                     const NotificationFilter& filter) {
   const int page_size = ClampPageSize(filter.page_size, 50);

@@ -56,6 +56,8 @@ absl::StatusOr<std::vector<signoff::v1::Event>> QueryEventsSince(soci::session& 
 absl::StatusOr<std::vector<FeedRecord>> QueryFeedSince(soci::session& session,
                                                        int64_t after_global_seq, int limit);
 absl::StatusOr<int64_t> QueryFeedHead(soci::session& session);
+absl::StatusOr<std::vector<OpenWork>> QueryOpenWork(soci::session& session);
+absl::StatusOr<TimerBacklog> QueryTimerBacklog(soci::session& session, absl::Time now);
 absl::StatusOr<NotificationPage> QueryNotifications(soci::session& session,
                                                     const NotificationFilter& filter);
 absl::StatusOr<CatalogVersions> QueryCatalogVersions(soci::session& session);

@@ -73,6 +73,18 @@ class SociStore final : public Store {
 
   absl::Status CheckWritable() override { return dialect_->CheckWritable(); }
 
+  void ObserveCommits(CommitObserver observer) override {
+    for (auto& committer : committers_) committer->set_observer(observer);
+  }
+
+  absl::StatusOr<std::vector<OpenWork>> CountOpenWork() override {
+    return Read([&](soci::session& s) { return QueryOpenWork(s); });
+  }
+
+  absl::StatusOr<TimerBacklog> GetTimerBacklog(absl::Time now) override {
+    return Read([&](soci::session& s) { return QueryTimerBacklog(s, now); });
+  }
+
   // Encoding happens here, on the caller's thread, so that the single
   // writer spends its time only on the database.
   absl::StatusOr<CommitResult> Commit(Mutation mutation) override {

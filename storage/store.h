@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -321,6 +322,32 @@ struct Page {
 // through Commit, which a single writer applies, batching concurrent
 // mutations into one transaction; reads may run concurrently.
 //
+// What one batch of a writer did: how many commits it carried, how long
+// its transaction took, and the codes of the commits in it that failed.
+struct CommitBatchReport {
+  size_t size = 0;
+  absl::Duration latency;
+  std::vector<absl::StatusCode> failures;
+};
+using CommitObserver = std::function<void(const CommitBatchReport&)>;
+
+// Open instances and their pending tasks, of one definition.
+struct OpenWork {
+  std::string definition_key;
+  int64_t instances = 0;
+  int64_t tasks = 0;
+};
+
+// Timers that came due and have not fired.
+struct TimerBacklog {
+  int64_t due = 0;
+  // The fire time of the oldest of them.
+  std::optional<absl::Time> oldest_due;
+  // Due timers a scheduler claimed and whose lease ran out without the
+  // timer firing: a firing that failed or died, waiting to be tried again.
+  int64_t lease_expired = 0;
+};
+
 // Errors: NOT_FOUND for missing rows, ABORTED when expected_version does
 // not match, ALREADY_EXISTS for a held subject, INVALID_ARGUMENT for a bad
 // page token, UNAVAILABLE or INTERNAL for database failures.
@@ -420,6 +447,13 @@ class Store {
   // OK while a commit could be written now; UNAVAILABLE saying why not.
   // Readiness probes ask this.
   virtual absl::Status CheckWritable() = 0;
+
+  // For metrics. `observer` is called after every commit batch, on the
+  // writer's thread, in place of any earlier one.
+  virtual void ObserveCommits(CommitObserver observer) = 0;
+  // Open instances and pending tasks per definition.
+  virtual absl::StatusOr<std::vector<OpenWork>> CountOpenWork() = 0;
+  virtual absl::StatusOr<TimerBacklog> GetTimerBacklog(absl::Time now) = 0;
 
   // A subscription, deleted or not; NOT_FOUND when no subscription has the
   // id.

@@ -300,10 +300,10 @@ absl::Status Machine::Appeal(const v1::AppealInstanceRequest& request) {
     return absl::FailedPreconditionError(
         absl::StrCat("definition ", definition_.key(), " does not allow appeals"));
   }
-  const uint32_t max_appeals = std::max<uint32_t>(1, policy.max_appeals());
-  if (static_cast<uint32_t>(state_.appeals()) >= max_appeals) {
+  if (AppealsLeft(definition_, state_) == 0) {
     return absl::FailedPreconditionError(
-        absl::StrCat("instance ", state_.id(), " has used its ", max_appeals, " appeal(s)"));
+        absl::StrCat("instance ", state_.id(), " has used its ",
+                     std::max<uint32_t>(1, policy.max_appeals()), " appeal(s)"));
   }
   if (state_.has_appeal_until() && context_.now > FromTimestamp(state_.appeal_until())) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -343,6 +343,14 @@ std::string InstanceIdOfTask(const std::string& task_id) {
 std::string AdminRole(const v1::WorkflowDefinition& definition) {
   return definition.policies().admin_role().empty() ? kDefaultAdminRole
                                                     : definition.policies().admin_role();
+}
+
+int AppealsLeft(const v1::WorkflowDefinition& definition, const v1::InstanceState& state) {
+  const v1::AppealPolicy& policy = definition.appeal();
+  if (!policy.allowed()) return 0;
+  // max_appeals 0 means one.
+  const int64_t allowed = std::max<uint32_t>(1, policy.max_appeals());
+  return static_cast<int>(std::max<int64_t>(0, allowed - state.appeals()));
 }
 
 absl::StatusOr<Transition> Apply(const v1::WorkflowDefinition& definition,

@@ -84,4 +84,10 @@ std::string InstanceIdOfTask(const std::string& task_id);
 // The role whose holders administer instances of this definition.
 std::string AdminRole(const signoff::v1::WorkflowDefinition& definition);
 
+// How many more appeals the definition allows the instance: none when it
+// allows no appeals or the instance has used them all. Whether the window
+// is still open is a separate question.
+int AppealsLeft(const signoff::v1::WorkflowDefinition& definition,
+                const signoff::v1::InstanceState& state);
+
 }  // namespace signoff::workflow

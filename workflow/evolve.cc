@@ -94,6 +94,12 @@ void ApplyReturn(v1::InstanceState& state, const v1::Event& event) {
     state.set_returned_from_step(returned.from_step());
     return;
   }
+  // A return to an earlier step asks that step's approvers, and those of
+  // the steps after it, to decide again: approvals given before the return
+  // no longer count for dedupe, even though the form is the same. (A return
+  // to the applicant keeps them: resubmitting an unchanged form does not
+  // question them.)
+  state.clear_approvals();
   auto& completed = *state.mutable_completed_steps();
   auto it = std::find(completed.begin(), completed.end(), returned.to_step());
   if (it != completed.end()) {

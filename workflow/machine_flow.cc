@@ -189,6 +189,8 @@ std::optional<bool> Machine::PolicyOutcome(const v1::Step& step, const SlotTally
   }
 }
 
+// The approvals held are those since the last return to an earlier step
+// (the fold empties them there), so a step returned to asks again.
 bool Machine::AlreadyApproved(const v1::Task& task) const {
   if (task.kind() != v1::STEP_APPROVAL || task.assignee().empty() ||
       definition_.policies().disable_dedupe()) {

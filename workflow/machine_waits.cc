@@ -359,7 +359,8 @@ absl::Status Machine::RecordSamples(const v1::Condition& condition, const std::s
 
 absl::StatusOr<std::optional<absl::Time>> Machine::AppealDeadline() const {
   const v1::AppealPolicy& policy = definition_.appeal();
-  if (!policy.allowed()) return std::nullopt;
+  // No deadline is offered for an appeal that would be refused.
+  if (AppealsLeft(definition_, state_) == 0) return std::nullopt;
   if (policy.has_window()) {
     SIGNOFF_ASSIGN_OR_RETURN(ClockBasis basis, ClockBasis::For(policy.window(), definition_.calendar(),
                                                        context_.calendars));

@@ -139,6 +139,7 @@ absl::Status CommandPipeline::Commit(const Caller& caller, const std::string& me
     if (!reply.ParseFromString(record.reply)) {
       return absl::InternalError("stored reply is unreadable");
     }
+    ++counters_.replays;
     return absl::OkStatus();
   };
   // The request_id is looked up only when the command fails: a repeat of
@@ -170,6 +171,7 @@ absl::Status CommandPipeline::Commit(const Caller& caller, const std::string& me
     }
     last = result.status();
     if (!absl::IsAborted(last)) return last;
+    if (i + 1 < kCommitAttempts) ++counters_.conflict_retries;
   }
   return last;
 }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+
 #include <functional>
 #include <optional>
 #include <string>
@@ -72,6 +74,17 @@ class CommandPipeline {
   // added; they must not block. Add them before serving.
   void AddPostCommitHook(PostCommitHook hook) { hooks_.push_back(std::move(hook)); }
 
+  // Counted for metrics.
+  struct Counters {
+    // Commands answered with the reply of an earlier one with their
+    // request_id.
+    std::atomic<uint64_t> replays{0};
+    // Commits refused because the instance changed meanwhile, and tried
+    // again.
+    std::atomic<uint64_t> conflict_retries{0};
+  };
+  const Counters& counters() const { return counters_; }
+
   absl::Status Run(const Caller& caller, const InstanceCommand& command,
                    google::protobuf::Message& reply);
   absl::Status Run(const Caller& caller, const PlainChange& change,
@@ -91,6 +104,7 @@ class CommandPipeline {
   AppContext& context_;
   AccessControl access_;
   std::vector<PostCommitHook> hooks_;
+  Counters counters_;
 };
 
 // A short, stable digest of a message's content, for request_ids that

@@ -190,4 +190,9 @@ void EventFeed::Dispatch(const Call& call) {
   }
 }
 
+size_t EventFeed::subscriber_count() {
+  std::lock_guard<std::recursive_mutex> lock(subscribers_mutex_);
+  return subscribers_.size();
+}
+
 }  // namespace signoff::app

@@ -78,6 +78,8 @@ class EventFeed {
   };
   uint64_t Subscribe(Subscriber subscriber);
   void Unsubscribe(uint64_t id);
+  // Subscribers now: streams, and other followers such as webhooks.
+  size_t subscriber_count();
 
   // Blocks until the head passes `after`, the timeout runs out or the feed
   // shuts down; returns the head.

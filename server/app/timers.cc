@@ -68,6 +68,7 @@ absl::StatusOr<TimerRound> TimerFiring::FireDueTimers(int limit) {
         std::lock_guard<std::mutex> lock(round_mutex);
         if (status.ok()) {
           ++round.fired;
+          round.fired_timers.push_back(*timer);
         } else {
           round.failures.push_back({*timer, std::move(status)});
         }

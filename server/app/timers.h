@@ -14,6 +14,8 @@ namespace signoff::app {
 struct TimerRound {
   int claimed = 0;
   int fired = 0;
+  // The timers that fired, for the log.
+  std::vector<storage::ClaimedTimer> fired_timers;
   struct Failure {
     storage::ClaimedTimer timer;
     absl::Status status;

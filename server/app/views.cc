@@ -1,6 +1,7 @@
 #include "server/app/views.h"
 
 #include "workflow/definition_index.h"
+#include "workflow/engine.h"
 #include "workflow/time_util.h"
 
 namespace signoff::app {
@@ -77,7 +78,11 @@ v1::InstanceView ViewOf(const v1::InstanceState& state, const v1::WorkflowDefini
   if (state.has_last_return()) *view.mutable_last_return() = state.last_return();
   view.set_sla_breached(state.sla_breached());
   *view.mutable_clocks() = state.clocks();
-  if (state.has_appeal_until()) *view.mutable_appeal_until() = state.appeal_until();
+  // No deadline for an appeal that would be refused: older rejections
+  // recorded one even when no appeal was left.
+  if (state.has_appeal_until() && workflow::AppealsLeft(definition, state) > 0) {
+    *view.mutable_appeal_until() = state.appeal_until();
+  }
   for (auto& wait : WaitsOf(state, definition)) *view.add_waits() = std::move(wait);
   return view;
 }

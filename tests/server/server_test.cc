@@ -302,6 +302,86 @@ TEST_F(ServerTest, ReturnResubmitRejectAndAppeal) {
   ExpectReplayMatchesStore(view.id());
 }
 
+TEST_F(ServerTest, NoAppealIsOfferedOrTakenOnceTheOnlyAppealIsUsed) {
+  ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "leave", "{employee: ann, days: 8}", "r1"));
+  ASSERT_OK(client_->Decide("mia", PendingTaskOf(view, "mia"), v1::APPROVE, "d1"));
+  v1::DecideTaskRequest reject;
+  reject.set_action(v1::REJECT);
+  reject.set_comment("budget");
+  reject.set_reason_code("staffing");
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  reject.set_task_id(PendingTaskOf(view, "fred"));
+  ASSERT_OK_AND_ASSIGN(auto decided, client_->Decide("fred", reject, "d2"));
+  EXPECT_EQ(decided.instance().status(), v1::REJECTED);
+  EXPECT_TRUE(decided.instance().has_appeal_until());
+
+  v1::AppealInstanceRequest appeal;
+  appeal.set_request_id("a1");
+  appeal.set_id(view.id());
+  appeal.set_comment("cover is arranged");
+  ASSERT_OK_AND_ASSIGN(auto appealed,
+                       client_->Call("ann", *client_->instances, &Svc::AppealInstance, appeal));
+  // mia approved this same form: her approval carries, and finance decides
+  // again.
+  EXPECT_THAT(appealed.instance().active_steps(), ElementsAre("finance"));
+  reject.set_task_id(PendingTaskOf(appealed.instance(), "fred"));
+  ASSERT_OK_AND_ASSIGN(decided, client_->Decide("fred", reject, "d3"));
+  EXPECT_EQ(decided.instance().status(), v1::REJECTED);
+  // The leave definition allows one appeal, and it is used.
+  EXPECT_FALSE(decided.instance().has_appeal_until());
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("ann", view.id()));
+  EXPECT_FALSE(view.has_appeal_until());
+  appeal.set_request_id("a2");
+  EXPECT_CODE(client_->Call("ann", *client_->instances, &Svc::AppealInstance, appeal),
+              absl::StatusCode::kFailedPrecondition);
+  ExpectReplayMatchesStore(view.id());
+}
+
+// The shipped definitions on the demo organisation.
+class ShippedDefinitionsTest : public ServerTest {
+ protected:
+  bool StartsWithOrganisation() const override { return false; }
+
+  void SetUp() override {
+    ServerTest::SetUp();
+    ASSERT_OK(SeedShipped(*app_));
+  }
+};
+
+TEST_F(ShippedDefinitionsTest, AReturnToTheEndorsementAsksTheManagerAgain) {
+  ASSERT_OK_AND_ASSIGN(auto view,
+                       client_->Start("bob.zhang", "dealer-application",
+                                      "{dealer_id: D-2006, application_type: account, "
+                                      "region: sales-east, description: 'Add a second showroom'}",
+                                      "start"));
+  ASSERT_OK_AND_ASSIGN(auto endorsed, client_->Decide("alice.chen",
+                                                      PendingTaskOf(view, "alice.chen"),
+                                                      v1::APPROVE, "endorse"));
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("bob.zhang", view.id()));
+  ASSERT_THAT(view.active_steps(), ElementsAre("account-review"));
+
+  v1::DecideTaskRequest request;
+  request.set_task_id(PendingTaskOf(view, "sam.qian"));
+  request.set_action(v1::RETURN);
+  request.set_return_to_step("manager-endorsement");
+  request.set_comment("The second showroom's address is not in the endorsement");
+  ASSERT_OK_AND_ASSIGN(auto returned, client_->Decide("sam.qian", request, "return"));
+  EXPECT_EQ(returned.instance().status(), v1::RUNNING);
+  EXPECT_THAT(returned.instance().active_steps(), ElementsAre("manager-endorsement"));
+  const std::string again = PendingTaskOf(returned.instance(), "alice.chen");
+  ASSERT_FALSE(again.empty()) << "alice.chen is not asked again";
+  EXPECT_NE(again, endorsed.task().id());
+
+  ASSERT_OK_AND_ASSIGN(auto reendorsed, client_->Decide("alice.chen", again, v1::APPROVE,
+                                                        "endorse-again"));
+  EXPECT_THAT(reendorsed.instance().active_steps(), ElementsAre("account-review"));
+  ASSERT_OK(client_->Decide("sam.qian", PendingTaskOf(reendorsed.instance(), "sam.qian"),
+                            v1::APPROVE, "review"));
+  ASSERT_OK_AND_ASSIGN(view, client_->Get("bob.zhang", view.id()));
+  EXPECT_EQ(view.status(), v1::APPROVED);
+  ExpectReplayMatchesStore(view.id());
+}
+
 TEST_F(ServerTest, TaskListsClaimAndRemind) {
   ASSERT_OK_AND_ASSIGN(auto view, client_->Start("ann", "leave", "{employee: ann, days: 1}", "r1"));
   ASSERT_OK_AND_ASSIGN(auto inbox, client_->Inbox("mia"));

@@ -63,6 +63,15 @@ class FlakyReadStore final : public storage::Store {
   absl::StatusOr<storage::CommitResult> Commit(storage::Mutation mutation) override {
     return inner_->Commit(std::move(mutation));
   }
+  void ObserveCommits(storage::CommitObserver observer) override {
+    inner_->ObserveCommits(std::move(observer));
+  }
+  absl::StatusOr<std::vector<storage::OpenWork>> CountOpenWork() override {
+    return inner_->CountOpenWork();
+  }
+  absl::StatusOr<storage::TimerBacklog> GetTimerBacklog(absl::Time now) override {
+    return inner_->GetTimerBacklog(now);
+  }
   absl::StatusOr<std::optional<storage::IdempotencyRecord>> FindIdempotency(
       const std::string& caller, const std::string& request_id) override {
     return inner_->FindIdempotency(caller, request_id);

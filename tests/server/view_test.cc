@@ -5,8 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "server_fixture.h"
+#include "server/app/views.h"
 #include "status_matchers.h"
 #include "workflow/time_util.h"
+#include "workflow/yaml_mapping.h"
 
 namespace signoff::testing {
 namespace {
@@ -77,6 +79,20 @@ TEST_F(ViewTest, ARejectionsReasonAndCommentAreOnTheInstance) {
   EXPECT_EQ(view.outcome_reason(), "staffing");
   EXPECT_EQ(view.outcome_comment(), "two of the team are already away");
   EXPECT_FALSE(view.has_last_return());
+}
+
+// A rejection stored with a deadline although its last appeal was used
+// (as the engine once recorded) shows none: the appeal would be refused.
+TEST(InstanceViewTest, AStoredDeadlineShowsOnlyWhileAnAppealIsLeft) {
+  ASSERT_OK_AND_ASSIGN(v1::WorkflowDefinition leave,
+                       workflow::ParseDefinitionYaml(kLeaveDefinition));
+  v1::InstanceState state;
+  state.set_id("i1");
+  state.set_status(v1::REJECTED);
+  *state.mutable_appeal_until() = workflow::ToTimestamp(absl::FromUnixSeconds(1767657600));
+  EXPECT_TRUE(app::ViewOf(state, leave, absl::InfinitePast()).has_appeal_until());
+  state.set_appeals(1);
+  EXPECT_FALSE(app::ViewOf(state, leave, absl::InfinitePast()).has_appeal_until());
 }
 
 TEST_F(ViewTest, AReturnShowsOnTheInstanceUntilResubmitted) {

@@ -100,8 +100,9 @@ async function launchChromium() {
 export const PHONE = { width: 375, height: 740 };
 const DESKTOP = { width: 1200, height: 900 };
 
-// One portal under test. `name` prefixes its screenshots; `serverArgs`
-// go to signoffd serve.
+// One portal under test. `name` prefixes its screenshots (so it must not
+// begin with another test's name and a dash: that test's start would
+// remove them); `serverArgs` go to signoffd serve.
 export async function startPortal(t, name, { serverArgs = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "signoff-web-test-"));
   const screenshotDir = required("SIGNOFF_SCREENSHOT_DIR");
@@ -199,13 +200,14 @@ export async function startPortal(t, name, { serverArgs = [] } = {}) {
   return portal;
 }
 
-// Runs a test body; on failure the portal's pages are captured before the
+// Runs a test body (given the portal and the test's context, for
+// subtests); on failure the portal's pages are captured before the
 // browser closes.
 export function browserTest(test, title, name, body, options = {}) {
   test(title, { timeout: 120_000 }, async (t) => {
     const portal = await startPortal(t, name, options);
     try {
-      await body(portal);
+      await body(portal, t);
     } catch (error) {
       portal.failed = true;
       throw error;
@@ -242,4 +244,61 @@ export async function eventually(probe, what, timeoutMs = 10_000) {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`timed out waiting for ${what}; last saw ${JSON.stringify(last)}`);
+}
+
+const CONTROL_ROLES = new Set([
+  "button", "link", "textbox", "searchbox", "combobox", "listbox", "checkbox", "radio",
+  "switch", "spinbutton", "slider", "menuitem", "tab",
+]);
+
+// The page's controls as Chromium's accessibility tree names them: every
+// focusable thing a person operates, with its role and computed name.
+// Resolves to { controls, unnamed }, each a list of "role: name" (the
+// unnamed ones with their element's tag and attributes, to find them).
+export async function accessibleControls(page) {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { nodes } = await cdp.send("Accessibility.getFullAXTree");
+    const controls = [];
+    const unnamed = [];
+    for (const node of nodes) {
+      const role = node.role?.value;
+      if (node.ignored || !CONTROL_ROLES.has(role)) continue;
+      const name = String(node.name?.value ?? "").trim();
+      if (name) {
+        controls.push(`${role}: ${name}`);
+        continue;
+      }
+      let element = "?";
+      if (node.backendDOMNodeId) {
+        const { node: dom } = await cdp.send("DOM.describeNode", { backendNodeId: node.backendDOMNodeId });
+        element = `<${dom.localName} ${(dom.attributes ?? []).join(" ")}>`;
+      }
+      unnamed.push(`${role}: ${element}`);
+    }
+    return { controls, unnamed };
+  } finally {
+    await cdp.detach();
+  }
+}
+
+// Asserts that the page has controls and that each has an accessible
+// name; resolves to their "role: name" list.
+export async function assertControlsLabelled(page, what) {
+  const { controls, unnamed } = await accessibleControls(page);
+  if (controls.length === 0) throw new Error(`${what}: no controls found in the accessibility tree`);
+  if (unnamed.length) throw new Error(`${what}: controls without an accessible name:\n  ${unnamed.join("\n  ")}`);
+  return controls;
+}
+
+// Presses Tab (at most `limit` times) until the focus is on an element
+// that `matches(arg)` accepts (a function run in the page, which finds
+// the element as document.activeElement); resolves to the number of
+// presses.
+export async function tabTo(page, what, matches, arg, limit = 80) {
+  for (let presses = 1; presses <= limit; presses++) {
+    await page.keyboard.press("Tab");
+    if (await page.evaluate(matches, arg)) return presses;
+  }
+  throw new Error(`${what} not reached with ${limit} presses of Tab`);
 }

@@ -249,10 +249,87 @@ TEST(EngineTest, ReturnToAnEarlierStepReentersIt) {
   request.set_return_to_step("first");
   ASSERT_OK(h.Decide("hal", request));
   EXPECT_EQ(h.state().status(), v1::RUNNING);
-  const auto entered = h.EventsOfType("step_entered");
-  EXPECT_EQ(entered[entered.size() - 2]->step_id(), "first");
-  // The same form, so fred's earlier approval carries and dedupe moves the
-  // instance on to the second step again.
+  EXPECT_EQ(h.EventsOfType("step_entered").back()->step_id(), "first");
+  // hal asked fred to look again: the form is the same, but fred's approval
+  // from before the return does not decide the step for him.
+  EXPECT_THAT(h.ActiveSteps(), ElementsAre("first"));
+  EXPECT_THAT(h.PendingAssignees(), ElementsAre("fred"));
+  // Nothing has been completed since the return.
+  EXPECT_EQ(h.events().back().type(), "task_created");
+  EXPECT_EQ(h.events().back().task_created().task().assignee(), "fred");
+  ASSERT_OK(h.Approve("fred"));
+  // fred's new approval is one of this pass, so at the second step, where
+  // he appears again, dedupe approves for him and only hal is asked.
+  EXPECT_THAT(h.ActiveSteps(), ElementsAre("second"));
+  EXPECT_THAT(h.PendingAssignees(), ElementsAre("hal"));
+  const v1::Event* carried = h.EventsOfType("task_completed").back();
+  EXPECT_EQ(carried->actor(), workflow::kSystemActor);
+  EXPECT_EQ(carried->task_completed().task().assignee(), "fred");
+  EXPECT_EQ(carried->task_completed().task().step_id(), "second");
+  ASSERT_OK(h.Approve("hal"));
+  EXPECT_EQ(h.state().status(), v1::APPROVED);
+}
+
+// A return to an earlier step sends the instance through the steps after it
+// again, and each asks its approvers: approvals from before the return do
+// not count, while one given after it still spares an approver who appears
+// twice.
+TEST(EngineTest, AfterAReturnToAnEarlierStepTheStepsAfterItAskAgain) {
+  Harness h(R"(
+key: t
+form: {fields: [{name: amount, type: MONEY, required: true}]}
+steps:
+  - id: endorse
+    approval: {approvers: [{user: fred}]}
+    next: [{to: check}]
+  - id: check
+    approval: {approvers: [{user: fiona}]}
+    next: [{to: decide}]
+  - id: decide
+    approval: {approvers: [{user: hal}, {user: fiona}], policy: ALL}
+    next: [{to: done}]
+  - {id: done, end: {}}
+)");
+  ASSERT_OK(h.Start("ann", "{amount: 10}"));
+  ASSERT_OK(h.Approve("fred"));
+  ASSERT_OK(h.Approve("fiona"));
+  // Before any return, fiona's approval at check carries to decide.
+  EXPECT_THAT(h.PendingAssignees(), ElementsAre("hal"));
+  v1::DecideTaskRequest request;
+  request.set_task_id(h.PendingTaskOf("hal")->id());
+  request.set_action(v1::RETURN);
+  request.set_comment("the endorsement does not cover the amount");
+  request.set_return_to_step("endorse");
+  ASSERT_OK(h.Decide("hal", request));
+  EXPECT_THAT(h.PendingAssignees(), ElementsAre("fred"));
+  ASSERT_OK(h.Approve("fred"));
+  EXPECT_THAT(h.ActiveSteps(), ElementsAre("check"));
+  EXPECT_THAT(h.PendingAssignees(), ElementsAre("fiona"));
+  ASSERT_OK(h.Approve("fiona"));
+  EXPECT_THAT(h.ActiveSteps(), ElementsAre("decide"));
+  EXPECT_THAT(h.PendingAssignees(), ElementsAre("hal"));
+  ASSERT_OK(h.Approve("hal"));
+  EXPECT_EQ(h.state().status(), v1::APPROVED);
+}
+
+// A return to the applicant is different: an unchanged resubmission
+// questions no one's approval, even after an earlier return to a step.
+TEST(EngineTest, ApprovalsGivenAfterAReturnToAStepCarryAcrossAnUnchangedResubmission) {
+  Harness h(kTwoStepDefinition);
+  ASSERT_OK(h.Start("ann", "{amount: 10}"));
+  ASSERT_OK(h.Approve("fred"));
+  v1::DecideTaskRequest request;
+  request.set_task_id(h.PendingTaskOf("hal")->id());
+  request.set_action(v1::RETURN);
+  request.set_comment("fred should check again");
+  request.set_return_to_step("first");
+  ASSERT_OK(h.Decide("hal", request));
+  ASSERT_OK(h.Approve("fred"));
+  ASSERT_OK(h.Decide("hal", h.PendingTaskOf("hal")->id(), v1::RETURN, "attach the invoice"));
+  EXPECT_EQ(h.state().status(), v1::RETURNED);
+  v1::Command resubmit;
+  *resubmit.mutable_resubmit()->mutable_form() = h.state().form();
+  ASSERT_OK(h.Run("ann", resubmit));
   EXPECT_THAT(h.ActiveSteps(), ElementsAre("second"));
   EXPECT_THAT(h.PendingAssignees(), ElementsAre("hal"));
 }

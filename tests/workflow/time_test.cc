@@ -2,6 +2,9 @@
 // ladders, timeout actions, pausing and extending, WAIT steps and signals,
 // sampled routes and appeal windows. Every Harness checks on destruction
 // that folding the events rebuilds the state.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "harness.h"
 #include "workflow/conditions.h"
@@ -594,6 +597,70 @@ steps:
   ASSERT_OK(h.Run("ann", appeal));
   EXPECT_EQ(h.state().status(), v1::RUNNING);
   EXPECT_FALSE(h.state().has_appeal_until());
+}
+
+// The deadline is offered only while an appeal is left: a rejection after
+// the last appeal carries none, on the event or the state, and an appeal is
+// then refused.
+TEST(AppealTest, NoDeadlineIsOfferedOnceTheAppealsAreUsedUp) {
+  for (const int max_appeals : {0, 1, 2}) {
+    SCOPED_TRACE(absl::StrCat("max_appeals: ", max_appeals));
+    Harness h(absl::StrCat(R"(
+key: a
+appeal: {allowed: true, window_days: 7, max_appeals: )", max_appeals, R"(}
+steps:
+  - id: review
+    approval: {approvers: [{user: fred}]}
+    next: [{to: done}]
+  - id: done
+    end: {}
+)"));
+    ASSERT_OK(h.Start("ann", "{}"));
+    v1::Command appeal;
+    appeal.mutable_appeal()->set_comment("please reconsider");
+    const int allowed = std::max(1, max_appeals);
+    EXPECT_EQ(workflow::AppealsLeft(h.definition(), h.state()), allowed);
+    for (int filed = 0; filed <= allowed; ++filed) {
+      SCOPED_TRACE(absl::StrCat("rejection after ", filed, " appeal(s)"));
+      ASSERT_OK(h.Decide("fred", OnlyTask(h).id(), v1::REJECT, "no"));
+      ASSERT_EQ(h.state().status(), v1::REJECTED);
+      const v1::Event* finished = h.EventsOfType("instance_finished").back();
+      if (filed < allowed) {
+        EXPECT_EQ(workflow::AppealsLeft(h.definition(), h.state()), allowed - filed);
+        EXPECT_EQ(Harness::TimeOf(h.state().appeal_until()), h.now + absl::Hours(24 * 7));
+        EXPECT_TRUE(finished->instance_finished().has_appeal_until());
+        ASSERT_OK(h.Run("ann", appeal));
+        EXPECT_EQ(h.state().status(), v1::RUNNING);
+      } else {
+        EXPECT_EQ(workflow::AppealsLeft(h.definition(), h.state()), 0);
+        EXPECT_FALSE(h.state().has_appeal_until());
+        EXPECT_FALSE(finished->instance_finished().has_appeal_until());
+        const absl::Status refused = h.Run("ann", appeal);
+        EXPECT_CODE(refused, absl::StatusCode::kFailedPrecondition);
+        EXPECT_THAT(std::string(refused.message()), HasSubstr("has used its"));
+        EXPECT_EQ(h.state().status(), v1::REJECTED);
+      }
+    }
+  }
+}
+
+TEST(AppealTest, ADefinitionWithoutAppealsOffersNoDeadline) {
+  Harness h(R"(
+key: a
+steps:
+  - id: review
+    approval: {approvers: [{user: fred}]}
+    next: [{to: done}]
+  - id: done
+    end: {}
+)");
+  ASSERT_OK(h.Start("ann", "{}"));
+  ASSERT_OK(h.Decide("fred", OnlyTask(h).id(), v1::REJECT, "no"));
+  EXPECT_EQ(workflow::AppealsLeft(h.definition(), h.state()), 0);
+  EXPECT_FALSE(h.state().has_appeal_until());
+  v1::Command appeal;
+  appeal.mutable_appeal()->set_comment("please reconsider");
+  EXPECT_CODE(h.Run("ann", appeal), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(AppealTest, AnInstanceRejectedWithoutARecordedWindowCountsFromItsRejection) {

@@ -2,7 +2,6 @@
 // as an instance page (#/instance/<id>: the applicant's actions on top).
 // Both show the form, the route so far and ahead, and the timeline.
 import type { JsonObject } from "@bufbuild/protobuf";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { fieldViolations, instances, isNotFound, newRequestId, tasks as taskApi } from "../api";
 import { h, replaceChildren, uniqueId, type Child } from "../dom";
 import { formatTime, formatValue } from "../format";
@@ -13,9 +12,11 @@ import { InstanceStatus, TaskStatus, type Task } from "../../gen/signoff/v1/inst
 import { SignerPosition, type InstanceView, type PreviewRouteResponse } from "../../gen/signoff/v1/service_pb";
 import {
   actionLabel,
+  displayName,
   errorBox,
   getDefinition,
   loadUsers,
+  mayAppeal,
   section,
   setFlash,
   statusBadge,
@@ -84,7 +85,7 @@ async function caseView(instanceId: string, task: Task | null, rerender: () => v
     h("h1", null, task ? `${task.stepName || task.stepId}: ${title}` : title, " ", statusBadge(instance.status)),
     summary(instance, definition),
     task ? taskPanel(task, definition, rerender) : null,
-    !task && instance.applicant === me() ? applicantPanel(instance, fields, rerender) : null,
+    !task && instance.applicant === me() ? applicantPanel(instance, fields, mayAppeal(instance, history.events, definition), rerender) : null,
     section(t("case.form"), formTable(instance, fields)),
     section(t("case.route"), routeSection(history, definition, preview, instance.activeSteps, instance.status)),
     section(t("case.history"), timelineSection(history, definition)),
@@ -120,7 +121,7 @@ function summary(instance: InstanceView, definition: Awaited<ReturnType<typeof g
       h(
         "span",
         { class: "return-note" },
-        t("case.returnedBy", { user: note.by, step: stepName(definition, note.fromStep), time: formatTime(note.at) }),
+        t("case.returnedBy", { user: displayName(note.by), step: stepName(definition, note.fromStep), time: formatTime(note.at) }),
         note.reason ? [" · ", reasonText(note.reason, definition.definition?.returnReasons)] : null,
         note.comment ? h("q", { class: "comment" }, note.comment) : null,
       ),
@@ -227,8 +228,14 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
   const labelOf = (action: Action) =>
     action === Action.PAUSE_CLOCK && task.clockPaused ? t("case.resumeClock") : actionLabel(action);
 
-  const open = (form: ActionForm) => {
+  // Opens an action's form below the buttons; Cancel or Escape closes it
+  // and gives the focus back to the button that opened it.
+  const open = (form: ActionForm, opener: HTMLElement | null) => {
     const action = form.action;
+    const close = () => {
+      replaceChildren(area);
+      if (opener?.isConnected) opener.focus();
+    };
     const label = labelOf(action);
     const commentRequired = actions?.commentRequired.includes(action) ?? false;
     const reasons = action === Action.REJECT ? actions?.rejectReasons ?? [] : action === Action.RETURN ? actions?.returnReasons ?? [] : [];
@@ -264,6 +271,11 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
         class: "action-form card",
         dataset: { action: Action[action] },
         "aria-label": label,
+        onkeydown: (event: Event) => {
+          if ((event as KeyboardEvent).key !== "Escape") return;
+          event.preventDefault();
+          close();
+        },
         onsubmit: (event: Event) => {
           event.preventDefault();
           const inputs: ActionInputs = {
@@ -289,7 +301,7 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
         "div",
         { class: "buttons" },
         h("button", { type: "submit", class: action === Action.REJECT ? "danger" : "primary" }, t("case.confirm", { action: label })),
-        h("button", { type: "button", onclick: () => replaceChildren(area) }, t("common.cancel")),
+        h("button", { type: "button", onclick: close }, t("common.cancel")),
       ),
     );
     replaceChildren(area, formElement);
@@ -309,7 +321,7 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
       .map((form) =>
         h(
           "button",
-          { type: "button", class: form.action === Action.APPROVE || form.action === Action.COMPLETE ? "primary" : form.action === Action.REJECT ? "danger" : "", dataset: { action: Action[form.action] }, onclick: () => open(form) },
+          { type: "button", class: form.action === Action.APPROVE || form.action === Action.COMPLETE ? "primary" : form.action === Action.REJECT ? "danger" : "", dataset: { action: Action[form.action] }, onclick: (event: Event) => open(form, event.currentTarget as HTMLElement) },
           labelOf(form.action),
         ),
       );
@@ -317,12 +329,13 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
     buttons = h(
       "p",
       { class: "muted" },
-      task.assignee && !mine ? t("case.notYours", { user: task.assignee }) : t("case.taskState", { state: taskStatusLabel(task.status) }),
+      task.assignee && !mine ? t("case.notYours", { user: displayName(task.assignee) }) : t("case.taskState", { state: taskStatusLabel(task.status) }),
     );
   }
   return section(
     t("case.task"),
     h("p", { class: "badges" }, taskBadges(task), task.chosenBy ? h("span", { class: "muted" }, ` ${t("route.chosenBy", { rule: task.chosenBy })}`) : null),
+    task.delegatedFrom && mine ? h("p", { class: "delegated" }, t("case.delegatedFrom", { user: displayName(task.delegatedFrom) })) : null,
     h("div", { class: "buttons", role: "group", "aria-label": t("case.actions") }, buttons),
     area,
     status,
@@ -331,7 +344,12 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
 
 // ---------------------------------------------------------------- applicant
 
-function applicantPanel(instance: InstanceView, fields: Parameters<typeof formEditor>[0], rerender: () => void): HTMLElement | null {
+function applicantPanel(
+  instance: InstanceView,
+  fields: Parameters<typeof formEditor>[0],
+  appealable: boolean,
+  rerender: () => void,
+): HTMLElement | null {
   const status = h("div", { "aria-live": "polite" });
   const parts: Child[] = [];
   const run = async (label: string, call: () => Promise<unknown>) => {
@@ -406,7 +424,7 @@ function applicantPanel(instance: InstanceView, fields: Parameters<typeof formEd
       ),
     );
   }
-  if (instance.status === InstanceStatus.REJECTED && instance.appealUntil && timestampDate(instance.appealUntil).getTime() > Date.now()) {
+  if (appealable) {
     const id = uniqueId("appeal-comment");
     parts.push(
       h(

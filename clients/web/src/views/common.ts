@@ -4,9 +4,9 @@ import { Code, asConnectError, definitions, directory } from "../api";
 import { h, uniqueId, type Child } from "../dom";
 import { formatRelative, formatTime, toDate } from "../format";
 import { t, type Key } from "../i18n";
-import { InstanceStatus, TaskStatus, type Task } from "../../gen/signoff/v1/instance_pb";
+import { InstanceStatus, TaskStatus, type Event, type Task } from "../../gen/signoff/v1/instance_pb";
 import { Action } from "../../gen/signoff/v1/definition_pb";
-import type { PublishedDefinition } from "../../gen/signoff/v1/service_pb";
+import type { InstanceView, PublishedDefinition } from "../../gen/signoff/v1/service_pb";
 import type { User } from "../../gen/signoff/v1/directory_pb";
 
 export function errorBox(error: unknown): HTMLElement {
@@ -148,6 +148,12 @@ export function userName(id: string): string {
   return user?.displayName ? `${user.displayName} (${id})` : id;
 }
 
+// A person's name for running text, or their id when the directory has
+// no name for them.
+export function displayName(id: string): string {
+  return users.get(id)?.displayName || id;
+}
+
 export function userLabel(id: string): HTMLElement {
   const user = users.get(id);
   return h("span", { class: "user", title: id }, user?.displayName || id);
@@ -190,4 +196,18 @@ export function stepName(definition: PublishedDefinition | undefined, stepId: st
 export function section(title: string, ...children: Child[]): HTMLElement {
   const id = uniqueId("section");
   return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id }, title), ...children);
+}
+
+// May the applicant still appeal this instance? The server sets
+// appeal_until only while an appeal is left; the appeals already filed are
+// also counted from the history and held against the definition's limit
+// (0 means one), so that the page and the server agree even on an instance
+// a server before that rule stored.
+export function mayAppeal(instance: InstanceView, events: Event[], definition: PublishedDefinition, now = Date.now()): boolean {
+  const due = toDate(instance.appealUntil);
+  if (instance.status !== InstanceStatus.REJECTED || !due || due.getTime() <= now) return false;
+  const policy = definition.definition?.appeal;
+  if (!policy?.allowed) return false;
+  const filed = events.filter((event) => event.body.case === "appealFiled").length;
+  return filed < Math.max(1, policy.maxAppeals);
 }

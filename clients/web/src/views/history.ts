@@ -8,7 +8,7 @@ import { formatTime, formatValue } from "../format";
 import { t, type Key } from "../i18n";
 import { InstanceStatus, TaskStatus, type Event, type Task } from "../../gen/signoff/v1/instance_pb";
 import type { GetHistoryResponse, PreviewRouteResponse, PreviewStep, PublishedDefinition } from "../../gen/signoff/v1/service_pb";
-import { actionLabel, badge, groupLabel, stepName, taskStatusLabel, userLabel } from "./common";
+import { actionLabel, badge, displayName, groupLabel, stepName, taskStatusLabel, userLabel } from "./common";
 
 type Decision = { task: Task; actor: string; onBehalfOf: string; time?: Event["time"] };
 
@@ -90,13 +90,13 @@ function decisionLine(decision: Decision): Child {
   const { task } = decision;
   const who = task.assignee ? userLabel(task.assignee) : h("span", null, t("route.group", { group: groupLabel(task.candidateGroup) }));
   const parts: Child[] = [who];
-  if (task.delegatedFrom) parts.push(" ", h("span", { class: "muted" }, t("route.onBehalf", { user: task.delegatedFrom })));
+  if (task.delegatedFrom) parts.push(" ", h("span", { class: "muted" }, t("route.onBehalf", { user: displayName(task.delegatedFrom) })));
   if (task.chosenBy) parts.push(" ", h("span", { class: "muted" }, chosenBy(task.chosenBy)));
   if (task.status === TaskStatus.DONE && task.decision) {
     parts.push(
       " — ",
       h("strong", { dataset: { decision: String(task.decision) } }, actionLabel(task.decision)),
-      decision.actor && decision.actor !== task.assignee ? ` (${t("route.by", { user: decision.actor })})` : "",
+      decision.actor && decision.actor !== task.assignee ? ` (${t("route.by", { user: displayName(decision.actor) })})` : "",
       decision.time ? ` · ${formatTime(decision.time)}` : "",
     );
     if (task.reasonCode) parts.push(" · ", h("code", null, task.reasonCode));
@@ -132,7 +132,7 @@ export function routeSection(
         ),
         visit.tasks.size ? h("ul", { class: "decisions" }, [...visit.tasks.values()].map(decisionLine)) : null,
         visit.skipped.length
-          ? h("ul", { class: "skipped" }, visit.skipped.map((skip) => h("li", { class: "muted" }, t("route.skipped", { user: skip.user, rule: skip.rule }))))
+          ? h("ul", { class: "skipped" }, visit.skipped.map((skip) => h("li", { class: "muted" }, t("route.skipped", { user: displayName(skip.user), rule: skip.rule }))))
           : null,
       ),
     ),
@@ -248,7 +248,13 @@ function timelineItem(event: Event, definition: PublishedDefinition): HTMLElemen
   } else if (body.case === "instanceFinished") {
     details.push(h("span", null, ` → ${t(`status.${InstanceStatus[body.value.status]}` as Key)}`));
   } else if (body.case === "ccSent") {
-    details.push(h("span", null, ` → ${body.value.users.join(", ")}`));
+    details.push(h("span", null, ` → ${body.value.users.map(displayName).join(", ")}`));
+  } else if ((body.case === "taskCreated" || body.case === "taskUpdated") && body.value.task) {
+    // Whose the task is (now): the one asked, transferred or delegated to,
+    // or added as a signer.
+    const task = body.value.task;
+    const to = task.assignee ? displayName(task.assignee) : task.candidateGroup ? t("route.group", { group: groupLabel(task.candidateGroup) }) : "";
+    if (to) details.push(h("span", null, ` → ${to}`));
   } else if (body.case === "taskCompleted" && body.value.task) {
     details.push(h("span", null, ` — ${actionLabel(body.value.task.decision)}`));
   } else if (body.case === "instanceReturned") {
@@ -260,7 +266,7 @@ function timelineItem(event: Event, definition: PublishedDefinition): HTMLElemen
     h("time", { datetime: event.time ? new Date(Number(event.time.seconds) * 1000).toISOString() : undefined }, formatTime(event.time)),
     " ",
     h("span", { class: "actor" }, event.actor === "system" ? t("history.system") : userLabel(event.actor)),
-    event.onBehalfOf ? h("span", { class: "muted" }, ` ${t("route.onBehalf", { user: event.onBehalfOf })}`) : null,
+    event.onBehalfOf ? h("span", { class: "muted" }, ` ${t("route.onBehalf", { user: displayName(event.onBehalfOf) })}`) : null,
     " · ",
     h("strong", null, eventLabel(event.type)),
     event.stepId ? h("span", { class: "muted" }, ` · ${stepName(definition, event.stepId)}`) : null,

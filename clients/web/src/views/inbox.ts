@@ -7,7 +7,7 @@ import { t } from "../i18n";
 import { me } from "../session";
 import { Action } from "../../gen/signoff/v1/definition_pb";
 import { TaskStatus, type Task } from "../../gen/signoff/v1/instance_pb";
-import { errorBox, groupLabel, isDueSoon, loadUsers, notice, taskBadges, userLabel } from "./common";
+import { displayName, errorBox, groupLabel, isDueSoon, loadUsers, notice, taskBadges, userLabel } from "./common";
 
 const PAGE_LIMIT = 500;
 
@@ -110,6 +110,7 @@ export async function inboxView(): Promise<HTMLElement> {
           t("inbox.subject"), ": ", h("strong", null, task.subject || "—"), " · ",
           t("inbox.applicant"), ": ", userLabel(task.applicant), " · ",
           t("inbox.since"), " ", formatTime(task.createdAt),
+          task.delegatedFrom ? [" · ", h("span", { class: "delegated" }, t("route.onBehalf", { user: displayName(task.delegatedFrom) }))] : null,
         ),
         h(
           "p",

@@ -7,7 +7,8 @@ import { t } from "../i18n";
 import { me } from "../session";
 import { InstanceStatus } from "../../gen/signoff/v1/instance_pb";
 import type { InstanceView } from "../../gen/signoff/v1/service_pb";
-import { errorBox, loadUsers, statusBadge, userLabel } from "./common";
+import { errorBox, getDefinition, loadUsers, mayAppeal, statusBadge, userLabel } from "./common";
+import { toDate } from "../format";
 
 const LIMIT = 200;
 
@@ -41,13 +42,34 @@ export async function requestsView(): Promise<HTMLElement> {
   await loadUsers().catch(() => undefined);
   const filter = { status: InstanceStatus.INSTANCE_STATUS_UNSPECIFIED, copied: false };
   const list = h("div", { class: "request-list", "aria-live": "polite" });
+  // The caller's rejected requests that may still be appealed (see
+  // mayAppeal): only those whose window is open need their history read.
+  let appealable = new Set<string>();
+  const findAppealable = async (found: InstanceView[]) => {
+    const candidates = found.filter(
+      (instance) =>
+        instance.applicant === me() &&
+        instance.status === InstanceStatus.REJECTED &&
+        (toDate(instance.appealUntil)?.getTime() ?? 0) > Date.now(),
+    );
+    const checked = await Promise.all(
+      candidates.map(async (instance) => {
+        const [history, definition] = await Promise.all([
+          instances.getHistory({ instanceId: instance.id }),
+          getDefinition(instance.definitionKey, instance.definitionVersion),
+        ]);
+        return mayAppeal(instance, history.events, definition) ? instance.id : null;
+      }),
+    );
+    appealable = new Set(checked.filter((id): id is string => id !== null));
+  };
 
   const row = (instance: InstanceView) => {
     const waiting = instance.pendingTasks.map((task) => task.assignee || task.candidateGroup?.role || "").filter(Boolean);
     let next: string | null = null;
     if (instance.applicant === me()) {
       if (instance.status === InstanceStatus.RETURNED) next = t("requests.needsResubmit");
-      else if (instance.status === InstanceStatus.REJECTED && instance.appealUntil) next = t("requests.mayAppeal", { time: formatTime(instance.appealUntil) });
+      else if (appealable.has(instance.id)) next = t("requests.mayAppeal", { time: formatTime(instance.appealUntil) });
     }
     return h(
       "article",
@@ -74,6 +96,7 @@ export async function requestsView(): Promise<HTMLElement> {
     replaceChildren(list, h("p", { class: "loading" }, t("common.loading")));
     try {
       const found = await load(filter.status, filter.copied);
+      await findAppealable(found);
       replaceChildren(list, found.length ? found.map(row) : h("p", { class: "empty" }, t("requests.none")));
     } catch (error) {
       replaceChildren(list, errorBox(error));

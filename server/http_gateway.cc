@@ -88,10 +88,8 @@ class HttpGateway::Impl {
         static_files_(options.web_root),
         io_(std::make_unique<net::io_context>(options.threads)),
         acceptor_(net::make_strand(*io_)) {
-    for (const auto* file : {"signoff/v1/service.proto", "signoff/v1/events.proto",
-                             "signoff/v1/jobs.proto", "signoff/v1/webhooks.proto"}) {
-      AddMethodsOf(file);
-    }
+    for (const std::string& path : dispatcher.MethodPaths()) AddMethod(path, false);
+    AddMethod(kWatchEventsPath, true);
   }
 
   absl::Status Listen(const ListenAddress& address);
@@ -130,7 +128,7 @@ class HttpGateway::Impl {
   }
 
  private:
-  void AddMethodsOf(const char* file_name);
+  void AddMethod(const std::string& path, bool streaming);
   void Accept();
   void Refuse(tcp::socket socket);
 
@@ -674,24 +672,18 @@ void Session::Close() {
   stream_.close();
 }
 
-void HttpGateway::Impl::AddMethodsOf(const char* file_name) {
-  const auto* file =
-      google::protobuf::DescriptorPool::generated_pool()->FindFileByName(file_name);
-  if (file == nullptr) return;
-  for (int s = 0; s < file->service_count(); ++s) {
-    const auto* service = file->service(s);
-    for (int m = 0; m < service->method_count(); ++m) {
-      const auto* method = service->method(m);
-      const std::string path = absl::StrCat("/", service->full_name(), "/", method->name());
-      const bool streaming = method->server_streaming();
-      if (!streaming && !dispatcher_.HasMethod(path)) continue;
-      if (streaming && path != kWatchEventsPath) continue;
-      methods_[path] = WebMethod{
-          method->input_type(), method->output_type(), streaming,
-          method->options().idempotency_level() ==
-              google::protobuf::MethodOptions::NO_SIDE_EFFECTS};
-    }
-  }
+// Every RPC the dispatcher routes, and the event stream, by the
+// descriptors compiled into signoffd: the gateway serves what gRPC serves.
+void HttpGateway::Impl::AddMethod(const std::string& path, bool streaming) {
+  const size_t slash = path.rfind('/');
+  const std::string full_name =
+      absl::StrCat(path.substr(1, slash - 1), ".", path.substr(slash + 1));
+  const auto* method =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full_name);
+  if (method == nullptr || method->server_streaming() != streaming) return;
+  methods_[path] = WebMethod{
+      method->input_type(), method->output_type(), streaming,
+      method->options().idempotency_level() == google::protobuf::MethodOptions::NO_SIDE_EFFECTS};
 }
 
 absl::Status HttpGateway::Impl::Listen(const ListenAddress& address) {

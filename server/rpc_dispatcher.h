@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -35,6 +36,12 @@ class RpcDispatcher {
         metrics_(metrics) {}
 
   bool HasMethod(const std::string& method) const { return routes_.count(method) > 0; }
+  // Every method routed, as "/package.Service/Method".
+  std::vector<std::string> MethodPaths() const {
+    std::vector<std::string> paths;
+    for (const auto& [path, route] : routes_) paths.push_back(path);
+    return paths;
+  }
 
   // Calls `done` exactly once: on this thread when the caller is refused
   // or the executor is full, otherwise on a worker. `identified` is who the

@@ -11,6 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/status.pb.h"
 #include "http_client.h"
@@ -671,6 +672,31 @@ TEST_F(HttpStreamTest, AClientThatGoesAwayEndsItsStream) {
     if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_TRUE(ended);
+}
+
+TEST_F(HttpGatewayTest, EveryRpcOfEveryServiceIsServed) {
+  HttpClient client(port());
+  int methods = 0;
+  for (const char* name :
+       {"signoff.v1.DefinitionService", "signoff.v1.InstanceService", "signoff.v1.TaskService",
+        "signoff.v1.CalendarService", "signoff.v1.DirectoryService", "signoff.v1.AuditService",
+        "signoff.v1.NotificationService", "signoff.v1.JobService", "signoff.v1.WebhookService",
+        "signoff.v1.ReportService"}) {
+    const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+    ASSERT_NE(service, nullptr) << name;
+    for (int i = 0; i < service->method_count(); ++i) {
+      const auto* method = service->method(i);
+      if (method->server_streaming()) continue;
+      // ActivateJobs would wait for jobs; an empty request is refused at once.
+      const std::string path = absl::StrCat("/", service->full_name(), "/", method->name());
+      HttpAnswer answer =
+          client.Post(path, kGrpcWeb, server::EncodeEnvelope(0, ""), {{"x-signoff-user", "aud"}});
+      ASSERT_EQ(answer.status, 200) << path;
+      EXPECT_NE(ParseGrpcWeb(answer.body).code(), 12) << path << " is not served over HTTP";
+      ++methods;
+    }
+  }
+  EXPECT_GT(methods, 45);
 }
 
 TEST(HttpOptionsTest, DevIdentitiesStayOnLoopbackAndOriginsMustBeOrigins) {

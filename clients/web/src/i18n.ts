@@ -55,7 +55,7 @@ const en = {
   "dash.breaches": "Missed",
   "dash.escalations": "Escalated",
   "dash.pareto": "Returns and rejections by reason",
-  "dash.paretoSummary": "{returns} returns and {rejections} rejections in the period, the most frequent reason first, with the cumulative share.",
+  "dash.paretoSummary": "Returns: {returns}, rejections: {rejections} in the period; the most frequent reason first, with the cumulative share.",
   "dash.noReasons": "No returns or rejections in this period.",
   "dash.returns": "Returns",
   "dash.rejections": "Rejections",

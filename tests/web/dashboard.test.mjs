@@ -98,9 +98,9 @@ browserTest(test, "the dashboard charts a process's backlog, SLA trend, reasons 
   await olivia.getByRole("navigation").getByRole("link", { name: "Dashboard" }).click();
   await ready(olivia);
   assert.match(olivia.url(), /#\/dashboard$/);
-  await olivia.getByLabel("Process").selectOption("dealer-claim");
-  assert.equal(await olivia.getByLabel("From").inputValue(), addDays(today, -29));
-  assert.equal(await olivia.getByLabel("To").inputValue(), today);
+  await olivia.getByLabel("Process", { exact: true }).selectOption("dealer-claim");
+  assert.equal(await olivia.getByLabel("From", { exact: true }).inputValue(), addDays(today, -29));
+  assert.equal(await olivia.getByLabel("To", { exact: true }).inputValue(), today);
   await olivia.getByRole("button", { name: "Show" }).click();
   assert.deepEqual(await chartsState(olivia), { state: "loaded", errors: [] });
 
@@ -154,7 +154,7 @@ browserTest(test, "the dashboard charts a process's backlog, SLA trend, reasons 
   // Timing: claims review, with its five decisions.
   const timing = figures.timing;
   assert.equal(await timing.locator('.bar-row[data-step="claim-review"]').getAttribute("data-count"), "5");
-  assert.match(await timing.locator('.bar-row[data-step="claim-review"]').innerText(), /Claims review/);
+  assert.match(await timing.locator('.bar-row[data-step="claim-review"]').textContent(), /Claims review/);
   const review = (await tableRows(timing)).find((row) => row[1] === "claim-review");
   assert.deepEqual(review.slice(0, 3), ["Claims review", "claim-review", "5"]);
   assert.match(review[3], /^\d+(\.\d)? (s|min)$/);
@@ -171,8 +171,8 @@ browserTest(test, "the dashboard charts a process's backlog, SLA trend, reasons 
   assert.equal(await olivia.locator(".point").count(), 1);
 
   // A period before any of this: the charts say there is nothing.
-  await olivia.getByLabel("From").fill(addDays(today, -60));
-  await olivia.getByLabel("To").fill(addDays(today, -40));
+  await olivia.getByLabel("From", { exact: true }).fill(addDays(today, -60));
+  await olivia.getByLabel("To", { exact: true }).fill(addDays(today, -40));
   await olivia.getByRole("button", { name: "Show" }).click();
   await olivia.getByText("No returns or rejections in this period.").waitFor();
   await olivia.getByText("No decisions in this period.").waitFor();
@@ -188,7 +188,7 @@ browserTest(test, "the dashboard charts a process's backlog, SLA trend, reasons 
   await phone.getByRole("figure", { name: "待办积压（按时长）" }).waitFor();
   await phone.getByRole("figure", { name: "退回与驳回原因（帕累托）" }).waitFor();
   assert.equal(await phone.locator('[data-chart="pareto"] .bar-row').first().getAttribute("data-code"), "missing_invoice");
-  assert.match(await phone.locator('[data-chart="timing"] .bar-row[data-step="claim-review"]').innerText(), /Claims review/);
+  assert.match(await phone.locator('[data-chart="timing"] .bar-row[data-step="claim-review"]').textContent(), /Claims review/);
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
   await portal.screenshot(phone, "phone");
@@ -198,7 +198,7 @@ browserTest(test, "the dashboard charts a process's backlog, SLA trend, reasons 
   const bob = await portal.open("bob.zhang");
   await bob.getByRole("navigation").getByRole("link", { name: "Dashboard" }).click();
   await ready(bob);
-  await bob.getByLabel("Process").selectOption("dealer-claim");
+  await bob.getByLabel("Process", { exact: true }).selectOption("dealer-claim");
   await bob.getByRole("button", { name: "Show" }).click();
   assert.equal((await chartsState(bob)).state, "denied");
   assert.match(await bob.getByRole("alert").innerText(), /You may not read this process's reports\./);

@@ -10,6 +10,7 @@ import {
   InstanceService,
   TaskService,
 } from "../gen/signoff/v1/service_pb";
+import { ReportService } from "../gen/signoff/v1/reports_pb";
 import { session, type Session } from "./session";
 
 const identify: Interceptor = (next) => async (request) => {
@@ -33,6 +34,7 @@ export const instances: Client<typeof InstanceService> = createClient(InstanceSe
 export const tasks: Client<typeof TaskService> = createClient(TaskService, transport);
 export const calendars: Client<typeof CalendarService> = createClient(CalendarService, transport);
 export const directory: Client<typeof DirectoryService> = createClient(DirectoryService, transport);
+export const reports: Client<typeof ReportService> = createClient(ReportService, transport);
 
 // A directory call made as a given identity before it is signed in: the
 // sign-in page checks that the user exists.

@@ -5,6 +5,7 @@ import { session, signOut } from "./session";
 import { errorBox, forgetCaches, loading, takeFlash, userName, loadUsers } from "./views/common";
 import { adminView, calendarAdminView, definitionAdminView } from "./views/admin";
 import { instanceView, taskView } from "./views/case";
+import { dashboardView } from "./views/dashboard";
 import { inboxView } from "./views/inbox";
 import { notFoundView } from "./views/notfound";
 import { requestsView } from "./views/requests";
@@ -25,6 +26,7 @@ const routes: Route[] = [
   { pattern: /^#\/start$/, nav: "start", view: () => startListView() },
   { pattern: /^#\/start\/([^/]+)$/, nav: "start", view: ([key]) => startFormView(key, navigate) },
   { pattern: /^#\/requests$/, nav: "requests", view: () => requestsView() },
+  { pattern: /^#\/dashboard(?:\/([^/]+))?$/, nav: "dashboard", view: ([key]) => dashboardView(key) },
   { pattern: /^#\/admin$/, nav: "admin", view: () => adminView() },
   { pattern: /^#\/admin\/definition\/([^/]+)(?:\/(\d+))?$/, nav: "admin", view: ([key, version]) => definitionAdminView(key, version) },
   { pattern: /^#\/admin\/calendar\/([^/]+)$/, nav: "admin", view: ([name]) => calendarAdminView(name) },
@@ -34,6 +36,7 @@ const NAV = [
   { id: "inbox", hash: "#/inbox", label: () => t("nav.inbox") },
   { id: "start", hash: "#/start", label: () => t("nav.start") },
   { id: "requests", hash: "#/requests", label: () => t("nav.requests") },
+  { id: "dashboard", hash: "#/dashboard", label: () => t("nav.dashboard") },
   { id: "admin", hash: "#/admin", label: () => t("nav.admin") },
 ];
 

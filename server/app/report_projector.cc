@@ -27,6 +27,9 @@ ReportProjector::~ReportProjector() { Stop(); }
 
 void ReportProjector::Follow(EventFeed& feed,
                              std::function<void(const absl::Status&)> report_failure) {
+  // The projector is the application's: a second server over the same
+  // application finds it following already.
+  if (feed_ != nullptr) return;
   feed_ = &feed;
   subscription_ = feed.Subscribe({[this] { loop_.Nudge(); }, [](absl::Time) {}, [] {}});
   loop_.Start([this] { return RunRound(); }, options_.poll, std::move(report_failure));

@@ -48,6 +48,7 @@ class ReportProjector {
 
   // Starts the thread, woken by `feed`'s news; a failed round is told to
   // `report_failure` (the transport logs it) and retried at the next poll.
+  // Once following, later calls change nothing.
   void Follow(EventFeed& feed, std::function<void(const absl::Status&)> report_failure);
   // Stops following and ends the thread; Follow may not be called again.
   void Stop();

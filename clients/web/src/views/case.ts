@@ -366,6 +366,33 @@ function applicantPanel(
     h("label", { for: id }, label),
     h("textarea", { id, name: "comment", rows: 2, required }),
   ];
+  // A form of one comment box that makes one call: withdraw, appeal.
+  const commentForm = (
+    kind: string,
+    label: string,
+    buttonClass: string,
+    intro: Child[],
+    required: boolean,
+    call: (comment: string) => Promise<unknown>,
+  ) => {
+    const id = uniqueId(`${kind}-comment`);
+    return h(
+      "form",
+      {
+        class: `${kind} card`,
+        "aria-label": label,
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          const comment = (document.getElementById(id) as HTMLTextAreaElement).value.trim();
+          void run(label, () => call(comment));
+        },
+      },
+      h("h3", null, label),
+      ...intro,
+      h("div", { class: "field" }, commentBox(id, t("case.comment"), required)),
+      h("button", { type: "submit", class: buttonClass }, label),
+    );
+  };
 
   if (instance.status === InstanceStatus.RETURNED) {
     const editor = formEditor(fields, instance.form ?? {}, instance.form ?? {}, instance.redactedFields);
@@ -405,43 +432,21 @@ function applicantPanel(
     );
   }
   if (instance.status === InstanceStatus.RUNNING || instance.status === InstanceStatus.RETURNED) {
-    const id = uniqueId("withdraw-comment");
     parts.push(
-      h(
-        "form",
-        {
-          class: "withdraw card",
-          "aria-label": t("case.withdraw"),
-          onsubmit: (event: Event) => {
-            event.preventDefault();
-            const comment = (document.getElementById(id) as HTMLTextAreaElement).value.trim();
-            void run(t("case.withdraw"), () => instances.withdrawInstance({ requestId: newRequestId(), id: instance.id, comment }));
-          },
-        },
-        h("h3", null, t("case.withdraw")),
-        h("div", { class: "field" }, commentBox(id, t("case.comment"))),
-        h("button", { type: "submit", class: "danger" }, t("case.withdraw")),
+      commentForm("withdraw", t("case.withdraw"), "danger", [], false, (comment) =>
+        instances.withdrawInstance({ requestId: newRequestId(), id: instance.id, comment }),
       ),
     );
   }
   if (appealable) {
-    const id = uniqueId("appeal-comment");
     parts.push(
-      h(
-        "form",
-        {
-          class: "appeal card",
-          "aria-label": t("case.appeal"),
-          onsubmit: (event: Event) => {
-            event.preventDefault();
-            const comment = (document.getElementById(id) as HTMLTextAreaElement).value.trim();
-            void run(t("case.appeal"), () => instances.appealInstance({ requestId: newRequestId(), id: instance.id, comment }));
-          },
-        },
-        h("h3", null, t("case.appeal")),
-        h("p", { class: "hint" }, t("case.appealWindow", { time: formatTime(instance.appealUntil) })),
-        h("div", { class: "field" }, commentBox(id, t("case.comment"), true)),
-        h("button", { type: "submit", class: "primary" }, t("case.appeal")),
+      commentForm(
+        "appeal",
+        t("case.appeal"),
+        "primary",
+        [h("p", { class: "hint" }, t("case.appealWindow", { time: formatTime(instance.appealUntil) }))],
+        true,
+        (comment) => instances.appealInstance({ requestId: newRequestId(), id: instance.id, comment }),
       ),
     );
   }

@@ -84,6 +84,10 @@ class Dialect {
   // rely on until the commit, so that a shared server's other writers
   // wait instead of changing them meanwhile.
   virtual std::string LockRowsClause() const { return ""; }
+  // An aggregate joining a text column's values of a group with commas.
+  virtual std::string JoinTextAggregate(const std::string& column) const {
+    return "group_concat(" + column + ", ',')";
+  }
 };
 
 // A database message without the values SOCI appends to it, nor the row

@@ -215,6 +215,9 @@ class PostgresqlDialect final : public Dialect {
 
   std::string LockSkipLockedClause() const override { return " FOR UPDATE SKIP LOCKED"; }
   std::string LockRowsClause() const override { return " FOR UPDATE"; }
+  std::string JoinTextAggregate(const std::string& column) const override {
+    return "string_agg(" + column + ", ',')";
+  }
 
  private:
   // libpq prints the server's notices (e.g. "already exists, skipping")

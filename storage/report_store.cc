@@ -249,7 +249,7 @@ std::string EncodeHistogram(const Histogram& histogram) {
 absl::StatusOr<Histogram> DecodeHistogram(const std::string& text) {
   Histogram histogram;
   if (text.empty()) return histogram;
-  for (absl::string_view part : absl::StrSplit(text, ',')) {
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
     std::pair<absl::string_view, absl::string_view> pair = absl::StrSplit(part, ':');
     int32_t bucket = 0;
     int64_t count = 0;
@@ -289,11 +289,36 @@ absl::StatusOr<ReportFacts> QueryReportFacts(soci::session& session,
   return facts;
 }
 
+namespace {
+
+// The select list of QueryReportCells: the cells as stored, or added up
+// over the departments and/or days the query sums.
+std::string CellColumns(const Dialect& dialect, const ReportCellQuery& query) {
+  if (!query.sum_departments && !query.sum_days) {
+    return "SELECT metric, dim_value, department, day, count, total_wall, total_business,"
+           " wall_hist, business_hist FROM report_cells";
+  }
+  return absl::StrCat(
+      "SELECT metric, dim_value, ", query.sum_departments ? "''" : "department", ", ",
+      query.sum_days ? "MIN(day)" : "day",
+      ", CAST(SUM(count) AS BIGINT), CAST(SUM(total_wall) AS BIGINT),"
+      " CAST(SUM(total_business) AS BIGINT), ",
+      dialect.JoinTextAggregate("wall_hist"), ", ", dialect.JoinTextAggregate("business_hist"),
+      " FROM report_cells");
+}
+
+std::string CellGrouping(const ReportCellQuery& query) {
+  if (!query.sum_departments && !query.sum_days) return "";
+  return absl::StrCat(" GROUP BY metric, dim_value", query.sum_departments ? "" : ", department",
+                      query.sum_days ? "" : ", day");
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<ReportCell>> QueryReportCells(soci::session& session,
+                                                         const Dialect& dialect,
                                                          const ReportCellQuery& query) {
-  SqlQuery sql(
-      "SELECT metric, dim_value, department, day, count, total_wall, total_business, wall_hist,"
-      " business_hist FROM report_cells");
+  SqlQuery sql(CellColumns(dialect, query));
   sql.Where(absl::StrCat("definition_key = ", sql.Bind(query.definition_key)));
   sql.Where(absl::StrCat("dim = ", sql.Bind(query.dim)));
   sql.Where(absl::StrCat("day >= ", sql.Bind(int64_t{query.day_from}), " AND day <= ",
@@ -312,6 +337,7 @@ absl::StatusOr<std::vector<ReportCell>> QueryReportCells(soci::session& session,
     sql.Where(absl::StrCat("department IN ",
                            InList(*query.departments, 0, query.departments->size(), sql)));
   }
+  sql.Append(CellGrouping(query));
   ReportCell cell;
   cell.key.definition_key = query.definition_key;
   cell.key.dim = query.dim;

@@ -19,6 +19,7 @@ absl::StatusOr<int64_t> QueryReportPosition(soci::session& session);
 absl::StatusOr<ReportFacts> QueryReportFacts(soci::session& session,
                                              const std::vector<std::string>& instance_ids);
 absl::StatusOr<std::vector<ReportCell>> QueryReportCells(soci::session& session,
+                                                         const Dialect& dialect,
                                                          const ReportCellQuery& query);
 absl::StatusOr<std::vector<ReportTaskFact>> QueryOpenReportTasks(
     soci::session& session, const std::string& definition_key);

@@ -34,10 +34,11 @@ inline constexpr char kReportDimSubject[] = "subject";
 // by step, approver or subject reads three of these per group instead of
 // some ninety days, which is what keeps it fast at a million instances.
 inline constexpr char kReportMonthSuffix[] = "@month";
-// Appended to a month rollup's dimension for its sum over every
-// department (step, approver and subject dimensions only), kept under a
-// dimension of its own so that reading it skips the per-department rows;
-// its department is "*", which no department id is.
+// Appended to a dimension (step, approver and subject only), or to its
+// month rollup's, for the same cells added up over every department, kept
+// under a dimension of its own so that reading it skips the per-department
+// rows; its department is "*", which no department id is. The daily sums
+// serve periods that start or end within a month.
 inline constexpr char kReportEveryDepartmentSuffix[] = "@all";
 inline constexpr char kReportEveryDepartment[] = "*";
 
@@ -154,6 +155,12 @@ struct ReportCellQuery {
   std::vector<std::string> metric_prefixes;
   // Only cells of these departments; every department when unset.
   std::optional<std::vector<std::string>> departments;
+  // Cells differing only in their department (or day) come back added up
+  // into one, with an empty department (or the earliest day). The
+  // database adds them, so a report over many departments and days reads
+  // one row per metric and group.
+  bool sum_departments = false;
+  bool sum_days = false;
 };
 
 }  // namespace signoff::storage

@@ -233,7 +233,7 @@ class SociStore final : public Store {
   }
 
   absl::StatusOr<std::vector<ReportCell>> QueryReportCells(const ReportCellQuery& query) override {
-    return Read([&](soci::session& s) { return storage::QueryReportCells(s, query); });
+    return Read([&](soci::session& s) { return storage::QueryReportCells(s, *dialect_, query); });
   }
 
   absl::StatusOr<std::vector<ReportTaskFact>> ListOpenReportTasks(

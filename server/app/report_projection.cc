@@ -54,24 +54,28 @@ storage::ReportCell& CellBook::Cell(const storage::ReportCellKey& key) {
   return cell;
 }
 
-// Each cell goes to its day, to its month's rollup, and (but for the
-// `all` dimension, grouped by department itself) to the month's rollup
+// Each cell goes to its day and to its month's rollup, and (but for the
+// `all` dimension, grouped by department itself) to both of those summed
 // over every department, which is what callers who see every department
 // read.
 template <typename Change>
 void CellBook::ForEachCell(const CellPlace& place, const std::string& metric,
                            const Change& change) {
   for (const auto& [dim, value] : place.dims) {
-    storage::ReportCellKey key{place.definition_key, metric,           dim,
-                               value,                place.department, place.day};
-    change(Cell(key));
-    key.dim = absl::StrCat(dim, storage::kReportMonthSuffix);
-    key.day = MonthStart(place.day);
-    change(Cell(key));
-    if (dim == storage::kReportDimAll) continue;
-    key.dim += storage::kReportEveryDepartmentSuffix;
-    key.department = storage::kReportEveryDepartment;
-    change(Cell(key));
+    const bool every_department = dim != storage::kReportDimAll;
+    for (const bool month : {false, true}) {
+      storage::ReportCellKey key{place.definition_key, metric,           dim,
+                                 value,                place.department, place.day};
+      if (month) {
+        key.dim = absl::StrCat(dim, storage::kReportMonthSuffix);
+        key.day = MonthStart(place.day);
+      }
+      change(Cell(key));
+      if (!every_department) continue;
+      key.dim += storage::kReportEveryDepartmentSuffix;
+      key.department = storage::kReportEveryDepartment;
+      change(Cell(key));
+    }
   }
 }
 

@@ -112,17 +112,19 @@ std::vector<DaySpan> SpansOf(const ReportScope& scope, const std::string& dim) {
 absl::StatusOr<Table> Tabulate(AppContext& context, const ReportScope& scope,
                                const std::vector<std::string>& prefixes) {
   Table table;
-  for (const DaySpan& span : SpansOf(scope, DimOf(scope.grouping))) {
+  const std::string dim = DimOf(scope.grouping);
+  for (const DaySpan& span : SpansOf(scope, dim)) {
     storage::ReportCellQuery query;
     query.definition_key = scope.definition->definition().key();
     query.dim = span.dim;
     query.day_from = span.from;
     query.day_to = span.to;
     query.metric_prefixes = prefixes;
+    query.sum_departments = scope.grouping != v1::BY_DEPARTMENT;
+    query.sum_days = !IsPeriod(scope.grouping);
     if (scope.departments) {
       query.departments.emplace(scope.departments->begin(), scope.departments->end());
-    } else if (absl::EndsWith(span.dim, storage::kReportMonthSuffix) &&
-               span.dim != absl::StrCat(storage::kReportDimAll, storage::kReportMonthSuffix)) {
+    } else if (dim != storage::kReportDimAll) {
       query.dim += storage::kReportEveryDepartmentSuffix;
     }
     SIGNOFF_ASSIGN_OR_RETURN(std::vector<storage::ReportCell> cells,

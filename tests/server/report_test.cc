@@ -386,7 +386,8 @@ TEST_F(ReportTest, BadRequestsNameTheirFields) {
 // Every cell and open task the projections hold for the definition.
 std::vector<std::string> Snapshot(storage::Store& store) {
   std::vector<std::string> rows;
-  for (const char* dim : {"all", "step", "approver", "subject", "all@month", "step@month",
+  for (const char* dim : {"all", "step", "approver", "subject", "step@all", "approver@all",
+                          "subject@all", "all@month", "step@month",
                           "approver@month", "subject@month", "step@month@all",
                           "approver@month@all", "subject@month@all"}) {
     storage::ReportCellQuery query;

@@ -78,6 +78,62 @@ TEST_P(ReportStoreTest, CellsAddUpWithTheirHistograms) {
   EXPECT_THAT(Cells("all", 0, 30000, {"finish"}), SizeIs(0));
 }
 
+TEST_P(ReportStoreTest, AQueryCanAddUpDepartmentsAndDaysInTheDatabase) {
+  ReportCell east = Cell("decided", "step", "review", 20000, 2, {{3, 2}});
+  east.key.department = "east";
+  ReportCell west_next_day = Cell("decided", "step", "review", 20001, 1, {{3, 1}, {9, 1}});
+  west_next_day.key.department = "west";
+  ReportCell west_late = Cell("decided", "step", "review", 20005, 4, {{1, 4}});
+  west_late.key.department = "west";
+  ReportCell other_step = Cell("decided", "step", "check", 20001, 1);
+  ReportWrites writes;
+  writes.cells = {east, west_next_day, west_late, other_step};
+  ASSERT_OK(Write(writes));
+
+  ReportCellQuery query{"claim", "step", 20000, 20004, {"decided"}};
+  query.sum_departments = true;
+  query.sum_days = true;
+  auto summed = store().QueryReportCells(query);
+  ASSERT_OK(summed);
+  ASSERT_THAT(*summed, SizeIs(2));
+  const ReportCell& review =
+      (*summed)[0].key.dim_value == "review" ? (*summed)[0] : (*summed)[1];
+  EXPECT_EQ(review.key.dim_value, "review");
+  EXPECT_EQ(review.key.department, "");
+  EXPECT_EQ(review.key.day, 20000);
+  // The cell on day 20005 is outside the period.
+  EXPECT_EQ(review.count, 3);
+  EXPECT_EQ(review.total_wall, 30);
+  EXPECT_EQ(review.total_business, 15);
+  EXPECT_THAT(review.wall_hist, ElementsAre(Pair(3, 3), Pair(9, 1)));
+  EXPECT_THAT(review.business_hist, SizeIs(0));
+
+  query.day_to = 20005;
+  query.sum_days = false;
+  query.departments = std::vector<std::string>{"west"};
+  auto by_day = store().QueryReportCells(query);
+  ASSERT_OK(by_day);
+  ASSERT_THAT(*by_day, SizeIs(2));
+  for (const ReportCell& cell : *by_day) {
+    EXPECT_EQ(cell.key.department, "");
+    EXPECT_EQ(cell.count, cell.key.day == 20001 ? 1 : 4);
+  }
+
+  query.sum_departments = false;
+  query.sum_days = true;
+  query.departments.reset();
+  query.metric_prefixes.clear();
+  auto by_department = store().QueryReportCells(query);
+  ASSERT_OK(by_department);
+  int64_t west = 0, rows = 0;
+  for (const ReportCell& cell : *by_department) {
+    ++rows;
+    if (cell.key.department == "west" && cell.key.dim_value == "review") west = cell.count;
+  }
+  EXPECT_EQ(rows, 3);  // review in east and west, check in sales
+  EXPECT_EQ(west, 5);
+}
+
 TEST_P(ReportStoreTest, FactsAreUpsertedLoadedByInstanceAndRemoved) {
   ReportInstanceFact instance;
   instance.instance_id = "i1";

@@ -10,6 +10,7 @@
 #include "server/byte_buffers.h"
 #include "server/grpc_status.h"
 #include "server/json_log.h"
+#include "server/metrics.h"
 #include "signoff/v1/events.grpc.pb.h"
 #include "workflow/errors.h"
 #include "workflow/limits.h"
@@ -18,6 +19,8 @@
 namespace signoff::server {
 
 namespace {
+
+constexpr char kWatchMethod[] = "/signoff.v1.EventService/WatchEvents";
 
 absl::StatusOr<v1::WatchEventsRequest> ParseRequest(const grpc::ByteBuffer* buffer) {
   std::optional<std::string> bytes = BytesOf(*buffer);
@@ -39,17 +42,20 @@ absl::StatusOr<v1::WatchEventsRequest> ParseWatchRequest(absl::string_view bytes
   return request;
 }
 
-void LogWatch(bool log_calls, const char* protocol, const WatchPump& pump, absl::Time started) {
-  if (!log_calls) return;
+void EventStreams::RecordEnded(const char* protocol, const WatchPump& pump,
+                               absl::Time started) const {
   const absl::Status status = pump.final_status();
+  const absl::Duration lasted = absl::Now() - started;
+  if (metrics_ != nullptr) metrics_->RecordCall(kWatchMethod, protocol, status.code(), lasted);
+  if (!log_calls_) return;
   const std::string line = absl::StrFormat(
-      "{\"time\":\"%s\",\"level\":\"info\",\"method\":\"/signoff.v1.EventService/WatchEvents\","
+      "{\"time\":\"%s\",\"level\":\"info\",\"method\":\"%s\","
       "\"protocol\":\"%s\",\"user\":\"%s\",\"code\":\"%s\",\"ms\":%.3f,\"items\":%d,"
       "\"message\":\"%s\"}\n",
-      absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()), protocol,
-      JsonEscape(workflow::ShortForMessage(pump.caller().user)),
-      absl::StatusCodeToString(status.code()), absl::ToDoubleMilliseconds(absl::Now() - started),
-      pump.sent(), JsonEscape(std::string(status.message().substr(0, 1024))));
+      absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()), kWatchMethod,
+      protocol, JsonEscape(workflow::ShortForMessage(pump.caller().user)),
+      absl::StatusCodeToString(status.code()), absl::ToDoubleMilliseconds(lasted), pump.sent(),
+      JsonEscape(std::string(status.message().substr(0, 1024))));
   std::fputs(line.c_str(), stderr);
 }
 
@@ -93,7 +99,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
   void OnDone() override {
     pump_->Close();
     streams_.Forget(pump_.get());
-    LogWatch(streams_.log_calls_, "grpc", *pump_, started_);
+    streams_.RecordEnded("grpc", *pump_, started_);
     delete this;
   }
 
@@ -105,11 +111,13 @@ class WatchReactor final : public grpc::ServerWriteReactor<grpc::ByteBuffer>, pu
 };
 
 EventStreams::EventStreams(app::EventService& events, const app::AppContext& app_context,
-                           const CallerIdentity& identity, int threads, bool log_calls)
+                           const CallerIdentity& identity, int threads, bool log_calls,
+                           Metrics* metrics)
     : events_(events),
       app_context_(app_context),
       identity_(identity),
       log_calls_(log_calls),
+      metrics_(metrics),
       executor_(threads, 4096),
       service_(std::make_unique<EventServiceRoutes>(
           [this](grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {

@@ -14,14 +14,13 @@
 
 namespace signoff::server {
 
+class Metrics;
 class WatchReactor;
 
 // The request of a WatchEvents call: INVALID_ARGUMENT when the bytes are not
 // one, or break the request limits.
 absl::StatusOr<v1::WatchEventsRequest> ParseWatchRequest(absl::string_view bytes);
 
-// One JSON log line for a stream that ended.
-void LogWatch(bool log_calls, const char* protocol, const WatchPump& pump, absl::Time started);
 
 // Serves EventService.WatchEvents over gRPC: a reactor per stream, woken
 // by the application's event feed. Reads that may block (setting a watch
@@ -32,14 +31,16 @@ void LogWatch(bool log_calls, const char* protocol, const WatchPump& pump, absl:
 class EventStreams {
  public:
   EventStreams(app::EventService& events, const app::AppContext& app_context,
-               const CallerIdentity& identity, int threads, bool log_calls);
+               const CallerIdentity& identity, int threads, bool log_calls,
+               Metrics* metrics);
   ~EventStreams();
 
   grpc::Service* service() { return service_.get(); }
   app::EventService& events() { return events_; }
   BoundedExecutor& executor() { return executor_; }
   const app::AppContext& app_context() const { return app_context_; }
-  bool log_calls() const { return log_calls_; }
+  // A stream of any transport ended: its log line and its call metrics.
+  void RecordEnded(const char* protocol, const WatchPump& pump, absl::Time started) const;
   // Streams of other transports join the set Shutdown ends; false when
   // shutting down already.
   bool Remember(WatchPump* pump);
@@ -57,6 +58,7 @@ class EventStreams {
   const app::AppContext& app_context_;
   const CallerIdentity& identity_;
   const bool log_calls_;
+  Metrics* const metrics_;
   BoundedExecutor executor_;
   std::unique_ptr<grpc::Service> service_;
   std::mutex mutex_;

@@ -598,8 +598,7 @@ void Session::EndWatch() {
   pump->Close();
   gateway_.RemovePump(pump.get());
   gateway_.streams().Forget(pump.get());
-  LogWatch(gateway_.streams().log_calls(), ProtocolName(stream_protocol_), *pump,
-           stream_started_);
+  gateway_.streams().RecordEnded(ProtocolName(stream_protocol_), *pump, stream_started_);
   --gateway_.open_streams;
   // Last: the connection may go once this returns.
   auto keep_until_return = std::move(alive_while_streaming_);

@@ -75,6 +75,11 @@ Metrics::Metrics(app::Application& application)
                           .Help("Commits the database refused or failed, by status code "
                                 "(ABORTED: the instance changed meanwhile)")
                           .Register(registry);
+  database_read_errors_ = &prometheus::BuildCounter()
+                               .Name("signoff_database_read_errors_total")
+                               .Help("Reads the database failed, by status code (UNAVAILABLE: "
+                                     "unreachable or busy; DATA_LOSS: damaged)")
+                               .Register(registry);
   read_errors_ = &prometheus::BuildCounter()
                       .Name("signoff_metrics_read_errors_total")
                       .Help("Gauges that could not be read from the database at a scrape, by "
@@ -111,6 +116,11 @@ Metrics::Metrics(app::Application& application)
                            "The newest event the feed has read for its streams");
   store_head_ = &GaugeNamed(registry, "signoff_event_store_head_global_seq",
                             "The newest event committed; the feed's lag is this less its head");
+  stream_lag_ = &GaugeNamed(registry, "signoff_event_stream_largest_lag_events",
+                            "Events the furthest-behind event stream has still to read from the "
+                            "feed");
+  report_lag_ = &GaugeNamed(registry, "signoff_report_projection_lag_events",
+                            "Committed events the KPI report projections have yet to count");
   http_connections_ = &GaugeNamed(registry, "signoff_http_connections",
                                   "Connections open on the HTTP listener");
   http_streams_ = &GaugeNamed(registry, "signoff_http_event_streams",
@@ -125,6 +135,10 @@ Metrics::Metrics(app::Application& application)
         for (absl::StatusCode code : report.failures) {
           errors->Add({{"code", absl::StatusCodeToString(code)}}).Increment();
         }
+      });
+  application_.context().store().ObserveReadFailures(
+      [registry = registry_, errors = database_read_errors_](absl::StatusCode code) {
+        errors->Add({{"code", absl::StatusCodeToString(code)}}).Increment();
       });
 }
 
@@ -200,8 +214,11 @@ void Metrics::ReadGauges() {
   }
   stream_subscribers_->Set(static_cast<double>(application_.feed().subscriber_count()));
   feed_head_->Set(static_cast<double>(application_.feed().head()));
-  if (auto head = store.FeedHead(); head.ok()) {
+  stream_lag_->Set(static_cast<double>(application_.feed().largest_subscriber_lag()));
+  auto position = store.GetReportPosition();
+  if (auto head = store.FeedHead(); head.ok() && position.ok()) {
     store_head_->Set(static_cast<double>(*head));
+    report_lag_->Set(static_cast<double>(std::max<int64_t>(0, *head - *position)));
   } else {
     read_errors_->Add({{"read", "event_head"}}).Increment();
   }

@@ -61,6 +61,7 @@ class Metrics {
   prometheus::Histogram* batch_size_;
   prometheus::Histogram* commit_seconds_;
   prometheus::Family<prometheus::Counter>* database_errors_;
+  prometheus::Family<prometheus::Counter>* database_read_errors_;
   prometheus::Counter* replays_;
   prometheus::Counter* conflict_retries_;
   prometheus::Counter* timers_claimed_;
@@ -75,6 +76,8 @@ class Metrics {
   prometheus::Gauge* stream_subscribers_;
   prometheus::Gauge* feed_head_;
   prometheus::Gauge* store_head_;
+  prometheus::Gauge* stream_lag_;
+  prometheus::Gauge* report_lag_;
   prometheus::Gauge* http_connections_;
   prometheus::Gauge* http_streams_;
   prometheus::Family<prometheus::Counter>* read_errors_;

@@ -16,6 +16,7 @@
 #include "google/protobuf/descriptor.h"
 #include "server/byte_buffers.h"
 #include "server/grpc_status.h"
+#include "server/job_log.h"
 #include "server/json_log.h"
 #include "server/listen_address.h"
 #include "signoff/v1/events.grpc.pb.h"
@@ -141,6 +142,7 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   server->job_poll_executor_ = std::make_unique<BoundedExecutor>(
       options.job_poll_workers, options.max_queued_job_polls);
   server->metrics_ = std::make_unique<Metrics>(*server->application_);
+  server->application_->pipeline().AddPostCommitHook(LogJobEvents);
   server->metrics_->WatchExecutor("calls", server->executor_.get());
   server->metrics_->WatchExecutor("documents", server->document_executor_.get());
   server->metrics_->WatchExecutor("job_polls", server->job_poll_executor_.get());
@@ -175,7 +177,7 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
   }
   server->streams_ = std::make_unique<EventStreams>(
       server->application_->events(), server->application_->context(), *server->identity_,
-      options.stream_workers, options.log_calls);
+      options.stream_workers, options.log_calls, server->metrics_.get());
   services.push_back(std::make_unique<RoutedService<v1::JobService::Service>>(
       "signoff.v1.JobService", routes, transport));
   services.push_back(std::make_unique<RoutedService<v1::WebhookService::Service>>(

@@ -73,13 +73,15 @@ void WatchPump::Setup(const v1::WatchEventsRequest& request) {
     if (finished_) return;
     watch_ = *std::move(watch);
     cursor_ = watch_->cursor();
+    position_->store(cursor_);
     last_sent_ = absl::Now();
   }
   // The feed's callbacks hold a plain pointer: Close unsubscribes before
   // the transport lets the pump go.
   const uint64_t subscription = events_.feed().Subscribe(
       {[this] { Kick(); }, [this](absl::Time now) { Tick(now); },
-       [this] { End(absl::UnavailableError("signoffd is shutting down; resume elsewhere")); }});
+       [this] { End(absl::UnavailableError("signoffd is shutting down; resume elsewhere")); },
+       position_});
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!closed_) {
@@ -124,6 +126,7 @@ void WatchPump::Fill() {
   for (const auto& item : *items) queue_.push_back(item.SerializeAsString());
   sent_ += static_cast<int64_t>(items->size());
   cursor_ = watch_->cursor();
+  position_->store(cursor_);
   KickLocked();
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
@@ -75,6 +76,8 @@ class WatchPump : public std::enable_shared_from_this<WatchPump> {
   std::unique_ptr<app::EventWatch> watch_;
   // The watch's cursor as of the last fill, for reading under mutex_.
   int64_t cursor_ = 0;
+  // The same, for the feed's lag metric, which reads it on another thread.
+  const std::shared_ptr<std::atomic<int64_t>> position_ = std::make_shared<std::atomic<int64_t>>(0);
   std::deque<std::string> queue_;
   absl::Time last_sent_;
   int64_t sent_ = 0;

@@ -294,17 +294,24 @@ namespace {
 // The select list of QueryReportCells: the cells as stored, or added up
 // over the departments and/or days the query sums.
 std::string CellColumns(const Dialect& dialect, const ReportCellQuery& query) {
-  if (!query.sum_departments && !query.sum_days) {
-    return "SELECT metric, dim_value, department, day, count, total_wall, total_business,"
-           " wall_hist, business_hist FROM report_cells";
+  const bool summed = query.sum_departments || query.sum_days;
+  std::string histograms = "'', ''";
+  if (query.with_histograms) {
+    histograms = summed ? absl::StrCat(dialect.JoinTextAggregate("wall_hist"), ", ",
+                                       dialect.JoinTextAggregate("business_hist"))
+                        : "wall_hist, business_hist";
+  }
+  if (!summed) {
+    return absl::StrCat(
+        "SELECT metric, dim_value, department, day, count, total_wall, total_business, ",
+        histograms, " FROM report_cells");
   }
   return absl::StrCat(
       "SELECT metric, dim_value, ", query.sum_departments ? "''" : "department", ", ",
       query.sum_days ? "MIN(day)" : "day",
       ", CAST(SUM(count) AS BIGINT), CAST(SUM(total_wall) AS BIGINT),"
       " CAST(SUM(total_business) AS BIGINT), ",
-      dialect.JoinTextAggregate("wall_hist"), ", ", dialect.JoinTextAggregate("business_hist"),
-      " FROM report_cells");
+      histograms, " FROM report_cells");
 }
 
 std::string CellGrouping(const ReportCellQuery& query) {

@@ -34,11 +34,14 @@ inline constexpr char kReportDimSubject[] = "subject";
 // by step, approver or subject reads three of these per group instead of
 // some ninety days, which is what keeps it fast at a million instances.
 inline constexpr char kReportMonthSuffix[] = "@month";
+// The same for dekads (the 1st-10th, 11th-20th and 21st-last of each
+// month), keyed by each one's first day: they serve periods that start or
+// end within a month.
+inline constexpr char kReportDekadSuffix[] = "@dekad";
 // Appended to a dimension (step, approver and subject only), or to its
-// month rollup's, for the same cells added up over every department, kept
+// rollups', for the same cells added up over every department, kept
 // under a dimension of its own so that reading it skips the per-department
-// rows; its department is "*", which no department id is. The daily sums
-// serve periods that start or end within a month.
+// rows; its department is "*", which no department id is.
 inline constexpr char kReportEveryDepartmentSuffix[] = "@all";
 inline constexpr char kReportEveryDepartment[] = "*";
 
@@ -161,6 +164,9 @@ struct ReportCellQuery {
   // one row per metric and group.
   bool sum_departments = false;
   bool sum_days = false;
+  // Histograms come back empty unless asked for: reading and adding them
+  // up costs more than all the rest.
+  bool with_histograms = true;
 };
 
 }  // namespace signoff::storage

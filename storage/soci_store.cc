@@ -2,6 +2,8 @@
 
 #include <soci/soci.h>
 
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
 #include "storage/admin_trail.h"
 #include "storage/codec.h"
@@ -75,6 +77,11 @@ class SociStore final : public Store {
 
   void ObserveCommits(CommitObserver observer) override {
     for (auto& committer : committers_) committer->set_observer(observer);
+  }
+
+  void ObserveReadFailures(ReadFailureObserver observer) override {
+    std::lock_guard<std::mutex> lock(read_observer_mutex_);
+    read_observer_ = std::move(observer);
   }
 
   absl::StatusOr<std::vector<OpenWork>> CountOpenWork() override {
@@ -266,9 +273,16 @@ class SociStore final : public Store {
       try {
         return query(*session);
       } catch (const std::exception& error) {
-        if (!session.ForgetConnectionIfLost() || attempt > 1) return dialect_->ToStatus(error);
+        if (!session.ForgetConnectionIfLost() || attempt > 1) return ReadFailed(error);
       }
     }
+  }
+
+  absl::Status ReadFailed(const std::exception& error) {
+    absl::Status status = dialect_->ToStatus(error);
+    std::lock_guard<std::mutex> lock(read_observer_mutex_);
+    if (read_observer_) read_observer_(status.code());
+    return status;
   }
 
   // A read through the connection's compiled statements. One that failed
@@ -282,7 +296,7 @@ class SociStore final : public Store {
         return query(session.statements());
       } catch (const std::exception& error) {
         session.ForgetStatements();
-        if (!session.ForgetConnectionIfLost() || attempt > 1) return dialect_->ToStatus(error);
+        if (!session.ForgetConnectionIfLost() || attempt > 1) return ReadFailed(error);
       }
     }
   }
@@ -306,6 +320,8 @@ class SociStore final : public Store {
   std::unique_ptr<SessionPool> readers_;
   std::vector<std::unique_ptr<MutationWriter>> writers_;
   std::vector<std::unique_ptr<GroupCommitter>> committers_;
+  std::mutex read_observer_mutex_;
+  ReadFailureObserver read_observer_;
 };
 
 }  // namespace

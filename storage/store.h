@@ -330,6 +330,8 @@ struct CommitBatchReport {
   std::vector<absl::StatusCode> failures;
 };
 using CommitObserver = std::function<void(const CommitBatchReport&)>;
+// Called with the code of every read the database failed.
+using ReadFailureObserver = std::function<void(absl::StatusCode)>;
 
 // Open instances and their pending tasks, of one definition.
 struct OpenWork {
@@ -451,6 +453,9 @@ class Store {
   // For metrics. `observer` is called after every commit batch, on the
   // writer's thread, in place of any earlier one.
   virtual void ObserveCommits(CommitObserver observer) = 0;
+  // For metrics, in place of any earlier observer; called on the reading
+  // thread.
+  virtual void ObserveReadFailures(ReadFailureObserver observer) = 0;
   // Open instances and pending tasks per definition.
   virtual absl::StatusOr<std::vector<OpenWork>> CountOpenWork() = 0;
   virtual absl::StatusOr<TimerBacklog> GetTimerBacklog(absl::Time now) = 0;

@@ -175,6 +175,18 @@ void EventFeed::Unsubscribe(uint64_t id) {
   subscribers_.erase(id);
 }
 
+int64_t EventFeed::largest_subscriber_lag() {
+  const int64_t newest = head();
+  std::lock_guard<std::recursive_mutex> lock(subscribers_mutex_);
+  int64_t largest = 0;
+  for (const auto& [id, subscriber] : subscribers_) {
+    if (subscriber.position != nullptr) {
+      largest = std::max(largest, newest - subscriber.position->load());
+    }
+  }
+  return largest;
+}
+
 template <typename Call>
 void EventFeed::Dispatch(const Call& call) {
   std::lock_guard<std::recursive_mutex> lock(subscribers_mutex_);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -75,11 +76,17 @@ class EventFeed {
     std::function<void()> on_news;
     std::function<void(absl::Time)> on_tick;
     std::function<void()> on_shutdown;
+    // How far the follower has read (a global_seq), for the lag metric;
+    // unset for one that keeps no position in memory.
+    std::shared_ptr<const std::atomic<int64_t>> position;
   };
   uint64_t Subscribe(Subscriber subscriber);
   void Unsubscribe(uint64_t id);
   // Subscribers now: streams, and other followers such as webhooks.
   size_t subscriber_count();
+  // How many events the furthest-behind subscriber with a position has
+  // still to read; 0 when none lags.
+  int64_t largest_subscriber_lag();
 
   // Blocks until the head passes `after`, the timeout runs out or the feed
   // shuts down; returns the head.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/app/report_histogram.h"
+#include "server/app/report_periods.h"
 #include "workflow/status_macros.h"
 #include "workflow/time_util.h"
 
@@ -37,41 +38,25 @@ bool IsPending(const v1::Task& task) { return task.status() == v1::PENDING; }
 
 // ------------------------------------------------------------ CellBook
 
-namespace {
-
-// The first day of `day`'s month, as a day number.
-int32_t MonthStart(int32_t day) {
-  const absl::CivilDay epoch(1970, 1, 1);
-  const absl::CivilDay civil = epoch + day;
-  return static_cast<int32_t>(absl::CivilDay(absl::CivilMonth(civil)) - epoch);
-}
-
-}  // namespace
-
 storage::ReportCell& CellBook::Cell(const storage::ReportCellKey& key) {
   storage::ReportCell& cell = cells_[key];
   cell.key = key;
   return cell;
 }
 
-// Each cell goes to its day and to its month's rollup, and (but for the
-// `all` dimension, grouped by department itself) to both of those summed
-// over every department, which is what callers who see every department
-// read.
+// Each cell goes to its day and to its dekad's and month's rollups, and
+// (but for the `all` dimension, grouped by department itself) to all three
+// summed over every department, which is what callers who see every
+// department read.
 template <typename Change>
 void CellBook::ForEachCell(const CellPlace& place, const std::string& metric,
                            const Change& change) {
   for (const auto& [dim, value] : place.dims) {
-    const bool every_department = dim != storage::kReportDimAll;
-    for (const bool month : {false, true}) {
-      storage::ReportCellKey key{place.definition_key, metric,           dim,
-                                 value,                place.department, place.day};
-      if (month) {
-        key.dim = absl::StrCat(dim, storage::kReportMonthSuffix);
-        key.day = MonthStart(place.day);
-      }
+    for (const Rollup rollup : kRollups) {
+      storage::ReportCellKey key{place.definition_key,        metric, RollupDim(dim, rollup),
+                                 value, place.department, RollupStart(place.day, rollup)};
       change(Cell(key));
-      if (!every_department) continue;
+      if (dim == storage::kReportDimAll) continue;
       key.dim += storage::kReportEveryDepartmentSuffix;
       key.department = storage::kReportEveryDepartment;
       change(Cell(key));

@@ -30,8 +30,7 @@ struct Durations {
 };
 
 // Adds counts and durations to cells, merging those that share a key;
-// cells of the step, approver and subject dimensions go to their month
-// rollups too.
+// each also goes to its dekad's and month's rollups (see report_periods.h).
 class CellBook {
  public:
   void Count(const CellPlace& place, const std::string& metric, int64_t count);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "server/app/report_histogram.h"
+#include "server/app/report_periods.h"
 #include "server/app/report_projection.h"
 #include "server/app/report_request.h"
 #include "workflow/status_macros.h"
@@ -68,49 +69,36 @@ std::string GroupOf(const storage::ReportCell& cell, v1::ReportGrouping grouping
   }
 }
 
-// A run of days read from one dimension: its day cells, or its month
-// rollups (keyed by each month's first day).
+// A run of days read from one dimension: its day cells, or the rollups
+// whose first days lie in [from, to].
 struct DaySpan {
   std::string dim;
   int32_t from = 0;
   int32_t to = 0;
 };
 
-int32_t DayNumberOf(absl::CivilDay day) {
-  return static_cast<int32_t>(day - absl::CivilDay(1970, 1, 1));
-}
-
 bool IsPeriod(v1::ReportGrouping grouping) {
   return grouping == v1::BY_DAY || grouping == v1::BY_WEEK || grouping == v1::BY_MONTH;
 }
 
-// The whole months inside [from, to] from their rollups, the days before
-// and after them from day cells. Period groupings need the days
+// The period as the fewest rollups; period groupings need the days
 // themselves.
 std::vector<DaySpan> SpansOf(const ReportScope& scope, const std::string& dim) {
   if (IsPeriod(scope.grouping)) return {{dim, scope.day_from, scope.day_to}};
-  const absl::CivilDay from = absl::CivilDay(1970, 1, 1) + scope.day_from;
-  const absl::CivilDay to = absl::CivilDay(1970, 1, 1) + scope.day_to;
-  absl::CivilMonth first(from);
-  if (absl::CivilDay(first) != from) ++first;
-  absl::CivilMonth last(to);
-  if (absl::CivilDay(last + 1) - 1 != to) --last;
-  if (last < first) return {{dim, scope.day_from, scope.day_to}};
-  const std::string months = absl::StrCat(dim, storage::kReportMonthSuffix);
-  std::vector<DaySpan> spans = {
-      {months, DayNumberOf(absl::CivilDay(first)), DayNumberOf(absl::CivilDay(last))}};
-  if (from < absl::CivilDay(first)) {
-    spans.push_back({dim, scope.day_from, DayNumberOf(absl::CivilDay(first)) - 1});
-  }
-  if (absl::CivilDay(last + 1) <= to) {
-    spans.push_back({dim, DayNumberOf(absl::CivilDay(last + 1)), scope.day_to});
+  std::vector<DaySpan> spans;
+  for (const RollupRun& run : CoverDays(scope.day_from, scope.day_to)) {
+    spans.push_back({RollupDim(dim, run.rollup), run.first_start, run.last_start});
   }
   return spans;
 }
 
+// Only reports of durations' percentiles read the histograms.
+enum class Histograms { kSkip, kRead };
+
 // The scope's cells of metrics starting with `prefixes`, by group.
 absl::StatusOr<Table> Tabulate(AppContext& context, const ReportScope& scope,
-                               const std::vector<std::string>& prefixes) {
+                               const std::vector<std::string>& prefixes,
+                               Histograms histograms = Histograms::kSkip) {
   Table table;
   const std::string dim = DimOf(scope.grouping);
   for (const DaySpan& span : SpansOf(scope, dim)) {
@@ -122,6 +110,7 @@ absl::StatusOr<Table> Tabulate(AppContext& context, const ReportScope& scope,
     query.metric_prefixes = prefixes;
     query.sum_departments = scope.grouping != v1::BY_DEPARTMENT;
     query.sum_days = !IsPeriod(scope.grouping);
+    query.with_histograms = histograms == Histograms::kRead;
     if (scope.departments) {
       query.departments.emplace(scope.departments->begin(), scope.departments->end());
     } else if (dim != storage::kReportDimAll) {
@@ -231,7 +220,8 @@ absl::StatusOr<v1::TimingReport> ReportService::GetTimingReport(
   SIGNOFF_ASSIGN_OR_RETURN(ReportScope scope,
                            ResolveReportScope(context_, caller, request, ReportShape::kAny));
   SIGNOFF_ASSIGN_OR_RETURN(Table table,
-                           Tabulate(context_, scope, {metric::kDecided, metric::kFinished}));
+                           Tabulate(context_, scope, {metric::kDecided, metric::kFinished},
+                                    Histograms::kRead));
   v1::TimingReport report;
   for (const auto& [group, metrics] : table) {
     v1::TimingRow& row = *report.add_rows();
@@ -304,7 +294,8 @@ absl::StatusOr<v1::ServiceReport> ReportService::GetServiceReport(
   SIGNOFF_ASSIGN_OR_RETURN(Table table,
                            Tabulate(context_, scope,
                                     {metric::kFinished, metric::kFcrEligible, metric::kFcr,
-                                     metric::kCsat}));
+                                     metric::kCsat},
+                                    Histograms::kRead));
   v1::ServiceReport report;
   const v1::ReportSettings& settings = scope.definition->definition().reports();
   report.set_has_resolution_step(!settings.resolution_step().empty());

@@ -8,7 +8,9 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "job_definitions.h"
 #include "server_fixture.h"
@@ -174,6 +176,31 @@ TEST_F(JobServerTest, ALeaseThatRunsOutGoesToTheOtherWorkerAndTheFirstIsRefused)
   EXPECT_CODE(client_->CompleteJob("svc", first_key, "{risk_level: high}", "late-again"),
               absl::StatusCode::kFailedPrecondition);
   ExpectReplayMatchesStore(id);
+}
+
+// One JSON line per job event, naming its instance, task and type.
+TEST_F(JobServerTest, JobEventsAreLogged) {
+  ::testing::internal::CaptureStderr();
+  const std::string id = StartVetting(1);
+  ASSERT_OK_AND_ASSIGN(auto failed, Fail("svc", LeaseOne("svc"), 1, 10, "fail-1"));
+  now_.Advance(absl::Seconds(10));
+  ASSERT_OK_AND_ASSIGN(auto stuck, Fail("svc", LeaseOne("svc"), 1, 0, "fail-2"));
+  ASSERT_TRUE(stuck.has_incident());
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  std::vector<std::string> job_lines;
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (absl::StrContains(line, R"("component":"jobs")")) job_lines.emplace_back(line);
+  }
+  ASSERT_EQ(job_lines.size(), 4u) << log;
+  const char* expected[] = {"job_created", "job_failed", "job_failed", "incident_raised"};
+  for (size_t i = 0; i < job_lines.size(); ++i) {
+    EXPECT_THAT(job_lines[i], HasSubstr(absl::StrCat(R"("event":")", expected[i], R"(")")));
+    EXPECT_THAT(job_lines[i], HasSubstr(absl::StrCat(R"("instance":")", id, R"(")")));
+    EXPECT_THAT(job_lines[i], HasSubstr(R"("job_type":"risk-check")"));
+  }
+  EXPECT_THAT(job_lines[1], HasSubstr(R"("level":"warn")"));
+  EXPECT_THAT(job_lines[1], HasSubstr(R"("retries_left":1)"));
+  EXPECT_THAT(job_lines[3], HasSubstr(R"("message":"bureau unreachable")"));
 }
 
 TEST_F(JobServerTest, RetriesWithBackoffThenAnIncidentResolvedByRetryAndByCancel) {

@@ -4,11 +4,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <memory>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "signoff/v1/events.grpc.pb.h"
 #include "http_client.h"
 #include "server_fixture.h"
 
@@ -131,6 +135,66 @@ TEST_F(MetricsTest, CountersAndGaugesMoveWithTheWork) {
   const Samples fired = Scrape();
   EXPECT_EQ(Get(fired, "signoff_timers_due"), 0);
   EXPECT_EQ(Get(fired, R"(signoff_open_instances{definition="quick"})"), 0);
+}
+
+TEST_F(MetricsTest, EventStreamsAreCountedAndTheFollowersLagIsExported) {
+  ASSERT_OK(client_->Start("ann", "leave", "{employee: ann, days: 2}", "metrics-stream"));
+  auto head = store_->FeedHead();
+  ASSERT_OK(head);
+  ASSERT_GT(*head, 0);
+  auto events = v1::EventService::NewStub(server_->InProcessChannel());
+
+  // A stream that read every event is not behind; then it is cancelled.
+  grpc::ClientContext context;
+  context.AddMetadata("x-signoff-user", "aud");
+  v1::WatchEventsRequest request;
+  auto reader = events->WatchEvents(&context, request);
+  for (v1::WatchEventsResponse item; reader->Read(&item);) {
+    if (item.cursor() >= *head) break;
+  }
+  EXPECT_EQ(Get(Scrape(), "signoff_event_stream_largest_lag_events"), 0);
+  // A follower that has read nothing yet lags by the whole feed.
+  auto position = std::make_shared<std::atomic<int64_t>>(0);
+  const uint64_t follower = app_->feed().Subscribe({nullptr, nullptr, nullptr, position});
+  EXPECT_EQ(Get(Scrape(), "signoff_event_stream_largest_lag_events"), *head);
+  position->store(*head - 1);
+  EXPECT_EQ(Get(Scrape(), "signoff_event_stream_largest_lag_events"), 1);
+  app_->feed().Unsubscribe(follower);
+  context.TryCancel();
+  for (v1::WatchEventsResponse ignored; reader->Read(&ignored);) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+
+  // A refused stream counts too, under its code.
+  grpc::ClientContext refused_context;
+  refused_context.AddMetadata("x-signoff-user", "ann");
+  auto refused = events->WatchEvents(&refused_context, request);
+  for (v1::WatchEventsResponse ignored; refused->Read(&ignored);) {
+  }
+  EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  const std::string watch = "method=\"/signoff.v1.EventService/WatchEvents\",protocol=\"grpc\"";
+  // The server counts a stream once its reactor is done, just after the
+  // client sees the end.
+  Samples samples;
+  for (int i = 0; i < 100; ++i) {
+    samples = Scrape();
+    if (Get(samples, absl::StrCat("signoff_rpc_calls_total{code=\"PERMISSION_DENIED\",", watch, "}")) == 1 &&
+        Get(samples, absl::StrCat("signoff_rpc_calls_total{code=\"CANCELLED\",", watch, "}")) == 1) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(Get(samples, absl::StrCat("signoff_rpc_calls_total{code=\"CANCELLED\",", watch, "}")), 1);
+  EXPECT_EQ(Get(samples, absl::StrCat("signoff_rpc_calls_total{code=\"PERMISSION_DENIED\",", watch, "}")), 1);
+
+  // The report projections lag by what their projector has not counted.
+  auto projected = store_->GetReportPosition();
+  ASSERT_OK(projected);
+  EXPECT_EQ(Get(samples, "signoff_report_projection_lag_events"), *head - *projected);
+  ASSERT_OK(app_->report_projector().CatchUp());
+  EXPECT_EQ(Get(Scrape(), "signoff_report_projection_lag_events"), 0);
+  EXPECT_EQ(Get(Scrape(), "signoff_database_read_errors_total{code=\"UNAVAILABLE\"}"), 0);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/time/civil_time.h"
+#include "server/app/report_periods.h"
 #include "server_fixture.h"
 #include "signoff/v1/reports.grpc.pb.h"
 #include "storage/report_store.h"
@@ -222,6 +223,61 @@ TEST_F(ReportTest, VolumeCountsStartsFinishesOutcomesAndDecisions) {
   EXPECT_EQ(subjects.rows(0).finished(), 2);
 }
 
+// Periods read from dekad and month rollups, from days, or from both add
+// up to what the days they cover hold.
+TEST_F(ReportTest, RollupsAddUpToTheDaysTheyCover) {
+  const std::pair<const char*, const char*> periods[] = {
+      {"2026-01-01", "2026-01-10"}, {"2026-01-01", "2026-01-31"}, {"2025-12-21", "2026-01-31"},
+      {"2026-01-02", "2026-01-20"}, {"2026-01-06", "2026-01-06"}, {"2025-12-01", "2026-02-28"}};
+  for (const auto& [from, to] : periods) {
+    SCOPED_TRACE(absl::StrCat(from, " to ", to));
+    v1::ReportRequest request = Request(v1::BY_DAY);
+    request.set_from(from);
+    request.set_to(to);
+    ASSERT_OK_AND_ASSIGN(v1::VolumeReport days, Report(&RS::GetVolumeReport, request));
+    int64_t started = 0, finished = 0, decided = 0;
+    for (const v1::VolumeRow& row : days.rows()) {
+      started += row.started();
+      finished += row.finished();
+      decided += row.tasks_decided();
+    }
+    for (v1::ReportGrouping grouping :
+         {v1::REPORT_GROUPING_UNSPECIFIED, v1::BY_SUBJECT, v1::BY_STEP, v1::BY_DEPARTMENT}) {
+      request.set_group_by(grouping);
+      ASSERT_OK_AND_ASSIGN(v1::VolumeReport rolled, Report(&RS::GetVolumeReport, request));
+      int64_t rolled_started = 0, rolled_finished = 0, rolled_decided = 0;
+      for (const v1::VolumeRow& row : rolled.rows()) {
+        rolled_started += row.started();
+        rolled_finished += row.finished();
+        rolled_decided += row.tasks_decided();
+      }
+      if (grouping != v1::BY_STEP) {
+        EXPECT_EQ(rolled_started, started) << v1::ReportGrouping_Name(grouping);
+        EXPECT_EQ(rolled_finished, finished) << v1::ReportGrouping_Name(grouping);
+      }
+      EXPECT_EQ(rolled_decided, decided) << v1::ReportGrouping_Name(grouping);
+    }
+    // Histograms roll up too: the durations' count and mean match.
+    request.set_group_by(v1::BY_DAY);
+    ASSERT_OK_AND_ASSIGN(v1::TimingReport day_timing, Report(&RS::GetTimingReport, request));
+    int64_t count = 0;
+    double total = 0;
+    for (const v1::TimingRow& row : day_timing.rows()) {
+      count += row.decision_wall().count();
+      total += row.decision_wall().mean_seconds() * row.decision_wall().count();
+    }
+    request.set_group_by(v1::REPORT_GROUPING_UNSPECIFIED);
+    ASSERT_OK_AND_ASSIGN(v1::TimingReport timing, Report(&RS::GetTimingReport, request));
+    if (count == 0) {
+      EXPECT_EQ(timing.rows_size(), 0);
+      continue;
+    }
+    ASSERT_EQ(timing.rows_size(), 1);
+    EXPECT_EQ(timing.rows(0).decision_wall().count(), count);
+    EXPECT_NEAR(timing.rows(0).decision_wall().mean_seconds(), total / count, 1);
+  }
+}
+
 TEST_F(ReportTest, TimingReadsWallAndBusinessTimeAcrossTheWeekendAndHoliday) {
   ASSERT_OK_AND_ASSIGN(v1::TimingReport all, Report(&RS::GetTimingReport, Request()));
   ASSERT_EQ(all.rows_size(), 1);
@@ -387,7 +443,9 @@ TEST_F(ReportTest, BadRequestsNameTheirFields) {
 std::vector<std::string> Snapshot(storage::Store& store) {
   std::vector<std::string> rows;
   for (const char* dim : {"all", "step", "approver", "subject", "step@all", "approver@all",
-                          "subject@all", "all@month", "step@month",
+                          "subject@all", "all@dekad", "step@dekad", "approver@dekad",
+                          "subject@dekad", "step@dekad@all", "approver@dekad@all",
+                          "subject@dekad@all", "all@month", "step@month",
                           "approver@month", "subject@month", "step@month@all",
                           "approver@month@all", "subject@month@all"}) {
     storage::ReportCellQuery query;
@@ -422,6 +480,58 @@ TEST_F(ReportTest, RebuildingFromTheEventLogEqualsFollowingTheFeed) {
   EXPECT_EQ(Snapshot(*store_), incremental);
   ASSERT_OK_AND_ASSIGN(v1::VolumeReport all, Report(&RS::GetVolumeReport, Request()));
   EXPECT_EQ(all.rows(0).started(), 4);
+}
+
+// A period covered by whole months and dekads where they fit, days
+// elsewhere, and every day exactly once.
+TEST(ReportPeriodsTest, CoverDaysTakesTheLargestWholePeriodsThatFit) {
+  const absl::CivilDay epoch(1970, 1, 1);
+  auto day = [&](int y, int m, int d) { return static_cast<int32_t>(absl::CivilDay(y, m, d) - epoch); };
+  using app::Rollup;
+  auto runs = app::CoverDays(day(2026, 1, 15), day(2026, 3, 31));
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].rollup, Rollup::kDay);
+  EXPECT_EQ(runs[0].first_start, day(2026, 1, 15));
+  EXPECT_EQ(runs[0].last_start, day(2026, 1, 20));
+  EXPECT_EQ(runs[1].rollup, Rollup::kDekad);
+  EXPECT_EQ(runs[1].first_start, day(2026, 1, 21));
+  EXPECT_EQ(runs[1].last_start, day(2026, 1, 21));
+  EXPECT_EQ(runs[2].rollup, Rollup::kMonth);
+  EXPECT_EQ(runs[2].first_start, day(2026, 2, 1));
+  EXPECT_EQ(runs[2].last_start, day(2026, 3, 1));
+  // A month short of its last day is two dekads and ten days.
+  runs = app::CoverDays(day(2026, 1, 1), day(2026, 1, 30));
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].rollup, Rollup::kDekad);
+  EXPECT_EQ(runs[0].last_start, day(2026, 1, 11));
+  EXPECT_EQ(runs[1].rollup, Rollup::kDay);
+  EXPECT_EQ(runs[1].last_start, day(2026, 1, 30));
+  // The last dekad ends with its month: the 28th of February 2026, the
+  // 29th in 2028.
+  runs = app::CoverDays(day(2026, 2, 11), day(2026, 2, 28));
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].rollup, Rollup::kDekad);
+  EXPECT_EQ(runs[0].last_start, day(2026, 2, 21));
+  runs = app::CoverDays(day(2028, 2, 21), day(2028, 2, 28));
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].rollup, Rollup::kDay);
+  EXPECT_TRUE(app::CoverDays(day(2026, 1, 2), day(2026, 1, 1)).empty());
+
+  // Every day of every period inside, none outside, each once.
+  const int32_t first = day(2027, 12, 10);
+  for (int32_t from = first; from < first + 100; ++from) {
+    for (int32_t to = from; to < first + 100; ++to) {
+      const auto cover = app::CoverDays(from, to);
+      for (int32_t d = first - 5; d < first + 105; ++d) {
+        int covering = 0;
+        for (const app::RollupRun& run : cover) {
+          const int32_t start = app::RollupStart(d, run.rollup);
+          if (start >= run.first_start && start <= run.last_start) ++covering;
+        }
+        ASSERT_EQ(covering, d >= from && d <= to ? 1 : 0) << from << ".." << to << " day " << d;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -63,6 +63,9 @@ class FlakyReadStore final : public storage::Store {
   absl::StatusOr<storage::CommitResult> Commit(storage::Mutation mutation) override {
     return inner_->Commit(std::move(mutation));
   }
+  void ObserveReadFailures(storage::ReadFailureObserver observer) override {
+    inner_->ObserveReadFailures(std::move(observer));
+  }
   void ObserveCommits(storage::CommitObserver observer) override {
     inner_->ObserveCommits(std::move(observer));
   }

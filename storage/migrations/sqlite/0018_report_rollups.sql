@@ -1,0 +1,16 @@
+-- The report cells gain dekad rollups (dimensions ending in "@dekad") and
+-- daily sums over every department (dimensions ending in "@all" whose day
+-- is a day), which periods starting or ending within a month read. Cells
+-- projected before lack them, so the projections are emptied here and the
+-- report projector makes them all again from the events, as
+-- `signoffd rebuild-reports` would.
+--
+-- A department head's report reads the cells of a few departments; this
+-- index finds them without reading every department's.
+
+DELETE FROM report_cells;
+DELETE FROM report_tasks;
+DELETE FROM report_instances;
+UPDATE report_position SET after_global_seq = 0 WHERE id = 1;
+
+CREATE INDEX report_cells_by_department ON report_cells (definition_key, dim, department, day);

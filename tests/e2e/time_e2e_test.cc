@@ -82,7 +82,8 @@ TEST_F(TimeEndToEndTest, PartnerTerminatedAfterTheDeadlinePassesWhileDown) {
     auto steps = Get(id).active_steps();
     return steps.size() == 1 && steps[0] == "interview";
   })) << Get(id).DebugString();
-  CompleteWithComment("paul.dai", id, "interviewed; no credible plan");
+  CompleteWithComment("paul.dai", id, "interviewed; no credible plan",
+                      "{interview_verdict: proceed}");
   EXPECT_THAT(Get(id).active_steps(), ::testing::UnorderedElementsAre("legal-risk",
                                                                       "economic-impact"));
   Approve("diana.lu", id);
@@ -119,7 +120,7 @@ TEST_F(TimeEndToEndTest, DealerClaimsAreSampledForQualityCheckReproducibly) {
       ++sampled;
       EXPECT_THAT(Get(id).active_steps(), ElementsAre("quality-check"));
       CompleteWithComment("uma.deng", id, "documents and amounts match",
-                          "{result: pass, checked_items: 4}");
+                          "{qc_result: pass, checked_items: 4}");
     } else {
       ++skipped;
     }
@@ -135,7 +136,7 @@ TEST_F(TimeEndToEndTest, DealerClaimThirdPartyCheckThenRejectionAndAppeal) {
   EXPECT_THAT(Get(checked).active_steps(), ElementsAre("third-party-check"));
   Complete("svc-doc-check", checked, "{verdict: genuine, reference: DC-7731}");
   if (Get(checked).status() == v1::RUNNING) {
-    CompleteWithComment("vera.cheng", checked, "sampled and fine", "{result: pass}");
+    CompleteWithComment("vera.cheng", checked, "sampled and fine", "{qc_result: pass}");
   }
   EXPECT_EQ(Get(checked).status(), v1::APPROVED);
   VerifiedHistory(checked);
@@ -170,7 +171,7 @@ TEST_F(TimeEndToEndTest, InvoiceReissueIsRemindedUntilDone) {
   const std::string id = StartClaim("reissue", ", invoice_reissue: true");
   Approve("tina.luo", id);
   if (Get(id).active_steps(0) == "quality-check") {
-    CompleteWithComment("uma.deng", id, "sampled and fine", "{result: pass}");
+    CompleteWithComment("uma.deng", id, "sampled and fine", "{qc_result: pass}");
   }
   ASSERT_THAT(Get(id).active_steps(), ElementsAre("invoice-reissue"));
   // Over a week later; a reminder every working day, without an end.

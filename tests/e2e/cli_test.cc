@@ -347,6 +347,46 @@ TEST_F(CliTest, WholeProbationReviewThroughTheCli) {
   ASSERT_EQ(instances.size(), 1u) << listed.out;
   EXPECT_EQ(instances.Cell(0, "ID"), id);
   EXPECT_EQ(instances.Cell(0, "STATUS"), "APPROVED");
+  EXPECT_EQ(instances.Cell(0, "OUTCOME"), "CONFIRMED");
+  Result confirmed = Run({"--as", "bob.zhang", "instance", "list", "--outcome", "CONFIRMED"});
+  ParsedTable by_outcome(confirmed.out);
+  ASSERT_EQ(by_outcome.size(), 1u) << confirmed.out;
+  EXPECT_EQ(by_outcome.Cell(0, "ID"), id);
+  Result dismissed = Run({"--as", "bob.zhang", "instance", "list", "--outcome", "DISMISSED"});
+  Ok(dismissed);
+  EXPECT_EQ(ParsedTable(dismissed.out).size(), 0u) << dismissed.out;
+  Result shown = Run({"--as", "bob.zhang", "instance", "get", id});
+  EXPECT_THAT(shown.out, HasSubstr("CONFIRMED"));
+}
+
+// A seller case worked with typed results given as name=value: a BOOL at
+// triage, a NUMBER rating at close.
+TEST_F(CliTest, TaskResultsAsNameValuePairs) {
+  Result started = Run({"--as", "sara.lin", "-o", "json", "instance", "start", "seller-escalation",
+                        "--form", "seller_id=S-CLI-1", "--form", "issue_type=payment", "--form",
+                        "description=payout held since Monday"});
+  Ok(started);
+  const std::string id = Json<v1::InstanceResponse>(started).instance().id();
+  const std::string triage = InboxTask("tom.ren", id).id();
+  Ok(Run({"--as", "tom.ren", "task", "claim", triage}));
+  Result unknown = Run({"--as", "tom.ren", "task", "complete", triage, "--result", "colour=red"});
+  EXPECT_EQ(unknown.exit_code, 64 + 3) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("result.colour"));
+  Ok(Run({"--as", "tom.ren", "task", "complete", triage, "--result", "needs_vendor=false"}));
+  const std::string resolution = InboxTask("tom.ren", id).id();
+  Ok(Run({"--as", "tom.ren", "task", "claim", resolution}));
+  Ok(Run({"--as", "tom.ren", "task", "complete", resolution, "--comment", "payout released"}));
+  const std::string close = InboxTask("tom.ren", id).id();
+  Ok(Run({"--as", "tom.ren", "task", "claim", close}));
+  Result too_high = Run({"--as", "tom.ren", "task", "complete", close, "--result", "csat=6"});
+  EXPECT_EQ(too_high.exit_code, 64 + 3) << too_high.err;
+  Ok(Run({"--as", "tom.ren", "task", "complete", close, "--result", "csat=5"}));
+  auto view = Json<v1::InstanceResponse>(
+      Run({"--as", "sara.lin", "-o", "json", "instance", "get", id})).instance();
+  EXPECT_EQ(view.status(), v1::APPROVED);
+  EXPECT_EQ(view.outcome(), "RESOLVED_FIRST_TIME");
+  EXPECT_EQ(view.form().fields().at("csat").number_value(), 5);
+  EXPECT_FALSE(view.form().fields().at("needs_vendor").bool_value());
 }
 
 TEST_F(CliTest, AuditVerifyFindsATrailCutShort) {

@@ -1,6 +1,7 @@
 // A group task: a sampled dealer claim goes to the quality-control
 // inspectors as one shared task; one of them claims it in the inbox and
-// completes it (the step requires a comment), which approves the claim.
+// completes it with the step's declared result (a verdict and reason
+// codes) and the comment the step requires, which approves the claim.
 import assert from "node:assert/strict";
 import test from "node:test";
 import { browserTest, ready } from "./harness.mjs";
@@ -47,7 +48,14 @@ browserTest(test, "a QC inspector claims the group task and completes it", "clai
   const actions = uma.getByRole("group", { name: "Actions" });
   assert.deepEqual(await actions.getByRole("button").allInnerTexts(), ["Complete", "Comment"]);
   await actions.getByRole("button", { name: "Complete" }).click();
+  const result = uma.locator("fieldset.task-result");
+  assert.match(await result.innerText(), /QC verdict[\s\S]*QC reason codes[\s\S]*Items checked/);
   await uma.getByLabel("Comment").fill("Sample checked: documents in order");
+  // The verdict is required: the server's violation shows beside it.
+  await uma.getByRole("button", { name: "Confirm: Complete" }).click();
+  await result.locator(".field-error", { hasText: /required/ }).waitFor();
+  await uma.getByLabel("QC verdict").selectOption("pass");
+  await uma.getByLabel("Items checked").fill("4");
   await portal.screenshot(uma, "task-complete");
   await uma.getByRole("button", { name: "Confirm: Complete" }).click();
   await uma.locator(".notice").waitFor();
@@ -55,4 +63,6 @@ browserTest(test, "a QC inspector claims the group task and completes it", "clai
 
   const finished = await portal.instance("bob.zhang", id);
   assert.equal(finished.status, "APPROVED");
+  assert.equal(finished.form.qc_result, "pass");
+  assert.equal(finished.form.checked_items, 4);
 });

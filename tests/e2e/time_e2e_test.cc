@@ -66,6 +66,7 @@ TEST_F(TimeEndToEndTest, PartnerRectifiedBySignal) {
                        client_->Call("svc-kpi-monitor", *client_->instances,
                                      &v1::InstanceService::Stub::SignalInstance, signal));
   EXPECT_EQ(signalled.instance().status(), v1::APPROVED);
+  EXPECT_EQ(signalled.instance().outcome(), "KEPT");
   CrashAndRestart();
   auto events = VerifiedHistory(id);
   std::vector<std::string> steps;
@@ -93,6 +94,7 @@ TEST_F(TimeEndToEndTest, PartnerTerminatedAfterTheDeadlinePassesWhileDown) {
   Approve("oscar.ma", id);
   CompleteWithComment("helen.qin", id, "notice served");
   EXPECT_EQ(Get(id).status(), v1::APPROVED);
+  EXPECT_EQ(Get(id).outcome(), "TERMINATED");
   auto events = VerifiedHistory(id);
   int wait_fired = 0;
   for (const auto& event : events) {

@@ -333,6 +333,7 @@ absl::Status Evolve(v1::InstanceState& state, const v1::Event& event) {
       state.clear_finished_at();
       state.clear_outcome_reason();
       state.clear_outcome_comment();
+      state.clear_outcome();
       state.clear_completed_steps();
       state.clear_appeal_until();
       break;

@@ -503,6 +503,9 @@ std::string Detail(const v1::Event& event) {
   }
   if (event.has_instance_finished()) {
     parts.push_back(v1::InstanceStatus_Name(event.instance_finished().status()));
+    if (!event.instance_finished().outcome().empty()) {
+      parts.push_back(absl::StrCat("outcome ", event.instance_finished().outcome()));
+    }
   }
   if (event.has_instance_returned()) {
     parts.push_back(absl::StrCat("to ", event.instance_returned().to_step().empty()

@@ -196,6 +196,28 @@ steps:
   EXPECT_EQ(h.state().outcome_comment(), "chargebacks above the limit");
 }
 
+TEST(OutcomeEngineTest, AnAppealClearsTheOutcomeUntilTheInstanceFinishesAgain) {
+  Harness h(R"(
+key: onboarding
+appeal: {allowed: true, window_days: 7}
+outcomes: [{code: ONBOARDED}, {code: DECLINED}]
+steps:
+  - {id: review, approval: {approvers: [{user: fred}]}, on_reject: declined, next: [{to: done}]}
+  - {id: done, end: {outcome: ONBOARDED}}
+  - {id: declined, end: {rejected: true, outcome: DECLINED}}
+)");
+  ASSERT_OK(h.Start("ann", "{}"));
+  ASSERT_OK(h.Decide("fred", h.PendingTaskOf("fred")->id(), v1::REJECT, "no"));
+  EXPECT_EQ(h.state().outcome(), "DECLINED");
+  v1::Command appeal;
+  appeal.mutable_appeal()->set_comment("the documents were attached");
+  ASSERT_OK(h.Run("ann", appeal));
+  EXPECT_EQ(h.state().status(), v1::RUNNING);
+  EXPECT_THAT(h.state().outcome(), IsEmpty());
+  ASSERT_OK(h.Approve("fred"));
+  EXPECT_EQ(h.state().outcome(), "ONBOARDED");
+}
+
 std::vector<std::string> ProblemPaths(const std::string& yaml) {
   auto definition = workflow::ParseDefinitionYaml(yaml);
   EXPECT_TRUE(definition.ok()) << definition.status();

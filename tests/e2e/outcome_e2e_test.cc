@@ -60,13 +60,23 @@ class OutcomeEndToEndTest : public EndToEndTest {
     v1::ListInstancesRequest request;
     request.set_definition_key(key);
     request.set_outcome(outcome);
-    auto listed = client_->Call(kObserver, *client_->instances,
-                                &v1::InstanceService::Stub::ListInstances, request);
-    EXPECT_OK(listed);
-    std::vector<std::string> ids;
-    if (!listed.ok()) return ids;
-    for (const auto& instance : listed->instances()) ids.push_back(instance.id());
-    return ids;
+    auto ids = client_->InstanceIds(kObserver, request);
+    EXPECT_OK(ids);
+    return ids.ok() ? *ids : std::vector<std::string>();
+  }
+
+  // A merchant whose documents passed and whose risk the engine rated.
+  std::string StartRatedMerchant(const std::string& merchant, const std::string& risk) {
+    auto view = client_->Start("kevin.du", "merchant-onboarding",
+                               absl::StrCat("{merchant_id: ", merchant, ", merchant_name: Tea House,"
+                                            " business_type: retail,"
+                                            " expected_monthly_volume: 250000}"),
+                               "start-" + merchant);
+    EXPECT_OK(view);
+    if (!view.ok()) return "";
+    CompleteJob("svc-doc-check", "doc-check", view->id(), "{documents_verified: true}");
+    CompleteJob("svc-risk-engine", "risk-check", view->id(), risk);
+    return view->id();
   }
 
   std::string StartPartnerCase(const std::string& partner, int prior_warnings) {
@@ -333,14 +343,7 @@ TEST_F(OutcomeEndToEndTest, AVendorMissingItsSlaEscalatesTheCase) {
 // ------------------------------------------------------ merchant onboarding
 
 TEST_F(OutcomeEndToEndTest, AMerchantPassesFiveStagesAndIsOnboarded) {
-  ASSERT_OK_AND_ASSIGN(auto view,
-                       client_->Start("kevin.du", "merchant-onboarding",
-                                      "{merchant_id: M-5001, merchant_name: Tea House,"
-                                      " business_type: retail, expected_monthly_volume: 250000}",
-                                      "merchant-1"));
-  const std::string id = view.id();
-  CompleteJob("svc-doc-check", "doc-check", id, "{documents_verified: true}");
-  CompleteJob("svc-risk-engine", "risk-check", id, "{risk_level: low, score: 12}");
+  const std::string id = StartRatedMerchant("M-5001", "{risk_level: low, score: 12}");
   EXPECT_THAT(Get(id).active_steps(), ElementsAre("ops-approval"));
   Approve("mia.xu", id);
   EXPECT_THAT(Get(id).active_steps(), ElementsAre("compliance-review"));
@@ -358,7 +361,7 @@ TEST_F(OutcomeEndToEndTest, AMerchantPassesFiveStagesAndIsOnboarded) {
   EXPECT_THAT(Get(id).active_steps(), ElementsAre("activation"));
   CrashAndRestart();
   Complete("owen.li", id);
-  view = Get(id);
+  v1::InstanceView view = Get(id);
   EXPECT_EQ(view.status(), v1::APPROVED);
   EXPECT_EQ(view.outcome(), "ONBOARDED");
   EXPECT_THAT(ListedWith("merchant-onboarding", "ONBOARDED"), ElementsAre(id));
@@ -366,20 +369,13 @@ TEST_F(OutcomeEndToEndTest, AMerchantPassesFiveStagesAndIsOnboarded) {
 }
 
 TEST_F(OutcomeEndToEndTest, AHighRiskMerchantRejectedByTheCommitteeIsDeclined) {
-  ASSERT_OK_AND_ASSIGN(auto view,
-                       client_->Start("kevin.du", "merchant-onboarding",
-                                      "{merchant_id: M-5002, merchant_name: Night Market,"
-                                      " business_type: online, expected_monthly_volume: 900000}",
-                                      "merchant-2"));
-  const std::string id = view.id();
-  CompleteJob("svc-doc-check", "doc-check", id, "{documents_verified: true}");
-  CompleteJob("svc-risk-engine", "risk-check", id, "{risk_level: high, score: 93}");
+  const std::string id = StartRatedMerchant("M-5002", "{risk_level: high, score: 93}");
   EXPECT_THAT(Get(id).active_steps(), ElementsAre("risk-committee"));
   // Two rejections of three make the quorum of two unreachable.
   Reject("ruby.tian", id, "risk_too_high", "chargeback rate above 2%");
   EXPECT_EQ(Get(id).status(), v1::RUNNING);
   Reject("simon.wei", id, "risk_too_high", "no processing history");
-  view = Get(id);
+  v1::InstanceView view = Get(id);
   EXPECT_EQ(view.status(), v1::REJECTED);
   EXPECT_EQ(view.outcome(), "DECLINED");
   EXPECT_EQ(view.outcome_reason(), "risk_too_high");
@@ -388,14 +384,7 @@ TEST_F(OutcomeEndToEndTest, AHighRiskMerchantRejectedByTheCommitteeIsDeclined) {
 }
 
 TEST_F(OutcomeEndToEndTest, AnUnsignedContractLapsesAndTheMerchantIsDeclined) {
-  ASSERT_OK_AND_ASSIGN(auto view,
-                       client_->Start("kevin.du", "merchant-onboarding",
-                                      "{merchant_id: M-5003, merchant_name: Corner Shop,"
-                                      " business_type: retail, expected_monthly_volume: 5000}",
-                                      "merchant-3"));
-  const std::string id = view.id();
-  CompleteJob("svc-doc-check", "doc-check", id, "{documents_verified: true}");
-  CompleteJob("svc-risk-engine", "risk-check", id, "{risk_level: medium}");
+  const std::string id = StartRatedMerchant("M-5003", "{risk_level: medium}");
   Approve("owen.li", id);
   Approve("frank.bai", id);
   EXPECT_THAT(Get(id).active_steps(), ElementsAre("contract-signing"));

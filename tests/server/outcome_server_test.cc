@@ -55,13 +55,9 @@ class OutcomeServerTest : public ServerTest {
   std::vector<std::string> ListedWith(const std::string& outcome) {
     v1::ListInstancesRequest request;
     request.set_outcome(outcome);
-    auto listed = client_->Call("ceo", *client_->instances,
-                                &v1::InstanceService::Stub::ListInstances, request);
-    EXPECT_OK(listed);
-    std::vector<std::string> ids;
-    if (!listed.ok()) return ids;
-    for (const auto& instance : listed->instances()) ids.push_back(instance.id());
-    return ids;
+    auto ids = client_->InstanceIds("ceo", request);
+    EXPECT_OK(ids);
+    return ids.ok() ? *ids : std::vector<std::string>();
   }
 };
 

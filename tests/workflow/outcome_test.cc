@@ -218,6 +218,19 @@ steps:
   EXPECT_EQ(h.state().outcome(), "ONBOARDED");
 }
 
+TEST(OutcomeEngineTest, APreviewStopsAtATaskWhoseResultPicksTheRoute) {
+  Harness h(kReviewDefinition);
+  workflow::Context context;
+  context.now = h.now;
+  context.directory = &h.directory();
+  google::protobuf::Struct form;
+  (*form.mutable_fields())["partner"].set_string_value("P-7");
+  ASSERT_OK_AND_ASSIGN(auto preview, workflow::PreviewRoute(h.definition(), form, "ann", context));
+  ASSERT_EQ(preview.steps_size(), 1);
+  EXPECT_EQ(preview.steps(0).step_id(), "check");
+  EXPECT_EQ(preview.final_status(), v1::RUNNING);
+}
+
 std::vector<std::string> ProblemPaths(const std::string& yaml) {
   auto definition = workflow::ParseDefinitionYaml(yaml);
   EXPECT_TRUE(definition.ok()) << definition.status();

@@ -49,6 +49,7 @@ InstanceRow InstanceRowOf(const InstanceState& instance, const std::string& open
   row.created_us = workflow::ToUnixMicros(instance.created_at());
   row.updated_us = workflow::ToUnixMicros(instance.updated_at());
   row.sla_breached = instance.sla_breached() ? 1 : 0;
+  row.outcome = instance.outcome();
   row.event_count = head.seq;
   row.chain_head = head.hash;
   return row;

@@ -156,6 +156,9 @@ absl::StatusOr<Page<InstanceState>> QueryInstances(soci::session& session,
     query.Where(absl::StrCat("subject = ", query.Bind(filter.subject)));
   }
   if (filter.sla_breached) query.Where("sla_breached = 1");
+  if (!filter.outcome.empty()) {
+    query.Where(absl::StrCat("outcome = ", query.Bind(filter.outcome)));
+  }
   if (!filter.copied_to.empty()) {
     query.Where(absl::StrCat(
         "id IN (SELECT instance_id FROM instance_access WHERE principal = ",

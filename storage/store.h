@@ -236,6 +236,8 @@ struct InstanceFilter {
   std::string subject;
   // Only instances where some step missed its deadline.
   bool sla_breached = false;
+  // Only instances that finished with this named business outcome.
+  std::string outcome;
   // Only instances this user was copied on (CC, escalation notices).
   std::string copied_to;
   // Unset: every instance.

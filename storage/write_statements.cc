@@ -42,9 +42,9 @@ struct WriteStatements::Bound {
             (session.prepare
                  << "INSERT INTO instances (id, definition_key, definition_version, status,"
                     " applicant, subject, open_subject, version, state, created_us, updated_us,"
-                    " sla_breached, event_count, chain_head)"
+                    " sla_breached, event_count, chain_head, outcome)"
                     " VALUES (:i, :dk, :dv, :st, :a, :s, :o, :v, " + dialect.BodyParameter(":j") +
-                    ", :c, :u, :b, :n, :h)",
+                    ", :c, :u, :b, :n, :h, :oc)",
              soci::use(instance.id), soci::use(instance.definition_key),
              soci::use(instance.definition_version), soci::use(instance.status),
              soci::use(instance.applicant), soci::use(instance.subject),
@@ -52,18 +52,19 @@ struct WriteStatements::Bound {
              soci::use(instance.version), soci::use(instance.state),
              soci::use(instance.created_us), soci::use(instance.updated_us),
              soci::use(instance.sla_breached), soci::use(instance.event_count),
-             soci::use(instance.chain_head))),
+             soci::use(instance.chain_head), soci::use(instance.outcome))),
         update_instance(
             (session.prepare << "UPDATE instances SET status = :st, open_subject = :o,"
                                 " version = :v, state = " + dialect.BodyParameter(":j") +
                                 ", updated_us = :u, sla_breached = :b,"
-                                " event_count = :n, chain_head = :h"
+                                " event_count = :n, chain_head = :h, outcome = :oc"
                                 " WHERE id = :i AND version = :e",
              soci::use(instance.status), soci::use(instance.open_subject, open_subject_indicator),
              soci::use(instance.version), soci::use(instance.state),
              soci::use(instance.updated_us), soci::use(instance.sla_breached),
              soci::use(instance.event_count), soci::use(instance.chain_head),
-             soci::use(instance.id), soci::use(expected_version))),
+             soci::use(instance.outcome), soci::use(instance.id),
+             soci::use(expected_version))),
         update_chain_head(
             (session.prepare << "UPDATE instances SET event_count = :n, chain_head = :h"
                                 " WHERE id = :i AND event_count = :e",

@@ -29,6 +29,7 @@ struct InstanceRow {
   int64_t created_us = 0;
   int64_t updated_us = 0;
   int sla_breached = 0;
+  std::string outcome;
   // The chain head: how many events the instance has, and the last hash.
   int64_t event_count = 0;
   std::string chain_head;

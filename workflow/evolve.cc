@@ -42,10 +42,12 @@ void RecordApproval(v1::InstanceState& state, const v1::Task& task) {
   approval->set_form_revision(state.form_revision());
 }
 
-// A job's result joins the instance's data, where routes and later steps
-// read it. It is not the applicant's form changing, so the revision stays.
-void MergeJobResult(v1::InstanceState& state, const v1::Task& task) {
-  if (task.job().type().empty()) return;
+// A job's result, or the declared result of a completed TASK step, joins
+// the instance's data, where routes and later steps read it. It is not the
+// applicant's form changing, so the revision stays.
+void MergeResult(v1::InstanceState& state, const v1::Task& task) {
+  const bool completed_task = task.kind() == v1::STEP_TASK && task.decision() == v1::COMPLETE;
+  if (task.job().type().empty() && !completed_task) return;
   auto& form = *state.mutable_form()->mutable_fields();
   for (const auto& [name, value] : task.result().fields()) form[name] = value;
 }
@@ -65,6 +67,7 @@ void ApplyStart(v1::InstanceState& state, const v1::Event& event) {
 
 void ApplyFinish(v1::InstanceState& state, const v1::Event& event) {
   state.set_status(event.instance_finished().status());
+  state.set_outcome(event.instance_finished().outcome());
   if (event.instance_finished().has_appeal_until()) {
     *state.mutable_appeal_until() = event.instance_finished().appeal_until();
   }
@@ -241,7 +244,7 @@ absl::Status ApplyTaskEvent(v1::InstanceState& state, const v1::Event& event) {
       if (status.ok() && event.actor() != kSystemActor) {
         RecordApproval(state, event.task_completed().task());
       }
-      MergeJobResult(state, event.task_completed().task());
+      MergeResult(state, event.task_completed().task());
       return status;
     }
     case v1::Event::kJobFailed:
@@ -330,6 +333,7 @@ absl::Status Evolve(v1::InstanceState& state, const v1::Event& event) {
       state.clear_finished_at();
       state.clear_outcome_reason();
       state.clear_outcome_comment();
+      state.clear_outcome();
       state.clear_completed_steps();
       state.clear_appeal_until();
       break;

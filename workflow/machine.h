@@ -389,7 +389,8 @@ class Machine {
   absl::Status CancelEverything();
 
   absl::Status FinishInstance(v1::InstanceStatus status, const std::string& comment,
-                              const std::string& step_id, const std::string& reason = "");
+                              const std::string& step_id, const std::string& reason = "",
+                              const std::string& outcome = "");
 
   absl::Status SendCc(const google::protobuf::RepeatedPtrField<v1::ApproverRule>& rules,
                       const std::string& step_id);
@@ -405,6 +406,10 @@ class Machine {
   std::vector<v1::Event> events_;
 
   std::string on_behalf_of_;
+  // A rejection whose on_reject leads straight to an END step: that END
+  // finishes the instance with the rejection's reason code and comment.
+  std::string carried_reason_;
+  std::string carried_comment_;
 
   // Effects noted by Emit, for Take.
   std::set<std::string> touched_tasks_;

@@ -96,6 +96,12 @@ v1::Task Machine::Decided(v1::Task task, v1::Action action, const v1::DecideTask
 
 absl::Status Machine::Complete(const v1::Task& task, v1::Action action,
                       const v1::DecideTaskRequest& request) {
+  const v1::Step& step = StepOf(task.step_id());
+  if (step.has_task() && action == v1::COMPLETE) {
+    SIGNOFF_RETURN_IF_ERROR(ValidateValues(
+        step.task().result_fields(), request.result(), directory(), "result",
+        absl::StrCat("is not a result field of step ", step.id())));
+  }
   SIGNOFF_RETURN_IF_ERROR(EmitTask(Decided(task, action, request), v1::Event::kTaskCompleted, "", "",
                            request.comment()));
   return Reconcile(task.token());

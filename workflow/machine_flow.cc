@@ -278,8 +278,8 @@ absl::Status Machine::FinishStep(const std::string& token, bool rejected, const 
   event.mutable_step_completed()->set_rejected(rejected);
   SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), reason.empty() ? "" : kSystemActor));
   if (step.has_end()) {
-    return FinishInstance(step.end().rejected() ? v1::REJECTED : v1::APPROVED, "",
-                          step.id());
+    return FinishInstance(step.end().rejected() ? v1::REJECTED : v1::APPROVED, carried_comment_,
+                          step.id(), carried_reason_, step.end().outcome());
   }
   if (rejected) {
     if (step.on_reject().empty()) {
@@ -291,6 +291,12 @@ absl::Status Machine::FinishStep(const std::string& token, bool rejected, const 
                               rejecting->reason_code());
       }
       return FinishInstance(v1::REJECTED, "", step.id(), reason);
+    }
+    const v1::Step* target = index_.Find(step.on_reject());
+    if (target != nullptr && target->has_end()) {
+      const v1::Task* rejecting = LastRejection(token);
+      carried_reason_ = reason.empty() && rejecting != nullptr ? rejecting->reason_code() : reason;
+      carried_comment_ = reason.empty() && rejecting != nullptr ? rejecting->comment() : "";
     }
     SIGNOFF_RETURN_IF_ERROR(CancelEverything());
     return EnterStep(step.on_reject(), "", "");
@@ -404,12 +410,14 @@ absl::Status Machine::CancelEverything() {
 }
 
 absl::Status Machine::FinishInstance(v1::InstanceStatus status, const std::string& comment,
-                            const std::string& step_id, const std::string& reason) {
+                            const std::string& step_id, const std::string& reason,
+                            const std::string& outcome) {
   SIGNOFF_RETURN_IF_ERROR(CancelEverything());
   v1::Event event = NewEvent(step_id);
   event.set_comment(comment);
   event.set_reason(reason);
   event.mutable_instance_finished()->set_status(status);
+  event.mutable_instance_finished()->set_outcome(outcome);
   if (status == v1::REJECTED) {
     SIGNOFF_ASSIGN_OR_RETURN(std::optional<absl::Time> appeal_until, AppealDeadline());
     if (appeal_until) {

@@ -143,6 +143,7 @@ absl::StatusOr<v1::PreviewRouteResponse> PreviewRoute(const v1::WorkflowDefiniti
                                                       const std::string& applicant,
                                                       const Context& context) {
   PreviewRecorder recorder(definition);
+  const DefinitionIndex index(definition);
   Context scratch = context;
   scratch.actor = applicant;
   scratch.new_instance_id = kPreviewId;
@@ -165,6 +166,10 @@ absl::StatusOr<v1::PreviewRouteResponse> PreviewRoute(const v1::WorkflowDefiniti
       state = std::move(transition.state);
       continue;
     }
+    // A task that reports declared results picks the route with them: what
+    // comes after it is not known before it is done.
+    const v1::Step* step = index.Find(next->first.step_id());
+    if (step != nullptr && step->task().result_fields_size() > 0) break;
     v1::Command decide;
     decide.mutable_decide()->set_task_id(next->first.id());
     decide.mutable_decide()->set_action(next->first.kind() == v1::STEP_APPROVAL ? v1::APPROVE

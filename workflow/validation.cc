@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "re2/re2.h"
 #include "workflow/definition_index.h"
 #include "workflow/jobs.h"
@@ -18,6 +19,14 @@ namespace signoff::workflow {
 namespace v1 = ::signoff::v1;
 
 namespace {
+
+constexpr char kOutcomeRule[] =
+    "must be an upper-case identifier: A-Z, digits and _, starting with a letter, at most 64";
+
+bool IsOutcomeName(const std::string& name) {
+  static const RE2 kOutcome("[A-Z][A-Z0-9_]{0,63}");
+  return RE2::FullMatch(name, kOutcome);
+}
 
 // Collects problems while walking one definition.
 class Validator {
@@ -59,16 +68,54 @@ class Validator {
     return nullptr;
   }
 
-  // A form field, or a field some job's result brings into the instance's
-  // data.
+  // A form field, or a field some job's or task's result brings into the
+  // instance's data.
   const v1::FormField* Field(const std::string& name) const {
     if (const v1::FormField* field = FormField(name)) return field;
     for (const auto& step : definition_.steps()) {
       for (const auto& field : step.system().result_fields()) {
         if (field.name() == name) return &field;
       }
+      for (const auto& field : step.task().result_fields()) {
+        if (field.name() == name) return &field;
+      }
     }
     return nullptr;
+  }
+
+  void CheckOutcomes() {
+    std::set<std::string> declared;
+    for (int i = 0; i < definition_.outcomes_size(); ++i) {
+      const std::string& code = definition_.outcomes(i).code();
+      const std::string path = absl::StrCat("outcomes[", i, "].code");
+      if (!IsOutcomeName(code)) {
+        Add(path, kOutcomeRule);
+      } else if (!declared.insert(code).second) {
+        Add(path, absl::StrCat("duplicate outcome '", code, "'"));
+      }
+    }
+  }
+
+  void CheckEndOutcome(const v1::EndStep& end, const std::string& path) {
+    const std::string& outcome = end.outcome();
+    if (outcome.empty()) {
+      if (definition_.outcomes_size() > 0) {
+        Add(path + ".outcome", "the definition lists outcomes: name one of them");
+      }
+      return;
+    }
+    if (!IsOutcomeName(outcome)) {
+      Add(path + ".outcome", kOutcomeRule);
+      return;
+    }
+    if (definition_.outcomes_size() == 0) return;
+    std::vector<std::string> codes;
+    for (const auto& declared : definition_.outcomes()) {
+      if (declared.code() == outcome) return;
+      codes.push_back(declared.code());
+    }
+    Add(path + ".outcome", absl::StrCat("'", outcome, "' is not one of the definition's outcomes: ",
+                                        absl::StrJoin(codes, ", ")));
   }
 
   void CheckHeader() {
@@ -103,6 +150,7 @@ class Validator {
     CheckServiceAccounts();
     CheckVisibility();
     CheckReportSettings();
+    CheckOutcomes();
   }
 
   void CheckReportSettings() {
@@ -209,6 +257,28 @@ class Validator {
     }
   }
 
+  // Result fields of a job or a task: merged into the instance's data,
+  // they must not shadow a form field, and they show in the audit trail.
+  void CheckResultFields(const google::protobuf::RepeatedPtrField<v1::FormField>& fields,
+                         const std::string& path) {
+    std::set<std::string> names;
+    for (int f = 0; f < fields.size(); ++f) {
+      const v1::FormField& field = fields.Get(f);
+      const std::string field_path = absl::StrCat(path, ".result_fields[", f, "]");
+      CheckField(field, field_path, names);
+      if (field.confidential()) {
+        Add(field_path + ".confidential",
+            "a result field cannot be confidential: results are part of the audit trail, "
+            "which readers see whole");
+      }
+      if (FormField(field.name()) != nullptr) {
+        Add(field_path + ".name",
+            absl::StrCat("'", field.name(), "' is already a form field; a result merged into "
+                         "the instance's data would overwrite it"));
+      }
+    }
+  }
+
   // A job's type, retries, result fields and error routes; a SYSTEM step
   // without a job_type takes none of the others.
   void CheckJob(const v1::SystemStep& system, const std::string& path) {
@@ -233,22 +303,7 @@ class Validator {
     if (system.retries() > static_cast<uint32_t>(kMaxJobRetries)) {
       Add(path + ".retries", absl::StrCat("must be at most ", kMaxJobRetries));
     }
-    std::set<std::string> names;
-    for (int f = 0; f < system.result_fields_size(); ++f) {
-      const v1::FormField& field = system.result_fields(f);
-      const std::string field_path = absl::StrCat(path, ".result_fields[", f, "]");
-      CheckField(field, field_path, names);
-      if (field.confidential()) {
-        Add(field_path + ".confidential",
-            "a result field cannot be confidential: results are part of the audit trail, "
-            "which readers see whole");
-      }
-      if (FormField(field.name()) != nullptr) {
-        Add(field_path + ".name",
-            absl::StrCat("'", field.name(), "' is already a form field; a result merged into "
-                         "the instance's data would overwrite it"));
-      }
-    }
+    CheckResultFields(system.result_fields(), path);
     std::set<std::string> codes;
     for (int e = 0; e < system.errors_size(); ++e) {
       const v1::ErrorRoute& route = system.errors(e);
@@ -305,6 +360,7 @@ class Validator {
       }
       case v1::Step::kTask:
         CheckRules(path + ".task.assignees", step.task().assignees(), false);
+        CheckResultFields(step.task().result_fields(), path + ".task");
         break;
       case v1::Step::kSystem:
         CheckRules(path + ".system.workers", step.system().workers(), false);
@@ -315,6 +371,7 @@ class Validator {
         break;
       case v1::Step::kEnd:
         if (step.next_size() > 0) Add(path + ".next", "an end step has no routes");
+        CheckEndOutcome(step.end(), path + ".end");
         break;
       case v1::Step::kWait:
         break;

@@ -60,6 +60,7 @@ struct ListArgs {
   std::string applicant;
   std::string subject;
   bool sla_breached = false;
+  std::string outcome;
   int limit = 50;
 };
 
@@ -72,6 +73,7 @@ absl::Status List(Cli& cli, const ListArgs& args) {
   request.set_applicant(args.applicant);
   request.set_subject(args.subject);
   request.set_sla_breached(args.sla_breached);
+  request.set_outcome(args.outcome);
   v1::ListInstancesResponse all;
   for (;;) {
     request.set_page_size(std::min(100, args.limit - all.instances_size()));
@@ -296,6 +298,7 @@ void AddInstanceCommands(CLI::App& app, Cli& cli) {
   list->add_option("--applicant", list_args->applicant, "applicant user id");
   list->add_option("--subject", list_args->subject, "subject (dealer, employee, ...)");
   list->add_flag("--sla-breached", list_args->sla_breached, "only instances where some step missed its deadline");
+  list->add_option("--outcome", list_args->outcome, "only instances that finished with this named outcome (KEPT, TERMINATED, ...)");
   list->add_option("--limit", list_args->limit, "at most this many")->check(CLI::Range(1, 100000))->capture_default_str();
   list->callback([&cli, list_args] { cli.run = [&cli, list_args] { return List(cli, *list_args); }; });
 

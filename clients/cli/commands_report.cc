@@ -114,7 +114,7 @@ std::string Pairs(const Map& map) {
 
 Sheet VolumeSheet(const v1::VolumeReport& report, bool /*csv*/) {
   Sheet sheet{{"GROUP", "STARTED", "FINISHED", "APPROVED", "REJECTED", "WITHDRAWN", "CANCELLED",
-               "END_STEPS", "TASKS_CREATED", "TASKS_DECIDED", "DECISIONS"}};
+               "END_STEPS", "OUTCOMES", "TASKS_CREATED", "TASKS_DECIDED", "DECISIONS"}};
   for (const auto& row : report.rows()) {
     auto outcome = [&](const char* name) {
       auto found = row.outcomes().find(name);
@@ -123,6 +123,7 @@ Sheet VolumeSheet(const v1::VolumeReport& report, bool /*csv*/) {
     sheet.rows.push_back({row.group(), Number(row.started()), Number(row.finished()),
                           outcome("APPROVED"), outcome("REJECTED"), outcome("WITHDRAWN"),
                           outcome("CANCELLED"), Pairs(row.end_steps()),
+                          Pairs(row.business_outcomes()),
                           Number(row.tasks_created()), Number(row.tasks_decided()),
                           Pairs(row.decisions())});
   }

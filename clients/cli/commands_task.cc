@@ -22,6 +22,7 @@ struct TaskArgs {
   std::vector<std::string> users;
   std::string position;
   std::string result_file;
+  std::vector<std::string> result_pairs;
   std::string by;
   std::string until;
   std::string request_id;
@@ -116,6 +117,35 @@ absl::Status CheckReasonCode(Cli& cli, const TaskArgs& args, v1::Action action) 
   return UsageError(absl::StrCat("--reason ", args.reason, " is not one of ", list, ":", CodeLines(reasons)));
 }
 
+// The result fields the task's step declares, so that name=value pairs
+// take their types (a number stays a number).
+absl::StatusOr<v1::Form> ResultFieldsOf(Cli& cli, const std::string& task_id) {
+  v1::GetTaskRequest task_request;
+  task_request.set_id(task_id);
+  auto found = cli.Connect().Call(cli.Connect().tasks(), &Stub::GetTask, task_request);
+  if (!found.ok()) return found.status();
+  v1::GetDefinitionRequest request;
+  request.set_key(found->task().definition_key());
+  request.set_version(found->task().definition_version());
+  auto definition = cli.Connect().Call(cli.Connect().definitions(),
+                                       &v1::DefinitionService::Stub::GetDefinition, request);
+  if (!definition.ok()) return definition.status();
+  v1::Form fields;
+  for (const auto& step : definition->published().definition().steps()) {
+    if (step.id() != found->task().step_id()) continue;
+    *fields.mutable_fields() = step.has_task() ? step.task().result_fields()
+                                               : step.system().result_fields();
+  }
+  return fields;
+}
+
+absl::StatusOr<google::protobuf::Struct> ResultOf(Cli& cli, const TaskArgs& args) {
+  if (args.result_pairs.empty()) return ReadValuesFile(args.result_file, "the result");
+  auto fields = ResultFieldsOf(cli, args.id);
+  if (!fields.ok()) return fields.status();
+  return BuildForm(args.result_pairs, args.result_file, *fields);
+}
+
 absl::Status Decide(Cli& cli, const TaskArgs& args, v1::Action action) {
   if (action == v1::REJECT || action == v1::RETURN) {
     auto checked = CheckReasonCode(cli, args, action);
@@ -135,8 +165,8 @@ absl::Status Decide(Cli& cli, const TaskArgs& args, v1::Action action) {
     v1::SignerPosition_Parse(absl::AsciiStrToUpper(args.position), &position);
     request.set_signer_position(position);
   }
-  if (!args.result_file.empty()) {
-    auto result = ReadValuesFile(args.result_file, "the result");
+  if (!args.result_file.empty() || !args.result_pairs.empty()) {
+    auto result = ResultOf(cli, args);
     if (!result.ok()) return result.status();
     *request.mutable_result() = *result;
   }
@@ -269,10 +299,12 @@ void AddTaskCommands(CLI::App& app, Cli& cli) {
   OnRun(cli, approve, args, v1::APPROVE);
 
   auto* complete = TaskCommand(*noun, "complete", "finish a TASK or SYSTEM step, optionally with a result",
-                               "signoffctl --as svc-it-data task complete i0001-t6 --result-file result.yaml", *args);
+                               "signoffctl --as uma.deng task complete i0001-t6 --result qc_result=flag --result qc_reason=amount_inflated", *args);
   complete->add_option("--comment", args->comment, "a note for the record");
   complete->add_option("--result-file", args->result_file, "the work's result as YAML or JSON")
       ->check(CLI::ExistingFile);
+  complete->add_option("--result", args->result_pairs,
+                       "a result value, name=value, typed by the step's result fields (repeatable)");
   OnRun(cli, complete, args, v1::COMPLETE);
 
   auto* reject = TaskCommand(*noun, "reject",

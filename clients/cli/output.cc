@@ -316,8 +316,8 @@ std::string ClockState(const v1::StepClock& clock, absl::TimeZone zone) {
 
 void PrintInstances(const std::vector<v1::InstanceView>& instances, const ZoneOf& zone_of) {
   const absl::Time now = absl::Now();
-  Table table({"ID", "DEFINITION", "SUBJECT", "STATUS", "SLA", "STEP", "ASSIGNEES", "APPLICANT",
-               "AGE", "UPDATED"});
+  Table table({"ID", "DEFINITION", "SUBJECT", "STATUS", "OUTCOME", "SLA", "STEP", "ASSIGNEES",
+               "APPLICANT", "AGE", "UPDATED"});
   for (const auto& instance : instances) {
     std::vector<std::string> assignees;
     for (const auto& task : instance.pending_tasks()) {
@@ -325,7 +325,7 @@ void PrintInstances(const std::vector<v1::InstanceView>& instances, const ZoneOf
     }
     const absl::TimeZone zone = zone_of(instance.definition_key(), instance.definition_version());
     table.Add({instance.id(), absl::StrCat(instance.definition_key(), "@", instance.definition_version()),
-               instance.subject(), v1::InstanceStatus_Name(instance.status()),
+               instance.subject(), v1::InstanceStatus_Name(instance.status()), instance.outcome(),
                instance.sla_breached() ? "breached" : "", absl::StrJoin(instance.active_steps(), ","),
                absl::StrJoin(assignees, ","),
                instance.applicant(), Age(instance.created_at(), now),
@@ -380,6 +380,7 @@ void PrintInstance(const v1::InstanceView& instance, absl::TimeZone zone) {
   PrintField("Instance:", instance.id());
   PrintField("Definition:", absl::StrCat(instance.definition_key(), "@", instance.definition_version()));
   PrintField("Status:", v1::InstanceStatus_Name(instance.status()));
+  if (!instance.outcome().empty()) PrintField("Outcome:", instance.outcome());
   PrintField("Applicant:", instance.applicant());
   PrintField("Subject:", instance.subject());
   PrintField("Steps:", absl::StrJoin(instance.active_steps(), ", "));
@@ -502,6 +503,9 @@ std::string Detail(const v1::Event& event) {
   }
   if (event.has_instance_finished()) {
     parts.push_back(v1::InstanceStatus_Name(event.instance_finished().status()));
+    if (!event.instance_finished().outcome().empty()) {
+      parts.push_back(absl::StrCat("outcome ", event.instance_finished().outcome()));
+    }
   }
   if (event.has_instance_returned()) {
     parts.push_back(absl::StrCat("to ", event.instance_returned().to_step().empty()

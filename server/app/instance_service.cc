@@ -121,6 +121,7 @@ absl::StatusOr<v1::ListInstancesResponse> InstanceService::ListInstances(
   filter.applicant = request.applicant();
   filter.subject = request.subject();
   filter.sla_breached = request.sla_breached();
+  filter.outcome = request.outcome();
   if (request.cc_to_me()) filter.copied_to = caller.user;
   filter.readable_by = AccessControl::ReadableByOf(reader);
   filter.page_size = request.page_size() > 0 ? request.page_size() : 50;

@@ -409,6 +409,8 @@ void ReportProjection::Finished(const v1::Event& event, ReportInstanceFact& inst
   if (!instance.end_step.empty()) {
     book_.Count(place, absl::StrCat(metric::kEndStep, instance.end_step), 1);
   }
+  const std::string& named = event.instance_finished().outcome();
+  if (!named.empty()) book_.Count(place, absl::StrCat(metric::kNamedOutcome, named), 1);
   if (instance.returns == 0 && instance.rejections == 0) {
     book_.Count(place, metric::kFirstPass, 1);
   }

@@ -124,6 +124,8 @@ inline constexpr char kFinished[] = "finished";
 inline constexpr char kOutcome[] = "outcome:";
 // + the END step's id.
 inline constexpr char kEndStep[] = "end:";
+// + the END step's named business outcome (KEPT, TERMINATED, ...).
+inline constexpr char kNamedOutcome[] = "named_outcome:";
 inline constexpr char kFirstPass[] = "first_pass";
 // count: resubmits of the instances finished.
 inline constexpr char kResubmits[] = "resubmits";

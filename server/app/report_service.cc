@@ -198,8 +198,8 @@ absl::StatusOr<v1::VolumeReport> ReportService::GetVolumeReport(
   SIGNOFF_ASSIGN_OR_RETURN(
       Table table, Tabulate(context_, scope,
                             {metric::kStarted, metric::kFinished, metric::kOutcome,
-                             metric::kEndStep, metric::kTaskCreated, metric::kDecided,
-                             metric::kDecision}));
+                             metric::kEndStep, metric::kNamedOutcome, metric::kTaskCreated,
+                             metric::kDecided, metric::kDecision}));
   v1::VolumeReport report;
   for (const auto& [group, metrics] : table) {
     v1::VolumeRow& row = *report.add_rows();
@@ -208,6 +208,7 @@ absl::StatusOr<v1::VolumeReport> ReportService::GetVolumeReport(
     row.set_finished(CountOf(metrics, metric::kFinished));
     CopyFamily(metrics, metric::kOutcome, row.mutable_outcomes());
     CopyFamily(metrics, metric::kEndStep, row.mutable_end_steps());
+    CopyFamily(metrics, metric::kNamedOutcome, row.mutable_business_outcomes());
     row.set_tasks_created(CountOf(metrics, metric::kTaskCreated));
     row.set_tasks_decided(CountOf(metrics, metric::kDecided));
     CopyFamily(metrics, metric::kDecision, row.mutable_decisions());

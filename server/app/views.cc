@@ -77,6 +77,7 @@ v1::InstanceView ViewOf(const v1::InstanceState& state, const v1::WorkflowDefini
   view.set_outcome_comment(state.outcome_comment());
   if (state.has_last_return()) *view.mutable_last_return() = state.last_return();
   view.set_sla_breached(state.sla_breached());
+  view.set_outcome(state.outcome());
   *view.mutable_clocks() = state.clocks();
   // No deadline for an appeal that would be refused: older rejections
   // recorded one even when no appeal was left.

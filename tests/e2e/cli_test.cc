@@ -347,6 +347,46 @@ TEST_F(CliTest, WholeProbationReviewThroughTheCli) {
   ASSERT_EQ(instances.size(), 1u) << listed.out;
   EXPECT_EQ(instances.Cell(0, "ID"), id);
   EXPECT_EQ(instances.Cell(0, "STATUS"), "APPROVED");
+  EXPECT_EQ(instances.Cell(0, "OUTCOME"), "CONFIRMED");
+  Result confirmed = Run({"--as", "bob.zhang", "instance", "list", "--outcome", "CONFIRMED"});
+  ParsedTable by_outcome(confirmed.out);
+  ASSERT_EQ(by_outcome.size(), 1u) << confirmed.out;
+  EXPECT_EQ(by_outcome.Cell(0, "ID"), id);
+  Result dismissed = Run({"--as", "bob.zhang", "instance", "list", "--outcome", "DISMISSED"});
+  Ok(dismissed);
+  EXPECT_EQ(ParsedTable(dismissed.out).size(), 0u) << dismissed.out;
+  Result shown = Run({"--as", "bob.zhang", "instance", "get", id});
+  EXPECT_THAT(shown.out, HasSubstr("CONFIRMED"));
+}
+
+// A seller case worked with typed results given as name=value: a BOOL at
+// triage, a NUMBER rating at close.
+TEST_F(CliTest, TaskResultsAsNameValuePairs) {
+  Result started = Run({"--as", "sara.lin", "-o", "json", "instance", "start", "seller-escalation",
+                        "--form", "seller_id=S-CLI-1", "--form", "issue_type=payment", "--form",
+                        "description=payout held since Monday"});
+  Ok(started);
+  const std::string id = Json<v1::InstanceResponse>(started).instance().id();
+  const std::string triage = InboxTask("tom.ren", id).id();
+  Ok(Run({"--as", "tom.ren", "task", "claim", triage}));
+  Result unknown = Run({"--as", "tom.ren", "task", "complete", triage, "--result", "colour=red"});
+  EXPECT_EQ(unknown.exit_code, 64 + 3) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("result.colour"));
+  Ok(Run({"--as", "tom.ren", "task", "complete", triage, "--result", "needs_vendor=false"}));
+  const std::string resolution = InboxTask("tom.ren", id).id();
+  Ok(Run({"--as", "tom.ren", "task", "claim", resolution}));
+  Ok(Run({"--as", "tom.ren", "task", "complete", resolution, "--comment", "payout released"}));
+  const std::string close = InboxTask("tom.ren", id).id();
+  Ok(Run({"--as", "tom.ren", "task", "claim", close}));
+  Result too_high = Run({"--as", "tom.ren", "task", "complete", close, "--result", "csat=6"});
+  EXPECT_EQ(too_high.exit_code, 64 + 3) << too_high.err;
+  Ok(Run({"--as", "tom.ren", "task", "complete", close, "--result", "csat=5"}));
+  auto view = Json<v1::InstanceResponse>(
+      Run({"--as", "sara.lin", "-o", "json", "instance", "get", id})).instance();
+  EXPECT_EQ(view.status(), v1::APPROVED);
+  EXPECT_EQ(view.outcome(), "RESOLVED_FIRST_TIME");
+  EXPECT_EQ(view.form().fields().at("csat").number_value(), 5);
+  EXPECT_FALSE(view.form().fields().at("needs_vendor").bool_value());
 }
 
 TEST_F(CliTest, AuditVerifyFindsATrailCutShort) {
@@ -385,7 +425,7 @@ TEST_F(CliTest, AuditVerifyFindsATrailCutShort) {
 }
 
 TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
-  // signoffd's start-up: the demo organisation, the calendar, then the five
+  // signoffd's start-up: the demo organisation, the calendar, then the seven
   // definitions, by file name.
   Result startup = Run({"--as", "olivia.ke", "audit", "admin-log"});
   Ok(startup);
@@ -399,22 +439,24 @@ TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
   EXPECT_THAT(table.Cell(2, "DETAIL"), HasSubstr("from file:dealer-application.yaml"));
   EXPECT_EQ(table.Cell(4, "TARGET"), "merchant-onboarding");
   EXPECT_EQ(table.Cell(6, "TARGET"), "probation-review");
-  EXPECT_THAT(startup.out, HasSubstr("7 admin event(s) shown of 7; hash chain verified"));
+  EXPECT_EQ(table.Cell(7, "TARGET"), "purchase-programme");
+  EXPECT_EQ(table.Cell(8, "TARGET"), "seller-escalation");
+  EXPECT_THAT(startup.out, HasSubstr("9 admin event(s) shown of 9; hash chain verified"));
 
   const std::string org = File("new-user.yaml", "users: [{id: ada.audit, department: compliance, "
                                                 "manager: nina.guo}]\n");
   Ok(Run({"--as", "carl.yuan", "directory", "import", org}));
-  Result added = Run({"--as", "olivia.ke", "-o", "json", "audit", "admin-log", "--after", "7"});
+  Result added = Run({"--as", "olivia.ke", "-o", "json", "audit", "admin-log", "--after", "9"});
   Ok(added);
   auto log = Json<v1::ListAdminEventsResponse>(added);
   ASSERT_EQ(log.events_size(), 1);
-  EXPECT_EQ(log.events(0).seq(), 8);
+  EXPECT_EQ(log.events(0).seq(), 10);
   EXPECT_EQ(log.events(0).actor(), "carl.yuan");
   EXPECT_EQ(log.events(0).action(), "users_upserted");
   EXPECT_EQ(log.events(0).target(), "ada.audit");
   EXPECT_EQ(log.events(0).users_upserted().users(0).manager(), "nina.guo");
   EXPECT_TRUE(log.chain_verified());
-  EXPECT_EQ(log.event_count(), 8);
+  EXPECT_EQ(log.event_count(), 10);
   EXPECT_EQ(log.head_hash(), log.events(0).hash());
 
   auto window = Json<v1::ListAdminEventsResponse>(
@@ -437,13 +479,13 @@ TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
   server_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "signoff.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM admin_events WHERE seq = 8", nullptr, nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM admin_events WHERE seq = 10", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
   StartServer({});
   Result broken = Run({"--as", "olivia.ke", "audit", "admin-log"});
   EXPECT_EQ(broken.exit_code, 1) << broken.out << broken.err;
-  EXPECT_THAT(broken.out, HasSubstr("7 admin event(s) shown of 8; HASH CHAIN BROKEN"));
+  EXPECT_THAT(broken.out, HasSubstr("9 admin event(s) shown of 10; HASH CHAIN BROKEN"));
   EXPECT_THAT(broken.err, HasSubstr("does not verify"));
 }
 
@@ -530,7 +572,7 @@ TEST_F(CliTest, DefinitionsAndDirectoryCommands) {
   EXPECT_EQ(auditors.Cell(1, "ID"), "olivia.ke");
 
   ParsedTable definitions(Run({"--as", "bob.zhang", "definition", "list"}).out);
-  ASSERT_EQ(definitions.size(), 5u);
+  ASSERT_EQ(definitions.size(), 7u);
   EXPECT_EQ(definitions.Cell(0, "KEY"), "dealer-application");
   EXPECT_EQ(definitions.Cell(0, "LATEST"), "1");
   const std::string shipped =

@@ -76,6 +76,7 @@ TEST_F(EndToEndTest, ProbationReviewWithReturnResubmitAndACrash) {
 
   view = Get(id);
   EXPECT_EQ(view.status(), v1::APPROVED);
+  EXPECT_EQ(view.outcome(), "CONFIRMED");
   EXPECT_TRUE(view.pending_tasks().empty());
   auto events = VerifiedHistory(id);
   std::vector<std::string> types;
@@ -109,6 +110,7 @@ TEST_F(EndToEndTest, ProbationReviewRejectedGoesThroughTheNotification) {
   EXPECT_THAT(Get(id).active_steps(), ElementsAre("notify-rejection"));
   Complete("amy.song", id);
   EXPECT_EQ(Get(id).status(), v1::REJECTED);
+  EXPECT_EQ(Get(id).outcome(), "DISMISSED");
   auto events = VerifiedHistory(id);
   bool rejection_recorded = false;
   for (const auto& event : events) {
@@ -194,8 +196,8 @@ TEST_F(EndToEndTest, RestartKeepsDefinitionsWithoutRepublishing) {
                                                  &v1::DefinitionService::Stub::ListDefinitions,
                                                  request));
   // Every shipped definition, each still at its first version.
-  ASSERT_EQ(before.definitions_size(), 5);
-  ASSERT_EQ(after.definitions_size(), 5);
+  ASSERT_EQ(before.definitions_size(), 7);
+  ASSERT_EQ(after.definitions_size(), 7);
   for (const auto& summary : after.definitions()) EXPECT_EQ(summary.latest_version(), 1);
 }
 

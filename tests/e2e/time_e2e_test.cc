@@ -66,6 +66,7 @@ TEST_F(TimeEndToEndTest, PartnerRectifiedBySignal) {
                        client_->Call("svc-kpi-monitor", *client_->instances,
                                      &v1::InstanceService::Stub::SignalInstance, signal));
   EXPECT_EQ(signalled.instance().status(), v1::APPROVED);
+  EXPECT_EQ(signalled.instance().outcome(), "KEPT");
   CrashAndRestart();
   auto events = VerifiedHistory(id);
   std::vector<std::string> steps;
@@ -82,7 +83,8 @@ TEST_F(TimeEndToEndTest, PartnerTerminatedAfterTheDeadlinePassesWhileDown) {
     auto steps = Get(id).active_steps();
     return steps.size() == 1 && steps[0] == "interview";
   })) << Get(id).DebugString();
-  CompleteWithComment("paul.dai", id, "interviewed; no credible plan");
+  CompleteWithComment("paul.dai", id, "interviewed; no credible plan",
+                      "{interview_verdict: proceed}");
   EXPECT_THAT(Get(id).active_steps(), ::testing::UnorderedElementsAre("legal-risk",
                                                                       "economic-impact"));
   Approve("diana.lu", id);
@@ -92,6 +94,7 @@ TEST_F(TimeEndToEndTest, PartnerTerminatedAfterTheDeadlinePassesWhileDown) {
   Approve("oscar.ma", id);
   CompleteWithComment("helen.qin", id, "notice served");
   EXPECT_EQ(Get(id).status(), v1::APPROVED);
+  EXPECT_EQ(Get(id).outcome(), "TERMINATED");
   auto events = VerifiedHistory(id);
   int wait_fired = 0;
   for (const auto& event : events) {
@@ -119,7 +122,7 @@ TEST_F(TimeEndToEndTest, DealerClaimsAreSampledForQualityCheckReproducibly) {
       ++sampled;
       EXPECT_THAT(Get(id).active_steps(), ElementsAre("quality-check"));
       CompleteWithComment("uma.deng", id, "documents and amounts match",
-                          "{result: pass, checked_items: 4}");
+                          "{qc_result: pass, checked_items: 4}");
     } else {
       ++skipped;
     }
@@ -135,7 +138,7 @@ TEST_F(TimeEndToEndTest, DealerClaimThirdPartyCheckThenRejectionAndAppeal) {
   EXPECT_THAT(Get(checked).active_steps(), ElementsAre("third-party-check"));
   Complete("svc-doc-check", checked, "{verdict: genuine, reference: DC-7731}");
   if (Get(checked).status() == v1::RUNNING) {
-    CompleteWithComment("vera.cheng", checked, "sampled and fine", "{result: pass}");
+    CompleteWithComment("vera.cheng", checked, "sampled and fine", "{qc_result: pass}");
   }
   EXPECT_EQ(Get(checked).status(), v1::APPROVED);
   VerifiedHistory(checked);
@@ -170,7 +173,7 @@ TEST_F(TimeEndToEndTest, InvoiceReissueIsRemindedUntilDone) {
   const std::string id = StartClaim("reissue", ", invoice_reissue: true");
   Approve("tina.luo", id);
   if (Get(id).active_steps(0) == "quality-check") {
-    CompleteWithComment("uma.deng", id, "sampled and fine", "{result: pass}");
+    CompleteWithComment("uma.deng", id, "sampled and fine", "{qc_result: pass}");
   }
   ASSERT_THAT(Get(id).active_steps(), ElementsAre("invoice-reissue"));
   // Over a week later; a reminder every working day, without an end.

@@ -468,8 +468,10 @@ TEST_F(MerchantOnboardingTest, HighRiskGoesToTwoOfThreeOfTheRiskCommittee) {
     ASSERT_OK(client_->Decide(member, PendingTaskOf(view, member), v1::APPROVE,
                               absl::StrCat("approve-", member)));
   }
-  ASSERT_OK_AND_ASSIGN(auto done, client_->Get("kevin.du", id));
-  EXPECT_EQ(done.status(), v1::APPROVED);
+  // The committee's approval passes the merchant on to Compliance.
+  ASSERT_OK_AND_ASSIGN(auto approved, client_->Get("kevin.du", id));
+  EXPECT_EQ(approved.status(), v1::RUNNING);
+  EXPECT_THAT(approved.active_steps(), ElementsAre("compliance-review"));
   // The result is in the audit trail.
   ASSERT_OK_AND_ASSIGN(auto history, client_->History("kevin.du", id));
   bool recorded = false;
@@ -489,8 +491,8 @@ TEST_F(MerchantOnboardingTest, LowRiskGoesToOneMerchantOpsApproval) {
   EXPECT_THAT(Assignees(rated.instance()), ElementsAre("merchant-ops"));
   ASSERT_OK(client_->Decide("mia.xu", rated.instance().pending_tasks(0).id(), v1::APPROVE,
                             "approve-mia"));
-  ASSERT_OK_AND_ASSIGN(auto done, client_->Get("kevin.du", id));
-  EXPECT_EQ(done.status(), v1::APPROVED);
+  ASSERT_OK_AND_ASSIGN(auto approved, client_->Get("kevin.du", id));
+  EXPECT_THAT(approved.active_steps(), ElementsAre("compliance-review"));
   ExpectReplayMatchesStore(id);
 }
 

@@ -43,13 +43,16 @@ subject: {field: dealer, type: dealer}
 reject_reasons: [{code: fraud, label: Fraud suspected}, {code: docs}]
 return_reasons: [{code: missing, label: Documents missing}, {code: blurry}]
 reports: {resolution_step: review, rating_field: score}
+outcomes: [{code: PAID}, {code: REFUSED}]
 steps:
   - id: review
     approval: {approvers: [{user: fred}]}
     sla: {due: {hours: 8, business: true}}
     actions: {allowed: [APPROVE, REJECT, RETURN, PAUSE_CLOCK]}
+    on_reject: refused
     next: [{to: done}]
-  - {id: done, end: {}}
+  - {id: done, end: {outcome: PAID}}
+  - {id: refused, end: {rejected: true, outcome: REFUSED}}
 )";
 
 constexpr double kHour = 3600;
@@ -191,7 +194,9 @@ TEST_F(ReportTest, VolumeCountsStartsFinishesOutcomesAndDecisions) {
   EXPECT_EQ(row.started(), 4);
   EXPECT_EQ(row.finished(), 3);
   EXPECT_THAT(row.outcomes(), UnorderedElementsAre(Pair("APPROVED", 2), Pair("REJECTED", 1)));
-  EXPECT_THAT(row.end_steps(), UnorderedElementsAre(Pair("done", 2)));
+  EXPECT_THAT(row.end_steps(), UnorderedElementsAre(Pair("done", 2), Pair("refused", 1)));
+  EXPECT_THAT(row.business_outcomes(),
+              UnorderedElementsAre(Pair("PAID", 2), Pair("REFUSED", 1)));
   EXPECT_EQ(row.tasks_created(), 5);
   EXPECT_EQ(row.tasks_decided(), 4);
   EXPECT_THAT(row.decisions(),
@@ -212,6 +217,7 @@ TEST_F(ReportTest, VolumeCountsStartsFinishesOutcomesAndDecisions) {
   EXPECT_EQ(departments.rows(0).group(), "hr");
   EXPECT_EQ(departments.rows(0).started(), 2);
   EXPECT_THAT(departments.rows(0).outcomes(), UnorderedElementsAre(Pair("REJECTED", 1)));
+  EXPECT_THAT(departments.rows(0).business_outcomes(), UnorderedElementsAre(Pair("REFUSED", 1)));
   EXPECT_EQ(departments.rows(1).group(), "sales");
   EXPECT_THAT(departments.rows(1).outcomes(), UnorderedElementsAre(Pair("APPROVED", 2)));
 

@@ -183,6 +183,41 @@ TEST_P(StoreTest, ListInstancesFiltersByEachField) {
   EXPECT_THAT(Ids(subject), ElementsAre("i-04", "i-01"));
 }
 
+TEST_P(StoreTest, ListInstancesFiltersByTheNamedOutcomeKeptOnUpdate) {
+  ASSERT_OK(store().Commit(StartMutation(MakeInstance("i-1", 1, "warning", "alice", "P-1"))));
+  ASSERT_OK(store().Commit(StartMutation(MakeInstance("i-2", 1, "warning", "alice", "P-2"))));
+  ASSERT_OK(store().Commit(StartMutation(MakeInstance("i-3", 1, "warning", "alice", "P-3"))));
+  InstanceFilter kept;
+  kept.outcome = "KEPT";
+  ASSERT_OK_AND_ASSIGN(auto none_yet, store().ListInstances(kept));
+  EXPECT_THAT(Ids(none_yet), ElementsAre());
+
+  InstanceState first = MakeInstance("i-1", 2, "warning", "alice", "P-1");
+  first.set_status(signoff::v1::APPROVED);
+  first.set_outcome("KEPT");
+  ASSERT_OK(store().Commit(UpdateMutation(first, 1)));
+  InstanceState second = MakeInstance("i-2", 2, "warning", "alice", "P-2");
+  second.set_status(signoff::v1::REJECTED);
+  second.set_outcome("TERMINATED");
+  ASSERT_OK(store().Commit(UpdateMutation(second, 1)));
+
+  ASSERT_OK_AND_ASSIGN(auto kept_page, store().ListInstances(kept));
+  EXPECT_THAT(Ids(kept_page), ElementsAre("i-1"));
+  EXPECT_EQ(kept_page.items[0].outcome(), "KEPT");
+  InstanceFilter terminated;
+  terminated.outcome = "TERMINATED";
+  terminated.status = signoff::v1::REJECTED;
+  ASSERT_OK_AND_ASSIGN(auto terminated_page, store().ListInstances(terminated));
+  EXPECT_THAT(Ids(terminated_page), ElementsAre("i-2"));
+  // Outcomes match exactly, case included.
+  InstanceFilter lower;
+  lower.outcome = "kept";
+  ASSERT_OK_AND_ASSIGN(auto lower_page, store().ListInstances(lower));
+  EXPECT_THAT(Ids(lower_page), ElementsAre());
+  ASSERT_OK_AND_ASSIGN(InstanceState stored, store().GetInstance("i-2"));
+  EXPECT_EQ(stored.outcome(), "TERMINATED");
+}
+
 TEST_P(StoreTest, ListInstancesCombinesFiltersWithAnd) {
   SeedInstances(store());
   InstanceFilter filter;

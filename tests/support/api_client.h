@@ -136,6 +136,16 @@ class ApiClient {
     return Call(caller, *directory, &v1::DirectoryService::Stub::UpsertUsers, request);
   }
 
+  // The ids of the first page of instances `request` lists.
+  absl::StatusOr<std::vector<std::string>> InstanceIds(const std::string& user,
+                                                       const v1::ListInstancesRequest& request) {
+    auto listed = Call(user, *instances, &v1::InstanceService::Stub::ListInstances, request);
+    if (!listed.ok()) return listed.status();
+    std::vector<std::string> ids;
+    for (const auto& instance : listed->instances()) ids.push_back(instance.id());
+    return ids;
+  }
+
   absl::StatusOr<v1::GetHistoryResponse> History(const std::string& user, const std::string& id) {
     v1::GetHistoryRequest request;
     request.set_instance_id(id);

@@ -1,6 +1,7 @@
 // A group task: a sampled dealer claim goes to the quality-control
 // inspectors as one shared task; one of them claims it in the inbox and
-// completes it (the step requires a comment), which approves the claim.
+// completes it with the step's declared result (a verdict and reason
+// codes) and the comment the step requires, which approves the claim.
 import assert from "node:assert/strict";
 import test from "node:test";
 import { browserTest, ready } from "./harness.mjs";
@@ -47,7 +48,15 @@ browserTest(test, "a QC inspector claims the group task and completes it", "clai
   const actions = uma.getByRole("group", { name: "Actions" });
   assert.deepEqual(await actions.getByRole("button").allInnerTexts(), ["Complete", "Comment"]);
   await actions.getByRole("button", { name: "Complete" }).click();
+  const result = uma.locator("fieldset.task-result");
+  assert.match(await result.innerText(), /QC verdict[\s\S]*QC reason codes[\s\S]*Items checked/);
   await uma.getByLabel("Comment").fill("Sample checked: documents in order");
+  // The verdict is required, the reasons and the count are not.
+  const verdict = uma.getByLabel("QC verdict");
+  assert.equal(await verdict.evaluate((select) => select.required), true);
+  assert.equal(await uma.getByLabel("Items checked").evaluate((input) => input.required), false);
+  await verdict.selectOption("pass");
+  await uma.getByLabel("Items checked").fill("4");
   await portal.screenshot(uma, "task-complete");
   await uma.getByRole("button", { name: "Confirm: Complete" }).click();
   await uma.locator(".notice").waitFor();
@@ -55,4 +64,6 @@ browserTest(test, "a QC inspector claims the group task and completes it", "clai
 
   const finished = await portal.instance("bob.zhang", id);
   assert.equal(finished.status, "APPROVED");
+  assert.equal(finished.form.qc_result, "pass");
+  assert.equal(finished.form.checked_items, 4);
 });

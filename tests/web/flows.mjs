@@ -58,6 +58,7 @@ export async function completeQualityCheckIfSampled(portal, instanceId) {
   await row.getByRole("link", { name: "Open" }).click();
   await ready(page);
   await page.getByRole("button", { name: "Complete" }).click();
+  await page.getByLabel("QC verdict").selectOption("pass");
   await page.getByLabel("Comment").fill("Sample checked: documents in order");
   await page.getByRole("button", { name: "Confirm: Complete" }).click();
   await page.locator(".notice").waitFor();

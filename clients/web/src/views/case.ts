@@ -108,6 +108,13 @@ function summary(instance: InstanceView, definition: Awaited<ReturnType<typeof g
     const label = reasons?.find((reason) => reason.code === code)?.label;
     return [label ? `${label} ` : "", h("code", null, code)];
   };
+  if (instance.outcome) {
+    const named = definition.definition?.outcomes.find((outcome) => outcome.code === instance.outcome);
+    rows.push([
+      t("case.businessOutcome"),
+      h("span", { class: "business-outcome", dataset: { outcome: instance.outcome } }, named?.label ? `${named.label} ` : "", h("code", null, instance.outcome)),
+    ]);
+  }
   if (instance.outcomeReason || instance.outcomeComment) {
     rows.push([
       t("case.outcome"),
@@ -163,7 +170,7 @@ type ActionForm = {
   build: (inputs: ActionInputs) => Promise<unknown>;
 };
 
-type ActionInputs = { comment: string; reason: string; users: string[]; returnTo: string; position: SignerPosition; days: number };
+type ActionInputs = { comment: string; reason: string; users: string[]; returnTo: string; position: SignerPosition; days: number; result?: JsonObject };
 
 function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefinition>>, rerender: () => void): HTMLElement {
   const status = h("div", { "aria-live": "polite" });
@@ -172,14 +179,18 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
   const mine = task.assignee === me();
   const pending = task.status === TaskStatus.PENDING;
   const area = h("div", { class: "action-area" });
+  // What completing this task reports, when its step declares result fields.
+  const step = definition.definition?.steps.find((candidate) => candidate.id === task.stepId);
+  const resultFields = step?.kind.case === "task" ? step.kind.value.resultFields : [];
 
-  const run = async (label: string, call: () => Promise<unknown>) => {
+  const run = async (label: string, call: () => Promise<unknown>, placeViolations?: (error: unknown) => void) => {
     replaceChildren(status);
     try {
       await call();
       setFlash(t("case.done", { action: label }));
       rerender();
     } catch (error) {
+      placeViolations?.(error);
       replaceChildren(status, errorBox(error));
     }
   };
@@ -194,6 +205,7 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
       returnToStep: action === Action.RETURN ? inputs.returnTo : "",
       users: inputs.users,
       signerPosition: action === Action.ADD_SIGNER ? inputs.position : SignerPosition.SIGNER_POSITION_UNSPECIFIED,
+      result: inputs.result,
     });
 
   const forms: ActionForm[] = [
@@ -263,6 +275,7 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
       ),
     );
     const days = h("input", { id: ids.days, name: "days", type: "number", min: 1, max: 30, value: 1, required: true });
+    const results = action === Action.COMPLETE && resultFields.length ? formEditor(resultFields) : null;
     const field = (id: string, text: string, control: HTMLElement, required = false) =>
       h("div", { class: "field" }, h("label", { for: id }, text, required ? h("span", { class: "required" }, " *") : null), control);
     const formElement = h(
@@ -285,8 +298,10 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
             returnTo: returnTo.value,
             position: Number(position.value) as SignerPosition,
             days: Number(days.value),
+            result: results?.values(),
           };
-          void run(label, () => form.build(inputs));
+          results?.clearViolations();
+          void run(label, () => form.build(inputs), results ? (error) => results.showViolations(fieldViolations(error), "result") : undefined);
         },
       },
       h("h3", null, label),
@@ -296,6 +311,7 @@ function taskPanel(task: Task, definition: Awaited<ReturnType<typeof getDefiniti
       form.needsUsers ? usersDatalist(ids.list) : null,
       action === Action.ADD_SIGNER ? field(ids.position, t("case.position"), position) : null,
       action === Action.EXTEND_DEADLINE ? field(ids.days, t("case.extendDays"), days, true) : null,
+      results ? h("fieldset", { class: "task-result" }, h("legend", null, t("case.result")), results.element) : null,
       field(ids.comment, t("case.comment"), comment, commentRequired),
       h(
         "div",

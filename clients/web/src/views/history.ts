@@ -247,6 +247,7 @@ function timelineItem(event: Event, definition: PublishedDefinition): HTMLElemen
     );
   } else if (body.case === "instanceFinished") {
     details.push(h("span", null, ` → ${t(`status.${InstanceStatus[body.value.status]}` as Key)}`));
+    if (body.value.outcome) details.push(" ", h("code", { class: "business-outcome" }, body.value.outcome));
   } else if (body.case === "ccSent") {
     details.push(h("span", null, ` → ${body.value.users.map(displayName).join(", ")}`));
   } else if ((body.case === "taskCreated" || body.case === "taskUpdated") && body.value.task) {

@@ -80,6 +80,7 @@ export async function requestsView(): Promise<HTMLElement> {
         h("a", { href: `#/instance/${encodeURIComponent(instance.id)}` }, `${instance.definitionKey} · ${instance.subject || instance.id}`),
         " ",
         statusBadge(instance.status),
+        instance.outcome ? [" ", h("span", { class: "badge badge-info business-outcome", dataset: { outcome: instance.outcome } }, instance.outcome)] : null,
       ),
       h(
         "p",

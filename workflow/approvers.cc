@@ -169,11 +169,11 @@ std::vector<Candidate> ResolveApprovers(
     std::string chosen_by = DescribeRule(rule);
     if (IsSubjectRule(rule)) absl::StrAppend(&chosen_by, " of subject ", basis.subject_user);
     if (rule.has_role() && rule.role().candidate_group()) {
-      Candidate group{"", {}, chosen_by};
-      group.group.set_role(rule.role().name());
-      group.group.set_department(rule.role().department().empty()
-                                     ? DepartmentOf(basis.applicant, directory)
-                                     : rule.role().department());
+      Candidate group = Candidate::ForGroup(rule.role().name(),
+                                         rule.role().department().empty()
+                                             ? DepartmentOf(basis.applicant, directory)
+                                             : rule.role().department(),
+                                         chosen_by);
       if (!directory.HoldersOf(group.group.role(), group.group.department()).empty() &&
           seen.insert("group:" + group.group.role() + "@" + group.group.department())
               .second) {
@@ -185,7 +185,7 @@ std::vector<Candidate> ResolveApprovers(
       const v1::User* found = directory.FindUser(user);
       if (found == nullptr) continue;
       if (!found->disabled()) {
-        if (seen.insert(user).second) candidates.push_back({user, {}, chosen_by});
+        if (seen.insert(user).second) candidates.push_back(Candidate::ForUser(user, chosen_by));
         continue;
       }
       const std::string manager = NearestEnabledManager(user, directory);
@@ -197,8 +197,10 @@ std::vector<Candidate> ResolveApprovers(
       pass_over(user, chosen_by,
                 absl::StrCat(user, " is disabled; the task goes up the chain to ", manager));
       if (seen.insert(manager).second) {
-        candidates.push_back(
-            {manager, {}, absl::StrCat(chosen_by, " (up the chain for disabled ", user, ")"), user});
+        Candidate climbed = Candidate::ForUser(
+            manager, absl::StrCat(chosen_by, " (up the chain for disabled ", user, ")"));
+        climbed.stands_in_for = user;
+        candidates.push_back(std::move(climbed));
       }
     }
   }

@@ -25,6 +25,20 @@ struct Candidate {
   std::string delegated_from;
 
   bool is_group() const { return user.empty(); }
+
+  static Candidate ForUser(std::string user, std::string chosen_by) {
+    Candidate candidate;
+    candidate.user = std::move(user);
+    candidate.chosen_by = std::move(chosen_by);
+    return candidate;
+  }
+  static Candidate ForGroup(std::string role, std::string department, std::string chosen_by) {
+    Candidate candidate;
+    candidate.group.set_role(std::move(role));
+    candidate.group.set_department(std::move(department));
+    candidate.chosen_by = std::move(chosen_by);
+    return candidate;
+  }
 };
 
 // Whom rules resolve relative to.

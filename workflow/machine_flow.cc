@@ -149,9 +149,8 @@ absl::StatusOr<std::vector<Candidate>> Machine::CandidatesFor(const v1::Step& st
       const std::string role =
           step.empty_fallback_role().empty() ? AdminRole(definition_) : step.empty_fallback_role();
       if (!directory().HoldersOf(role, "").empty()) {
-        Candidate fallback{"", {}, absl::StrCat("empty fallback role:", role)};
-        fallback.group.set_role(role);
-        return std::vector<Candidate>{fallback};
+        return std::vector<Candidate>{
+            Candidate::ForGroup(role, "", absl::StrCat("empty fallback role:", role))};
       }
       return absl::FailedPreconditionError(absl::StrCat(
           "step ", step.id(), " resolves no approvers and no one holds the fallback role ",

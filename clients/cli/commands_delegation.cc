@@ -28,7 +28,7 @@ struct DelegationArgs {
 };
 
 void PrintDelegations(const google::protobuf::RepeatedPtrField<v1::Delegation>& delegations) {
-  Table table({"id", "delegator", "delegate", "from", "until", "definitions"});
+  Table table({"ID", "DELEGATOR", "DELEGATE", "FROM", "UNTIL", "DEFINITIONS"});
   for (const auto& delegation : delegations) {
     table.Add({delegation.id(), delegation.delegator(), delegation.delegate(),
                ShowTime(delegation.starts_at(), absl::UTCTimeZone()),

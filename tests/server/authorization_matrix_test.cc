@@ -810,7 +810,8 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
   columns.push_back({"UnclaimTask",
                      [](Row row, State state) {
                        return RunningTaskCommand(row, state,
-                                                 {Row::kCandidate, Row::kProcessAdmin});
+                                                 {Row::kCandidate, Row::kProcessAdmin},
+                                                 /*service_may_act=*/false);
                      },
                      [this](const std::string& user, const std::string& id) {
     v1::ClaimTaskRequest claim;

@@ -238,12 +238,17 @@ TEST_F(PeopleServerTest, EachBulkDecisionIsAnsweredOnItsOwn) {
 }
 
 TEST_F(PeopleServerTest, SomeoneElsesTaskFailsAloneInABulkCall) {
-  const v1::Task mine = StartForAnn();
+  const v1::Task mias = StartForAnn();
   v1::DecideTasksRequest request;
-  *request.add_decisions() = Approval(mine.id(), "not-yours");
-  ASSERT_OK_AND_ASSIGN(auto response,
+  *request.add_decisions() = Approval(mias.id(), "not-yours");
+  // ann reads her own request but may not decide her manager's task; bo
+  // does not even learn that it exists.
+  ASSERT_OK_AND_ASSIGN(auto by_ann,
+                       client_->Call("ann", *client_->tasks, &TS::DecideTasks, request));
+  EXPECT_EQ(by_ann.results(0).code(), static_cast<int>(absl::StatusCode::kPermissionDenied));
+  ASSERT_OK_AND_ASSIGN(auto by_bo,
                        client_->Call("bo", *client_->tasks, &TS::DecideTasks, request));
-  EXPECT_EQ(response.results(0).code(), static_cast<int>(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(by_bo.results(0).code(), static_cast<int>(absl::StatusCode::kNotFound));
 }
 
 TEST_F(PeopleServerTest, ABulkCallIsBoundedAndNotEmpty) {

@@ -124,6 +124,8 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(TaskService, tasks, PauseClock);
   SIGNOFF_ROUTE(TaskService, tasks, ResumeClock);
   SIGNOFF_ROUTE(TaskService, tasks, ExtendDeadline);
+  SIGNOFF_ROUTE(TaskService, tasks, UnclaimTask);
+  SIGNOFF_ROUTE(TaskService, tasks, DecideTasks);
   SIGNOFF_ROUTE(CalendarService, calendars, PublishCalendar);
   SIGNOFF_ROUTE(CalendarService, calendars, GetCalendar);
   SIGNOFF_ROUTE(CalendarService, calendars, ListCalendars);
@@ -131,6 +133,9 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(DirectoryService, directory, UpsertDepartments);
   SIGNOFF_ROUTE(DirectoryService, directory, GetUser);
   SIGNOFF_ROUTE(DirectoryService, directory, ListUsers);
+  SIGNOFF_ROUTE(DirectoryService, directory, SetDelegation);
+  SIGNOFF_ROUTE(DirectoryService, directory, ListDelegations);
+  SIGNOFF_ROUTE(DirectoryService, directory, RemoveDelegation);
   SIGNOFF_ROUTE(AuditService, audit, ListAdminEvents);
   SIGNOFF_ROUTE(NotificationService, notifications, ListNotifications);
   SIGNOFF_ROUTE(NotificationService, notifications, MarkNotificationsRead);

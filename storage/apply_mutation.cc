@@ -165,9 +165,19 @@ class MutationApplier {
     for (size_t i = 0; i < mutation_.users.size(); ++i) {
       SIGNOFF_RETURN_IF_ERROR(UpsertUser(mutation_.users[i], encoded_.user_bodies[i]));
     }
+    for (size_t i = 0; i < mutation_.delegations.size(); ++i) {
+      SIGNOFF_RETURN_IF_ERROR(
+          UpsertDelegation(mutation_.delegations[i], encoded_.delegation_bodies[i]));
+    }
+    for (const std::string& id : mutation_.delegations_removed) {
+      session_ << "DELETE FROM delegations WHERE id = :i", soci::use(id);
+    }
     if (mutation_.definition) MoveCatalogOn("definitions");
     if (mutation_.calendar) MoveCatalogOn("calendars");
-    if (!mutation_.users.empty() || !mutation_.departments.empty()) MoveCatalogOn("directory");
+    if (!mutation_.users.empty() || !mutation_.departments.empty() ||
+        !mutation_.delegations.empty() || !mutation_.delegations_removed.empty()) {
+      MoveCatalogOn("directory");
+    }
     return absl::OkStatus();
   }
 
@@ -380,6 +390,22 @@ class MutationApplier {
         soci::use(user.id()), soci::use(user.department()), soci::use(user.manager()),
         soci::use(body);
     ReplaceRoles(user);
+    return absl::OkStatus();
+  }
+
+  absl::Status UpsertDelegation(const signoff::v1::Delegation& delegation, std::string body) {
+    if (delegation.id().empty()) return absl::InvalidArgumentError("delegation has no id");
+    dialect_.PrepareBodyValue(&body);
+    const int64_t starts_us = workflow::ToUnixMicros(delegation.starts_at());
+    const int64_t ends_us = workflow::ToUnixMicros(delegation.ends_at());
+    session_ << "INSERT INTO delegations (id, delegator, delegate, starts_us, ends_us, body)"
+                " VALUES (:i, :f, :t, :s, :e, " + dialect_.BodyParameter(":b") +
+                ") ON CONFLICT (id) DO UPDATE SET delegator = excluded.delegator,"
+                " delegate = excluded.delegate, starts_us = excluded.starts_us,"
+                " ends_us = excluded.ends_us, body = excluded.body",
+        soci::use(delegation.id()), soci::use(delegation.delegator()),
+        soci::use(delegation.delegate()), soci::use(starts_us), soci::use(ends_us),
+        soci::use(body);
     return absl::OkStatus();
   }
 

@@ -39,6 +39,11 @@ absl::StatusOr<signoff::v1::Organisation> QueryDirectory(soci::session& session)
   return organisation;
 }
 
+absl::StatusOr<std::vector<signoff::v1::Delegation>> QueryDelegations(soci::session& session) {
+  SqlQuery query("SELECT body FROM delegations ORDER BY delegator, starts_us, id");
+  return FetchBodyRows<signoff::v1::Delegation>(session, query);
+}
+
 absl::StatusOr<User> QueryUser(soci::session& session, const std::string& id) {
   SqlQuery query("SELECT body FROM users");
   query.Where(absl::StrCat("id = ", query.Bind(id)));

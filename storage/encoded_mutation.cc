@@ -119,6 +119,7 @@ absl::StatusOr<EncodedMutation> EncodeMutation(Mutation mutation) {
   SIGNOFF_RETURN_IF_ERROR(CheckTimers(mutation));
   SIGNOFF_ASSIGN_OR_RETURN(encoded.user_bodies, EncodeAll(mutation.users));
   SIGNOFF_ASSIGN_OR_RETURN(encoded.department_bodies, EncodeAll(mutation.departments));
+  SIGNOFF_ASSIGN_OR_RETURN(encoded.delegation_bodies, EncodeAll(mutation.delegations));
   encoded.admin_event_bodies.resize(mutation.admin_events.size());
   for (size_t i = 0; i < mutation.admin_events.size(); ++i) {
     SIGNOFF_RETURN_IF_ERROR(

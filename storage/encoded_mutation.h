@@ -27,6 +27,7 @@ struct EncodedMutation {
   std::vector<std::string> event_bodies;
   std::vector<std::string> user_bodies;
   std::vector<std::string> department_bodies;
+  std::vector<std::string> delegation_bodies;
   // One per mutation.admin_events: the event without the columns the chain
   // assigns (seq, prev_hash, hash).
   std::vector<std::string> admin_event_bodies;

@@ -72,6 +72,7 @@ absl::StatusOr<Page<signoff::v1::Incident>> QueryIncidents(soci::session& sessio
 
 absl::StatusOr<signoff::v1::Organisation> QueryDirectory(soci::session& session);
 absl::StatusOr<signoff::v1::User> QueryUser(soci::session& session, const std::string& id);
+absl::StatusOr<std::vector<signoff::v1::Delegation>> QueryDelegations(soci::session& session);
 // With a role, `department` is where the role is held (a grant's resolved
 // department); without one, it is the users' own department.
 absl::StatusOr<Page<signoff::v1::User>> QueryUsers(soci::session& session,

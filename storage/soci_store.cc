@@ -255,6 +255,10 @@ class SociStore final : public Store {
     });
   }
 
+  absl::StatusOr<std::vector<signoff::v1::Delegation>> ListDelegations() override {
+    return Read([&](soci::session& s) { return QueryDelegations(s); });
+  }
+
   absl::StatusOr<User> GetUser(const std::string& id) override {
     return Read([&](soci::session& s) { return QueryUser(s, id); });
   }

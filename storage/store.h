@@ -159,6 +159,11 @@ struct Mutation {
 
   std::vector<signoff::v1::User> users;
   std::vector<signoff::v1::Department> departments;
+  // Standing delegations written whole (replacing one of the same id), and
+  // the ids of those removed. Either moves the directory's catalog version
+  // on, since the engine reads delegations with the directory.
+  std::vector<signoff::v1::Delegation> delegations;
+  std::vector<std::string> delegations_removed;
 
   // The admin audit trail's record of this change, appended in order in
   // the same transaction; the store assigns seq and the hash chain, and
@@ -486,6 +491,8 @@ class Store {
       const std::string& definition_key) = 0;
 
   virtual absl::StatusOr<signoff::v1::Organisation> LoadDirectory() = 0;
+  // Every standing delegation, by delegator, then start, then id.
+  virtual absl::StatusOr<std::vector<signoff::v1::Delegation>> ListDelegations() = 0;
   virtual absl::StatusOr<signoff::v1::User> GetUser(const std::string& id) = 0;
   virtual absl::StatusOr<Page<signoff::v1::User>> ListUsers(
       const UserFilter& filter) = 0;

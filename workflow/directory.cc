@@ -5,13 +5,14 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "workflow/time_util.h"
 
 namespace signoff::workflow {
 
 namespace v1 = ::signoff::v1;
 
-Directory::Directory(v1::Organisation organisation)
-    : organisation_(std::move(organisation)) {
+Directory::Directory(v1::Organisation organisation, std::vector<v1::Delegation> delegations)
+    : organisation_(std::move(organisation)), delegations_(std::move(delegations)) {
   for (const auto& department : organisation_.departments()) {
     departments_[department.id()] = &department;
   }
@@ -100,6 +101,44 @@ std::vector<std::string> Directory::ManagerChain(const std::string& user) const 
     current = FindUser(current->manager());
   }
   return chain;
+}
+
+namespace {
+
+bool Covers(const v1::Delegation& delegation, const std::string& definition_key) {
+  const auto& keys = delegation.definition_keys();
+  return keys.empty() || std::find(keys.begin(), keys.end(), definition_key) != keys.end();
+}
+
+bool RunsAt(const v1::Delegation& delegation, absl::Time now) {
+  return FromTimestamp(delegation.starts_at()) <= now && now < FromTimestamp(delegation.ends_at());
+}
+
+// Whether `a` is preferred to `b` for the same task.
+bool Narrower(const v1::Delegation& a, const v1::Delegation& b) {
+  const bool a_named = !a.definition_keys().empty();
+  const bool b_named = !b.definition_keys().empty();
+  if (a_named != b_named) return a_named;
+  const absl::Time a_start = FromTimestamp(a.starts_at());
+  const absl::Time b_start = FromTimestamp(b.starts_at());
+  if (a_start != b_start) return a_start > b_start;
+  return a.id() < b.id();
+}
+
+}  // namespace
+
+const v1::Delegation* Directory::DelegationFor(const std::string& user,
+                                               const std::string& definition_key,
+                                               absl::Time now) const {
+  const v1::Delegation* chosen = nullptr;
+  for (const auto& delegation : delegations_) {
+    if (delegation.delegator() != user || !Covers(delegation, definition_key) ||
+        !RunsAt(delegation, now)) {
+      continue;
+    }
+    if (chosen == nullptr || Narrower(delegation, *chosen)) chosen = &delegation;
+  }
+  return chosen;
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "signoff/v1/directory.pb.h"
 #include "signoff/v1/instance.pb.h"
 #include "workflow/errors.h"
@@ -15,7 +16,8 @@ namespace signoff::workflow {
 // approvers against. Built once per directory change and shared.
 class Directory {
  public:
-  explicit Directory(signoff::v1::Organisation organisation);
+  explicit Directory(signoff::v1::Organisation organisation,
+                     std::vector<signoff::v1::Delegation> delegations = {});
   // Holds pointers into its own organisation, so it is never copied.
   Directory(const Directory&) = delete;
   Directory& operator=(const Directory&) = delete;
@@ -50,8 +52,18 @@ class Directory {
 
   const signoff::v1::Organisation& organisation() const { return organisation_; }
 
+  // The standing delegation that sends `user`'s new tasks of
+  // `definition_key` to someone else at `now` (starts_at <= now < ends_at),
+  // or null. One naming the definition wins over one covering every
+  // definition, then the one that started last.
+  const signoff::v1::Delegation* DelegationFor(const std::string& user,
+                                               const std::string& definition_key,
+                                               absl::Time now) const;
+  const std::vector<signoff::v1::Delegation>& delegations() const { return delegations_; }
+
  private:
   signoff::v1::Organisation organisation_;
+  std::vector<signoff::v1::Delegation> delegations_;
   std::map<std::string, const signoff::v1::User*> users_;
   std::map<std::string, const signoff::v1::Department*> departments_;
   // (role, department) -> holders

@@ -132,6 +132,23 @@ bool Machine::SubjectIsUser() const {
   return false;
 }
 
+RuleBasis Machine::Basis() const {
+  return RuleBasis{state_.applicant(), state_.subject_user(), state_.form()};
+}
+
+absl::Status Machine::RequireSubjectForRules(const v1::StartInstanceRequest& request) const {
+  if (!UsesSubjectRules(definition_)) return absl::OkStatus();
+  const std::string& field = definition_.subject().field();
+  auto it = request.form().fields().find(field);
+  if (SubjectIsUser() && it != request.form().fields().end() &&
+      !AsText(it->second).empty()) {
+    return absl::OkStatus();
+  }
+  return InvalidArgumentWithViolations(
+      "the approvers of this definition are found from its subject, and the form names none",
+      {{absl::StrCat("form.", field), "is required: approver rules resolve from the subject"}});
+}
+
 absl::Status Machine::RequireStatus(std::initializer_list<v1::InstanceStatus> allowed) const {
   for (auto status : allowed) {
     if (state_.status() == status) return absl::OkStatus();
@@ -151,6 +168,7 @@ absl::Status Machine::RequireApplicant(const char* what) const {
 absl::Status Machine::Start(const v1::StartInstanceRequest& request) {
   if (!state_.id().empty()) return absl::AlreadyExistsError("instance already started");
   SIGNOFF_RETURN_IF_ERROR(ValidateForm(definition_.form(), request.form(), directory()));
+  SIGNOFF_RETURN_IF_ERROR(RequireSubjectForRules(request));
   v1::Event event = NewEvent();
   auto* started = event.mutable_instance_started();
   started->set_definition_key(definition_.key());
@@ -161,6 +179,11 @@ absl::Status Machine::Start(const v1::StartInstanceRequest& request) {
     auto it = request.form().fields().find(definition_.subject().field());
     if (it != request.form().fields().end()) started->set_subject(AsText(it->second));
     if (SubjectIsUser()) started->set_subject_user(started->subject());
+  }
+  if (!started->subject_user().empty() && started->subject_user() != context_.actor) {
+    started->set_filed_for(started->subject_user());
+    event.set_reason(absl::StrCat("filed by ", context_.actor, " on behalf of subject ",
+                                  started->subject_user()));
   }
   std::vector<std::string> managers = directory().ManagerChain(context_.actor);
   const size_t depth = definition_.visibility().managers_above();
@@ -213,22 +236,42 @@ absl::Status Machine::Decide(const v1::DecideTaskRequest& request) {
   }
 }
 
-absl::Status Machine::Claim(const v1::ClaimTaskRequest& request) {
+absl::StatusOr<v1::Task> Machine::OpenGroupTask(const std::string& id) const {
   SIGNOFF_RETURN_IF_ERROR(RequireStatus({v1::RUNNING}));
-  const v1::Task* found = FindTask(request.id());
-  if (found == nullptr) return absl::NotFoundError(absl::StrCat("no task ", request.id()));
-  v1::Task task = *found;
-  SIGNOFF_RETURN_IF_ERROR(RequireNotJob(task));
-  SIGNOFF_RETURN_IF_ERROR(RequireDecidable(task));
-  if (!task.has_candidate_group()) {
+  const v1::Task* found = FindTask(id);
+  if (found == nullptr) return absl::NotFoundError(absl::StrCat("no task ", id));
+  SIGNOFF_RETURN_IF_ERROR(RequireNotJob(*found));
+  SIGNOFF_RETURN_IF_ERROR(RequireDecidable(*found));
+  if (!found->has_candidate_group()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("task ", task.id(), " is not offered to a candidate group"));
+        absl::StrCat("task ", id, " is not offered to a candidate group"));
   }
+  return *found;
+}
+
+absl::Status Machine::Claim(const v1::ClaimTaskRequest& request) {
+  SIGNOFF_ASSIGN_OR_RETURN(v1::Task task, OpenGroupTask(request.id()));
   if (!task.assignee().empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("task ", task.id(), " is already claimed by ", task.assignee()));
   }
   return Authorize(task);
+}
+
+absl::Status Machine::Unclaim(const v1::UnclaimTaskRequest& request) {
+  SIGNOFF_ASSIGN_OR_RETURN(v1::Task task, OpenGroupTask(request.id()));
+  if (task.assignee().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("task ", task.id(), " is not claimed"));
+  }
+  if (task.assignee() != context_.actor && !IsAdmin(context_.actor)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "task ", task.id(), " was claimed by ", task.assignee(),
+        "; only they or an administrator may give it back"));
+  }
+  const std::string claimer = task.assignee();
+  task.clear_assignee();
+  return EmitTask(task, v1::Event::kTaskUpdated, "",
+                  absl::StrCat("unclaimed: back to the group from ", claimer), request.comment());
 }
 
 absl::Status Machine::Remind(const v1::RemindTaskRequest& request) {

@@ -59,6 +59,8 @@ void ApplyStart(v1::InstanceState& state, const v1::Event& event) {
   state.set_definition_version(started.definition_version());
   state.set_applicant(started.applicant());
   state.set_subject(started.subject());
+  state.set_subject_user(started.subject_user());
+  state.set_filed_for(started.filed_for());
   *state.mutable_form() = started.form();
   state.set_form_revision(1);
   state.set_status(v1::RUNNING);

@@ -76,7 +76,7 @@ std::optional<v1::Incident> OpenIncidentOf(const v1::Task& task) {
 
 absl::Status CheckJobWorker(const Directory& directory, const std::string& user,
                             const v1::WorkflowDefinition& definition, const v1::Step& step,
-                            const std::string& applicant, const google::protobuf::Struct& form) {
+                            const RuleBasis& basis) {
   const v1::User* found = directory.FindUser(user);
   if (found == nullptr || !found->service()) {
     return absl::PermissionDeniedError(
@@ -91,7 +91,7 @@ absl::Status CheckJobWorker(const Directory& directory, const std::string& user,
     const auto& listed = definition.service_accounts();
     if (std::find(listed.begin(), listed.end(), user) != listed.end()) return absl::OkStatus();
   }
-  for (const auto& worker : ResolveApprovers(workers, applicant, form, directory)) {
+  for (const auto& worker : ResolveApprovers(workers, basis, directory)) {
     if (worker.user == user) return absl::OkStatus();
     if (worker.is_group() && directory.InGroup(user, worker.group)) return absl::OkStatus();
   }

@@ -15,6 +15,7 @@
 #include "signoff/v1/definition.pb.h"
 #include "signoff/v1/instance.pb.h"
 #include "signoff/v1/jobs.pb.h"
+#include "workflow/approvers.h"
 #include "workflow/directory.h"
 
 namespace signoff::workflow {
@@ -57,13 +58,12 @@ std::optional<std::pair<std::string, int64_t>> ParseJobKey(const std::string& ke
 std::optional<signoff::v1::Incident> OpenIncidentOf(const signoff::v1::Task& task);
 
 // OK when `user`, a service account, may work the jobs of `step`: the
-// step's workers name it (resolved for this applicant and form) or, when
+// step's workers name it (resolved from `basis`) or, when
 // it names none, the definition lists it in service_accounts; or its
 // complete-system-steps grant covers the definition. PERMISSION_DENIED
 // saying why not.
 absl::Status CheckJobWorker(const Directory& directory, const std::string& user,
                             const signoff::v1::WorkflowDefinition& definition,
-                            const signoff::v1::Step& step, const std::string& applicant,
-                            const google::protobuf::Struct& form);
+                            const signoff::v1::Step& step, const RuleBasis& basis);
 
 }  // namespace signoff::workflow

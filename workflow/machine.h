@@ -66,6 +66,8 @@ class Machine {
         return Decide(command.decide());
       case v1::Command::kClaim:
         return Claim(command.claim());
+      case v1::Command::kUnclaim:
+        return Unclaim(command.unclaim());
       case v1::Command::kRemind:
         return Remind(command.remind());
       case v1::Command::kWithdraw:
@@ -135,6 +137,22 @@ class Machine {
   absl::Status Decide(const v1::DecideTaskRequest& request);
 
   absl::Status Claim(const v1::ClaimTaskRequest& request);
+
+  absl::Status Unclaim(const v1::UnclaimTaskRequest& request);
+
+  // A pending candidate-group task of the running instance, to claim or
+  // give back.
+  absl::StatusOr<v1::Task> OpenGroupTask(const std::string& id) const;
+
+  // FAILED_PRECONDITION (or INVALID_ARGUMENT) when an approver rule
+  // resolves from the subject and the instance has no subject user.
+  absl::Status RequireSubjectForRules(const v1::StartInstanceRequest& request) const;
+
+  // What the definition's rules resolve relative to.
+  RuleBasis Basis() const;
+
+  // Sends candidates whose standing delegation runs now to their delegates.
+  void ApplyDelegations(const v1::Step& step, std::vector<Candidate>& candidates) const;
 
   absl::Status Remind(const v1::RemindTaskRequest& request);
 

@@ -60,17 +60,58 @@ absl::Status Machine::CreateTasks(const v1::Step& step, const std::string& token
     task.set_token(token);
     task.set_slot(static_cast<int>(i));
     task.set_chosen_by(candidates[i].chosen_by);
+    task.set_delegated_from(candidates[i].delegated_from);
     if (const v1::StepClock* clock = FindClock(token)) ShowClock(*clock, task);
     if (candidates[i].is_group()) *task.mutable_candidate_group() = candidates[i].group;
     task.set_status(sequential && i > 0 ? v1::WAITING : v1::PENDING);
-    SIGNOFF_RETURN_IF_ERROR(EmitTask(task, v1::Event::kTaskCreated));
+    std::string reason;
+    if (!task.delegated_from().empty()) {
+      reason = absl::StrCat("standing delegation: ", task.assignee(), " acts on behalf of ",
+                            task.delegated_from());
+    }
+    SIGNOFF_RETURN_IF_ERROR(EmitTask(task, v1::Event::kTaskCreated, "", reason));
   }
   return Reconcile(token);
 }
 
+void Machine::ApplyDelegations(const v1::Step& step, std::vector<Candidate>& candidates) const {
+  const bool forbid_self =
+      step.has_approval() && !definition_.policies().allow_self_approval();
+  std::set<std::string> chosen;
+  for (const auto& candidate : candidates) chosen.insert(candidate.user);
+  for (auto& candidate : candidates) {
+    if (candidate.is_group()) continue;
+    const v1::Delegation* delegation =
+        directory().DelegationFor(candidate.user, definition_.key(), context_.now);
+    if (delegation == nullptr) continue;
+    const v1::User* delegate = directory().FindUser(delegation->delegate());
+    // A delegate who cannot take the task leaves it with the delegator: a
+    // disabled one, the applicant where they may not approve, or someone
+    // who already has a task of this step.
+    if (delegate == nullptr || delegate->disabled() ||
+        (forbid_self && delegate->id() == state_.applicant()) ||
+        chosen.count(delegate->id()) > 0) {
+      continue;
+    }
+    chosen.insert(delegate->id());
+    candidate.delegated_from = candidate.user;
+    candidate.user = delegate->id();
+    absl::StrAppend(&candidate.chosen_by, " (standing delegation ", delegation->id(), " of ",
+                    candidate.delegated_from, " to ", candidate.user, ")");
+  }
+}
+
 absl::StatusOr<std::vector<Candidate>> Machine::CandidatesFor(const v1::Step& step) {
+  std::vector<PassedOver> passed_over;
   std::vector<Candidate> resolved =
-      ResolveApprovers(RulesOf(step), state_.applicant(), state_.form(), directory());
+      ResolveApprovers(RulesOf(step), Basis(), directory(), &passed_over);
+  for (const auto& passed : passed_over) {
+    v1::Event event = NewEvent(step.id());
+    event.set_reason(passed.reason);
+    event.mutable_approver_skipped()->set_user(passed.user);
+    event.mutable_approver_skipped()->set_rule(passed.chosen_by);
+    SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
+  }
   std::vector<Candidate> candidates;
   const bool forbid_self =
       step.has_approval() && !definition_.policies().allow_self_approval();
@@ -97,7 +138,10 @@ absl::StatusOr<std::vector<Candidate>> Machine::CandidatesFor(const v1::Step& st
     SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), kSystemActor));
     candidates.clear();
   }
-  if (!candidates.empty()) return candidates;
+  if (!candidates.empty()) {
+    ApplyDelegations(step, candidates);
+    return candidates;
+  }
   switch (step.on_empty()) {
     case v1::AUTO_APPROVE:
       return candidates;
@@ -105,9 +149,8 @@ absl::StatusOr<std::vector<Candidate>> Machine::CandidatesFor(const v1::Step& st
       const std::string role =
           step.empty_fallback_role().empty() ? AdminRole(definition_) : step.empty_fallback_role();
       if (!directory().HoldersOf(role, "").empty()) {
-        Candidate fallback{"", {}, absl::StrCat("empty fallback role:", role)};
-        fallback.group.set_role(role);
-        return std::vector<Candidate>{fallback};
+        return std::vector<Candidate>{
+            Candidate::ForGroup(role, "", absl::StrCat("empty fallback role:", role))};
       }
       return absl::FailedPreconditionError(absl::StrCat(
           "step ", step.id(), " resolves no approvers and no one holds the fallback role ",
@@ -433,7 +476,7 @@ absl::Status Machine::SendCc(const google::protobuf::RepeatedPtrField<v1::Approv
   if (rules.empty()) return absl::OkStatus();
   std::set<std::string> users;
   for (const auto& candidate :
-       ResolveApprovers(rules, state_.applicant(), state_.form(), directory())) {
+       ResolveApprovers(rules, Basis(), directory())) {
     if (!candidate.is_group()) {
       users.insert(candidate.user);
       continue;

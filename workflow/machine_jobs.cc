@@ -29,8 +29,7 @@ absl::Status Machine::CreateJob(const v1::Step& step, const std::string& token) 
 }
 
 absl::Status Machine::RequireJobWorker(const v1::Step& step) const {
-  return CheckJobWorker(directory(), context_.actor, definition_, step, state_.applicant(),
-                        state_.form());
+  return CheckJobWorker(directory(), context_.actor, definition_, step, Basis());
 }
 
 absl::StatusOr<v1::Task> Machine::WorkableJob(const std::string& task_id) const {

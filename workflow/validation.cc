@@ -551,9 +551,40 @@ class Validator {
       case v1::ApproverRule::kApplicant:
         if (!rule.applicant()) Add(path + ".applicant", "names no one unless true");
         break;
+      case v1::ApproverRule::kSubjectManagerLevel:
+        if (rule.subject_manager_level() == 0 || rule.subject_manager_level() > 10) {
+          Add(path + ".subject_manager_level", "must be between 1 and 10");
+        }
+        CheckSubjectIsUser(path + ".subject_manager_level");
+        break;
+      case v1::ApproverRule::kSubjectDepartmentHead:
+        if (!rule.subject_department_head()) {
+          Add(path + ".subject_department_head", "names no one unless true");
+        }
+        CheckSubjectIsUser(path + ".subject_department_head");
+        break;
+      case v1::ApproverRule::kSubject:
+        if (!rule.subject()) Add(path + ".subject", "names no one unless true");
+        CheckSubjectIsUser(path + ".subject");
+        break;
       default:
         Add(path, "names no one: set one of user, role, manager_level, department_head, "
-                  "form_field, applicant");
+                  "form_field, applicant, subject_manager_level, subject_department_head, "
+                  "subject");
+    }
+  }
+
+  // Subject-relative rules find people from the subject's place in the
+  // directory, so the subject must be a directory user.
+  void CheckSubjectIsUser(const std::string& path) {
+    if (!definition_.has_subject()) {
+      Add(path, "resolves from the subject, but the definition names no subject");
+      return;
+    }
+    const v1::FormField* field = Field(definition_.subject().field());
+    if (field != nullptr && field->type() != v1::USER) {
+      Add(path, absl::StrCat("resolves from the subject, which must then be a USER field; '",
+                             field->name(), "' is ", v1::FieldType_Name(field->type())));
     }
   }
 

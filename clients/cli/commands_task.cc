@@ -20,6 +20,8 @@ struct TaskArgs {
   std::string reason;
   std::string to;
   std::vector<std::string> users;
+  // `task approve` takes several ids.
+  std::vector<std::string> ids;
   std::string position;
   std::string result_file;
   std::vector<std::string> result_pairs;
@@ -185,6 +187,43 @@ absl::Status Decide(Cli& cli, const TaskArgs& args, v1::Action action) {
   return absl::OkStatus();
 }
 
+// Approves several tasks in one DecideTasks call. Each decision gets its
+// own request id (PREFIX-TASK with --request-id), so that repeating the
+// command repeats none of them. Every task gets a line; any failure makes
+// the command fail with the first failure's code.
+absl::Status ApproveMany(Cli& cli, const TaskArgs& args) {
+  v1::DecideTasksRequest request;
+  for (const auto& id : args.ids) {
+    v1::DecideTaskRequest& decision = *request.add_decisions();
+    decision.set_request_id(args.request_id.empty() ? NewRequestId()
+                                                    : absl::StrCat(args.request_id, "-", id));
+    decision.set_task_id(id);
+    decision.set_action(v1::APPROVE);
+    decision.set_comment(args.comment);
+  }
+  auto response = cli.Connect().Call(cli.Connect().tasks(), &Stub::DecideTasks, request);
+  if (!response.ok()) return response.status();
+  if (cli.json()) PrintJson(*response);
+  int failed = 0;
+  absl::StatusCode first_failure = absl::StatusCode::kOk;
+  for (const auto& result : response->results()) {
+    const auto code = static_cast<absl::StatusCode>(result.code());
+    if (code != absl::StatusCode::kOk) {
+      if (failed++ == 0) first_failure = code;
+      std::cerr << result.task_id() << ": " << absl::StatusCodeToString(code) << ": "
+                << result.message() << "\n";
+      continue;
+    }
+    if (cli.json()) continue;
+    const v1::InstanceView& instance = result.response().instance();
+    std::cout << "APPROVE recorded on " << result.task_id() << "; instance " << instance.id()
+              << " is " << v1::InstanceStatus_Name(instance.status()) << "\n";
+  }
+  if (failed == 0) return absl::OkStatus();
+  return absl::Status(first_failure, absl::StrCat(failed, " of ", response->results_size(),
+                                                  " approvals failed"));
+}
+
 struct ListArgs {
   std::string assignee;
   std::string role;
@@ -294,9 +333,34 @@ void AddTaskCommands(CLI::App& app, Cli& cli) {
     };
   });
 
-  auto* approve = TaskCommand(*noun, "approve", "approve", "signoffctl --as alice.chen task approve i0001-t1", *args);
+  auto* unclaim = TaskCommand(*noun, "unclaim",
+                              "give a claimed candidate-group task back to its group (the claimer or an "
+                              "administrator)",
+                              "signoffctl --as amy.song task unclaim i0001-t4", *args);
+  unclaim->add_option("--comment", args->comment, "why");
+  unclaim->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      v1::UnclaimTaskRequest request;
+      request.set_request_id(args->RequestId());
+      request.set_id(args->id);
+      request.set_comment(args->comment);
+      return PrintTaskResponse(cli, cli.Connect().Call(cli.Connect().tasks(), &Stub::UnclaimTask, request));
+    };
+  });
+
+  auto* approve = Command(*noun, "approve", "approve one task, or several in one call",
+                          "signoffctl --as alice.chen task approve i0001-t1 i0002-t1");
+  approve->add_option("ids", args->ids, "task ids")->required();
+  approve->add_option("--request-id", args->request_id,
+                      "idempotency key (a prefix with several tasks); repeating it is safe");
   approve->add_option("--comment", args->comment, "a note for the record");
-  OnRun(cli, approve, args, v1::APPROVE);
+  approve->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      if (args->ids.size() > 1) return ApproveMany(cli, *args);
+      args->id = args->ids.front();
+      return Decide(cli, *args, v1::APPROVE);
+    };
+  });
 
   auto* complete = TaskCommand(*noun, "complete", "finish a TASK or SYSTEM step, optionally with a result",
                                "signoffctl --as uma.deng task complete i0001-t6 --result qc_result=flag --result qc_reason=amount_inflated", *args);

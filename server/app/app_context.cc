@@ -42,7 +42,9 @@ std::shared_ptr<const workflow::Directory> AppContext::directory() const {
 absl::Status AppContext::ReloadDirectory() {
   std::lock_guard<std::mutex> reloading(directory_reload_mutex_);
   SIGNOFF_ASSIGN_OR_RETURN(v1::Organisation organisation, store_->LoadDirectory());
-  auto loaded = std::make_shared<const workflow::Directory>(std::move(organisation));
+  SIGNOFF_ASSIGN_OR_RETURN(std::vector<v1::Delegation> delegations, store_->ListDelegations());
+  auto loaded = std::make_shared<const workflow::Directory>(std::move(organisation),
+                                                            std::move(delegations));
   std::lock_guard<std::mutex> lock(mutex_);
   directory_ = std::move(loaded);
   return absl::OkStatus();

@@ -27,6 +27,14 @@ class DirectoryService {
   absl::StatusOr<v1::ListUsersResponse> ListUsers(const Caller& caller,
                                                   const v1::ListUsersRequest& request);
 
+  // Standing delegations (delegations.cc).
+  absl::StatusOr<v1::SetDelegationResponse> SetDelegation(
+      const Caller& caller, const v1::SetDelegationRequest& request);
+  absl::StatusOr<v1::ListDelegationsResponse> ListDelegations(
+      const Caller& caller, const v1::ListDelegationsRequest& request);
+  absl::StatusOr<v1::RemoveDelegationResponse> RemoveDelegation(
+      const Caller& caller, const v1::RemoveDelegationRequest& request);
+
   // Start-up seeding and `signoffd admin`: merges an organisation in as
   // signoffd itself.
   absl::Status SeedOrganisation(const v1::Organisation& organisation);
@@ -37,6 +45,8 @@ class DirectoryService {
   absl::Status GrantAdmin(const std::string& user, const std::string& department);
 
  private:
+  // PERMISSION_DENIED unless the caller is `delegator` or a workflow admin.
+  absl::Status MayManageDelegationsOf(const Caller& caller, const std::string& delegator) const;
   // Workflow admins and auditors see disabled users in full.
   bool SeesDisabledUsers(const Caller& caller) const;
   // The directory after `change`, or INVALID_ARGUMENT listing what would

@@ -85,7 +85,9 @@ absl::StatusOr<std::vector<std::string>> JobService::WorkableDefinitions(
     const v1::WorkflowDefinition& definition = published->definition();
     for (const auto& step : definition.steps()) {
       if (step.system().job_type() != type) continue;
-      if (workflow::CheckJobWorker(*directory, caller.user, definition, step, "", {}).ok()) {
+      const google::protobuf::Struct no_form;
+      const workflow::RuleBasis no_instance{"", "", no_form};
+      if (workflow::CheckJobWorker(*directory, caller.user, definition, step, no_instance).ok()) {
         keys.push_back(definition.key());
         break;
       }

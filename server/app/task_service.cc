@@ -212,6 +212,41 @@ absl::StatusOr<v1::DecideTaskResponse> TaskService::DecideTask(
   return reply;
 }
 
+absl::StatusOr<v1::TaskResponse> TaskService::UnclaimTask(
+    const Caller& caller, const v1::UnclaimTaskRequest& request) {
+  v1::Command command;
+  *command.mutable_unclaim() = request;
+  return RunForTask(caller, "UnclaimTask", request, request.request_id(), request.id(),
+                    std::move(command));
+}
+
+absl::StatusOr<v1::DecideTasksResponse> TaskService::DecideTasks(
+    const Caller& caller, const v1::DecideTasksRequest& request) {
+  SIGNOFF_RETURN_IF_ERROR(context_.Authenticate(caller));
+  if (request.decisions().empty()) {
+    return workflow::InvalidArgumentWithViolations(
+        "no decisions given", {{"decisions", "needs at least one decision"}});
+  }
+  if (request.decisions_size() > kMaxBulkDecisions) {
+    return workflow::InvalidArgumentWithViolations(
+        "too many decisions in one call",
+        {{"decisions", absl::StrCat("at most ", kMaxBulkDecisions, " in one call")}});
+  }
+  v1::DecideTasksResponse response;
+  for (const auto& decision : request.decisions()) {
+    v1::DecideTaskResult& result = *response.add_results();
+    result.set_task_id(decision.task_id());
+    absl::StatusOr<v1::DecideTaskResponse> decided = DecideTask(caller, decision);
+    if (decided.ok()) {
+      *result.mutable_response() = *std::move(decided);
+      continue;
+    }
+    result.set_code(static_cast<int32_t>(decided.status().code()));
+    result.set_message(std::string(decided.status().message()));
+  }
+  return response;
+}
+
 absl::StatusOr<v1::TaskResponse> TaskService::RemindTask(const Caller& caller,
                                                          const v1::RemindTaskRequest& request) {
   v1::Command command;

@@ -6,8 +6,13 @@
 #include "server/app/access_control.h"
 #include "server/app/command_pipeline.h"
 #include "signoff/v1/service.pb.h"
+#include "workflow/limits.h"
 
 namespace signoff::app {
+
+// The most decisions one DecideTasks call carries: as many as any list in
+// a request.
+inline constexpr int kMaxBulkDecisions = workflow::kMaxListItems;
 
 // TaskService: inboxes, decisions and the clocks of tasks' steps. A task id
 // names its instance, so a task command loads that instance once.
@@ -32,6 +37,11 @@ class TaskService {
                                                 const v1::ClockRequest& request);
   absl::StatusOr<v1::ClockResponse> ExtendDeadline(const Caller& caller,
                                                    const v1::ExtendDeadlineRequest& request);
+  absl::StatusOr<v1::TaskResponse> UnclaimTask(const Caller& caller,
+                                               const v1::UnclaimTaskRequest& request);
+  // Each decision runs as DecideTask and is answered on its own.
+  absl::StatusOr<v1::DecideTasksResponse> DecideTasks(const Caller& caller,
+                                                      const v1::DecideTasksRequest& request);
 
  private:
   absl::Status MayListTasksOf(const Caller& caller, const workflow::Reader& reader,

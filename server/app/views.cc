@@ -59,6 +59,7 @@ v1::InstanceView ViewOf(const v1::InstanceState& state, const v1::WorkflowDefini
   view.set_status(state.status());
   view.set_applicant(state.applicant());
   view.set_subject(state.subject());
+  view.set_filed_for(state.filed_for());
   *view.mutable_form() = state.form();
   view.set_form_revision(state.form_revision());
   for (const auto& step : state.active_steps()) view.add_active_steps(step.step_id());

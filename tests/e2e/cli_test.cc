@@ -1373,11 +1373,130 @@ TEST_F(CliTest, ReportsAsTableCsvAndJson) {
   EXPECT_EQ(refused.exit_code, 64 + 7) << refused.err;
 }
 
+// A probation review an HR business partner files about an employee.
+std::string ProbationFormFor(const std::string& employee) {
+  return absl::StrCat("employee: ", employee,
+                      "\ngrade: P5\nprobation_end: 2026-03-31\n"
+                      "self_assessment: Met every probation goal, two early.\n"
+                      "recommendation: confirm\n");
+}
+
+// The employee's own supervisor and department head decide, not the HR
+// partner's manager; the subject reads it; two reviews are approved in
+// one call; the HR group's task is claimed, given back and claimed again.
+TEST_F(CliTest, ProbationReviewFiledByHrOnBehalfOfAnEmployee) {
+  std::vector<std::string> ids;
+  for (const std::string employee : {"fiona.yang", "george.xie"}) {
+    const std::string form = File(employee + ".yaml", ProbationFormFor(employee));
+    Result started = Run({"--as", "amy.song", "-o", "json", "instance", "start",
+                          "probation-review", "--form-file", form});
+    Ok(started);
+    ids.push_back(Json<v1::InstanceResponse>(started).instance().id());
+  }
+  const std::string id = ids[0];
+  auto history = Json<v1::GetHistoryResponse>(
+      Run({"--as", "fiona.yang", "-o", "json", "instance", "history", id}));
+  ASSERT_GT(history.events_size(), 0);
+  EXPECT_EQ(history.events(0).actor(), "amy.song");
+  EXPECT_EQ(history.events(0).instance_started().filed_for(), "fiona.yang");
+  EXPECT_EQ(history.events(0).reason(), "filed by amy.song on behalf of subject fiona.yang");
+
+  // eric.zhou supervises both employees; linda.xu (amy's manager) has nothing.
+  const v1::Task supervisor = InboxTask("eric.zhou", id);
+  EXPECT_EQ(supervisor.step_id(), "supervisor-evaluation");
+  EXPECT_EQ(supervisor.chosen_by(), "subject_manager_level:1 of subject fiona.yang");
+  auto linda = Json<v1::ListTasksResponse>(Run({"--as", "linda.xu", "-o", "json", "task", "list"}));
+  EXPECT_EQ(linda.tasks_size(), 0);
+  Result bulk = Run({"--as", "eric.zhou", "task", "approve", supervisor.id(),
+                     InboxTask("eric.zhou", ids[1]).id(), "--comment", "ready"});
+  Ok(bulk);
+  EXPECT_THAT(bulk.out, HasSubstr("APPROVE recorded on " + supervisor.id()));
+
+  const v1::Task head = InboxTask("jack.sun", id);
+  EXPECT_EQ(head.step_id(), "department-review");
+  Ok(Run({"--as", "jack.sun", "task", "approve", head.id()}));
+  // amy.song filed it, so the HR review is brian.cao's alone.
+  Ok(Run({"--as", "brian.cao", "task", "approve", InboxTask("brian.cao", id).id()}));
+  Ok(Run({"--as", "linda.xu", "task", "approve", InboxTask("linda.xu", id).id()}));
+  const std::string notify = InboxTask("brian.cao", id).id();
+  Ok(Run({"--as", "brian.cao", "task", "claim", notify}));
+  Result unclaimed = Run({"--as", "brian.cao", "-o", "json", "task", "unclaim", notify});
+  Ok(unclaimed);
+  EXPECT_EQ(Json<v1::TaskResponse>(unclaimed).task().assignee(), "");
+  Ok(Run({"--as", "amy.song", "task", "claim", notify}));
+  Ok(Run({"--as", "amy.song", "task", "complete", notify}));
+
+  auto done = Json<v1::InstanceResponse>(
+      Run({"--as", "fiona.yang", "-o", "json", "instance", "get", id}));
+  EXPECT_EQ(done.instance().status(), v1::APPROVED);
+}
+
+// The supervisor is disabled, so the task climbs to their manager, who is
+// away and has delegated it; the delegate rejects on their behalf.
+TEST_F(CliTest, ProbationReviewClimbsPastADisabledSupervisorToADelegate) {
+  const std::string org = File("eric-leaves.yaml",
+                               "users:\n  - {id: eric.zhou, display_name: Eric Zhou, "
+                               "department: sales-west, manager: jack.sun, disabled: true}\n");
+  Ok(Run({"--as", "carl.yuan", "directory", "import", org}));
+  const absl::Time now = absl::Now();
+  auto rfc3339 = [](absl::Time at) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", at, absl::UTCTimeZone());
+  };
+  Result set = Run({"--as", "jack.sun", "-o", "json", "delegation", "set", "--to", "henry.zhao",
+                    "--from", rfc3339(now - absl::Hours(1)), "--until",
+                    rfc3339(now + absl::Hours(24)), "--definition", "probation-review"});
+  Ok(set);
+  const std::string delegation = Json<v1::SetDelegationResponse>(set).delegation().id();
+  Result listed = Run({"--as", "henry.zhao", "delegation", "list"});
+  Ok(listed);
+  ParsedTable delegations(listed.out);
+  ASSERT_EQ(delegations.size(), 1u) << listed.out;
+  EXPECT_EQ(delegations.Cell(0, "DELEGATOR"), "jack.sun");
+  EXPECT_EQ(delegations.Cell(0, "DEFINITIONS"), "probation-review");
+
+  Result started = Run({"--as", "amy.song", "-o", "json", "instance", "start", "probation-review",
+                        "--form-file", File("fiona.yaml", ProbationFormFor("fiona.yang"))});
+  Ok(started);
+  const std::string id = Json<v1::InstanceResponse>(started).instance().id();
+  const v1::Task task = InboxTask("henry.zhao", id);
+  EXPECT_EQ(task.step_id(), "supervisor-evaluation");
+  EXPECT_EQ(task.delegated_from(), "jack.sun");
+  EXPECT_THAT(task.chosen_by(), HasSubstr("up the chain for disabled eric.zhou"));
+  Ok(Run({"--as", "henry.zhao", "task", "reject", task.id(), "--reason", "goals_not_met",
+          "--comment", "two goals missed"}));
+
+  auto history = Json<v1::GetHistoryResponse>(
+      Run({"--as", "amy.song", "-o", "json", "instance", "history", id}));
+  bool skipped = false;
+  bool on_behalf = false;
+  for (const auto& event : history.events()) {
+    skipped |= event.has_approver_skipped() && event.approver_skipped().user() == "eric.zhou" &&
+               event.reason() == "eric.zhou is disabled; the task goes up the chain to jack.sun";
+    on_behalf |= event.has_task_completed() && event.actor() == "henry.zhao" &&
+                 event.on_behalf_of() == "jack.sun";
+  }
+  EXPECT_TRUE(skipped);
+  EXPECT_TRUE(on_behalf);
+  const std::string notify = InboxTask("brian.cao", id).id();
+  Ok(Run({"--as", "brian.cao", "task", "claim", notify}));
+  Ok(Run({"--as", "brian.cao", "task", "complete", notify}));
+  auto done = Json<v1::InstanceResponse>(
+      Run({"--as", "amy.song", "-o", "json", "instance", "get", id}));
+  EXPECT_EQ(done.instance().status(), v1::REJECTED);
+
+  // Only jack.sun or an administrator ends the delegation.
+  EXPECT_EQ(Run({"--as", "henry.zhao", "delegation", "remove", delegation}).exit_code, 64 + 7);
+  Ok(Run({"--as", "jack.sun", "delegation", "remove", delegation}));
+  Result none = Run({"--as", "jack.sun", "-o", "json", "delegation", "list"});
+  Ok(none);
+  EXPECT_EQ(Json<v1::ListDelegationsResponse>(none).delegations_size(), 0);
+}
+
 TEST_F(CliTest, EveryCommandGroupsHelpShowsItsOwnExample) {
   const std::vector<std::vector<std::string>> groups = {
       {"task"},     {"instance"}, {"definition"}, {"directory"}, {"directory", "user"},
       {"calendar"}, {"audit"},    {"health"},     {"instance", "wait"}, {"job"},
-      {"incident"}, {"notification"}};
+      {"incident"}, {"notification"}, {"delegation"}};
   for (const auto& group : groups) {
     std::vector<std::string> args = group;
     args.push_back("--help");

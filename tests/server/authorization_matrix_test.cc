@@ -804,6 +804,75 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
                      [this](const std::string& user, const std::string&) {
     return Run(user, *client_->jobs, &JS::ListIncidents, v1::ListIncidentsRequest());
   }});
+  // Unclaiming: the candidate claims the group task first (a no-op once it
+  // holds it, refused once the instance stopped running); then only the
+  // claimer or a process admin may give it back.
+  columns.push_back({"UnclaimTask",
+                     [](Row row, State state) {
+                       return RunningTaskCommand(row, state,
+                                                 {Row::kCandidate, Row::kProcessAdmin},
+                                                 /*service_may_act=*/false);
+                     },
+                     [this](const std::string& user, const std::string& id) {
+    v1::ClaimTaskRequest claim;
+    claim.set_request_id(NextId("claim-first"));
+    claim.set_id(TaskOf(id, "second", "group"));
+    client_->Call("cand", *client_->tasks, &TS::ClaimTask, claim).IgnoreError();
+    v1::UnclaimTaskRequest request;
+    request.set_request_id(NextId("unclaim"));
+    request.set_id(claim.id());
+    return Run(user, *client_->tasks, &TS::UnclaimTask, request);
+  }, true});
+  // A bulk decision answers each decision as DecideTask would.
+  columns.push_back({"DecideTasks",
+                     [](Row row, State state) {
+                       return RunningTaskCommand(row, state, {Row::kAssignee});
+                     },
+                     [this, cur_task](const std::string& user, const std::string& id) {
+    v1::DecideTasksRequest request;
+    v1::DecideTaskRequest& decision = *request.add_decisions();
+    decision.set_request_id(NextId("bulk"));
+    decision.set_task_id(cur_task(id));
+    decision.set_action(v1::APPROVE);
+    auto response = client_->Call(user, *client_->tasks, &TS::DecideTasks, request);
+    if (!response.ok()) return Code(response.status().code());
+    return Code(static_cast<StatusCode>(response->results(0).code()));
+  }, true});
+  // Delegations: a user's own, or anyone's for a workflow admin. They run
+  // long after the test, so that no task here goes to a delegate.
+  auto self_or_workflow_admin = [](Row row, State) {
+    if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+    const bool may = row == Row::kOrdinary || row == Row::kWorkflowAdmin;
+    return Code(may ? StatusCode::kOk : StatusCode::kPermissionDenied);
+  };
+  auto outsiders_delegation = [this] {
+    v1::SetDelegationRequest request;
+    request.set_request_id(NextId("delegation"));
+    v1::Delegation& delegation = *request.mutable_delegation();
+    delegation.set_delegator("outsider");
+    delegation.set_delegate("chief");
+    delegation.mutable_starts_at()->set_seconds(4070908800);  // 2099-01-01
+    delegation.mutable_ends_at()->set_seconds(4071513600);    // 2099-01-08
+    return request;
+  };
+  columns.push_back({"SetDelegation", self_or_workflow_admin,
+                     [this, outsiders_delegation](const std::string& user, const std::string&) {
+    return Run(user, *client_->directory, &US::SetDelegation, outsiders_delegation());
+  }});
+  columns.push_back({"ListDelegations", AnyoneSignedIn,
+                     [this](const std::string& user, const std::string&) {
+    return Run(user, *client_->directory, &US::ListDelegations, v1::ListDelegationsRequest());
+  }});
+  columns.push_back({"RemoveDelegation", self_or_workflow_admin,
+                     [this, outsiders_delegation](const std::string& user, const std::string&) {
+    auto set = client_->Call("wadmin", *client_->directory, &US::SetDelegation,
+                             outsiders_delegation());
+    EXPECT_OK(set);
+    v1::RemoveDelegationRequest request;
+    request.set_request_id(NextId("remove-delegation"));
+    request.set_id(set.ok() ? set->delegation().id() : "");
+    return Run(user, *client_->directory, &US::RemoveDelegation, request);
+  }});
   return columns;
 }
 

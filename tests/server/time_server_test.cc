@@ -169,6 +169,9 @@ class FlakyReadStore final : public storage::Store {
     return inner_->ListOpenReportTasks(definition_key);
   }
   absl::StatusOr<v1::Organisation> LoadDirectory() override { return inner_->LoadDirectory(); }
+  absl::StatusOr<std::vector<v1::Delegation>> ListDelegations() override {
+    return inner_->ListDelegations();
+  }
   absl::StatusOr<v1::User> GetUser(const std::string& id) override { return inner_->GetUser(id); }
   absl::StatusOr<storage::Page<v1::User>> ListUsers(const storage::UserFilter& filter) override {
     return inner_->ListUsers(filter);

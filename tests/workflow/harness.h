@@ -174,6 +174,14 @@ class Harness {
     EXPECT_TRUE(differencer.Compare(*replayed, state_)) << difference;
   }
 
+  // Gives the directory these standing delegations, as signoffd loads them
+  // with it.
+  void SetDelegations(std::vector<v1::Delegation> delegations) {
+    v1::Organisation organisation = directory_->organisation();
+    directory_ = std::make_unique<workflow::Directory>(std::move(organisation),
+                                                       std::move(delegations));
+  }
+
   const v1::InstanceState& state() const { return state_; }
   const std::vector<v1::Event>& events() const { return events_; }
   const v1::WorkflowDefinition& definition() const { return definition_; }

@@ -1,5 +1,6 @@
 // The inbox: the caller's tasks and their groups' tasks to claim, with
 // filters and a bulk approve.
+import { Code, ConnectError } from "@connectrpc/connect";
 import { definitions, newRequestId, tasks as taskApi } from "../api";
 import { h, replaceChildren, uniqueId } from "../dom";
 import { formatTime } from "../format";
@@ -152,15 +153,20 @@ export async function inboxView(): Promise<HTMLElement> {
     bulkButton.disabled = true;
     const failures: HTMLElement[] = [];
     let approved = 0;
-    // One after another: each decision is its own command, and a failure
-    // of one leaves the others standing.
-    for (const task of chosen) {
-      try {
-        await taskApi.decideTask({ requestId: newRequestId(), taskId: task.id, action: Action.APPROVE });
-        approved += 1;
-      } catch (error) {
-        failures.push(h("li", null, `${task.stepName} (${task.subject}): `, errorBox(error)));
-      }
+    const failed = (task: Task, error: unknown) =>
+      failures.push(h("li", null, `${task.stepName} (${task.subject}): `, errorBox(error)));
+    // One call; each decision is its own command, answered on its own, and
+    // a failure of one leaves the others standing.
+    try {
+      const decided = await taskApi.decideTasks({
+        decisions: chosen.map((task) => ({ requestId: newRequestId(), taskId: task.id, action: Action.APPROVE })),
+      });
+      decided.results.forEach((result, i) => {
+        if (result.code === 0) approved += 1;
+        else failed(chosen[i], new ConnectError(result.message, result.code as Code));
+      });
+    } catch (error) {
+      for (const task of chosen) failed(task, error);
     }
     selected.clear();
     replaceChildren(

@@ -9,6 +9,8 @@
 #include "re2/re2.h"
 #include "workflow/definition_index.h"
 #include "workflow/jobs.h"
+#include "workflow/ledger_validation.h"
+#include "workflow/ledgers.h"
 #include "workflow/limits.h"
 #include "workflow/problems.h"
 #include "workflow/time_validation.h"
@@ -41,6 +43,9 @@ class Validator {
     CheckForm();
     CheckSteps();
     for (auto& problem : ValidateTimeSettings(definition_, index_, directory_, calendars_)) {
+      problems_.push_back(std::move(problem));
+    }
+    for (auto& problem : ValidateLedgersAndSchedule(definition_)) {
       problems_.push_back(std::move(problem));
     }
     if (problems_.empty()) CheckGraph();
@@ -369,7 +374,7 @@ class Validator {
     }
     if (condition.has_not_()) CheckCondition(condition.not_(), path + ".not");
     if (condition.field().empty()) return;
-    if (Field(condition.field()) == nullptr) {
+    if (Field(condition.field()) == nullptr && !IsLedgerOperand(definition_, condition.field())) {
       Add(path + ".field", absl::StrCat("unknown form field '", condition.field(), "'"));
     }
     const auto op = condition.op();

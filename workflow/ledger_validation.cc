@@ -38,6 +38,18 @@ class Checker {
     return nullptr;
   }
 
+  // A form field, or a field a job's result brings into the instance's
+  // data before its step moves a ledger.
+  const v1::FormField* DataField(const std::string& name) const {
+    if (const v1::FormField* field = FormField(name)) return field;
+    for (const auto& step : definition_.steps()) {
+      for (const auto& field : step.system().result_fields()) {
+        if (field.name() == name) return &field;
+      }
+    }
+    return nullptr;
+  }
+
   bool IsStep(const std::string& id) const {
     for (const auto& step : definition_.steps()) {
       if (step.id() == id) return true;
@@ -91,9 +103,9 @@ class Checker {
         Add(path + ".operation", "must be RESERVE, CONSUME or RELEASE");
       }
       if (!entry.amount_field().empty()) {
-        const v1::FormField* field = FormField(entry.amount_field());
+        const v1::FormField* field = DataField(entry.amount_field());
         if (field == nullptr || (field->type() != v1::NUMBER && field->type() != v1::MONEY)) {
-          Add(path + ".amount_field", "must name a NUMBER or MONEY form field");
+          Add(path + ".amount_field", "must name a NUMBER or MONEY field of the form or a result");
         } else if (!field->required()) {
           Add(path + ".amount_field", "an amount field must be required");
         }

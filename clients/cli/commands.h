@@ -110,5 +110,6 @@ void AddJobCommands(CLI::App& app, Cli& cli);
 void AddWatchCommands(CLI::App& app, Cli& cli);
 void AddReportCommands(CLI::App& app, Cli& cli);
 void AddWebhookCommands(CLI::App& app, Cli& cli);
+void AddLedgerCommands(CLI::App& app, Cli& cli);
 
 }  // namespace signoff::cli

@@ -225,7 +225,8 @@ TEST(ShippedDefinitionsTest, AreValidAgainstTheDemoOrganisation) {
   calendars.Add(std::make_shared<const workflow::BusinessCalendar>(std::move(*built)));
   for (const char* name : {"probation-review.yaml", "dealer-application.yaml",
                            "dealer-claim.yaml", "partner-termination.yaml",
-                           "merchant-onboarding.yaml"}) {
+                           "merchant-onboarding.yaml", "loyalty-scheme.yaml",
+                           "quota-monitoring.yaml"}) {
     auto definition = workflow::ParseDefinitionYaml(ReadShipped(name));
     ASSERT_OK(definition);
     for (const auto& problem :

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "server/app/views.h"
 #include "workflow/status_macros.h"
@@ -77,9 +78,12 @@ absl::Status ScheduleFiring::StartOne(const v1::PublishedDefinition& published,
   start.set_definition_version(published.version());
   *start.mutable_form() = definition.schedule().form();
   (*start.mutable_form()->mutable_fields())[definition.subject().field()].set_string_value(subject);
-  start.set_request_id(
-      absl::StrCat(kServiceRequestPrefix, "schedule:", definition.key(), ":", run.period, ":",
-                   subject));
+  // Unique per attempt: what keeps a run from starting twice is its
+  // schedule record, which a second attempt meets as ALREADY_EXISTS.
+  static thread_local absl::BitGen random;
+  start.set_request_id(absl::StrCat(kServiceRequestPrefix, "schedule:",
+                                    absl::Hex(absl::Uniform<uint64_t>(random)),
+                                    absl::Hex(absl::Uniform<uint64_t>(random))));
   InstanceCommand command;
   command.method = "StartInstance";
   command.request = &start;

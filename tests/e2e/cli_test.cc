@@ -530,7 +530,7 @@ TEST_F(CliTest, DefinitionsAndDirectoryCommands) {
   EXPECT_EQ(auditors.Cell(1, "ID"), "olivia.ke");
 
   ParsedTable definitions(Run({"--as", "bob.zhang", "definition", "list"}).out);
-  ASSERT_EQ(definitions.size(), 5u);
+  ASSERT_EQ(definitions.size(), 7u);
   EXPECT_EQ(definitions.Cell(0, "KEY"), "dealer-application");
   EXPECT_EQ(definitions.Cell(0, "LATEST"), "1");
   const std::string shipped =

@@ -90,7 +90,8 @@ absl::StatusOr<std::vector<StoredLedgerBalance>> QueryLedgerBalances(soci::sessi
                                                                      const LedgerFilter& filter) {
   const std::string sql = absl::StrCat(
       kBalanceColumns,
-      " WHERE definition_key = :d AND (:l1 = '' OR ledger = :l2) AND (:p1 = '' OR period = :p2)"
+      " WHERE definition_key = :d AND (CAST(:l1 AS TEXT) = '' OR ledger = :l2)"
+      " AND (CAST(:p1 AS TEXT) = '' OR period = :p2)"
       " ORDER BY ledger, period, ledger_key");
   return CollectBalances(session, sql, [&](soci::statement& statement) {
     statement.exchange(soci::use(filter.definition_key));

@@ -70,14 +70,14 @@ absl::StatusOr<std::optional<std::string>> Machine::MoveLedger(const v1::Step& s
   const bool consume = entry.operation() == v1::CONSUME;
   // Consuming converts what the instance holds here: that part is
   // already counted against the limit.
-  const int64_t converted = consume ? std::min(HeldAt(position), amount) : 0;
+  const int64_t needed = amount - (consume ? HeldAt(position) : 0);
   const LedgerBalance balance = BalanceAt(balances_, *ledger, position);
-  if (amount - converted > balance.remaining_cents()) {
+  if (needed > 0 && needed > balance.remaining_cents()) {
     if (entry.on_exceeded().empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "ledger ", ledger->name(), " has ", FormatCents(balance.remaining_cents()), " ",
           ledger->unit(), " remaining for ", position.key(), " in ", position.period(),
-          "; step ", step.id(), " needs ", FormatCents(amount - converted)));
+          "; step ", step.id(), " needs ", FormatCents(needed)));
     }
     v1::Event event = NewEvent(step.id());
     event.set_reason(absl::StrCat("ledger ", ledger->name(), " would be exceeded"));

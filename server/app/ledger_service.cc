@@ -99,15 +99,14 @@ absl::StatusOr<v1::LedgerPosition> LedgerService::PositionOf(const Target& targe
   return position;
 }
 
-absl::StatusOr<v1::LedgerBalance> LedgerService::Read(const Target& target,
-                                                      const v1::LedgerPosition& position) {
+absl::StatusOr<workflow::LedgerBalance> LedgerService::Read(const Target& target,
+                                                            const v1::LedgerPosition& position) {
   SIGNOFF_ASSIGN_OR_RETURN(std::vector<storage::StoredLedgerBalance> stored,
                            context_.store().LoadLedgerBalances(target.definition().key(),
                                                                {position}));
   workflow::LedgerBalances balances;
   for (const auto& found : stored) balances[workflow::PositionKey(found.position)] = found.balance;
-  return BalanceMessage(target.definition().key(), *target.ledger, position,
-                        workflow::BalanceAt(balances, *target.ledger, position));
+  return workflow::BalanceAt(balances, *target.ledger, position);
 }
 
 absl::StatusOr<v1::ListLedgersResponse> LedgerService::ListLedgers(
@@ -140,8 +139,10 @@ absl::StatusOr<v1::GetLedgerResponse> LedgerService::GetLedger(
                            Resolve(caller, request.definition_key(), request.ledger(), false));
   SIGNOFF_ASSIGN_OR_RETURN(v1::LedgerPosition position,
                            PositionOf(target, request.key(), request.period()));
+  SIGNOFF_ASSIGN_OR_RETURN(workflow::LedgerBalance balance, Read(target, position));
   v1::GetLedgerResponse response;
-  SIGNOFF_ASSIGN_OR_RETURN(*response.mutable_balance(), Read(target, position));
+  *response.mutable_balance() =
+      BalanceMessage(request.definition_key(), *target.ledger, position, balance);
   return response;
 }
 
@@ -164,10 +165,10 @@ absl::StatusOr<v1::GetLedgerResponse> LedgerService::SetLedgerLimit(
     storage::Mutation mutation;
     mutation.ledgers.limit =
         storage::LedgerLimit{request.definition_key(), position, workflow::ToCents(limit)};
-    SIGNOFF_ASSIGN_OR_RETURN(v1::LedgerBalance balance, Read(target, position));
-    balance.set_limit(workflow::FromCents(workflow::ToCents(limit)));
-    balance.set_remaining(balance.limit() - balance.reserved() - balance.consumed());
-    *static_cast<v1::GetLedgerResponse&>(out).mutable_balance() = std::move(balance);
+    SIGNOFF_ASSIGN_OR_RETURN(workflow::LedgerBalance balance, Read(target, position));
+    balance.limit_cents = workflow::ToCents(limit);
+    *static_cast<v1::GetLedgerResponse&>(out).mutable_balance() =
+        BalanceMessage(request.definition_key(), *target.ledger, position, balance);
     return mutation;
   };
   v1::GetLedgerResponse reply;

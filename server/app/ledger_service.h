@@ -5,6 +5,7 @@
 #include "server/app/caller.h"
 #include "server/app/command_pipeline.h"
 #include "signoff/v1/ledgers.pb.h"
+#include "workflow/ledgers.h"
 
 namespace signoff::app {
 
@@ -32,8 +33,9 @@ class LedgerService {
   // The position a request names: the period given, or the one holding now.
   absl::StatusOr<v1::LedgerPosition> PositionOf(const Target& target, const std::string& key,
                                                 const std::string& period);
-  absl::StatusOr<v1::LedgerBalance> Read(const Target& target,
-                                         const v1::LedgerPosition& position);
+  // The stored balance, or the ledger's declared limit with nothing used.
+  absl::StatusOr<workflow::LedgerBalance> Read(const Target& target,
+                                               const v1::LedgerPosition& position);
 
   AppContext& context_;
   CommandPipeline& pipeline_;

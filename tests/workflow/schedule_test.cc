@@ -63,17 +63,18 @@ TEST_F(ScheduleTest, TheLocalTimeIsTheCalendarsZone) {
 }
 
 TEST_F(ScheduleTest, AMonthWithTooFewWorkingDaysHasNoRun) {
-  schedule_.set_working_day(20);
-  // February 2026 has 19 working weekdays plus the make-up Sunday: 20.
+  schedule_.set_working_day(21);
+  // February 2026 has 20 working weekdays and the make-up Sunday: 21.
   ASSERT_OK_AND_ASSIGN(auto february,
                        workflow::RunIn(schedule_, *calendar_, absl::CivilMonth(2026, 2)));
   EXPECT_EQ(february.at, Local(2026, 2, 27, 10, 0));
-  schedule_.set_working_day(21);
+  schedule_.set_working_day(22);
   EXPECT_CODE(workflow::RunIn(schedule_, *calendar_, absl::CivilMonth(2026, 2)),
               absl::StatusCode::kOutOfRange);
   // ...and the next run skips to a month that has one.
   ASSERT_OK_AND_ASSIGN(auto next, workflow::NextRun(schedule_, *calendar_, Local(2026, 2, 1, 0, 0)));
   EXPECT_EQ(next.period, "2026-03");
+  EXPECT_EQ(next.at, Local(2026, 3, 31, 10, 0));
 }
 
 TEST_F(ScheduleTest, NextRunIsStrictlyAfter) {

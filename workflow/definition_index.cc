@@ -56,6 +56,9 @@ std::vector<std::string> TargetsOf(const v1::Step& step) {
   if (step.sla().on_timeout().action() == v1::TIMEOUT_GO_TO) {
     targets.push_back(step.sla().on_timeout().to_step());
   }
+  for (const auto& entry : step.ledger_entries()) {
+    if (!entry.on_exceeded().empty()) targets.push_back(entry.on_exceeded());
+  }
   return targets;
 }
 

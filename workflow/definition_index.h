@@ -45,7 +45,7 @@ class DefinitionIndex {
 signoff::v1::StepKind KindOf(const signoff::v1::Step& step);
 
 // Where a step can lead without a rejection: its routes, a WAIT's timeout
-// step and an SLA's go-to step.
+// step, an SLA's go-to step and where an exceeded ledger goes.
 std::vector<std::string> TargetsOf(const signoff::v1::Step& step);
 
 // The actions a step allows and those that need a comment, with the

@@ -32,14 +32,15 @@ steps:
     approval: {approvers: [{user: ceo}]}
     ledger_entries: [{ledger: budget, operation: CONSUME, amount_field: amount}]
     next: [{to: done}]
+  - id: done
+    end: {}
+)" + (on_exceeded.empty() ? "" : R"(
   - id: over-budget
     approval: {approvers: [{user: sam}]}
     next: [{to: rejected}]
   - id: rejected
     end: {rejected: true}
-  - id: done
-    end: {}
-)";
+)");
 }
 
 v1::LedgerPosition Position(const std::string& ledger, const std::string& key,

@@ -62,6 +62,25 @@ std::vector<std::string> TargetsOf(const v1::Step& step) {
   return targets;
 }
 
+const v1::FormField* FindFormField(const v1::WorkflowDefinition& definition,
+                                   const std::string& name) {
+  for (const auto& field : definition.form().fields()) {
+    if (field.name() == name) return &field;
+  }
+  return nullptr;
+}
+
+const v1::FormField* FindDataField(const v1::WorkflowDefinition& definition,
+                                   const std::string& name) {
+  if (const v1::FormField* field = FindFormField(definition, name)) return field;
+  for (const auto& step : definition.steps()) {
+    for (const auto& field : step.system().result_fields()) {
+      if (field.name() == name) return &field;
+    }
+  }
+  return nullptr;
+}
+
 const v1::Step* DefinitionIndex::Find(const std::string& id) const {
   auto it = steps_.find(id);
   return it == steps_.end() ? nullptr : it->second;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
+#include "workflow/definition_index.h"
 #include "workflow/ledgers.h"
 #include "workflow/problems.h"
 #include "workflow/schedule.h"
@@ -29,25 +30,6 @@ class Checker {
  private:
   void Add(const std::string& path, const std::string& message) {
     problems_.push_back(ProblemAt(path, message));
-  }
-
-  const v1::FormField* FormField(const std::string& name) const {
-    for (const auto& field : definition_.form().fields()) {
-      if (field.name() == name) return &field;
-    }
-    return nullptr;
-  }
-
-  // A form field, or a field a job's result brings into the instance's
-  // data before its step moves a ledger.
-  const v1::FormField* DataField(const std::string& name) const {
-    if (const v1::FormField* field = FormField(name)) return field;
-    for (const auto& step : definition_.steps()) {
-      for (const auto& field : step.system().result_fields()) {
-        if (field.name() == name) return &field;
-      }
-    }
-    return nullptr;
   }
 
   bool IsStep(const std::string& id) const {
@@ -78,7 +60,7 @@ class Checker {
         Add(path + ".key", "set key_field or key, not both");
       }
       if (!ledger.key_field().empty()) {
-        const v1::FormField* field = FormField(ledger.key_field());
+        const v1::FormField* field = FindFormField(definition_, ledger.key_field());
         if (field == nullptr) {
           Add(path + ".key_field", absl::StrCat("unknown form field '", ledger.key_field(), "'"));
         } else if (!field->required()) {
@@ -103,7 +85,7 @@ class Checker {
         Add(path + ".operation", "must be RESERVE, CONSUME or RELEASE");
       }
       if (!entry.amount_field().empty()) {
-        const v1::FormField* field = DataField(entry.amount_field());
+        const v1::FormField* field = FindDataField(definition_, entry.amount_field());
         if (field == nullptr || (field->type() != v1::NUMBER && field->type() != v1::MONEY)) {
           Add(path + ".amount_field", "must name a NUMBER or MONEY field of the form or a result");
         } else if (!field->required()) {

@@ -58,22 +58,13 @@ class Validator {
   }
 
   const v1::FormField* FormField(const std::string& name) const {
-    for (const auto& field : definition_.form().fields()) {
-      if (field.name() == name) return &field;
-    }
-    return nullptr;
+    return FindFormField(definition_, name);
   }
 
   // A form field, or a field some job's result brings into the instance's
   // data.
   const v1::FormField* Field(const std::string& name) const {
-    if (const v1::FormField* field = FormField(name)) return field;
-    for (const auto& step : definition_.steps()) {
-      for (const auto& field : step.system().result_fields()) {
-        if (field.name() == name) return &field;
-      }
-    }
-    return nullptr;
+    return FindDataField(definition_, name);
   }
 
   void CheckHeader() {

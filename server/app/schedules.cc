@@ -81,8 +81,7 @@ absl::Status ScheduleFiring::StartOne(const v1::PublishedDefinition& published,
   // Unique per attempt: what keeps a run from starting twice is its
   // schedule record, which a second attempt meets as ALREADY_EXISTS.
   static thread_local absl::BitGen random;
-  start.set_request_id(absl::StrCat(kServiceRequestPrefix, "schedule:",
-                                    absl::Hex(absl::Uniform<uint64_t>(random)),
+  start.set_request_id(absl::StrCat("schedule-", absl::Hex(absl::Uniform<uint64_t>(random)),
                                     absl::Hex(absl::Uniform<uint64_t>(random))));
   InstanceCommand command;
   command.method = "StartInstance";
@@ -93,7 +92,8 @@ absl::Status ScheduleFiring::StartOne(const v1::PublishedDefinition& published,
   command.schedule_start = storage::ScheduleStart{definition.key(), run.period, subject, "", run.at};
   command.reply = InstanceReply;
   v1::InstanceResponse reply;
-  const Caller applicant{definition.schedule().applicant(), /*system=*/true};
+  // The service account itself calls, so that it is the applicant.
+  const Caller applicant{definition.schedule().applicant()};
   return pipeline_.Run(applicant, command, reply);
 }
 

@@ -3,6 +3,7 @@
 // and limited through the real signoffctl, and the monthly quota check
 // started by its schedule when the clock passes the month's run.
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "e2e_fixture.h"

@@ -63,7 +63,7 @@ absl::StatusOr<std::optional<std::string>> Machine::MoveLedger(const v1::Step& s
     return std::nullopt;
   }
   const v1::LedgerPosition position = PositionOf(*ledger, state_.form(), context_.now, zone);
-  if (position.key().empty()) {
+  if (!ledger->key_field().empty() && position.key().empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "form field ", ledger->key_field(), " holds no key for ledger ", ledger->name()));
   }

@@ -76,7 +76,9 @@ absl::StatusOr<std::optional<std::string>> Machine::MoveLedger(const v1::Step& s
     if (entry.on_exceeded().empty()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "ledger ", ledger->name(), " has ", FormatCents(balance.remaining_cents()), " ",
-          ledger->unit(), " remaining for ", position.key(), " in ", position.period(),
+          ledger->unit(), " remaining",
+          position.key().empty() ? "" : absl::StrCat(" for ", position.key()), " in ",
+          position.period(),
           "; step ", step.id(), " needs ", FormatCents(needed)));
     }
     v1::Event event = NewEvent(step.id());

@@ -385,7 +385,7 @@ TEST_F(CliTest, AuditVerifyFindsATrailCutShort) {
 }
 
 TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
-  // signoffd's start-up: the demo organisation, the calendar, then the five
+  // signoffd's start-up: the demo organisation, the calendar, then the seven
   // definitions, by file name.
   Result startup = Run({"--as", "olivia.ke", "audit", "admin-log"});
   Ok(startup);
@@ -397,24 +397,26 @@ TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
   EXPECT_EQ(table.Cell(1, "TARGET"), "cn-mainland");
   EXPECT_EQ(table.Cell(2, "TARGET"), "dealer-application");
   EXPECT_THAT(table.Cell(2, "DETAIL"), HasSubstr("from file:dealer-application.yaml"));
-  EXPECT_EQ(table.Cell(4, "TARGET"), "merchant-onboarding");
-  EXPECT_EQ(table.Cell(6, "TARGET"), "probation-review");
-  EXPECT_THAT(startup.out, HasSubstr("7 admin event(s) shown of 7; hash chain verified"));
+  EXPECT_EQ(table.Cell(4, "TARGET"), "loyalty-scheme");
+  EXPECT_EQ(table.Cell(5, "TARGET"), "merchant-onboarding");
+  EXPECT_EQ(table.Cell(7, "TARGET"), "probation-review");
+  EXPECT_EQ(table.Cell(8, "TARGET"), "quota-monitoring");
+  EXPECT_THAT(startup.out, HasSubstr("9 admin event(s) shown of 9; hash chain verified"));
 
   const std::string org = File("new-user.yaml", "users: [{id: ada.audit, department: compliance, "
                                                 "manager: nina.guo}]\n");
   Ok(Run({"--as", "carl.yuan", "directory", "import", org}));
-  Result added = Run({"--as", "olivia.ke", "-o", "json", "audit", "admin-log", "--after", "7"});
+  Result added = Run({"--as", "olivia.ke", "-o", "json", "audit", "admin-log", "--after", "9"});
   Ok(added);
   auto log = Json<v1::ListAdminEventsResponse>(added);
   ASSERT_EQ(log.events_size(), 1);
-  EXPECT_EQ(log.events(0).seq(), 8);
+  EXPECT_EQ(log.events(0).seq(), 10);
   EXPECT_EQ(log.events(0).actor(), "carl.yuan");
   EXPECT_EQ(log.events(0).action(), "users_upserted");
   EXPECT_EQ(log.events(0).target(), "ada.audit");
   EXPECT_EQ(log.events(0).users_upserted().users(0).manager(), "nina.guo");
   EXPECT_TRUE(log.chain_verified());
-  EXPECT_EQ(log.event_count(), 8);
+  EXPECT_EQ(log.event_count(), 10);
   EXPECT_EQ(log.head_hash(), log.events(0).hash());
 
   auto window = Json<v1::ListAdminEventsResponse>(
@@ -437,13 +439,13 @@ TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
   server_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "signoff.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM admin_events WHERE seq = 8", nullptr, nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM admin_events WHERE seq = 10", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
   StartServer({});
   Result broken = Run({"--as", "olivia.ke", "audit", "admin-log"});
   EXPECT_EQ(broken.exit_code, 1) << broken.out << broken.err;
-  EXPECT_THAT(broken.out, HasSubstr("7 admin event(s) shown of 8; HASH CHAIN BROKEN"));
+  EXPECT_THAT(broken.out, HasSubstr("9 admin event(s) shown of 10; HASH CHAIN BROKEN"));
   EXPECT_THAT(broken.err, HasSubstr("does not verify"));
 }
 

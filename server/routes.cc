@@ -88,6 +88,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   using app::TaskService;
   using app::ReportService;
   using app::WebhookService;
+  using app::LedgerService;
   auto& definitions = application.definitions();
   auto& instances = application.instances();
   auto& tasks = application.tasks();
@@ -98,6 +99,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   auto& jobs = application.jobs();
   auto& webhooks = application.webhooks();
   auto& reports = application.reports();
+  auto& ledgers = application.ledgers();
   std::map<std::string, Route> routes;
 #define SIGNOFF_ROUTE(service, object, Name) \
   routes["/signoff.v1." #service "/" #Name] = MakeRoute(object, &service::Name, #service)
@@ -156,6 +158,9 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(ReportService, reports, GetQualityReport);
   SIGNOFF_ROUTE(ReportService, reports, GetBacklogReport);
   SIGNOFF_ROUTE(ReportService, reports, GetServiceReport);
+  SIGNOFF_ROUTE(LedgerService, ledgers, ListLedgers);
+  SIGNOFF_ROUTE(LedgerService, ledgers, GetLedger);
+  SIGNOFF_ROUTE(LedgerService, ledgers, SetLedgerLimit);
 #undef SIGNOFF_ROUTE
   return routes;
 }

@@ -22,6 +22,7 @@
 #include "signoff/v1/events.grpc.pb.h"
 #include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
+#include "signoff/v1/ledgers.grpc.pb.h"
 #include "signoff/v1/reports.grpc.pb.h"
 #include "signoff/v1/webhooks.grpc.pb.h"
 #include "workflow/errors.h"
@@ -184,6 +185,8 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
       "signoff.v1.WebhookService", routes, transport));
   services.push_back(std::make_unique<RoutedService<v1::ReportService::Service>>(
       "signoff.v1.ReportService", routes, transport));
+  services.push_back(std::make_unique<RoutedService<v1::LedgerService::Service>>(
+      "signoff.v1.LedgerService", routes, transport));
   server->application_->report_projector().Follow(
       server->application_->feed(), [](const absl::Status& status) {
         std::fprintf(stderr,

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 #include "server/json_log.h"
@@ -46,9 +47,30 @@ void TimerScheduler::Run() {
         LogFailure(failure.timer.instance_id, failure.timer.timer.id(), failure.status);
       }
     }
+    StartScheduled();
     lock.lock();
     if (round.ok() && round->claimed >= kTimersPerRound) continue;
     wake_.wait_for(lock, absl::ToChronoMilliseconds(poll_), [this] { return stopping_; });
+  }
+}
+
+// Schedules ride on the timer thread: a run is due at a time like a timer,
+// and each start is claimed by its unique record rather than a lease.
+void TimerScheduler::StartScheduled() {
+  absl::StatusOr<app::ScheduleRound> round = application_.schedules().StartDue();
+  if (!round.ok()) {
+    LogFailure("", "schedules", round.status());
+    return;
+  }
+  for (const std::string& started : round->started) {
+    std::fprintf(stderr,
+                 "{\"time\":\"%s\",\"level\":\"info\",\"component\":\"schedules\","
+                 "\"event\":\"scheduled_start\",\"run\":\"%s\"}\n",
+                 absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()).c_str(),
+                 JsonEscape(started).c_str());
+  }
+  for (const auto& failure : round->failures) {
+    LogFailure(failure.subject, absl::StrCat("schedule:", failure.definition_key), failure.status);
   }
 }
 

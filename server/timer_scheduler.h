@@ -26,6 +26,8 @@ class TimerScheduler {
 
  private:
   void Run();
+  // Starts what definitions' schedules have due, and logs it.
+  void StartScheduled();
   // One JSON line per timer that fired.
   static void LogFired(const storage::ClaimedTimer& fired);
   // One JSON line per timer that could not fire; it is tried again when

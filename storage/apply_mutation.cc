@@ -12,6 +12,7 @@
 #include "storage/documents.h"
 #include "storage/event_chain.h"
 #include "storage/job_writes.h"
+#include "storage/ledger_store.h"
 #include "storage/mutation_writer.h"
 #include "storage/queries.h"
 #include "storage/report_store.h"
@@ -115,6 +116,9 @@ class MutationApplier {
     if (!mutation_.webhooks.empty()) {
       SIGNOFF_ASSIGN_OR_RETURN(result.webhooks,
                                ApplyWebhookWrites(session_, dialect_, mutation_.webhooks));
+    }
+    if (!mutation_.ledgers.empty()) {
+      SIGNOFF_RETURN_IF_ERROR(ApplyLedgerWrites(session_, mutation_.ledgers));
     }
     if (!mutation_.reports.empty()) {
       SIGNOFF_RETURN_IF_ERROR(ApplyReportWrites(session_, mutation_.reports));

@@ -12,6 +12,7 @@
 #include "storage/documents.h"
 #include "storage/queries.h"
 #include "storage/session_pool.h"
+#include "storage/ledger_store.h"
 #include "storage/report_store.h"
 #include "storage/webhook_store.h"
 #include "workflow/status_macros.h"
@@ -246,6 +247,28 @@ class SociStore final : public Store {
   absl::StatusOr<std::vector<ReportTaskFact>> ListOpenReportTasks(
       const std::string& definition_key) override {
     return Read([&](soci::session& s) { return QueryOpenReportTasks(s, definition_key); });
+  }
+
+  absl::StatusOr<std::vector<StoredLedgerBalance>> ListLedgerBalances(
+      const LedgerFilter& filter) override {
+    return Read([&](soci::session& s) { return QueryLedgerBalances(s, filter); });
+  }
+
+  absl::StatusOr<std::vector<StoredLedgerBalance>> LoadLedgerBalances(
+      const std::string& definition_key,
+      const std::vector<signoff::v1::LedgerPosition>& positions) override {
+    return Read(
+        [&](soci::session& s) { return QueryLedgerBalancesAt(s, definition_key, positions); });
+  }
+
+  absl::StatusOr<std::optional<absl::Time>> LastScheduledRun(
+      const std::string& definition_key) override {
+    return Read([&](soci::session& s) { return QueryLastScheduledRun(s, definition_key); });
+  }
+
+  absl::StatusOr<std::vector<ScheduleStart>> ListScheduleStarts(
+      const std::string& definition_key, const std::string& period) override {
+    return Read([&](soci::session& s) { return QueryScheduleStarts(s, definition_key, period); });
   }
 
   absl::StatusOr<Organisation> LoadDirectory() override {

@@ -17,6 +17,7 @@
 #include "signoff/v1/instance.pb.h"
 #include "signoff/v1/jobs.pb.h"
 #include "signoff/v1/service.pb.h"
+#include "storage/ledgers.h"
 #include "storage/reports.h"
 #include "storage/webhooks.h"
 #include "workflow/access.h"
@@ -181,6 +182,9 @@ struct Mutation {
 
   // The KPI report projections (storage/reports.h).
   ReportWrites reports;
+
+  // Ledger balances, limits and scheduled starts (storage/ledgers.h).
+  LedgerWrites ledgers;
 };
 
 struct CommitResult {
@@ -489,6 +493,21 @@ class Store {
       const ReportCellQuery& query) = 0;
   virtual absl::StatusOr<std::vector<ReportTaskFact>> ListOpenReportTasks(
       const std::string& definition_key) = 0;
+
+  // Ledger balances (storage/ledgers.h): those a filter selects, by
+  // ledger, period and key; those stored among some positions of one
+  // definition.
+  virtual absl::StatusOr<std::vector<StoredLedgerBalance>> ListLedgerBalances(
+      const LedgerFilter& filter) = 0;
+  virtual absl::StatusOr<std::vector<StoredLedgerBalance>> LoadLedgerBalances(
+      const std::string& definition_key,
+      const std::vector<signoff::v1::LedgerPosition>& positions) = 0;
+  // The due time of the latest run a definition's schedule started;
+  // nullopt before the first. And the starts of one period, by subject.
+  virtual absl::StatusOr<std::optional<absl::Time>> LastScheduledRun(
+      const std::string& definition_key) = 0;
+  virtual absl::StatusOr<std::vector<ScheduleStart>> ListScheduleStarts(
+      const std::string& definition_key, const std::string& period) = 0;
 
   virtual absl::StatusOr<signoff::v1::Organisation> LoadDirectory() = 0;
   // Every standing delegation, by delegator, then start, then id.

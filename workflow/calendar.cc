@@ -38,7 +38,8 @@ int DigitsValue(absl::string_view digits) {
   return value;
 }
 
-// "HH:MM" from 00:00 to 24:00, as the time since local midnight.
+}  // namespace
+
 std::optional<absl::Duration> ParseClockTime(absl::string_view text) {
   if (text.size() != 5 || text[2] != ':') return std::nullopt;
   const absl::string_view hours = text.substr(0, 2);
@@ -49,6 +50,8 @@ std::optional<absl::Duration> ParseClockTime(absl::string_view text) {
   if (m > 59 || h > 24 || (h == 24 && m != 0)) return std::nullopt;
   return absl::Hours(h) + absl::Minutes(m);
 }
+
+namespace {
 
 // "YYYY-MM-DD", rejecting dates that civil time would silently normalise
 // (2026-02-30 is not 2026-03-02).

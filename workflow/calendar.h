@@ -2,10 +2,12 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "signoff/v1/calendar.pb.h"
@@ -56,6 +58,9 @@ class BusinessCalendar {
   absl::Duration day_length_;
   std::map<absl::CivilDay, bool> exceptions_;  // true: make-up workday
 };
+
+// "HH:MM" from 00:00 to 24:00, as the time since local midnight.
+std::optional<absl::Duration> ParseClockTime(absl::string_view text);
 
 // Every problem of a calendar, each with its path (e.g.
 // "years[0].holidays[2]"): name, time zone name syntax, weekdays, hours

@@ -56,7 +56,32 @@ std::vector<std::string> TargetsOf(const v1::Step& step) {
   if (step.sla().on_timeout().action() == v1::TIMEOUT_GO_TO) {
     targets.push_back(step.sla().on_timeout().to_step());
   }
+  for (const auto& entry : step.ledger_entries()) {
+    if (!entry.on_exceeded().empty()) targets.push_back(entry.on_exceeded());
+  }
   return targets;
+}
+
+const v1::FormField* FindFormField(const v1::WorkflowDefinition& definition,
+                                   const std::string& name) {
+  for (const auto& field : definition.form().fields()) {
+    if (field.name() == name) return &field;
+  }
+  return nullptr;
+}
+
+const v1::FormField* FindDataField(const v1::WorkflowDefinition& definition,
+                                   const std::string& name) {
+  if (const v1::FormField* field = FindFormField(definition, name)) return field;
+  for (const auto& step : definition.steps()) {
+    for (const auto& field : step.system().result_fields()) {
+      if (field.name() == name) return &field;
+    }
+    for (const auto& field : step.task().result_fields()) {
+      if (field.name() == name) return &field;
+    }
+  }
+  return nullptr;
 }
 
 const v1::Step* DefinitionIndex::Find(const std::string& id) const {

@@ -45,8 +45,15 @@ class DefinitionIndex {
 signoff::v1::StepKind KindOf(const signoff::v1::Step& step);
 
 // Where a step can lead without a rejection: its routes, a WAIT's timeout
-// step and an SLA's go-to step.
+// step, an SLA's go-to step and where an exceeded ledger goes.
 std::vector<std::string> TargetsOf(const signoff::v1::Step& step);
+
+// A field of the form; or (FindDataField) of the form or of some job's
+// result, which joins the instance's data. Null when there is none.
+const signoff::v1::FormField* FindFormField(const signoff::v1::WorkflowDefinition& definition,
+                                            const std::string& name);
+const signoff::v1::FormField* FindDataField(const signoff::v1::WorkflowDefinition& definition,
+                                            const std::string& name);
 
 // The actions a step allows and those that need a comment, with the
 // defaults applied.

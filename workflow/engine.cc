@@ -45,6 +45,16 @@ void Machine::NoteEffects(const v1::Event& event) {
   }
   if (event.has_timer_cancelled()) changed_timers_[event.timer_cancelled().timer_id()].reset();
   if (event.has_timer_fired()) changed_timers_[event.timer_fired().timer_id()].reset();
+  if (event.has_ledger_moved()) {
+    const v1::LedgerMoved& moved = event.ledger_moved();
+    const v1::Ledger* ledger = FindLedger(definition_, moved.position().ledger());
+    const std::string key = PositionKey(moved.position());
+    if (ledger != nullptr && !balances_.count(key)) {
+      balances_[key] = BalanceAt(balances_, *ledger, moved.position());
+    }
+    ApplyMovement(balances_[key], moved);
+    ledger_moves_.push_back(moved);
+  }
 }
 
 Transition Machine::Take() {
@@ -67,6 +77,7 @@ Transition Machine::Take() {
   }
   transition.state = std::move(state_);
   transition.events = std::move(events_);
+  transition.ledger_moves = std::move(ledger_moves_);
   return transition;
 }
 
@@ -165,7 +176,8 @@ absl::Status Machine::RequireApplicant(const char* what) const {
 
 // ------------------------------------------------------------ commands
 
-absl::Status Machine::Start(const v1::StartInstanceRequest& request) {
+absl::Status Machine::Start(const v1::StartInstanceRequest& request,
+                            const std::string& scheduled_period) {
   if (!state_.id().empty()) return absl::AlreadyExistsError("instance already started");
   SIGNOFF_RETURN_IF_ERROR(ValidateForm(definition_.form(), request.form(), directory()));
   SIGNOFF_RETURN_IF_ERROR(RequireSubjectForRules(request));
@@ -175,6 +187,7 @@ absl::Status Machine::Start(const v1::StartInstanceRequest& request) {
   started->set_definition_version(request.definition_version());
   started->set_applicant(context_.actor);
   *started->mutable_form() = request.form();
+  started->set_scheduled_period(scheduled_period);
   if (definition_.has_subject()) {
     auto it = request.form().fields().find(definition_.subject().field());
     if (it != request.form().fields().end()) started->set_subject(AsText(it->second));

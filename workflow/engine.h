@@ -11,6 +11,7 @@
 #include "signoff/v1/service.pb.h"
 #include "workflow/calendar.h"
 #include "workflow/directory.h"
+#include "workflow/ledgers.h"
 
 namespace signoff::workflow {
 
@@ -30,6 +31,9 @@ struct Context {
   const CalendarSet* calendars = nullptr;
   // The id a Start command gives its instance.
   std::string new_instance_id;
+  // The balances of the instance's ledgers as committed; may be null when
+  // the definition declares none (an absent balance reads as untouched).
+  const LedgerBalances* ledgers = nullptr;
 };
 
 struct Transition {
@@ -48,6 +52,9 @@ struct Transition {
   // Set while the instance holds its subject under a definition that
   // allows one open instance per subject; empty otherwise.
   std::string subject_key;
+  // The ledger movements, in order; the commit applies them only while
+  // no balance goes past its limit.
+  std::vector<signoff::v1::LedgerMoved> ledger_moves;
 };
 
 // Applies one command to an instance. Deterministic: the same inputs always

@@ -62,6 +62,7 @@ void ApplyStart(v1::InstanceState& state, const v1::Event& event) {
   state.set_subject_user(started.subject_user());
   state.set_filed_for(started.filed_for());
   *state.mutable_form() = started.form();
+  state.set_scheduled_period(started.scheduled_period());
   state.set_form_revision(1);
   state.set_status(v1::RUNNING);
   *state.mutable_created_at() = event.time();
@@ -231,6 +232,28 @@ void CancelStep(v1::InstanceState& state, const std::string& token) {
            [&](const v1::ActiveParallel& p) { return p.token() == token; });
 }
 
+// Only reservations stay with the instance; what it consumed is the
+// ledger's.
+void ApplyLedgerMove(v1::InstanceState& state, const v1::LedgerMoved& moved) {
+  if (moved.reserved_delta_cents() == 0) return;
+  auto& holds = *state.mutable_ledger_holds();
+  const std::string key = PositionKey(moved.position());
+  for (int i = 0; i < holds.size(); ++i) {
+    if (PositionKey(holds.Get(i).position()) != key) continue;
+    const int64_t left = holds.Get(i).amount_cents() + moved.reserved_delta_cents();
+    if (left > 0) {
+      holds.Mutable(i)->set_amount_cents(left);
+    } else {
+      holds.DeleteSubrange(i, 1);
+    }
+    return;
+  }
+  if (moved.reserved_delta_cents() < 0) return;
+  v1::LedgerHold* hold = state.add_ledger_holds();
+  *hold->mutable_position() = moved.position();
+  hold->set_amount_cents(moved.reserved_delta_cents());
+}
+
 absl::Status ApplyTaskEvent(v1::InstanceState& state, const v1::Event& event) {
   switch (event.body_case()) {
     case v1::Event::kTaskCreated:
@@ -350,6 +373,10 @@ absl::Status Evolve(v1::InstanceState& state, const v1::Event& event) {
     case v1::Event::kSlaBreached:
     case v1::Event::kSignalReceived:
       return ApplyTimeEvent(state, event);
+    case v1::Event::kLedgerMoved:
+      ApplyLedgerMove(state, event.ledger_moved());
+      break;
+    case v1::Event::kLedgerExceeded:
     case v1::Event::kApproverSkipped:
     case v1::Event::kCommentAdded:
     case v1::Event::kCcSent:

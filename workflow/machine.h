@@ -20,6 +20,7 @@
 #include "workflow/approvers.h"
 #include "workflow/definition_index.h"
 #include "workflow/engine.h"
+#include "workflow/ledgers.h"
 #include "workflow/sla_clock.h"
 #include "workflow/status_macros.h"
 #include "workflow/time_util.h"
@@ -56,12 +57,13 @@ class Machine {
       : definition_(definition),
         index_(definition),
         state_(std::move(state)),
-        context_(context) {}
+        context_(context),
+        balances_(context.ledgers == nullptr ? LedgerBalances{} : *context.ledgers) {}
 
   absl::Status Execute(const v1::Command& command) {
     switch (command.kind_case()) {
       case v1::Command::kStart:
-        return Start(command.start());
+        return Start(command.start(), command.scheduled_period());
       case v1::Command::kDecide:
         return Decide(command.decide());
       case v1::Command::kClaim:
@@ -132,7 +134,8 @@ class Machine {
 
   absl::Status RequireApplicant(const char* what) const;
 
-  absl::Status Start(const v1::StartInstanceRequest& request);
+  absl::Status Start(const v1::StartInstanceRequest& request,
+                     const std::string& scheduled_period);
 
   absl::Status Decide(const v1::DecideTaskRequest& request);
 
@@ -413,6 +416,29 @@ class Machine {
   absl::Status SendCc(const google::protobuf::RepeatedPtrField<v1::ApproverRule>& rules,
                       const std::string& step_id);
 
+  // Ledgers (machine_ledgers.cc).
+  // What conditions read: the form and the ledger operands.
+  absl::StatusOr<google::protobuf::Struct> ConditionData() const;
+  absl::StatusOr<bool> Holds(const v1::Condition& condition) const;
+
+  // Makes the movements of an approved or completed step. Returns the
+  // on_exceeded step when one would overdraw its ledger and the step
+  // routes that; FAILED_PRECONDITION when it does not.
+  absl::StatusOr<std::optional<std::string>> MoveLedgers(const v1::Step& step);
+
+  absl::StatusOr<std::optional<std::string>> MoveLedger(const v1::Step& step,
+                                                        const v1::LedgerEntry& entry,
+                                                        absl::TimeZone zone);
+
+  absl::StatusOr<int64_t> EntryAmount(const v1::LedgerEntry& entry) const;
+
+  // Gives back the holds on `ledger` (every ledger when empty), up to
+  // `at_most` cents when positive, except at `keep`.
+  absl::Status ReleaseHolds(const std::string& ledger, int64_t at_most, const std::string& step_id,
+                            const std::string& keep = "");
+
+  int64_t HeldAt(const v1::LedgerPosition& position) const;
+
   const v1::WorkflowDefinition& definition_;
 
   DefinitionIndex index_;
@@ -432,6 +458,10 @@ class Machine {
   // Effects noted by Emit, for Take.
   std::set<std::string> touched_tasks_;
   std::map<std::string, std::optional<v1::Timer>> changed_timers_;
+
+  // The context's balances with this command's movements folded in.
+  LedgerBalances balances_;
+  std::vector<v1::LedgerMoved> ledger_moves_;
 };
 
 }  // namespace signoff::workflow::internal

@@ -320,6 +320,10 @@ absl::Status Machine::FinishStep(const std::string& token, bool rejected, const 
   event.mutable_step_completed()->set_token(token);
   event.mutable_step_completed()->set_rejected(rejected);
   SIGNOFF_RETURN_IF_ERROR(Emit(std::move(event), reason.empty() ? "" : kSystemActor));
+  if (!rejected) {
+    SIGNOFF_ASSIGN_OR_RETURN(std::optional<std::string> exceeded_to, MoveLedgers(step));
+    if (exceeded_to) return EnterStep(*exceeded_to, active->parent_token(), active->branch());
+  }
   if (step.has_end()) {
     return FinishInstance(step.end().rejected() ? v1::REJECTED : v1::APPROVED, carried_comment_,
                           step.id(), carried_reason_, step.end().outcome());
@@ -352,9 +356,11 @@ absl::Status Machine::Advance(const v1::Step& step, const std::string& parent,
                      const std::string& branch) {
   for (const auto& route : step.next()) {
     if (route.has_when()) SIGNOFF_RETURN_IF_ERROR(RecordSamples(route.when(), step.id()));
-    if (!route.has_when() || Evaluate(route.when(), state_.form(), state_.id())) {
-      return EnterStep(route.to(), parent, branch);
+    bool taken = !route.has_when();
+    if (!taken) {
+      SIGNOFF_ASSIGN_OR_RETURN(taken, Holds(route.when()));
     }
+    if (taken) return EnterStep(route.to(), parent, branch);
   }
   if (step.next_size() == 0 && !parent.empty()) return CompleteBranch(parent, branch);
   return absl::FailedPreconditionError(
@@ -366,9 +372,11 @@ absl::Status Machine::StartParallel(const v1::Step& step, const std::string& tok
   std::vector<const v1::Branch*> branches;
   for (const auto& candidate : step.parallel().branches()) {
     if (candidate.has_when()) SIGNOFF_RETURN_IF_ERROR(RecordSamples(candidate.when(), step.id()));
-    if (!candidate.has_when() || Evaluate(candidate.when(), state_.form(), state_.id())) {
-      branches.push_back(&candidate);
+    bool runs = !candidate.has_when();
+    if (!runs) {
+      SIGNOFF_ASSIGN_OR_RETURN(runs, Holds(candidate.when()));
     }
+    if (runs) branches.push_back(&candidate);
   }
   v1::Event event = NewEvent(step.id());
   auto* parallel = event.mutable_parallel_started()->mutable_parallel();
@@ -456,6 +464,8 @@ absl::Status Machine::FinishInstance(v1::InstanceStatus status, const std::strin
                             const std::string& step_id, const std::string& reason,
                             const std::string& outcome) {
   SIGNOFF_RETURN_IF_ERROR(CancelEverything());
+  // A reservation lasts only while the instance runs.
+  SIGNOFF_RETURN_IF_ERROR(ReleaseHolds("", 0, step_id));
   v1::Event event = NewEvent(step_id);
   event.set_comment(comment);
   event.set_reason(reason);

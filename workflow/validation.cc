@@ -10,6 +10,8 @@
 #include "re2/re2.h"
 #include "workflow/definition_index.h"
 #include "workflow/jobs.h"
+#include "workflow/ledger_validation.h"
+#include "workflow/ledgers.h"
 #include "workflow/limits.h"
 #include "workflow/problems.h"
 #include "workflow/time_validation.h"
@@ -52,6 +54,9 @@ class Validator {
     for (auto& problem : ValidateTimeSettings(definition_, index_, directory_, calendars_)) {
       problems_.push_back(std::move(problem));
     }
+    for (auto& problem : ValidateLedgersAndSchedule(definition_)) {
+      problems_.push_back(std::move(problem));
+    }
     if (problems_.empty()) CheckGraph();
     return std::move(problems_);
   }
@@ -62,25 +67,13 @@ class Validator {
   }
 
   const v1::FormField* FormField(const std::string& name) const {
-    for (const auto& field : definition_.form().fields()) {
-      if (field.name() == name) return &field;
-    }
-    return nullptr;
+    return FindFormField(definition_, name);
   }
 
   // A form field, or a field some job's or task's result brings into the
   // instance's data.
   const v1::FormField* Field(const std::string& name) const {
-    if (const v1::FormField* field = FormField(name)) return field;
-    for (const auto& step : definition_.steps()) {
-      for (const auto& field : step.system().result_fields()) {
-        if (field.name() == name) return &field;
-      }
-      for (const auto& field : step.task().result_fields()) {
-        if (field.name() == name) return &field;
-      }
-    }
-    return nullptr;
+    return FindDataField(definition_, name);
   }
 
   void CheckOutcomes() {
@@ -426,7 +419,7 @@ class Validator {
     }
     if (condition.has_not_()) CheckCondition(condition.not_(), path + ".not");
     if (condition.field().empty()) return;
-    if (Field(condition.field()) == nullptr) {
+    if (Field(condition.field()) == nullptr && !IsLedgerOperand(definition_, condition.field())) {
       Add(path + ".field", absl::StrCat("unknown form field '", condition.field(), "'"));
     }
     const auto op = condition.op();

@@ -111,5 +111,6 @@ void AddWatchCommands(CLI::App& app, Cli& cli);
 void AddReportCommands(CLI::App& app, Cli& cli);
 void AddWebhookCommands(CLI::App& app, Cli& cli);
 void AddDelegationCommands(CLI::App& app, Cli& cli);
+void AddLedgerCommands(CLI::App& app, Cli& cli);
 
 }  // namespace signoff::cli

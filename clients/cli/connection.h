@@ -11,6 +11,7 @@
 #include "signoff/v1/events.grpc.pb.h"
 #include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
+#include "signoff/v1/ledgers.grpc.pb.h"
 #include "signoff/v1/reports.grpc.pb.h"
 #include "signoff/v1/webhooks.grpc.pb.h"
 #include "transport.h"
@@ -59,6 +60,7 @@ class Connection {
   v1::NotificationService::Stub& notifications() { return *notifications_; }
   v1::WebhookService::Stub& webhooks() { return *webhooks_; }
   v1::ReportService::Stub& reports() { return *reports_; }
+  v1::LedgerService::Stub& ledgers() { return *ledgers_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
 
   // Identity for a stream, which has no deadline: it runs until the caller
@@ -82,6 +84,7 @@ class Connection {
   std::unique_ptr<v1::NotificationService::Stub> notifications_;
   std::unique_ptr<v1::WebhookService::Stub> webhooks_;
   std::unique_ptr<v1::ReportService::Stub> reports_;
+  std::unique_ptr<v1::LedgerService::Stub> ledgers_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 

@@ -96,6 +96,7 @@ int main(int argc, char** argv) {
   AddWatchCommands(app, cli);
   AddWebhookCommands(app, cli);
   AddDelegationCommands(app, cli);
+  AddLedgerCommands(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

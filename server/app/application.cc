@@ -18,10 +18,12 @@ Application::Application(std::unique_ptr<AppContext> context)
       notifications_(*context_),
       jobs_(*context_, pipeline_, job_board_),
       timers_(*context_, pipeline_),
+      schedules_(*context_, pipeline_),
       // Deliveries are scheduled in wall time, which the sender's timeouts
       // and receivers' signature checks use, not the application's clock.
       webhooks_(*context_, pipeline_, [] { return absl::Now(); }),
       reports_(*context_),
+      ledgers_(*context_, pipeline_),
       report_projector_(*context_,
                         [this](int64_t after, int limit) { return feed_.Read(after, limit); }) {
   pipeline_.AddPostCommitHook([this](const Committed& committed) {

@@ -15,8 +15,10 @@
 #include "server/app/notification_service.h"
 #include "server/app/report_projector.h"
 #include "server/app/report_service.h"
+#include "server/app/schedules.h"
 #include "server/app/job_board.h"
 #include "server/app/job_service.h"
+#include "server/app/ledger_service.h"
 #include "server/app/task_service.h"
 #include "server/app/timers.h"
 #include "server/app/webhook_service.h"
@@ -45,10 +47,12 @@ class Application {
   // Where long polls for jobs wait; closed when the server stops.
   JobBoard& job_board() { return job_board_; }
   TimerFiring& timers() { return timers_; }
+  ScheduleFiring& schedules() { return schedules_; }
   // Follows every commit; the server starts it with its options.
   EventFeed& feed() { return feed_; }
   WebhookService& webhooks() { return webhooks_; }
   ReportService& reports() { return reports_; }
+  LedgerService& ledgers() { return ledgers_; }
   // Keeps the report projections up with the feed; the server starts it
   // (Follow) once the feed runs.
   ReportProjector& report_projector() { return report_projector_; }
@@ -70,8 +74,10 @@ class Application {
   JobBoard job_board_;
   JobService jobs_;
   TimerFiring timers_;
+  ScheduleFiring schedules_;
   WebhookService webhooks_;
   ReportService reports_;
+  LedgerService ledgers_;
   // Last, so that it stops before what it reads goes away.
   ReportProjector report_projector_;
 };

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/app/ledger_balances.h"
 #include "storage/digest.h"
 #include "workflow/errors.h"
 #include "workflow/limits.h"
@@ -102,6 +103,14 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
     }
     SIGNOFF_ASSIGN_OR_RETURN(readership, std::move(seen));
   }
+  std::vector<const google::protobuf::Struct*> forms = {&state.form()};
+  if (to_apply.has_start()) forms.push_back(&to_apply.start().form());
+  if (to_apply.has_resubmit()) forms.push_back(&to_apply.resubmit().form());
+  SIGNOFF_ASSIGN_OR_RETURN(
+      workflow::LedgerBalances balances,
+      LoadLedgerBalances(context_.store(), definition->definition(), forms, engine.context.now,
+                         engine.calendars.get()));
+  engine.context.ledgers = &balances;
   SIGNOFF_ASSIGN_OR_RETURN(
       workflow::Transition transition,
       workflow::Apply(definition->definition(), state, to_apply, engine.context));
@@ -116,6 +125,11 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
   mutation.notifications =
       workflow::NotificationsOf(mutation.events, transition.state, *engine.directory);
   mutation.job_lease = command.job_lease;
+  mutation.ledgers.changes = LedgerChangesOf(definition->definition(), transition.ledger_moves);
+  if (command.schedule_start) {
+    mutation.ledgers.schedule_start = *command.schedule_start;
+    mutation.ledgers.schedule_start->instance_id = transition.state.id();
+  }
   command.reply(transition.state, definition->definition(), reply);
   if (readership == workflow::Readership::kRedacted) RedactReply(definition->definition(), reply);
   mutation.instance = std::move(transition.state);

@@ -39,6 +39,9 @@ struct InstanceCommand {
   // Set for a job command made under an activation's key: the commit
   // holds only while that activation still holds the job.
   std::optional<storage::JobLeaseCheck> job_lease;
+  // Set for a start made by a definition's schedule: recorded with the
+  // instance, so that the run starts once per subject.
+  std::optional<storage::ScheduleStart> schedule_start;
 };
 
 // A change that is not an engine command: publishing, directory changes.

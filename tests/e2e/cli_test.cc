@@ -425,7 +425,7 @@ TEST_F(CliTest, AuditVerifyFindsATrailCutShort) {
 }
 
 TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
-  // signoffd's start-up: the demo organisation, the calendar, then the seven
+  // signoffd's start-up: the demo organisation, the calendar, then the nine
   // definitions, by file name.
   Result startup = Run({"--as", "olivia.ke", "audit", "admin-log"});
   Ok(startup);
@@ -437,26 +437,28 @@ TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
   EXPECT_EQ(table.Cell(1, "TARGET"), "cn-mainland");
   EXPECT_EQ(table.Cell(2, "TARGET"), "dealer-application");
   EXPECT_THAT(table.Cell(2, "DETAIL"), HasSubstr("from file:dealer-application.yaml"));
-  EXPECT_EQ(table.Cell(4, "TARGET"), "merchant-onboarding");
-  EXPECT_EQ(table.Cell(6, "TARGET"), "probation-review");
-  EXPECT_EQ(table.Cell(7, "TARGET"), "purchase-programme");
-  EXPECT_EQ(table.Cell(8, "TARGET"), "seller-escalation");
-  EXPECT_THAT(startup.out, HasSubstr("9 admin event(s) shown of 9; hash chain verified"));
+  EXPECT_EQ(table.Cell(4, "TARGET"), "loyalty-scheme");
+  EXPECT_EQ(table.Cell(5, "TARGET"), "merchant-onboarding");
+  EXPECT_EQ(table.Cell(7, "TARGET"), "probation-review");
+  EXPECT_EQ(table.Cell(8, "TARGET"), "purchase-programme");
+  EXPECT_EQ(table.Cell(9, "TARGET"), "quota-monitoring");
+  EXPECT_EQ(table.Cell(10, "TARGET"), "seller-escalation");
+  EXPECT_THAT(startup.out, HasSubstr("11 admin event(s) shown of 11; hash chain verified"));
 
   const std::string org = File("new-user.yaml", "users: [{id: ada.audit, department: compliance, "
                                                 "manager: nina.guo}]\n");
   Ok(Run({"--as", "carl.yuan", "directory", "import", org}));
-  Result added = Run({"--as", "olivia.ke", "-o", "json", "audit", "admin-log", "--after", "9"});
+  Result added = Run({"--as", "olivia.ke", "-o", "json", "audit", "admin-log", "--after", "11"});
   Ok(added);
   auto log = Json<v1::ListAdminEventsResponse>(added);
   ASSERT_EQ(log.events_size(), 1);
-  EXPECT_EQ(log.events(0).seq(), 10);
+  EXPECT_EQ(log.events(0).seq(), 12);
   EXPECT_EQ(log.events(0).actor(), "carl.yuan");
   EXPECT_EQ(log.events(0).action(), "users_upserted");
   EXPECT_EQ(log.events(0).target(), "ada.audit");
   EXPECT_EQ(log.events(0).users_upserted().users(0).manager(), "nina.guo");
   EXPECT_TRUE(log.chain_verified());
-  EXPECT_EQ(log.event_count(), 10);
+  EXPECT_EQ(log.event_count(), 12);
   EXPECT_EQ(log.head_hash(), log.events(0).hash());
 
   auto window = Json<v1::ListAdminEventsResponse>(
@@ -479,13 +481,13 @@ TEST_F(CliTest, AuditAdminLogShowsWhoChangedWhatAndChecksTheChain) {
   server_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ / "signoff.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM admin_events WHERE seq = 10", nullptr, nullptr, nullptr),
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM admin_events WHERE seq = 12", nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
   StartServer({});
   Result broken = Run({"--as", "olivia.ke", "audit", "admin-log"});
   EXPECT_EQ(broken.exit_code, 1) << broken.out << broken.err;
-  EXPECT_THAT(broken.out, HasSubstr("9 admin event(s) shown of 10; HASH CHAIN BROKEN"));
+  EXPECT_THAT(broken.out, HasSubstr("11 admin event(s) shown of 12; HASH CHAIN BROKEN"));
   EXPECT_THAT(broken.err, HasSubstr("does not verify"));
 }
 
@@ -572,7 +574,7 @@ TEST_F(CliTest, DefinitionsAndDirectoryCommands) {
   EXPECT_EQ(auditors.Cell(1, "ID"), "olivia.ke");
 
   ParsedTable definitions(Run({"--as", "bob.zhang", "definition", "list"}).out);
-  ASSERT_EQ(definitions.size(), 7u);
+  ASSERT_EQ(definitions.size(), 9u);
   EXPECT_EQ(definitions.Cell(0, "KEY"), "dealer-application");
   EXPECT_EQ(definitions.Cell(0, "LATEST"), "1");
   const std::string shipped =

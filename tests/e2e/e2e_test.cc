@@ -196,8 +196,8 @@ TEST_F(EndToEndTest, RestartKeepsDefinitionsWithoutRepublishing) {
                                                  &v1::DefinitionService::Stub::ListDefinitions,
                                                  request));
   // Every shipped definition, each still at its first version.
-  ASSERT_EQ(before.definitions_size(), 7);
-  ASSERT_EQ(after.definitions_size(), 7);
+  ASSERT_EQ(before.definitions_size(), 9);
+  ASSERT_EQ(after.definitions_size(), 9);
   for (const auto& summary : after.definitions()) EXPECT_EQ(summary.latest_version(), 1);
 }
 

@@ -67,6 +67,7 @@ visibility:
   managers_above: 1
   viewers: [{role: hr-viewer, department: hr}]
 buffered_signals: [docs_ready]
+ledgers: [{name: budget, limit: 100}]
 # Anyone may start one, the first approver included.
 policies: {allow_self_approval: true}
 steps:
@@ -514,6 +515,39 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
   report_column("GetQualityReport", &RS::GetQualityReport);
   report_column("GetBacklogReport", &RS::GetBacklogReport);
   report_column("GetServiceReport", &RS::GetServiceReport);
+
+  // Ledger balances: process admins of the definition and auditors read
+  // them; only process admins set limits.
+  auto ledger_rule = [](bool setting) {
+    return [setting](Row row, State) {
+      if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+      const bool may = row == Row::kProcessAdmin || (!setting && row == Row::kAuditor);
+      return Code(may ? StatusCode::kOk : StatusCode::kPermissionDenied);
+    };
+  };
+  using LS = v1::LedgerService::Stub;
+  columns.push_back({"ListLedgers", ledger_rule(false), [this](const std::string& user,
+                                                                const std::string&) {
+    v1::ListLedgersRequest request;
+    request.set_definition_key("review");
+    return Run(user, *client_->ledgers, &LS::ListLedgers, request);
+  }});
+  columns.push_back({"GetLedger", ledger_rule(false), [this](const std::string& user,
+                                                              const std::string&) {
+    v1::GetLedgerRequest request;
+    request.set_definition_key("review");
+    request.set_ledger("budget");
+    return Run(user, *client_->ledgers, &LS::GetLedger, request);
+  }});
+  columns.push_back({"SetLedgerLimit", ledger_rule(true), [this](const std::string& user,
+                                                                  const std::string&) {
+    v1::SetLedgerLimitRequest request;
+    request.set_request_id(NextId("limit"));
+    request.set_definition_key("review");
+    request.set_ledger("budget");
+    request.set_limit(100);
+    return Run(user, *client_->ledgers, &LS::SetLedgerLimit, request);
+  }});
 
   // Not about the instance at all.
   columns.push_back({"PreviewRoute", AnyoneSignedIn, [this](const std::string& user,

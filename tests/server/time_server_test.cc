@@ -168,6 +168,23 @@ class FlakyReadStore final : public storage::Store {
       const std::string& definition_key) override {
     return inner_->ListOpenReportTasks(definition_key);
   }
+  absl::StatusOr<std::vector<storage::StoredLedgerBalance>> ListLedgerBalances(
+      const storage::LedgerFilter& filter) override {
+    return inner_->ListLedgerBalances(filter);
+  }
+  absl::StatusOr<std::vector<storage::StoredLedgerBalance>> LoadLedgerBalances(
+      const std::string& definition_key,
+      const std::vector<v1::LedgerPosition>& positions) override {
+    return inner_->LoadLedgerBalances(definition_key, positions);
+  }
+  absl::StatusOr<std::optional<absl::Time>> LastScheduledRun(
+      const std::string& definition_key) override {
+    return inner_->LastScheduledRun(definition_key);
+  }
+  absl::StatusOr<std::vector<storage::ScheduleStart>> ListScheduleStarts(
+      const std::string& definition_key, const std::string& period) override {
+    return inner_->ListScheduleStarts(definition_key, period);
+  }
   absl::StatusOr<v1::Organisation> LoadDirectory() override { return inner_->LoadDirectory(); }
   absl::StatusOr<std::vector<v1::Delegation>> ListDelegations() override {
     return inner_->ListDelegations();

@@ -14,6 +14,7 @@
 #include "google/rpc/status.pb.h"
 #include "signoff/v1/events.grpc.pb.h"
 #include "signoff/v1/jobs.grpc.pb.h"
+#include "signoff/v1/ledgers.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
 #include "workflow/yaml_mapping.h"
 
@@ -30,7 +31,8 @@ class ApiClient {
         audit(v1::AuditService::NewStub(channel)),
         jobs(v1::JobService::NewStub(channel)),
         events(v1::EventService::NewStub(channel)),
-        notifications(v1::NotificationService::NewStub(channel)) {}
+        notifications(v1::NotificationService::NewStub(channel)),
+        ledgers(v1::LedgerService::NewStub(channel)) {}
 
   // Calls `method` on `stub` as `user` and gives the reply or the status,
   // with the status details kept as the payload of the absl::Status.
@@ -188,6 +190,7 @@ class ApiClient {
   std::unique_ptr<v1::JobService::Stub> jobs;
   std::unique_ptr<v1::EventService::Stub> events;
   std::unique_ptr<v1::NotificationService::Stub> notifications;
+  std::unique_ptr<v1::LedgerService::Stub> ledgers;
   std::string last_details;
 };
 

@@ -226,7 +226,8 @@ TEST(ShippedDefinitionsTest, AreValidAgainstTheDemoOrganisation) {
   for (const char* name : {"probation-review.yaml", "dealer-application.yaml",
                            "dealer-claim.yaml", "partner-termination.yaml",
                            "merchant-onboarding.yaml", "seller-escalation.yaml",
-                           "purchase-programme.yaml"}) {
+                           "purchase-programme.yaml", "loyalty-scheme.yaml",
+                           "quota-monitoring.yaml"}) {
     auto definition = workflow::ParseDefinitionYaml(ReadShipped(name));
     ASSERT_OK(definition);
     for (const auto& problem :

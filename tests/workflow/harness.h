@@ -62,8 +62,19 @@ class Harness {
     context.directory = directory_.get();
     context.calendars = &calendars_;
     context.new_instance_id = "i1";
+    context.ledgers = &ledgers;
     auto transition = workflow::Apply(definition_, state_, command, context);
     if (!transition.ok()) return transition.status();
+    // As the commit would: the balances take the movements.
+    for (const auto& moved : transition->ledger_moves) {
+      const std::string key = workflow::PositionKey(moved.position());
+      if (!ledgers.count(key)) {
+        ledgers[key] = workflow::BalanceAt(
+            ledgers, *workflow::FindLedger(definition_, moved.position().ledger()),
+            moved.position());
+      }
+      workflow::ApplyMovement(ledgers[key], moved);
+    }
     for (auto& event : transition->events) {
       event.set_instance_seq(static_cast<int64_t>(events_.size()) + 1);
       events_.push_back(event);
@@ -189,6 +200,8 @@ class Harness {
   const workflow::CalendarSet& calendars() const { return calendars_; }
 
   absl::Time now = absl::FromUnixSeconds(1767225600);  // 2026-01-01
+  // The committed ledger balances, by workflow::PositionKey.
+  workflow::LedgerBalances ledgers;
 
  private:
   std::unique_ptr<workflow::Directory> directory_;

@@ -1,0 +1,263 @@
+// Ledgers and scheduled starts through the server: balances read and set
+// over LedgerService, a decision refused when it would overdraw, and a
+// schedule on a fake clock starting each period once across two
+// applications on one store, catching up missed periods.
+
+#include <map>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "server_fixture.h"
+
+namespace signoff::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+constexpr char kBudgetDefinition[] = R"(
+key: budget
+form:
+  fields:
+    - {name: amount, type: MONEY, required: true}
+ledgers:
+  - {name: budget, period: QUARTER, limit: 1000, unit: CNY}
+steps:
+  - id: finance
+    approval: {approvers: [{user: fiona}]}
+    ledger_entries: [{ledger: budget, operation: RESERVE, amount_field: amount}]
+    next: [{to: executive}]
+  - id: executive
+    approval: {approvers: [{user: sam}]}
+    next: [{to: done}]
+  - id: done
+    end: {}
+    ledger_entries: [{ledger: budget, operation: CONSUME, amount_field: amount}]
+)";
+
+// On the first working day of each month at 10:00, one instance per
+// dealer, every missed month caught up.
+constexpr char kScheduledDefinition[] = R"(
+key: monthly
+calendar: work
+service_accounts: [svc]
+subject: {field: dealer, type: dealer}
+form:
+  fields:
+    - {name: dealer, type: STRING, required: true}
+schedule:
+  working_day: 1
+  at: "10:00"
+  catch_up: CATCH_UP_ALL
+  applicant: svc
+  subjects: [D1, D2]
+steps:
+  - id: review
+    approval: {approvers: [{user: mia}]}
+    next: [{to: done}]
+  - id: done
+    end: {}
+)";
+
+// UTC, Monday to Friday 09:00-17:00.
+constexpr char kWorkCalendar[] = R"(
+name: work
+time_zone: UTC
+working_hours: [{start: "09:00", end: "17:00"}]
+)";
+
+class LedgerServerTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    ASSERT_OK(Publish(kBudgetDefinition, "publish-budget"));
+  }
+
+  absl::StatusOr<v1::LedgerBalance> Get(const std::string& user, const std::string& ledger = "budget",
+                                        const std::string& period = "") {
+    v1::GetLedgerRequest request;
+    request.set_definition_key("budget");
+    request.set_ledger(ledger);
+    request.set_period(period);
+    auto response =
+        client_->Call(user, *client_->ledgers, &v1::LedgerService::Stub::GetLedger, request);
+    if (!response.ok()) return response.status();
+    return response->balance();
+  }
+
+  absl::StatusOr<v1::GetLedgerResponse> SetLimit(const std::string& user, double limit,
+                                                 const std::string& request_id,
+                                                 const std::string& period = "") {
+    v1::SetLedgerLimitRequest request;
+    request.set_request_id(request_id);
+    request.set_definition_key("budget");
+    request.set_ledger("budget");
+    request.set_period(period);
+    request.set_limit(limit);
+    return client_->Call(user, *client_->ledgers, &v1::LedgerService::Stub::SetLedgerLimit,
+                         request);
+  }
+
+  // Starts a request for `amount` and has finance approve it.
+  absl::Status StartAndReserve(const std::string& applicant, const std::string& amount,
+                               const std::string& id, std::string* instance_id = nullptr) {
+    auto view = client_->Start(applicant, "budget", "{amount: " + amount + "}", "start-" + id);
+    if (!view.ok()) return view.status();
+    if (instance_id != nullptr) *instance_id = view->id();
+    return client_->Decide("fiona", PendingTaskOf(*view, "fiona"), v1::APPROVE, "approve-" + id)
+        .status();
+  }
+};
+
+TEST_F(LedgerServerTest, ADecisionThatWouldOverdrawIsRefusedUntilTheLimitIsRaised) {
+  std::string first;
+  ASSERT_OK(StartAndReserve("ann", "600", "a", &first));
+  ASSERT_OK_AND_ASSIGN(v1::LedgerBalance balance, Get("ceo"));
+  EXPECT_EQ(balance.period(), "2026-Q1");
+  EXPECT_EQ(balance.limit(), 1000);
+  EXPECT_EQ(balance.reserved(), 600);
+  EXPECT_EQ(balance.remaining(), 400);
+  EXPECT_EQ(balance.unit(), "CNY");
+
+  absl::Status refused = StartAndReserve("bo", "400.01", "b");
+  EXPECT_CODE(refused, absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("ledger budget has 400.00 CNY remaining"));
+  ASSERT_OK_AND_ASSIGN(v1::LedgerBalance unchanged, Get("ceo"));
+  EXPECT_EQ(unchanged.reserved(), 600);
+
+  ASSERT_OK_AND_ASSIGN(auto raised, SetLimit("ceo", 1000.01, "raise"));
+  EXPECT_EQ(raised.balance().remaining(), 400.01);
+  ASSERT_OK(StartAndReserve("bo", "400.01", "c"));
+  ASSERT_OK_AND_ASSIGN(v1::LedgerBalance full, Get("aud"));
+  EXPECT_EQ(full.remaining(), 0);
+
+  // The first request's executive approval consumes its reservation.
+  ASSERT_OK_AND_ASSIGN(v1::InstanceView view, client_->Get("ann", first));
+  ASSERT_OK(client_->Decide("sam", PendingTaskOf(view, "sam"), v1::APPROVE, "sign-a"));
+  ASSERT_OK_AND_ASSIGN(v1::LedgerBalance after, Get("ceo"));
+  EXPECT_EQ(after.consumed(), 600);
+  EXPECT_EQ(after.reserved(), 400.01);
+  ExpectReplayMatchesStore(first);
+
+  v1::ListLedgersRequest list;
+  list.set_definition_key("budget");
+  ASSERT_OK_AND_ASSIGN(auto listed, client_->Call("aud", *client_->ledgers,
+                                                  &v1::LedgerService::Stub::ListLedgers, list));
+  ASSERT_THAT(listed.balances(), SizeIs(1));
+  EXPECT_EQ(listed.balances(0).consumed(), 600);
+}
+
+TEST_F(LedgerServerTest, WithdrawingGivesTheReservationBack) {
+  std::string id;
+  ASSERT_OK(StartAndReserve("ann", "700", "a", &id));
+  v1::WithdrawInstanceRequest withdraw;
+  withdraw.set_request_id("withdraw");
+  withdraw.set_id(id);
+  withdraw.set_comment("not this quarter");
+  ASSERT_OK(client_->Call("ann", *client_->instances,
+                          &v1::InstanceService::Stub::WithdrawInstance, withdraw));
+  ASSERT_OK_AND_ASSIGN(v1::LedgerBalance balance, Get("ceo"));
+  EXPECT_EQ(balance.reserved(), 0);
+  EXPECT_EQ(balance.remaining(), 1000);
+}
+
+TEST_F(LedgerServerTest, OnlyProcessAdminsSetAndAuditorsReadAlongside) {
+  EXPECT_CODE(Get("ann"), absl::StatusCode::kPermissionDenied);
+  EXPECT_CODE(Get("fiona"), absl::StatusCode::kPermissionDenied);
+  EXPECT_OK(Get("aud"));
+  EXPECT_CODE(SetLimit("aud", 5, "aud-set"), absl::StatusCode::kPermissionDenied);
+  EXPECT_CODE(SetLimit("ann", 5, "ann-set"), absl::StatusCode::kPermissionDenied);
+  ASSERT_OK_AND_ASSIGN(v1::LedgerBalance untouched, Get("ceo"));
+  EXPECT_EQ(untouched.limit(), 1000);
+}
+
+TEST_F(LedgerServerTest, BadInputNamesItsField) {
+  EXPECT_CODE(SetLimit("ceo", -1, "negative"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("limit"));
+  EXPECT_CODE(SetLimit("ceo", 1.001, "fraction"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("limit"));
+  EXPECT_CODE(SetLimit("ceo", 5, "month", "2026-04"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("period"));
+  EXPECT_CODE(Get("ceo", "nope"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("ledger"));
+  v1::GetLedgerRequest unknown;
+  unknown.set_definition_key("no-such-definition");
+  unknown.set_ledger("budget");
+  EXPECT_CODE(client_->Call("ceo", *client_->ledgers, &v1::LedgerService::Stub::GetLedger, unknown),
+              absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("definition_key"));
+  ASSERT_OK_AND_ASSIGN(v1::LedgerBalance untouched, Get("ceo"));
+  EXPECT_EQ(untouched.limit(), 1000);
+}
+
+class ScheduleServerTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    v1::PublishCalendarRequest calendar;
+    calendar.set_request_id("calendar");
+    calendar.set_yaml(kWorkCalendar);
+    ASSERT_OK(client_->Call("ceo", *client_->calendars,
+                            &v1::CalendarService::Stub::PublishCalendar, calendar));
+    ASSERT_OK(Publish(kScheduledDefinition, "publish-monthly"));
+  }
+
+  std::vector<v1::InstanceState> Started() {
+    storage::InstanceFilter filter;
+    filter.definition_key = "monthly";
+    filter.page_size = 100;
+    auto page = store_->ListInstances(filter);
+    EXPECT_TRUE(page.ok()) << page.status();
+    return page.ok() ? page->items : std::vector<v1::InstanceState>{};
+  }
+};
+
+TEST_F(ScheduleServerTest, NothingStartsBeforeTheFirstRun) {
+  // 2026-01-01 is a working day on the test calendar; its run is at 10:00.
+  now_.Advance(absl::Hours(10) - absl::Seconds(1));
+  ASSERT_OK_AND_ASSIGN(auto round, app_->schedules().StartDue());
+  EXPECT_THAT(round.started, ::testing::IsEmpty());
+  now_.Advance(absl::Seconds(1));
+  ASSERT_OK_AND_ASSIGN(auto due, app_->schedules().StartDue());
+  EXPECT_THAT(due.started, ElementsAre("monthly/2026-01/D1", "monthly/2026-01/D2"));
+  for (const auto& instance : Started()) {
+    EXPECT_EQ(instance.applicant(), "svc");
+    EXPECT_EQ(instance.scheduled_period(), "2026-01");
+    ExpectReplayMatchesStore(instance.id());
+  }
+}
+
+TEST_F(ScheduleServerTest, TwoApplicationsCatchUpMissedMonthsOnceBetweenThem) {
+  ASSERT_OK_AND_ASSIGN(auto second,
+                       app::Application::Create(store_, [this] { return now_.load(); }));
+  // Down from New Year to mid-April: four runs missed.
+  now_.Advance(absl::Hours(24 * 104));
+  std::vector<app::ScheduleRound> rounds(2);
+  std::thread other([&] {
+    auto round = second->schedules().StartDue();
+    if (round.ok()) rounds[1] = *round;
+  });
+  auto round = app_->schedules().StartDue();
+  other.join();
+  ASSERT_OK(round);
+  rounds[0] = *round;
+  EXPECT_EQ(rounds[0].started.size() + rounds[1].started.size(), 8u);
+  EXPECT_THAT(rounds[0].failures, ::testing::IsEmpty());
+  EXPECT_THAT(rounds[1].failures, ::testing::IsEmpty());
+  std::map<std::string, int> per_period;
+  for (const auto& instance : Started()) ++per_period[instance.scheduled_period()];
+  EXPECT_THAT(per_period, ElementsAre(::testing::Pair("2026-01", 2), ::testing::Pair("2026-02", 2),
+                                      ::testing::Pair("2026-03", 2), ::testing::Pair("2026-04", 2)));
+
+  // A restart, or another round on either, starts nothing more.
+  Restart();
+  ASSERT_OK_AND_ASSIGN(auto again, app_->schedules().StartDue());
+  EXPECT_THAT(again.started, ::testing::IsEmpty());
+  ASSERT_OK_AND_ASSIGN(auto other_again, second->schedules().StartDue());
+  EXPECT_THAT(other_again.started, ::testing::IsEmpty());
+  EXPECT_THAT(Started(), SizeIs(8));
+}
+
+}  // namespace
+}  // namespace signoff::testing

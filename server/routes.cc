@@ -78,6 +78,7 @@ Route MakeRoute(Service& service,
 }  // namespace
 
 std::map<std::string, Route> BuildRoutes(app::Application& application) {
+  using app::AttachmentService;
   using app::AuditService;
   using app::CalendarService;
   using app::DefinitionService;
@@ -98,6 +99,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   auto& jobs = application.jobs();
   auto& webhooks = application.webhooks();
   auto& reports = application.reports();
+  auto& attachments = application.attachments();
   std::map<std::string, Route> routes;
 #define SIGNOFF_ROUTE(service, object, Name) \
   routes["/signoff.v1." #service "/" #Name] = MakeRoute(object, &service::Name, #service)
@@ -151,6 +153,11 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(ReportService, reports, GetQualityReport);
   SIGNOFF_ROUTE(ReportService, reports, GetBacklogReport);
   SIGNOFF_ROUTE(ReportService, reports, GetServiceReport);
+  SIGNOFF_ROUTE(AttachmentService, attachments, CreateUpload);
+  SIGNOFF_ROUTE(AttachmentService, attachments, UploadChunk);
+  SIGNOFF_ROUTE(AttachmentService, attachments, CompleteUpload);
+  SIGNOFF_ROUTE(AttachmentService, attachments, GetAttachment);
+  SIGNOFF_ROUTE(AttachmentService, attachments, ReadAttachment);
 #undef SIGNOFF_ROUTE
   return routes;
 }

@@ -23,6 +23,7 @@
 #include "signoff/v1/service.grpc.pb.h"
 #include "signoff/v1/reports.grpc.pb.h"
 #include "signoff/v1/webhooks.grpc.pb.h"
+#include "signoff/v1/attachments.grpc.pb.h"
 #include "workflow/errors.h"
 
 namespace signoff::server {
@@ -182,6 +183,9 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
       "signoff.v1.WebhookService", routes, transport));
   services.push_back(std::make_unique<RoutedService<v1::ReportService::Service>>(
       "signoff.v1.ReportService", routes, transport));
+  server->application_->attachments().set_options(options.attachments);
+  services.push_back(std::make_unique<RoutedService<v1::AttachmentService::Service>>(
+      "signoff.v1.AttachmentService", routes, transport));
   server->application_->report_projector().Follow(
       server->application_->feed(), [](const absl::Status& status) {
         std::fprintf(stderr,

@@ -22,6 +22,7 @@ Connection::Connection(const GlobalOptions& options, const Transport& transport)
   notifications_ = v1::NotificationService::NewStub(channel);
   webhooks_ = v1::WebhookService::NewStub(channel);
   reports_ = v1::ReportService::NewStub(channel);
+  attachments_ = v1::AttachmentService::NewStub(channel);
   health_ = grpc::health::v1::Health::NewStub(channel);
 }
 

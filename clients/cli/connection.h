@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "signoff/v1/attachments.grpc.pb.h"
 #include "signoff/v1/events.grpc.pb.h"
 #include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
@@ -59,6 +60,7 @@ class Connection {
   v1::NotificationService::Stub& notifications() { return *notifications_; }
   v1::WebhookService::Stub& webhooks() { return *webhooks_; }
   v1::ReportService::Stub& reports() { return *reports_; }
+  v1::AttachmentService::Stub& attachments() { return *attachments_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
 
   // Identity for a stream, which has no deadline: it runs until the caller
@@ -82,6 +84,7 @@ class Connection {
   std::unique_ptr<v1::NotificationService::Stub> notifications_;
   std::unique_ptr<v1::WebhookService::Stub> webhooks_;
   std::unique_ptr<v1::ReportService::Stub> reports_;
+  std::unique_ptr<v1::AttachmentService::Stub> attachments_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 

@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
   AddJobCommands(app, cli);
   AddWatchCommands(app, cli);
   AddWebhookCommands(app, cli);
+  AddAttachmentCommands(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -22,6 +22,7 @@ Application::Application(std::unique_ptr<AppContext> context)
       // and receivers' signature checks use, not the application's clock.
       webhooks_(*context_, pipeline_, [] { return absl::Now(); }),
       reports_(*context_),
+      attachments_(*context_, pipeline_),
       report_projector_(*context_,
                         [this](int64_t after, int limit) { return feed_.Read(after, limit); }) {
   pipeline_.AddPostCommitHook([this](const Committed& committed) {

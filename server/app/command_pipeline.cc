@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "server/app/attachment_links.h"
 #include "storage/digest.h"
 #include "workflow/errors.h"
 #include "workflow/limits.h"
@@ -72,6 +73,17 @@ absl::Status CommandPipeline::Run(const Caller& caller, const PlainChange& chang
                 reply);
 }
 
+namespace {
+
+// The form a command brings, whose attachments the instance takes.
+const google::protobuf::Struct* FormOf(const v1::Command& command) {
+  if (command.has_start()) return &command.start().form();
+  if (command.has_resubmit()) return &command.resubmit().form();
+  return nullptr;
+}
+
+}  // namespace
+
 absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
     const Caller& caller, const InstanceCommand& command, google::protobuf::Message& reply) {
   EngineContext engine = context_.ContextFor(caller);
@@ -116,6 +128,13 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
   mutation.notifications =
       workflow::NotificationsOf(mutation.events, transition.state, *engine.directory);
   mutation.job_lease = command.job_lease;
+  if (const google::protobuf::Struct* form = FormOf(to_apply)) {
+    SIGNOFF_ASSIGN_OR_RETURN(
+        mutation.attachments.links,
+        NewAttachmentLinks(context_.store(), caller, definition->definition(), *form,
+                           transition.state.id(), engine.context.now));
+    RecordAttachments(mutation.attachments.links, mutation.events);
+  }
   command.reply(transition.state, definition->definition(), reply);
   if (readership == workflow::Readership::kRedacted) RedactReply(definition->definition(), reply);
   mutation.instance = std::move(transition.state);

@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "storage/codec.h"
+#include "storage/soci_statements.h"
 #include "workflow/errors.h"
 #include "workflow/status_macros.h"
 #include "workflow/time_util.h"
@@ -65,13 +66,6 @@ struct UploadRow {
   }
 };
 
-// A statement built by exchanges (the row's intos and the uses) is
-// compiled once they are all bound.
-void Compile(soci::statement& statement, const std::string& sql) {
-  statement.alloc();
-  statement.prepare(sql);
-  statement.define_and_bind();
-}
 
 absl::StatusOr<StoredUpload> FirstUpload(soci::session& session, const std::string& where,
                                          const std::vector<std::string>& values) {
@@ -90,10 +84,6 @@ absl::StatusOr<std::string> BytesOfHex(const std::string& hex) {
   return absl::HexStringToBytes(hex);
 }
 
-int64_t AffectedRows(soci::statement& statement) {
-  statement.execute(true);
-  return statement.get_affected_rows();
-}
 
 class AttachmentWriter {
  public:
@@ -169,12 +159,16 @@ class AttachmentWriter {
     int stored = 0;
     session_ << "SELECT COUNT(*) FROM attachment_contents WHERE sha256 = :s",
         soci::use(completion.sha256), soci::into(stored);
+    // The casts give PostgreSQL the types of values it cannot infer in a
+    // SELECT list.
     if (stored == 0) {
       session_ << "INSERT INTO attachment_contents (sha256, size, created_us)"
-                  " SELECT :s, size, :t FROM attachment_uploads WHERE id = :i",
+                  " SELECT CAST(:s AS TEXT), size, CAST(:t AS BIGINT) FROM attachment_uploads"
+                  " WHERE id = :i",
           soci::use(completion.sha256), soci::use(at_us), soci::use(completion.upload_id);
       session_ << "INSERT INTO attachment_content_chunks (sha256, start_byte, size, data)"
-                  " SELECT :s, start_byte, size, data FROM attachment_chunks WHERE upload_id = :i",
+                  " SELECT CAST(:s AS TEXT), start_byte, size, data FROM attachment_chunks"
+                  " WHERE upload_id = :i",
           soci::use(completion.sha256), soci::use(completion.upload_id);
     }
     session_ << "DELETE FROM attachment_chunks WHERE upload_id = :i",

@@ -4,10 +4,9 @@
 
 #include <algorithm>
 
-#include "absl/random/random.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "server/app/new_id.h"
 #include "workflow/attachments.h"
 #include "workflow/errors.h"
 #include "workflow/status_macros.h"
@@ -20,11 +19,7 @@ constexpr char kDefaultMediaType[] = "application/octet-stream";
 constexpr int64_t kDefaultReadBytes = 256 * 1024;
 constexpr int64_t kMostReadBytes = 1024 * 1024;
 
-std::string NewUploadId(absl::Time now) {
-  static thread_local absl::BitGen random;
-  return absl::StrFormat("up%013x%06x", absl::ToUnixMicros(now),
-                         absl::Uniform<uint32_t>(random, 0, 1u << 24));
-}
+std::string NewUploadId(absl::Time now) { return NewTimeOrderedId("up", now); }
 
 absl::Status NoSuchUpload(const std::string& id) {
   return absl::NotFoundError(

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/app/attachment_links.h"
+#include "server/app/new_id.h"
 #include "storage/digest.h"
 #include "workflow/errors.h"
 #include "workflow/limits.h"
@@ -29,11 +30,7 @@ std::string Fingerprint(const std::string& method, const google::protobuf::Messa
 }
 
 // Time-ordered, so that listing by id newest first is listing by start.
-std::string NewInstanceId(absl::Time now) {
-  static thread_local absl::BitGen random;
-  return absl::StrFormat("i%013x%06x", absl::ToUnixMicros(now),
-                         absl::Uniform<uint32_t>(random, 0, 1u << 24));
-}
+std::string NewInstanceId(absl::Time now) { return NewTimeOrderedId("i", now); }
 
 }  // namespace
 

@@ -142,7 +142,7 @@ absl::StatusOr<v1::UploadResponse> AttachmentService::CreateUpload(
     upload.set_name(request.name());
     upload.set_media_type(media_type);
     upload.set_size(request.size());
-    upload.set_chunk_size(kChunkBytes);
+    upload.set_chunk_size(options_.chunk_bytes);
     upload.set_uploader(caller.user);
     *upload.mutable_expires_at() = workflow::ToTimestamp(now + options_.upload_lifetime);
     *static_cast<v1::UploadResponse&>(out).mutable_upload() = upload;

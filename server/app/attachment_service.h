@@ -18,6 +18,9 @@ struct AttachmentOptions {
   int64_t max_bytes = 64 << 20;
   // How long an upload may stay unfinished, or finished but unused.
   absl::Duration upload_lifetime = absl::Hours(24);
+  // Every chunk of an upload but the last is this long; a chunk with its
+  // request must fit the transports' largest message.
+  int64_t chunk_bytes = 256 * 1024;
 };
 
 // AttachmentService: chunked uploads for ATTACHMENT form fields, and reads
@@ -47,9 +50,6 @@ class AttachmentService {
                                                        const v1::GetAttachmentRequest& request);
   absl::StatusOr<v1::ReadAttachmentResponse> ReadAttachment(
       const Caller& caller, const v1::ReadAttachmentRequest& request);
-
-  // Every chunk but the last is this long.
-  static constexpr int64_t kChunkBytes = 256 * 1024;
 
  private:
   // The caller's own upload, completed or not; NOT_FOUND for anyone

@@ -16,8 +16,9 @@ namespace {
 using ::testing::ElementsAre;
 using Stub = v1::AttachmentService::Stub;
 
-constexpr int64_t kChunk = 256 * 1024;
 constexpr int64_t kLimit = 600000;
+// More than one chunk of any size the server picks.
+constexpr int64_t kLargeFile = 300000;
 
 constexpr char kClaimDefinition[] = R"(
 key: claim
@@ -88,9 +89,9 @@ class AttachmentTest : public ServerTest {
     auto upload = Create(user, static_cast<int64_t>(bytes.size()), "application/pdf", name);
     if (!upload.ok()) return upload.status();
     const int64_t size = static_cast<int64_t>(bytes.size());
-    for (int64_t offset = (size - 1) / kChunk * kChunk; offset >= 0 && size > 0;
-         offset -= kChunk) {
-      auto sent = Send(user, upload->id(), offset, bytes.substr(offset, kChunk));
+    const int64_t chunk = upload->chunk_size();
+    for (int64_t offset = (size - 1) / chunk * chunk; offset >= 0 && size > 0; offset -= chunk) {
+      auto sent = Send(user, upload->id(), offset, bytes.substr(offset, chunk));
       if (!sent.ok()) return sent.status();
     }
     auto done = Complete(user, upload->id(), storage::Sha256Hex(bytes));
@@ -142,10 +143,10 @@ class AttachmentTest : public ServerTest {
 };
 
 TEST_F(AttachmentTest, AnUploadedFileTravelsWithTheInstanceToItsApprover) {
-  const std::string bytes = Content(kChunk + 1000);
+  const std::string bytes = Content(kLargeFile);
   ASSERT_OK_AND_ASSIGN(v1::Attachment attachment, Upload("ann", bytes));
   EXPECT_EQ(attachment.sha256(), storage::Sha256Hex(bytes));
-  EXPECT_EQ(attachment.size(), kChunk + 1000);
+  EXPECT_EQ(attachment.size(), kLargeFile);
   EXPECT_EQ(attachment.name(), "receipt.pdf");
   EXPECT_EQ(attachment.media_type(), "application/pdf");
   // The uploader reads their own upload before using it.
@@ -171,7 +172,7 @@ TEST_F(AttachmentTest, AnUploadedFileTravelsWithTheInstanceToItsApprover) {
   EXPECT_EQ(recorded[0].field(), "receipt");
   EXPECT_EQ(recorded[0].sha256(), attachment.sha256());
   EXPECT_EQ(recorded[0].name(), "receipt.pdf");
-  EXPECT_EQ(recorded[0].size(), kChunk + 1000);
+  EXPECT_EQ(recorded[0].size(), kLargeFile);
   EXPECT_EQ(recorded[0].media_type(), "application/pdf");
   EXPECT_EQ(recorded[0].uploader(), "ann");
   ExpectReplayMatchesStore(instance.id());
@@ -231,39 +232,43 @@ TEST_F(CappedAttachmentTest, TheServersCapBoundsADefinitionThatAllowsMore) {
 }
 
 TEST_F(AttachmentTest, ChunksMustLineUpAndRepeatsMustMatch) {
-  const std::string bytes = Content(kChunk + 10);
-  ASSERT_OK_AND_ASSIGN(v1::Upload upload, Create("ann", kChunk + 10));
-  EXPECT_EQ(upload.chunk_size(), kChunk);
+  ASSERT_OK_AND_ASSIGN(v1::Upload probe, Create("ann", 1));
+  const int64_t chunk = probe.chunk_size();
+  // A chunk fits the server's largest message (256 KiB in these tests).
+  ASSERT_GT(chunk, 0);
+  EXPECT_LE(2 * chunk, 256 << 10);
+  const std::string bytes = Content(chunk + 10);
+  ASSERT_OK_AND_ASSIGN(v1::Upload upload, Create("ann", chunk + 10));
   // Off the chunk grid, past the end, or the wrong length.
   EXPECT_CODE(Send("ann", upload.id(), 5, bytes.substr(5, 10)).status(),
               absl::StatusCode::kInvalidArgument);
-  EXPECT_CODE(Send("ann", upload.id(), 2 * kChunk, "x").status(),
+  EXPECT_CODE(Send("ann", upload.id(), 2 * chunk, "x").status(),
               absl::StatusCode::kInvalidArgument);
-  EXPECT_CODE(Send("ann", upload.id(), kChunk, bytes.substr(kChunk, 9)).status(),
+  EXPECT_CODE(Send("ann", upload.id(), chunk, bytes.substr(chunk, 9)).status(),
               absl::StatusCode::kInvalidArgument);
-  EXPECT_CODE(Send("ann", upload.id(), 0, bytes.substr(0, kChunk - 1)).status(),
+  EXPECT_CODE(Send("ann", upload.id(), 0, bytes.substr(0, chunk - 1)).status(),
               absl::StatusCode::kInvalidArgument);
   // The last chunk first, then again with the same bytes: counted once.
   ASSERT_OK_AND_ASSIGN(v1::UploadChunkResponse last,
-                       Send("ann", upload.id(), kChunk, bytes.substr(kChunk)));
+                       Send("ann", upload.id(), chunk, bytes.substr(chunk)));
   EXPECT_EQ(last.received_bytes(), 10);
   ASSERT_OK_AND_ASSIGN(v1::UploadChunkResponse again,
-                       Send("ann", upload.id(), kChunk, bytes.substr(kChunk)));
+                       Send("ann", upload.id(), chunk, bytes.substr(chunk)));
   EXPECT_EQ(again.received_bytes(), 10);
   // Different bytes where a chunk is.
-  EXPECT_CODE(Send("ann", upload.id(), kChunk, std::string(10, 'z')).status(),
+  EXPECT_CODE(Send("ann", upload.id(), chunk, std::string(10, 'z')).status(),
               absl::StatusCode::kFailedPrecondition);
   // Completing with a chunk missing.
   EXPECT_CODE(Complete("ann", upload.id(), storage::Sha256Hex(bytes)).status(),
               absl::StatusCode::kFailedPrecondition);
-  ASSERT_OK(Send("ann", upload.id(), 0, bytes.substr(0, kChunk)));
+  ASSERT_OK(Send("ann", upload.id(), 0, bytes.substr(0, chunk)));
   ASSERT_OK_AND_ASSIGN(v1::AttachmentResponse done,
                        Complete("ann", upload.id(), storage::Sha256Hex(bytes)));
   // A repeated completion answers the same; chunks after it are refused.
   ASSERT_OK_AND_ASSIGN(v1::AttachmentResponse repeat,
                        Complete("ann", upload.id(), storage::Sha256Hex(bytes)));
   EXPECT_EQ(repeat.attachment().sha256(), done.attachment().sha256());
-  EXPECT_CODE(Send("ann", upload.id(), 0, bytes.substr(0, kChunk)).status(),
+  EXPECT_CODE(Send("ann", upload.id(), 0, bytes.substr(0, chunk)).status(),
               absl::StatusCode::kFailedPrecondition);
 }
 

@@ -494,6 +494,10 @@ int main(int argc, char** argv) {
                  "shift the service clock, e.g. 30d, for rehearsing deadlines; never in "
                  "production")
       ->envname("SIGNOFF_CLOCK_OFFSET");
+  app.add_option("--max-attachment-bytes", flags.server.attachments.max_bytes,
+                 "the largest file an ATTACHMENT field takes; a definition may set less")
+      ->envname("SIGNOFF_MAX_ATTACHMENT_BYTES")
+      ->check(CLI::PositiveNumber);
   app.add_option("--webhook-concurrency", flags.server.webhooks.concurrency,
                  "webhook deliveries posted at once (0: this process delivers none)")
       ->envname("SIGNOFF_WEBHOOK_CONCURRENCY")

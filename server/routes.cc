@@ -78,6 +78,7 @@ Route MakeRoute(Service& service,
 }  // namespace
 
 std::map<std::string, Route> BuildRoutes(app::Application& application) {
+  using app::AttachmentService;
   using app::AuditService;
   using app::CalendarService;
   using app::DefinitionService;
@@ -100,6 +101,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   auto& webhooks = application.webhooks();
   auto& reports = application.reports();
   auto& ledgers = application.ledgers();
+  auto& attachments = application.attachments();
   std::map<std::string, Route> routes;
 #define SIGNOFF_ROUTE(service, object, Name) \
   routes["/signoff.v1." #service "/" #Name] = MakeRoute(object, &service::Name, #service)
@@ -161,6 +163,11 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(LedgerService, ledgers, ListLedgers);
   SIGNOFF_ROUTE(LedgerService, ledgers, GetLedger);
   SIGNOFF_ROUTE(LedgerService, ledgers, SetLedgerLimit);
+  SIGNOFF_ROUTE(AttachmentService, attachments, CreateUpload);
+  SIGNOFF_ROUTE(AttachmentService, attachments, UploadChunk);
+  SIGNOFF_ROUTE(AttachmentService, attachments, CompleteUpload);
+  SIGNOFF_ROUTE(AttachmentService, attachments, GetAttachment);
+  SIGNOFF_ROUTE(AttachmentService, attachments, ReadAttachment);
 #undef SIGNOFF_ROUTE
   return routes;
 }

@@ -4,6 +4,7 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/impl/codegen/server_callback_handlers.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
@@ -25,6 +26,7 @@
 #include "signoff/v1/ledgers.grpc.pb.h"
 #include "signoff/v1/reports.grpc.pb.h"
 #include "signoff/v1/webhooks.grpc.pb.h"
+#include "signoff/v1/attachments.grpc.pb.h"
 #include "workflow/errors.h"
 
 namespace signoff::server {
@@ -187,6 +189,14 @@ absl::StatusOr<std::unique_ptr<SignoffServer>> SignoffServer::Start(
       "signoff.v1.ReportService", routes, transport));
   services.push_back(std::make_unique<RoutedService<v1::LedgerService::Service>>(
       "signoff.v1.LedgerService", routes, transport));
+  app::AttachmentOptions attachments = options.attachments;
+  // Half the largest message leaves room for the rest of the request,
+  // and for gRPC-web's base64 form of it.
+  attachments.chunk_bytes =
+      std::min<int64_t>(attachments.chunk_bytes, options.max_message_bytes / 2);
+  server->application_->attachments().set_options(attachments);
+  services.push_back(std::make_unique<RoutedService<v1::AttachmentService::Service>>(
+      "signoff.v1.AttachmentService", routes, transport));
   server->application_->report_projector().Follow(
       server->application_->feed(), [](const absl::Status& status) {
         std::fprintf(stderr,

@@ -51,6 +51,9 @@ struct ServerOptions {
   int job_poll_workers = 32;
   size_t max_queued_job_polls = 256;
   int max_message_bytes = 4 << 20;
+  // Uploads for ATTACHMENT fields: the cap on one file, and how long an
+  // unused upload is kept.
+  app::AttachmentOptions attachments;
   // Log one JSON line per call to stderr.
   bool log_calls = true;
   // How often due timers are looked for; zero leaves firing to the

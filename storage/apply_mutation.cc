@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "storage/attachment_store.h"
 #include "storage/codec.h"
 #include "storage/documents.h"
 #include "storage/event_chain.h"
@@ -122,6 +123,9 @@ class MutationApplier {
     }
     if (!mutation_.reports.empty()) {
       SIGNOFF_RETURN_IF_ERROR(ApplyReportWrites(session_, mutation_.reports));
+    }
+    if (!mutation_.attachments.empty()) {
+      SIGNOFF_RETURN_IF_ERROR(ApplyAttachmentWrites(session_, dialect_, mutation_.attachments));
     }
     if (mutation_.job_claim) {
       result.activated_jobs = ClaimJobs(session_, dialect_, *mutation_.job_claim);

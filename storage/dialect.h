@@ -75,6 +75,9 @@ class Dialect {
   virtual std::string BodyParameter(const std::string& placeholder) const { return placeholder; }
   // Rewrites a body, in place, into the form BodyParameter expects bound.
   virtual void PrepareBodyValue(std::string* /*body*/) const {}
+  // An expression reading a bytes column as hex digits (either case):
+  // SOCI reads neither backend's bytes back whole and unambiguous.
+  virtual std::string BytesAsHex(const std::string& column) const = 0;
 
   // Appended to a SELECT that claims rows, so that concurrent claimers on
   // a shared server skip each other's rows instead of waiting. SQLite

@@ -213,6 +213,10 @@ class PostgresqlDialect final : public Dialect {
     *body = absl::BytesToHexString(*body);
   }
 
+  std::string BytesAsHex(const std::string& column) const override {
+    return absl::StrCat("encode(", column, ", 'hex')");
+  }
+
   std::string LockSkipLockedClause() const override { return " FOR UPDATE SKIP LOCKED"; }
   std::string LockRowsClause() const override { return " FOR UPDATE"; }
   std::string JoinTextAggregate(const std::string& column) const override {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/admin_trail.h"
+#include "storage/attachment_store.h"
 #include "storage/codec.h"
 #include "storage/group_commit.h"
 #include "storage/mutation_writer.h"
@@ -269,6 +270,30 @@ class SociStore final : public Store {
   absl::StatusOr<std::vector<ScheduleStart>> ListScheduleStarts(
       const std::string& definition_key, const std::string& period) override {
     return Read([&](soci::session& s) { return QueryScheduleStarts(s, definition_key, period); });
+  }
+
+  absl::StatusOr<StoredUpload> GetUpload(const std::string& id) override {
+    return Read([&](soci::session& s) { return QueryUpload(s, id); });
+  }
+
+  absl::StatusOr<std::vector<UploadChunk>> ListUploadChunks(
+      const std::string& upload_id) override {
+    return Read([&](soci::session& s) { return QueryUploadChunks(s, *dialect_, upload_id); });
+  }
+
+  absl::StatusOr<StoredUpload> FindCompletedUpload(const std::string& uploader,
+                                                   const std::string& sha256) override {
+    return Read([&](soci::session& s) { return QueryCompletedUpload(s, uploader, sha256); });
+  }
+
+  absl::StatusOr<std::vector<signoff::v1::AttachedFile>> ListInstanceAttachments(
+      const std::string& instance_id) override {
+    return Read([&](soci::session& s) { return QueryInstanceAttachments(s, instance_id); });
+  }
+
+  absl::StatusOr<ContentRange> ReadContent(const std::string& sha256, int64_t offset,
+                                           int64_t limit) override {
+    return Read([&](soci::session& s) { return QueryContent(s, *dialect_, sha256, offset, limit); });
   }
 
   absl::StatusOr<Organisation> LoadDirectory() override {

@@ -91,6 +91,10 @@ class SqliteDialect final : public Dialect {
     return absl::StrCat("CAST(", placeholder, " AS BLOB)");
   }
 
+  std::string BytesAsHex(const std::string& column) const override {
+    return absl::StrCat("hex(", column, ")");
+  }
+
   absl::Status CheckWritable() const override {
     struct stat now;
     if (stat(options_.path.c_str(), &now) != 0) {

@@ -18,6 +18,7 @@
 #include "signoff/v1/jobs.pb.h"
 #include "signoff/v1/service.pb.h"
 #include "storage/ledgers.h"
+#include "storage/attachments.h"
 #include "storage/reports.h"
 #include "storage/webhooks.h"
 #include "workflow/access.h"
@@ -185,6 +186,9 @@ struct Mutation {
 
   // Ledger balances, limits and scheduled starts (storage/ledgers.h).
   LedgerWrites ledgers;
+  // Uploads, their content, and the files instances hold
+  // (storage/attachments.h).
+  AttachmentWrites attachments;
 };
 
 struct CommitResult {
@@ -508,6 +512,23 @@ class Store {
       const std::string& definition_key) = 0;
   virtual absl::StatusOr<std::vector<ScheduleStart>> ListScheduleStarts(
       const std::string& definition_key, const std::string& period) = 0;
+  // Attachments (storage/attachments.h). An upload, completed or not;
+  // NOT_FOUND when no upload has the id (or it expired and went).
+  virtual absl::StatusOr<StoredUpload> GetUpload(const std::string& id) = 0;
+  // An unfinished upload's chunks, by offset.
+  virtual absl::StatusOr<std::vector<UploadChunk>> ListUploadChunks(
+      const std::string& upload_id) = 0;
+  // The newest completed upload of the content by `uploader`; NOT_FOUND
+  // when there is none.
+  virtual absl::StatusOr<StoredUpload> FindCompletedUpload(const std::string& uploader,
+                                                           const std::string& sha256) = 0;
+  // The files an instance's forms have held, oldest first.
+  virtual absl::StatusOr<std::vector<signoff::v1::AttachedFile>> ListInstanceAttachments(
+      const std::string& instance_id) = 0;
+  // Up to `limit` bytes of stored content from `offset`; NOT_FOUND for
+  // content that is not stored.
+  virtual absl::StatusOr<ContentRange> ReadContent(const std::string& sha256, int64_t offset,
+                                                   int64_t limit) = 0;
 
   virtual absl::StatusOr<signoff::v1::Organisation> LoadDirectory() = 0;
   // Every standing delegation, by delegator, then start, then id.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "storage/codec.h"
+#include "storage/soci_statements.h"
 #include "workflow/errors.h"
 #include "workflow/status_macros.h"
 
@@ -145,18 +146,7 @@ absl::StatusOr<DeliveryPosition> DecodeDeliveryPosition(const std::string& token
   return decoded;
 }
 
-// A statement built by exchanges (the row's intos and the uses) is
-// compiled once they are all bound.
-void Compile(soci::statement& statement, const std::string& sql) {
-  statement.alloc();
-  statement.prepare(sql);
-  statement.define_and_bind();
-}
 
-int64_t AffectedRows(soci::statement& statement) {
-  statement.execute(true);
-  return statement.get_affected_rows();
-}
 
 class WebhookWriter {
  public:

@@ -11,6 +11,7 @@
 #include "absl/time/civil_time.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "re2/re2.h"
+#include "workflow/attachments.h"
 
 namespace signoff::workflow {
 
@@ -131,6 +132,8 @@ std::string CheckScalar(const v1::FormField& field, v1::FieldType type,
       }
       return "";
     }
+    case v1::ATTACHMENT:
+      return CheckAttachmentValue(value);
     default:
       return "has a type the definition does not support";
   }

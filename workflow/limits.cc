@@ -31,6 +31,7 @@ size_t StringLimit(const FieldDescriptor& field) {
   if (full == "signoff.v1.DefinitionSource.yaml") return kMaxDefinitionBytes;
   if (full == "signoff.v1.PublishCalendarRequest.yaml") return kMaxCalendarBytes;
   if (full == "signoff.v1.CreateWebhookRequest.url") return kMaxUrlBytes;
+  if (full == "signoff.v1.UploadChunkRequest.data") return kMaxChunkBytes;
   if (IsIdField(field.name())) return kMaxIdBytes;
   if (IsTextField(field.name())) return kMaxTextBytes;
   return kMaxShortTextBytes;

@@ -35,6 +35,8 @@ inline constexpr uint32_t kMaxManagersAbove = 10;
 inline constexpr size_t kMaxUrlBytes = 2000;
 // A calendar, serialized or as YAML.
 inline constexpr size_t kMaxCalendarBytes = 256 * 1024;
+// One chunk of an attachment upload, or of a read.
+inline constexpr size_t kMaxChunkBytes = 1024 * 1024;
 
 // INVALID_ARGUMENT with one violation per string or list over its bound
 // and per enum number signoff does not know; RESOURCE_EXHAUSTED when a

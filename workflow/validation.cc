@@ -5,9 +5,11 @@
 #include <optional>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "re2/re2.h"
+#include "workflow/attachments.h"
 #include "workflow/definition_index.h"
 #include "workflow/jobs.h"
 #include "workflow/ledger_validation.h"
@@ -125,7 +127,8 @@ class Validator {
       if (field == nullptr) {
         Add("subject.field",
             absl::StrCat("unknown form field '", definition_.subject().field(), "'"));
-      } else if (field->type() == v1::LIST || field->type() == v1::BOOL) {
+      } else if (field->type() == v1::LIST || field->type() == v1::BOOL ||
+                 field->type() == v1::ATTACHMENT) {
         Add("subject.field", "the subject must be a single value");
       }
     }
@@ -222,6 +225,19 @@ class Validator {
     std::set<std::string> names;
     for (int i = 0; i < definition_.form().fields_size(); ++i) {
       CheckField(definition_.form().fields(i), absl::StrCat("form.fields[", i, "]"), names);
+    }
+    CheckAttachmentLimits(definition_.attachments());
+  }
+
+  void CheckAttachmentLimits(const v1::AttachmentLimits& limits) {
+    if (limits.max_bytes() < 0) Add("attachments.max_bytes", "must not be negative");
+    for (int i = 0; i < limits.media_types_size(); ++i) {
+      const std::string& type = limits.media_types(i);
+      const bool wildcard = absl::EndsWith(type, "/*") && IsMediaType(type.substr(0, type.size() - 1) + "x");
+      if (!IsMediaType(type) && !wildcard) {
+        Add(absl::StrCat("attachments.media_types[", i, "]"),
+            "must be a lowercase media type such as application/pdf or image/*");
+      }
     }
   }
 

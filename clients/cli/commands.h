@@ -112,5 +112,13 @@ void AddReportCommands(CLI::App& app, Cli& cli);
 void AddWebhookCommands(CLI::App& app, Cli& cli);
 void AddDelegationCommands(CLI::App& app, Cli& cli);
 void AddLedgerCommands(CLI::App& app, Cli& cli);
+void AddAttachmentCommands(CLI::App& app, Cli& cli);
+
+// Uploads a file for a form of `definition_key` and returns its reference;
+// the media type is guessed from the extension when empty.
+absl::StatusOr<v1::AttachmentResponse> UploadFile(Cli& cli, const std::string& path,
+                                                  const std::string& definition_key,
+                                                  const std::string& media_type,
+                                                  const std::string& request_id);
 
 }  // namespace signoff::cli

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "commands.h"
 #include "form_input.h"
@@ -20,10 +21,46 @@ struct FormArgs {
 };
 
 void AddFormOptions(CLI::App& command, FormArgs& form) {
-  auto* pairs = command.add_option("--form", form.pairs, "a form value, name=value (repeatable)");
+  auto* pairs = command.add_option("--form", form.pairs, "a form value, name=value (repeatable); name=@FILE uploads FILE for an attachment field");
   auto* file = command.add_option("--form-file", form.file, "form values as YAML or JSON")
                    ->check(CLI::ExistingFile);
   pairs->excludes(file);
+}
+
+// An "@FILE" value of an ATTACHMENT field: the file, uploaded, as its
+// reference.
+absl::Status UploadIfNamed(Cli& cli, const std::string& key, google::protobuf::Value& value) {
+  if (value.kind_case() != google::protobuf::Value::kStringValue ||
+      !absl::StartsWith(value.string_value(), "@")) {
+    return absl::OkStatus();
+  }
+  const std::string path = value.string_value().substr(1);
+  auto uploaded = UploadFile(cli, path, key, "", "");
+  if (!uploaded.ok()) return Annotate(uploaded.status(), path);
+  const v1::Attachment& attachment = uploaded->attachment();
+  auto& object = *value.mutable_struct_value()->mutable_fields();
+  object["sha256"].set_string_value(attachment.sha256());
+  object["name"].set_string_value(attachment.name());
+  object["size"].set_number_value(static_cast<double>(attachment.size()));
+  object["media_type"].set_string_value(attachment.media_type());
+  return absl::OkStatus();
+}
+
+absl::Status UploadAttachmentValues(Cli& cli, const std::string& key, const v1::Form& form,
+                                    google::protobuf::Struct& values) {
+  for (const v1::FormField& field : form.fields()) {
+    auto it = values.mutable_fields()->find(field.name());
+    if (it == values.mutable_fields()->end()) continue;
+    if (field.type() == v1::ATTACHMENT) {
+      if (absl::Status uploaded = UploadIfNamed(cli, key, it->second); !uploaded.ok()) return uploaded;
+    } else if (field.type() == v1::LIST && field.item_type() == v1::ATTACHMENT &&
+               it->second.kind_case() == google::protobuf::Value::kListValue) {
+      for (auto& item : *it->second.mutable_list_value()->mutable_values()) {
+        if (absl::Status uploaded = UploadIfNamed(cli, key, item); !uploaded.ok()) return uploaded;
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Form values typed by the definition they are meant for.
@@ -35,7 +72,13 @@ absl::StatusOr<google::protobuf::Struct> FormFor(Cli& cli, const std::string& ke
   auto definition =
       cli.Connect().Call(cli.Connect().definitions(), &v1::DefinitionService::Stub::GetDefinition, request);
   if (!definition.ok()) return definition.status();
-  return BuildForm(args.pairs, args.file, definition->published().definition().form());
+  auto form = BuildForm(args.pairs, args.file, definition->published().definition().form());
+  if (!form.ok()) return form.status();
+  if (absl::Status uploaded = UploadAttachmentValues(cli, key, definition->published().definition().form(), *form);
+      !uploaded.ok()) {
+    return uploaded;
+  }
+  return form;
 }
 
 absl::Status PrintInstanceResponse(Cli& cli, const absl::StatusOr<v1::InstanceResponse>& response) {

@@ -23,6 +23,7 @@ Connection::Connection(const GlobalOptions& options, const Transport& transport)
   webhooks_ = v1::WebhookService::NewStub(channel);
   reports_ = v1::ReportService::NewStub(channel);
   ledgers_ = v1::LedgerService::NewStub(channel);
+  attachments_ = v1::AttachmentService::NewStub(channel);
   health_ = grpc::health::v1::Health::NewStub(channel);
 }
 

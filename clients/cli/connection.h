@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "signoff/v1/attachments.grpc.pb.h"
 #include "signoff/v1/events.grpc.pb.h"
 #include "signoff/v1/jobs.grpc.pb.h"
 #include "signoff/v1/service.grpc.pb.h"
@@ -61,6 +62,7 @@ class Connection {
   v1::WebhookService::Stub& webhooks() { return *webhooks_; }
   v1::ReportService::Stub& reports() { return *reports_; }
   v1::LedgerService::Stub& ledgers() { return *ledgers_; }
+  v1::AttachmentService::Stub& attachments() { return *attachments_; }
   grpc::health::v1::Health::Stub& health() { return *health_; }
 
   // Identity for a stream, which has no deadline: it runs until the caller
@@ -85,6 +87,7 @@ class Connection {
   std::unique_ptr<v1::WebhookService::Stub> webhooks_;
   std::unique_ptr<v1::ReportService::Stub> reports_;
   std::unique_ptr<v1::LedgerService::Stub> ledgers_;
+  std::unique_ptr<v1::AttachmentService::Stub> attachments_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 

@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
   AddWebhookCommands(app, cli);
   AddDelegationCommands(app, cli);
   AddLedgerCommands(app, cli);
+  AddAttachmentCommands(app, cli);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -24,6 +24,7 @@ Application::Application(std::unique_ptr<AppContext> context)
       webhooks_(*context_, pipeline_, [] { return absl::Now(); }),
       reports_(*context_),
       ledgers_(*context_, pipeline_),
+      attachments_(*context_, pipeline_),
       report_projector_(*context_,
                         [this](int64_t after, int limit) { return feed_.Read(after, limit); }) {
   pipeline_.AddPostCommitHook([this](const Committed& committed) {

@@ -4,6 +4,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/app/app_context.h"
+#include "server/app/attachment_service.h"
 #include "server/app/audit_service.h"
 #include "server/app/calendar_service.h"
 #include "server/app/command_pipeline.h"
@@ -53,6 +54,7 @@ class Application {
   WebhookService& webhooks() { return webhooks_; }
   ReportService& reports() { return reports_; }
   LedgerService& ledgers() { return ledgers_; }
+  AttachmentService& attachments() { return attachments_; }
   // Keeps the report projections up with the feed; the server starts it
   // (Follow) once the feed runs.
   ReportProjector& report_projector() { return report_projector_; }
@@ -78,6 +80,7 @@ class Application {
   WebhookService webhooks_;
   ReportService reports_;
   LedgerService ledgers_;
+  AttachmentService attachments_;
   // Last, so that it stops before what it reads goes away.
   ReportProjector report_projector_;
 };

@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/app/ledger_balances.h"
+#include "server/app/attachment_links.h"
+#include "server/app/new_id.h"
 #include "storage/digest.h"
 #include "workflow/errors.h"
 #include "workflow/limits.h"
@@ -29,11 +31,7 @@ std::string Fingerprint(const std::string& method, const google::protobuf::Messa
 }
 
 // Time-ordered, so that listing by id newest first is listing by start.
-std::string NewInstanceId(absl::Time now) {
-  static thread_local absl::BitGen random;
-  return absl::StrFormat("i%013x%06x", absl::ToUnixMicros(now),
-                         absl::Uniform<uint32_t>(random, 0, 1u << 24));
-}
+std::string NewInstanceId(absl::Time now) { return NewTimeOrderedId("i", now); }
 
 }  // namespace
 
@@ -72,6 +70,17 @@ absl::Status CommandPipeline::Run(const Caller& caller, const PlainChange& chang
   return Commit(caller, change.method, *change.request, change.request_id, change.build,
                 reply);
 }
+
+namespace {
+
+// The form a command brings, whose attachments the instance takes.
+const google::protobuf::Struct* FormOf(const v1::Command& command) {
+  if (command.has_start()) return &command.start().form();
+  if (command.has_resubmit()) return &command.resubmit().form();
+  return nullptr;
+}
+
+}  // namespace
 
 absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
     const Caller& caller, const InstanceCommand& command, google::protobuf::Message& reply) {
@@ -129,6 +138,13 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
   if (command.schedule_start) {
     mutation.ledgers.schedule_start = *command.schedule_start;
     mutation.ledgers.schedule_start->instance_id = transition.state.id();
+  }
+  if (const google::protobuf::Struct* form = FormOf(to_apply)) {
+    SIGNOFF_ASSIGN_OR_RETURN(
+        mutation.attachments.links,
+        NewAttachmentLinks(context_.store(), caller, definition->definition(), *form,
+                           transition.state.id(), engine.context.now));
+    RecordAttachments(mutation.attachments.links, mutation.events);
   }
   command.reply(transition.state, definition->definition(), reply);
   if (readership == workflow::Readership::kRedacted) RedactReply(definition->definition(), reply);

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/app/event_service.h"
+#include "server/app/new_id.h"
 #include "server/app/webhook_url.h"
 #include "workflow/errors.h"
 #include "workflow/limits.h"
@@ -24,11 +25,7 @@ constexpr int kMaxDeliveryPageSize = 500;
 // A replay of every dead letter reads them in pages this long.
 constexpr int kDeadLetterPage = 500;
 
-std::string NewWebhookId(absl::Time now) {
-  static thread_local absl::BitGen random;
-  return absl::StrFormat("wh%013x%06x", absl::ToUnixMicros(now),
-                         absl::Uniform<uint32_t>(random, 0, 1u << 24));
-}
+std::string NewWebhookId(absl::Time now) { return NewTimeOrderedId("wh", now); }
 
 absl::Status NoSuchWebhook(const std::string& id) {
   return absl::NotFoundError(

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
+#include "signoff/v1/attachments.pb.h"
 #include "signoff/v1/events.pb.h"
 #include "signoff/v1/jobs.pb.h"
 #include "signoff/v1/reports.pb.h"
@@ -1556,6 +1557,63 @@ TEST_F(CliTest, TheReadmeTourRuns) {
   }
   auto done = Json<v1::InstanceResponse>(Run({"--as", "bob.zhang", "-o", "json", "instance", "get", instance}));
   EXPECT_EQ(done.instance().form().fields().at("invoice_number").string_value(), "INV-2026-0042");
+}
+
+// An invoice uploaded with the claim through the CLI: the reviewer
+// downloads the same bytes; a colleague outside the claim is told it does
+// not exist (exit 64 + NOT_FOUND).
+TEST_F(CliTest, AnInvoiceTravelsWithADealerClaim) {
+  std::string pdf = "%PDF-1.4\n";
+  for (int i = 0; pdf.size() < 300 * 1024; ++i) pdf += absl::StrCat("line ", i, " \x01\xff\n");
+  const std::string invoice = File("invoice.pdf", pdf);
+
+  // Uploaded on its own, the reference comes back.
+  Result uploaded = Run({"--as", "bob.zhang", "-o", "json", "attachment", "upload", invoice,
+                         "--definition", "dealer-claim"});
+  Ok(uploaded);
+  const v1::AttachmentResponse reference = Json<v1::AttachmentResponse>(uploaded);
+  EXPECT_EQ(reference.attachment().name(), "invoice.pdf");
+  EXPECT_EQ(reference.attachment().size(), static_cast<int64_t>(pdf.size()));
+  EXPECT_EQ(reference.attachment().media_type(), "application/pdf");
+  EXPECT_EQ(reference.uploader(), "bob.zhang");
+
+  // Started with invoices=@FILE, which uploads it again (the same content).
+  Result with_invoice = Run({"--as", "bob.zhang", "-o", "json", "instance", "start",
+                             "dealer-claim", "--form", "dealer_id=D-8", "--form",
+                             "claim_type=warranty", "--form", "amount=1200", "--form",
+                             "region=sales-east", "--form",
+                             "description=Warranty repair of ten vehicles", "--form",
+                             "invoices=@" + invoice});
+  Ok(with_invoice);
+  const std::string id = Json<v1::InstanceResponse>(with_invoice).instance().id();
+  const std::string sha256 = reference.attachment().sha256();
+
+  const std::string copy = (dir_ / "reviewer-copy.pdf").string();
+  Ok(Run({"--as", "tina.luo", "attachment", "download", sha256, "--instance", id, "-o", copy}));
+  std::ifstream read(copy, std::ios::binary);
+  const std::string downloaded((std::istreambuf_iterator<char>(read)),
+                               std::istreambuf_iterator<char>());
+  EXPECT_EQ(downloaded, pdf);
+  Result shown = Run({"--as", "tina.luo", "attachment", "get", sha256, "--instance", id});
+  Ok(shown);
+  ParsedTable table(shown.out);
+  EXPECT_EQ(table.Cell(0, "NAME"), "invoice.pdf");
+  EXPECT_EQ(table.Cell(0, "UPLOADER"), "bob.zhang");
+
+  Result refused = Run({"--as", "cathy.wu", "attachment", "download", sha256, "--instance", id,
+                        "-o", (dir_ / "stolen.pdf").string()});
+  EXPECT_EQ(refused.exit_code, 64 + 5) << refused.out << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("not found"));
+
+  // The audit trail names the file and who uploaded it.
+  auto history =
+      Json<v1::GetHistoryResponse>(Run({"--as", "bob.zhang", "-o", "json", "instance",
+                                        "history", id}));
+  ASSERT_GT(history.events_size(), 0);
+  const auto& recorded = history.events(0).instance_started().attachments();
+  ASSERT_EQ(recorded.size(), 1);
+  EXPECT_EQ(recorded[0].name(), "invoice.pdf");
+  EXPECT_EQ(recorded[0].uploader(), "bob.zhang");
 }
 
 }  // namespace

@@ -15,8 +15,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "server_fixture.h"
+#include "signoff/v1/attachments.grpc.pb.h"
 #include "signoff/v1/reports.grpc.pb.h"
 #include "signoff/v1/webhooks.grpc.pb.h"
+#include "storage/digest.h"
 #include "workflow/yaml_mapping.h"
 
 namespace signoff::testing {
@@ -62,6 +64,7 @@ form:
   fields:
     - {name: employee, type: USER, required: true}
     - {name: notes, type: STRING, confidential: true}
+    - {name: evidence, type: ATTACHMENT}
 subject: {field: employee, type: employee}
 visibility:
   managers_above: 1
@@ -212,6 +215,34 @@ class AuthorizationMatrixTest : public ServerTest {
     ASSERT_OK(organisation);
     ASSERT_OK(app_->directory().SeedOrganisation(*organisation));
     ASSERT_OK(Publish(kReviewDefinition, "publish-review", "wadmin"));
+    attachments_ = v1::AttachmentService::NewStub(server_->InProcessChannel());
+    ASSERT_OK_AND_ASSIGN(completed_upload_, Upload(/*complete=*/true));
+    ASSERT_OK_AND_ASSIGN(open_upload_, Upload(/*complete=*/false));
+  }
+
+  // An upload by the applicant of kEvidence, completed or not.
+  absl::StatusOr<std::string> Upload(bool complete) {
+    v1::CreateUploadRequest create;
+    create.set_request_id(NextId("upload"));
+    create.set_definition_key("review");
+    create.set_name("evidence.pdf");
+    create.set_media_type("application/pdf");
+    create.set_size(sizeof(kEvidence) - 1);
+    auto created = client_->Call("app", *attachments_, &AS::CreateUpload, create);
+    if (!created.ok()) return created.status();
+    v1::UploadChunkRequest chunk;
+    chunk.set_upload_id(created->upload().id());
+    chunk.set_data(kEvidence);
+    auto sent = client_->Call("app", *attachments_, &AS::UploadChunk, chunk);
+    if (!sent.ok()) return sent.status();
+    if (complete) {
+      v1::CompleteUploadRequest done;
+      done.set_upload_id(created->upload().id());
+      done.set_sha256(storage::Sha256Hex(kEvidence));
+      auto completed = client_->Call("app", *attachments_, &AS::CompleteUpload, done);
+      if (!completed.ok()) return completed.status();
+    }
+    return created->upload().id();
   }
 
   std::string NextId(const std::string& what) { return absl::StrCat(what, "-", ++serial_); }
@@ -250,7 +281,11 @@ class AuthorizationMatrixTest : public ServerTest {
   // A review by app about subj, driven to `state` with every kind of
   // participant in it.
   std::string InstanceIn(State state) {
-    auto started = client_->Start("app", "review", "{employee: subj, notes: 'private notes'}",
+    auto started = client_->Start("app", "review",
+                                  absl::StrCat("{employee: subj, notes: 'private notes', "
+                                               "evidence: {sha256: '", storage::Sha256Hex(kEvidence),
+                                               "', name: evidence.pdf, size: ", sizeof(kEvidence) - 1,
+                                               ", media_type: application/pdf}}"),
                                   NextId("start"));
     EXPECT_OK(started);
     const std::string id = started->id();
@@ -283,6 +318,11 @@ class AuthorizationMatrixTest : public ServerTest {
 
   std::vector<Column> Columns();
 
+  using AS = v1::AttachmentService::Stub;
+  static constexpr char kEvidence[] = "signed minutes";
+  std::unique_ptr<AS> attachments_;
+  std::string completed_upload_;
+  std::string open_upload_;
   int serial_ = 0;
 };
 
@@ -486,6 +526,52 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
     request.set_webhook_id("wh-none");
     return Run(user, *v1::WebhookService::NewStub(server_->InProcessChannel()),
                &v1::WebhookService::Stub::ReplayDeliveries, request);
+  }});
+
+  // Attachments: files are read through the instance holding them, by its
+  // readers; an upload is its uploader's alone (the applicant's here).
+  // Anyone signed in uploads for a definition with ATTACHMENT fields.
+  auto read_attachment = [this](const std::string& user, const std::string& id) {
+    v1::ReadAttachmentRequest request;
+    request.set_sha256(storage::Sha256Hex(kEvidence));
+    request.set_instance_id(id);
+    return Run(user, *attachments_, &AS::ReadAttachment, request);
+  };
+  columns.push_back({"ReadAttachment", ReadRule, read_attachment});
+  columns.push_back({"GetAttachment", ReadRule,
+                     [this](const std::string& user, const std::string& id) {
+    v1::GetAttachmentRequest request;
+    request.set_sha256(storage::Sha256Hex(kEvidence));
+    request.set_instance_id(id);
+    return Run(user, *attachments_, &AS::GetAttachment, request);
+  }});
+  columns.push_back({"CreateUpload", AnyoneSignedIn,
+                     [this](const std::string& user, const std::string&) {
+    v1::CreateUploadRequest request;
+    request.set_request_id(NextId("matrix-upload"));
+    request.set_definition_key("review");
+    request.set_name("notes.pdf");
+    request.set_media_type("application/pdf");
+    request.set_size(10);
+    return Run(user, *attachments_, &AS::CreateUpload, request);
+  }});
+  auto uploaders_only = [](Row row, State) {
+    if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+    return Code(row == Row::kApplicant ? StatusCode::kOk : StatusCode::kNotFound);
+  };
+  columns.push_back({"UploadChunk", uploaders_only,
+                     [this](const std::string& user, const std::string&) {
+    v1::UploadChunkRequest request;
+    request.set_upload_id(open_upload_);
+    request.set_data(kEvidence);
+    return Run(user, *attachments_, &AS::UploadChunk, request);
+  }});
+  columns.push_back({"CompleteUpload", uploaders_only,
+                     [this](const std::string& user, const std::string&) {
+    v1::CompleteUploadRequest request;
+    request.set_upload_id(completed_upload_);
+    request.set_sha256(storage::Sha256Hex(kEvidence));
+    return Run(user, *attachments_, &AS::CompleteUpload, request);
   }});
 
   // Reports: whoever reads every instance of the definition (auditors,

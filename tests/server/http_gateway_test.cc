@@ -681,7 +681,8 @@ TEST_F(HttpGatewayTest, EveryRpcOfEveryServiceIsServed) {
        {"signoff.v1.DefinitionService", "signoff.v1.InstanceService", "signoff.v1.TaskService",
         "signoff.v1.CalendarService", "signoff.v1.DirectoryService", "signoff.v1.AuditService",
         "signoff.v1.NotificationService", "signoff.v1.JobService", "signoff.v1.WebhookService",
-        "signoff.v1.ReportService", "signoff.v1.LedgerService"}) {
+        "signoff.v1.ReportService", "signoff.v1.LedgerService",
+        "signoff.v1.AttachmentService"}) {
     const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
     ASSERT_NE(service, nullptr) << name;
     for (int i = 0; i < service->method_count(); ++i) {

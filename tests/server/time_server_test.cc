@@ -185,6 +185,25 @@ class FlakyReadStore final : public storage::Store {
       const std::string& definition_key, const std::string& period) override {
     return inner_->ListScheduleStarts(definition_key, period);
   }
+  absl::StatusOr<storage::StoredUpload> GetUpload(const std::string& id) override {
+    return inner_->GetUpload(id);
+  }
+  absl::StatusOr<std::vector<storage::UploadChunk>> ListUploadChunks(
+      const std::string& upload_id) override {
+    return inner_->ListUploadChunks(upload_id);
+  }
+  absl::StatusOr<storage::StoredUpload> FindCompletedUpload(const std::string& uploader,
+                                                            const std::string& sha256) override {
+    return inner_->FindCompletedUpload(uploader, sha256);
+  }
+  absl::StatusOr<std::vector<v1::AttachedFile>> ListInstanceAttachments(
+      const std::string& instance_id) override {
+    return inner_->ListInstanceAttachments(instance_id);
+  }
+  absl::StatusOr<storage::ContentRange> ReadContent(const std::string& sha256, int64_t offset,
+                                                    int64_t limit) override {
+    return inner_->ReadContent(sha256, offset, limit);
+  }
   absl::StatusOr<v1::Organisation> LoadDirectory() override { return inner_->LoadDirectory(); }
   absl::StatusOr<std::vector<v1::Delegation>> ListDelegations() override {
     return inner_->ListDelegations();

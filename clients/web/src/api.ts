@@ -11,6 +11,7 @@ import {
   TaskService,
 } from "../gen/signoff/v1/service_pb";
 import { ReportService } from "../gen/signoff/v1/reports_pb";
+import { AttachmentService } from "../gen/signoff/v1/attachments_pb";
 import { session, type Session } from "./session";
 
 const identify: Interceptor = (next) => async (request) => {
@@ -35,6 +36,7 @@ export const tasks: Client<typeof TaskService> = createClient(TaskService, trans
 export const calendars: Client<typeof CalendarService> = createClient(CalendarService, transport);
 export const directory: Client<typeof DirectoryService> = createClient(DirectoryService, transport);
 export const reports: Client<typeof ReportService> = createClient(ReportService, transport);
+export const attachments: Client<typeof AttachmentService> = createClient(AttachmentService, transport);
 
 // A directory call made as a given identity before it is signed in: the
 // sign-in page checks that the user exists.

@@ -246,6 +246,10 @@ const en = {
   "fieldType.ENUM": "one of the choices",
   "fieldType.USER": "a user id",
   "fieldType.LIST": "one item per line",
+  "fieldType.ATTACHMENT": "a file",
+  "form.uploading": "Uploading {n} file(s)…",
+  "form.uploadFailed": "Upload failed: {message}",
+  "case.download": "Download",
 
   "status.INSTANCE_STATUS_UNSPECIFIED": "Unknown",
   "status.RUNNING": "Running",
@@ -579,6 +583,10 @@ const zh: Record<Key, string> = {
   "fieldType.ENUM": "选择一项",
   "fieldType.USER": "用户 ID",
   "fieldType.LIST": "每行一项",
+  "fieldType.ATTACHMENT": "文件",
+  "form.uploading": "正在上传 {n} 个文件…",
+  "form.uploadFailed": "上传失败：{message}",
+  "case.download": "下载",
 
   "status.INSTANCE_STATUS_UNSPECIFIED": "未知",
   "status.RUNNING": "审批中",

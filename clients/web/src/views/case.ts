@@ -1,7 +1,8 @@
 // One instance, as a task page (#/task/<id>: the decision panel on top) or
 // as an instance page (#/instance/<id>: the applicant's actions on top).
 // Both show the form, the route so far and ahead, and the timeline.
-import type { JsonObject } from "@bufbuild/protobuf";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { attachmentRefs, downloadFile, formatBytes } from "../attachments";
 import { fieldViolations, instances, isNotFound, newRequestId, tasks as taskApi } from "../api";
 import { h, replaceChildren, uniqueId, type Child } from "../dom";
 import { formatTime, formatValue } from "../format";
@@ -139,6 +140,33 @@ function summary(instance: InstanceView, definition: Awaited<ReturnType<typeof g
   return h("dl", { class: "summary" }, rows.map(([term, value]) => [h("dt", null, term), h("dd", null, value)]));
 }
 
+// A download button per file of an attachment field.
+function fileLinks(instance: InstanceView, value: JsonValue | undefined): HTMLElement | null {
+  const refs = attachmentRefs(value);
+  if (!refs.length) return null;
+  return h(
+    "ul",
+    { class: "attachment-list" },
+    refs.map((ref) => {
+      const name = String(ref.name);
+      const save = async () => {
+        const url = URL.createObjectURL(await downloadFile(instance.id, ref));
+        const link = h("a", { href: url, download: name });
+        document.body.append(link);
+        link.click();
+        link.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+      };
+      return h(
+        "li",
+        null,
+        `${name} (${formatBytes(Number(ref.size))}) `,
+        h("button", { type: "button", class: "link", dataset: { sha256: String(ref.sha256) }, "aria-label": `${t("case.download")} ${name}`, onclick: () => void save() }, t("case.download")),
+      );
+    }),
+  );
+}
+
 function formTable(instance: InstanceView, fields: { name: string; label: string; confidential: boolean }[]): HTMLElement {
   const values = instance.form ?? {};
   const names = [...fields.map((field) => field.name), ...Object.keys(values).filter((name) => !fields.some((field) => field.name === name))];
@@ -155,7 +183,7 @@ function formTable(instance: InstanceView, fields: { name: string; label: string
           h(
             "dd",
             { dataset: { field: name } },
-            redacted ? h("span", { class: "redacted" }, t("form.redacted")) : formatValue(values[name]),
+            redacted ? h("span", { class: "redacted" }, t("form.redacted")) : fileLinks(instance, values[name]) ?? formatValue(values[name]),
           ),
         ];
       }),
@@ -411,7 +439,7 @@ function applicantPanel(
   };
 
   if (instance.status === InstanceStatus.RETURNED) {
-    const editor = formEditor(fields, instance.form ?? {}, instance.form ?? {}, instance.redactedFields);
+    const editor = formEditor(fields, instance.form ?? {}, instance.form ?? {}, instance.redactedFields, instance.definitionKey);
     const commentId = uniqueId("resubmit-comment");
     const unplaced = h("div", { "aria-live": "polite" });
     parts.push(

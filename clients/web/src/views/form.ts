@@ -2,7 +2,9 @@
 // field with its type, required mark, enum values and limits. The server
 // validates; its field violations are shown beside the fields they name.
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
-import { h, uniqueId, type Child } from "../dom";
+import { attachmentRefs, formatBytes, uploadFile } from "../attachments";
+import { asConnectError } from "../api";
+import { h, replaceChildren, uniqueId, type Child } from "../dom";
 import { formatValue, sameValue } from "../format";
 import { t } from "../i18n";
 import { FieldType, type FormField } from "../../gen/signoff/v1/definition_pb";
@@ -27,11 +29,13 @@ export type FormEditor = {
 
 // `original`: the values being corrected (a resubmit); fields that differ
 // from them are marked as changed while the applicant edits.
+// `definitionKey`: what files of ATTACHMENT fields are uploaded for.
 export function formEditor(
   fields: FormField[],
   initial: JsonObject = {},
   original?: JsonObject,
   redacted: string[] = [],
+  definitionKey = "",
 ): FormEditor {
   const controls: FieldControl[] = [];
   const element = h("div", { class: "form-fields" });
@@ -62,6 +66,11 @@ export function formEditor(
       input = h("p", { class: "redacted", id }, t("form.redacted"));
       focusTarget = input as HTMLElement;
       read = () => undefined;
+    } else if (isAttachmentField(field)) {
+      const picker = attachmentPicker(field, id, describedBy, value, definitionKey);
+      input = picker.element;
+      focusTarget = picker.focusTarget;
+      read = picker.read;
     } else if (field.type === FieldType.BOOL) {
       const box = h("input", { type: "checkbox", id, name: field.name, checked: value === true, "aria-describedby": describedBy });
       input = box;
@@ -188,6 +197,39 @@ export function formEditor(
   };
 }
 
+function isAttachmentField(field: FormField): boolean {
+  return field.type === FieldType.ATTACHMENT || (field.type === FieldType.LIST && field.itemType === FieldType.ATTACHMENT);
+}
+
+// A file input that uploads what is picked at once; the field's value is
+// the uploaded files' references (kept from `value` until replaced).
+function attachmentPicker(field: FormField, id: string, describedBy: string, value: JsonValue | undefined, definitionKey: string) {
+  const many = field.type === FieldType.LIST;
+  let refs = attachmentRefs(value);
+  const picker = h("input", { type: "file", id, name: field.name, multiple: many, "aria-describedby": describedBy });
+  const list = h("ul", { class: "attachment-list", "aria-live": "polite" });
+  const show = () => replaceChildren(list, refs.map((ref) => h("li", null, `${String(ref.name)} (${formatBytes(Number(ref.size))})`)));
+  picker.addEventListener("change", () => {
+    const files = Array.from(picker.files ?? []);
+    if (!files.length) return;
+    replaceChildren(list, h("li", null, t("form.uploading", { n: files.length })));
+    void Promise.all(files.map((file) => uploadFile(definitionKey, file))).then(
+      (uploaded) => {
+        refs = many ? [...refs, ...uploaded] : uploaded.slice(0, 1);
+        show();
+        picker.dispatchEvent(new Event("input", { bubbles: true }));
+      },
+      (error: unknown) => replaceChildren(list, h("li", { class: "error" }, t("form.uploadFailed", { message: asConnectError(error).rawMessage }))),
+    );
+  });
+  show();
+  return {
+    element: h("div", { class: "attachment-field" }, picker, list),
+    focusTarget: picker,
+    read: (): JsonValue | undefined => (refs.length ? (many ? refs : refs[0]) : undefined),
+  };
+}
+
 function numberOrText(raw: string): JsonValue {
   const parsed = Number(raw);
   // What does not parse goes as typed: the server names the problem.
@@ -216,7 +258,8 @@ function inputAttrs(field: FormField): Record<string, string | number | undefine
 
 // What the field takes, in words: its type and limits.
 function hintFor(field: FormField): string {
-  const parts: string[] = [t(`fieldType.${FieldType[field.type] ?? "FIELD_TYPE_UNSPECIFIED"}` as never)];
+  const type = isAttachmentField(field) ? FieldType.ATTACHMENT : field.type;
+  const parts: string[] = [t(`fieldType.${FieldType[type] ?? "FIELD_TYPE_UNSPECIFIED"}` as never)];
   const { min, max } = field;
   if (field.type === FieldType.STRING) {
     if (min !== undefined && max !== undefined) parts.push(t("form.lengthBetween", { min, max }));

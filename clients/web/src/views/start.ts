@@ -36,7 +36,7 @@ export async function startFormView(key: string, navigate: (hash: string) => voi
   const [published] = await Promise.all([getDefinition(key, 0), loadUsers().catch(() => undefined)]);
   const definition = published.definition;
   const fields = definition?.form?.fields ?? [];
-  const editor = formEditor(fields);
+  const editor = formEditor(fields, {}, undefined, [], key);
   const status = h("div", { "aria-live": "polite" });
   const previewArea = h("div", { class: "preview", "aria-live": "polite" });
 

@@ -280,6 +280,12 @@ class Validator {
             "a result field cannot be confidential: results are part of the audit trail, "
             "which readers see whole");
       }
+      if (field.type() == v1::ATTACHMENT ||
+          (field.type() == v1::LIST && field.item_type() == v1::ATTACHMENT)) {
+        Add(field_path + ".type",
+            "a result field cannot hold attachments: files join an instance through its "
+            "form, where their upload and uploader are checked");
+      }
       if (FormField(field.name()) != nullptr) {
         Add(field_path + ".name",
             absl::StrCat("'", field.name(), "' is already a form field; a result merged into "

@@ -326,6 +326,9 @@ steps:
         - {name: amount, type: NUMBER}
         - {name: level, type: ENUM}
         - {name: secret, type: STRING, confidential: true}
+        - {name: scan, type: ATTACHMENT}
+        - {name: scans, type: LIST, item_type: ATTACHMENT}
+        - {name: note, type: LIST, item_type: STRING}
       retries: 101
       errors: [{code: gone, to: nowhere}, {code: gone, to: done}]
     next:
@@ -351,6 +354,13 @@ steps:
                                            "needs values")));
   EXPECT_THAT(problems, Contains(HasSubstr("steps[0].system.result_fields[2].confidential: a "
                                            "result field cannot be confidential")));
+  EXPECT_THAT(problems, Contains(HasSubstr("steps[0].system.result_fields[3].type: a result "
+                                           "field cannot hold attachments")));
+  EXPECT_THAT(problems, Contains(HasSubstr("steps[0].system.result_fields[4].type: a result "
+                                           "field cannot hold attachments")));
+  for (const auto& problem : problems) {
+    EXPECT_THAT(problem, ::testing::Not(HasSubstr("result_fields[5]")));
+  }
   EXPECT_THAT(problems, Contains("steps[0].system.retries: must be at most 100"));
   EXPECT_THAT(problems, Contains("steps[0].system.errors[0].to: unknown step 'nowhere'"));
   EXPECT_THAT(problems,

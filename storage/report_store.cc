@@ -20,7 +20,7 @@ constexpr size_t kIdsPerQuery = 400;
 constexpr char kInstanceColumns[] =
     "SELECT instance_id, definition_key, definition_version, department, subject, started_us,"
     " return_count, rejection_count, resubmit_count, escalation_count, resolution_decisions,"
-    " rating, end_step FROM report_instances";
+    " rating, end_step, finished_us, finished_status, finished_outcome FROM report_instances";
 
 constexpr char kTaskColumns[] =
     "SELECT task_id, instance_id, definition_key, department, subject, step_id, token,"
@@ -47,6 +47,9 @@ struct InstanceFactRow {
     exchange(soci::into(fact.resolution_decisions));
     exchange(soci::into(rating, rating_ind));
     exchange(soci::into(fact.end_step));
+    exchange(soci::into(fact.finished_us));
+    exchange(soci::into(fact.finished_status));
+    exchange(soci::into(fact.finished_outcome));
   }
 
   ReportInstanceFact Fact() const {
@@ -155,20 +158,24 @@ class ReportWriter {
     session_ << "INSERT INTO report_instances (instance_id, definition_key, definition_version,"
                 " department, subject, started_us, return_count, rejection_count, resubmit_count,"
                 " escalation_count,"
-                " resolution_decisions, rating, end_step)"
-                " VALUES (:i, :k, :v, :d, :s, :t, :r, :j, :u, :e, :x, :g, :n)"
+                " resolution_decisions, rating, end_step, finished_us, finished_status,"
+                " finished_outcome)"
+                " VALUES (:i, :k, :v, :d, :s, :t, :r, :j, :u, :e, :x, :g, :n, :fu, :fs, :fo)"
                 " ON CONFLICT (instance_id) DO UPDATE SET return_count = excluded.return_count,"
                 " rejection_count = excluded.rejection_count,"
                 " resubmit_count = excluded.resubmit_count,"
                 " escalation_count = excluded.escalation_count,"
                 " resolution_decisions = excluded.resolution_decisions,"
-                " rating = excluded.rating, end_step = excluded.end_step",
+                " rating = excluded.rating, end_step = excluded.end_step,"
+                " finished_us = excluded.finished_us, finished_status = excluded.finished_status,"
+                " finished_outcome = excluded.finished_outcome",
         soci::use(fact.instance_id), soci::use(fact.definition_key),
         soci::use(fact.definition_version), soci::use(fact.department), soci::use(fact.subject),
         soci::use(fact.started_us), soci::use(fact.returns), soci::use(fact.rejections),
         soci::use(fact.resubmits), soci::use(fact.escalations),
         soci::use(fact.resolution_decisions), soci::use(rating, rating_ind),
-        soci::use(fact.end_step);
+        soci::use(fact.end_step), soci::use(fact.finished_us), soci::use(fact.finished_status),
+        soci::use(fact.finished_outcome);
   }
 
   void Upsert(const ReportTaskFact& fact) {

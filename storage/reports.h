@@ -91,6 +91,11 @@ struct ReportInstanceFact {
   std::optional<double> rating;
   // The last END step entered.
   std::string end_step;
+  // How it finished, while it stays finished: cleared by an appeal, whose
+  // instance then counts as finished only when it finishes again.
+  int64_t finished_us = 0;
+  std::string finished_status;
+  std::string finished_outcome;
 };
 
 // A task not yet decided or cancelled.

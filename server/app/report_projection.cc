@@ -69,15 +69,15 @@ void CellBook::Count(const CellPlace& place, const std::string& metric, int64_t 
 }
 
 void CellBook::Measure(const CellPlace& place, const std::string& metric,
-                       const Durations& durations) {
+                       const Durations& durations, int64_t times) {
   const int32_t wall_bucket = BucketOf(durations.wall);
   const int32_t business_bucket = BucketOf(durations.business);
   ForEachCell(place, metric, [&](storage::ReportCell& cell) {
-    cell.count += 1;
-    cell.total_wall += durations.wall;
-    cell.total_business += durations.business;
-    cell.wall_hist[wall_bucket] += 1;
-    cell.business_hist[business_bucket] += 1;
+    cell.count += times;
+    cell.total_wall += times * durations.wall;
+    cell.total_business += times * durations.business;
+    cell.wall_hist[wall_bucket] += times;
+    cell.business_hist[business_bucket] += times;
   });
 }
 
@@ -258,6 +258,9 @@ absl::Status ReportProjection::ApplyToInstance(const v1::Event& event,
     case v1::Event::kInstanceFinished:
       Finished(event, instance, definition);
       break;
+    case v1::Event::kAppealFiled:
+      Appealed(instance, definition);
+      break;
     default:
       break;
   }
@@ -401,30 +404,49 @@ void ReportProjection::SlaBreached(const v1::Event& event, const Definition& def
 
 void ReportProjection::Finished(const v1::Event& event, ReportInstanceFact& instance,
                                 const Definition& definition) {
-  const absl::Time at = EventTime(event);
+  instance.finished_us = MicrosOf(event.time());
+  instance.finished_status = v1::InstanceStatus_Name(event.instance_finished().status());
+  instance.finished_outcome = event.instance_finished().outcome();
+  CountFinish(instance, definition, 1);
+}
+
+// An appealed instance runs again: its finish leaves the counts until it
+// finishes again. Nothing it counts has changed since it finished.
+void ReportProjection::Appealed(ReportInstanceFact& instance, const Definition& definition) {
+  if (instance.finished_us == 0) return;
+  CountFinish(instance, definition, -1);
+  instance.finished_us = 0;
+  instance.finished_status.clear();
+  instance.finished_outcome.clear();
+}
+
+void ReportProjection::CountFinish(const ReportInstanceFact& instance,
+                                   const Definition& definition, int64_t times) {
+  const absl::Time at = TimeOf(instance.finished_us);
   const CellPlace place = InstancePlace(instance, at, definition);
-  book_.Measure(place, metric::kFinished, Between(TimeOf(instance.started_us), at, definition, ""));
-  const v1::InstanceStatus status = event.instance_finished().status();
-  book_.Count(place, absl::StrCat(metric::kOutcome, v1::InstanceStatus_Name(status)), 1);
+  book_.Measure(place, metric::kFinished, Between(TimeOf(instance.started_us), at, definition, ""),
+                times);
+  book_.Count(place, absl::StrCat(metric::kOutcome, instance.finished_status), times);
   if (!instance.end_step.empty()) {
-    book_.Count(place, absl::StrCat(metric::kEndStep, instance.end_step), 1);
+    book_.Count(place, absl::StrCat(metric::kEndStep, instance.end_step), times);
   }
-  const std::string& named = event.instance_finished().outcome();
-  if (!named.empty()) book_.Count(place, absl::StrCat(metric::kNamedOutcome, named), 1);
+  if (!instance.finished_outcome.empty()) {
+    book_.Count(place, absl::StrCat(metric::kNamedOutcome, instance.finished_outcome), times);
+  }
   if (instance.returns == 0 && instance.rejections == 0) {
-    book_.Count(place, metric::kFirstPass, 1);
+    book_.Count(place, metric::kFirstPass, times);
   }
-  if (instance.resubmits > 0) book_.Count(place, metric::kResubmits, instance.resubmits);
+  if (instance.resubmits > 0) book_.Count(place, metric::kResubmits, times * instance.resubmits);
   if (!definition.body().reports().resolution_step().empty() &&
       instance.resolution_decisions > 0) {
-    book_.Count(place, metric::kFcrEligible, 1);
+    book_.Count(place, metric::kFcrEligible, times);
     if (instance.resolution_decisions == 1 && instance.returns == 0 &&
         instance.escalations == 0) {
-      book_.Count(place, metric::kFcr, 1);
+      book_.Count(place, metric::kFcr, times);
     }
   }
   if (instance.rating) {
-    book_.Total(place, metric::kCsat, 1, std::llround(*instance.rating * 1000));
+    book_.Total(place, metric::kCsat, times, times * std::llround(*instance.rating * 1000));
   }
 }
 

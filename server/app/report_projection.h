@@ -34,7 +34,9 @@ struct Durations {
 class CellBook {
  public:
   void Count(const CellPlace& place, const std::string& metric, int64_t count);
-  void Measure(const CellPlace& place, const std::string& metric, const Durations& durations);
+  // `times` -1 takes a measurement back out.
+  void Measure(const CellPlace& place, const std::string& metric, const Durations& durations,
+               int64_t times = 1);
   // Adds to the count and total_wall of the cell alone (no histogram).
   void Total(const CellPlace& place, const std::string& metric, int64_t count, int64_t total);
   std::vector<storage::ReportCell> Take();
@@ -95,6 +97,10 @@ class ReportProjection {
   void SlaBreached(const v1::Event& event, const Definition& definition);
   void Finished(const v1::Event& event, storage::ReportInstanceFact& instance,
                 const Definition& definition);
+  void Appealed(storage::ReportInstanceFact& instance, const Definition& definition);
+  // Counts the instance's finish `times` (1, or -1 to take it back).
+  void CountFinish(const storage::ReportInstanceFact& instance, const Definition& definition,
+                   int64_t times);
   void TakeRating(const google::protobuf::Struct& values, storage::ReportInstanceFact& instance,
                   const Definition& definition);
 

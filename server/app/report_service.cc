@@ -136,11 +136,14 @@ const Sum& SumOf(const Metrics& metrics, const std::string& metric) {
   return found == metrics.end() ? kEmpty : found->second;
 }
 
-// The metrics of a family ("outcome:APPROVED", ...) by their suffix.
+// The metrics of a family ("outcome:APPROVED", ...) by their suffix; none
+// that add up to nothing (an appeal took a finish back out).
 template <typename Map>
 void CopyFamily(const Metrics& metrics, const std::string& prefix, Map* into) {
   for (const auto& [metric, sum] : metrics) {
-    if (absl::StartsWith(metric, prefix)) (*into)[metric.substr(prefix.size())] = sum.count;
+    if (sum.count != 0 && absl::StartsWith(metric, prefix)) {
+      (*into)[metric.substr(prefix.size())] = sum.count;
+    }
   }
 }
 

@@ -1315,6 +1315,14 @@ TEST_F(CliTest, ReportsAsTableCsvAndJson) {
   const std::string rejected = StartDealerClaim("D-702");
   StartDealerClaim("D-703");
   Ok(Run({"--as", "tina.luo", "task", "approve", InboxTask("tina.luo", approved).id()}));
+  // A fifth of claims are drawn for quality control; a drawn one passes it.
+  auto at_qc = Json<v1::InstanceResponse>(
+      Run({"--as", "bob.zhang", "-o", "json", "instance", "get", approved}));
+  if (at_qc.instance().active_steps_size() == 1 &&
+      at_qc.instance().active_steps(0) == "quality-check") {
+    Ok(Run({"--as", "uma.deng", "task", "complete", InboxTask("uma.deng", approved).id(),
+            "--result", "qc_result=pass"}));
+  }
   Ok(Run({"--as", "tina.luo", "task", "return", InboxTask("tina.luo", returned).id(), "--reason",
           "missing_invoice", "--comment", "attach the invoice"}));
   Ok(Run({"--as", "tina.luo", "task", "reject", InboxTask("tina.luo", rejected).id(), "--reason",

@@ -44,6 +44,7 @@ reject_reasons: [{code: fraud, label: Fraud suspected}, {code: docs}]
 return_reasons: [{code: missing, label: Documents missing}, {code: blurry}]
 reports: {resolution_step: review, rating_field: score}
 outcomes: [{code: PAID}, {code: REFUSED}]
+appeal: {allowed: true, window_days: 5}
 steps:
   - id: review
     approval: {approvers: [{user: fred}]}
@@ -486,6 +487,50 @@ TEST_F(ReportTest, RebuildingFromTheEventLogEqualsFollowingTheFeed) {
   EXPECT_EQ(Snapshot(*store_), incremental);
   ASSERT_OK_AND_ASSIGN(v1::VolumeReport all, Report(&RS::GetVolumeReport, Request()));
   EXPECT_EQ(all.rows(0).started(), 4);
+}
+
+// An appealed instance leaves the finished counts until it finishes
+// again, then counts once, with its new outcome, on its new day.
+TEST_F(ReportTest, AnAppealTakesTheFinishBackUntilTheInstanceFinishesAgain) {
+  auto volume = [&]() -> v1::VolumeRow {
+    EXPECT_OK(app_->report_projector().CatchUp());
+    auto report = Report(&RS::GetVolumeReport, Request());
+    EXPECT_OK(report);
+    return report.ok() && report->rows_size() == 1 ? report->rows(0) : v1::VolumeRow();
+  };
+  const v1::VolumeRow before = volume();
+  ASSERT_EQ(before.finished(), 3);
+  ASSERT_THAT(before.outcomes(), UnorderedElementsAre(Pair("APPROVED", 2), Pair("REJECTED", 1)));
+
+  At(7, 16, 30);
+  v1::AppealInstanceRequest appeal;
+  appeal.set_request_id(NextId());
+  appeal.set_id(c_);
+  appeal.set_comment("the papers were in order");
+  ASSERT_OK(client_->Call("hal", *client_->instances, &v1::InstanceService::Stub::AppealInstance,
+                          appeal));
+  const v1::VolumeRow appealed = volume();
+  EXPECT_EQ(appealed.started(), 4);
+  EXPECT_EQ(appealed.finished(), 2);
+  EXPECT_THAT(appealed.outcomes(), UnorderedElementsAre(Pair("APPROVED", 2)));
+  EXPECT_THAT(appealed.business_outcomes(), UnorderedElementsAre(Pair("PAID", 2)));
+
+  At(7, 16, 45);
+  Decide(c_, v1::APPROVE);
+  const v1::VolumeRow again = volume();
+  EXPECT_EQ(again.finished(), 3);
+  EXPECT_THAT(again.outcomes(), UnorderedElementsAre(Pair("APPROVED", 3)));
+  EXPECT_THAT(again.business_outcomes(), UnorderedElementsAre(Pair("PAID", 3)));
+  // It finished again on the 7th: the 6th keeps none of it.
+  v1::ReportRequest sixth = Request();
+  sixth.set_from("2026-01-06");
+  sixth.set_to("2026-01-06");
+  ASSERT_OK_AND_ASSIGN(v1::VolumeReport on_sixth, Report(&RS::GetVolumeReport, sixth));
+  for (const v1::VolumeRow& row : on_sixth.rows()) EXPECT_EQ(row.outcomes().count("REJECTED"), 0u);
+
+  const std::vector<std::string> incremental = Snapshot(*store_);
+  ASSERT_OK(app_->report_projector().Rebuild());
+  EXPECT_EQ(Snapshot(*store_), incremental);
 }
 
 // A period covered by whole months and dekads where they fit, days

@@ -93,7 +93,7 @@ browserTest(test, "comment and CC from the keyboard, seen on the timeline and by
   await derek.getByRole("navigation").getByRole("link", { name: "My requests" }).click();
   await ready(derek);
   assert.equal(await derek.locator(`article.request[data-instance-id="${id}"]`).count(), 0);
-  await derek.getByRole("checkbox", { name: "Copied to me" }).check();
+  await derek.getByRole("radio", { name: "Copied to me" }).check();
   const copied = derek.locator(`article.request[data-instance-id="${id}"]`);
   await copied.waitFor();
   assert.match(await copied.innerText(), /Applicant: Bob Zhang/);

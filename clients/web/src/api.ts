@@ -12,6 +12,7 @@ import {
 } from "../gen/signoff/v1/service_pb";
 import { ReportService } from "../gen/signoff/v1/reports_pb";
 import { AttachmentService } from "../gen/signoff/v1/attachments_pb";
+import { LedgerService } from "../gen/signoff/v1/ledgers_pb";
 import { session, type Session } from "./session";
 
 const identify: Interceptor = (next) => async (request) => {
@@ -37,6 +38,7 @@ export const calendars: Client<typeof CalendarService> = createClient(CalendarSe
 export const directory: Client<typeof DirectoryService> = createClient(DirectoryService, transport);
 export const reports: Client<typeof ReportService> = createClient(ReportService, transport);
 export const attachments: Client<typeof AttachmentService> = createClient(AttachmentService, transport);
+export const ledgers: Client<typeof LedgerService> = createClient(LedgerService, transport);
 
 // A directory call made as a given identity before it is signed in: the
 // sign-in page checks that the user exists.
@@ -60,6 +62,10 @@ export function asConnectError(error: unknown): ConnectError {
 
 export function isNotFound(error: unknown): boolean {
   return asConnectError(error).code === Code.NotFound;
+}
+
+export function isPermissionDenied(error: unknown): boolean {
+  return asConnectError(error).code === Code.PermissionDenied;
 }
 
 // The server's google.rpc.BadRequest, as field path -> descriptions.

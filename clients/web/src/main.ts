@@ -2,11 +2,13 @@
 import { h, replaceChildren } from "./dom";
 import { language, setLanguage, t, type Language } from "./i18n";
 import { session, signOut } from "./session";
-import { errorBox, forgetCaches, loading, takeFlash, userName, loadUsers } from "./views/common";
+import { AUDITOR, PROCESS_ADMIN, errorBox, forgetCaches, holdsRole, loading, takeFlash, userName, loadUsers } from "./views/common";
 import { adminView, calendarAdminView, definitionAdminView } from "./views/admin";
 import { instanceView, taskView } from "./views/case";
 import { dashboardView } from "./views/dashboard";
+import { delegationsView } from "./views/delegations";
 import { inboxView } from "./views/inbox";
+import { ledgersView } from "./views/ledgers";
 import { notFoundView } from "./views/notfound";
 import { requestsView } from "./views/requests";
 import { signInView } from "./views/signin";
@@ -27,16 +29,24 @@ const routes: Route[] = [
   { pattern: /^#\/start\/([^/]+)$/, nav: "start", view: ([key]) => startFormView(key, navigate) },
   { pattern: /^#\/requests$/, nav: "requests", view: () => requestsView() },
   { pattern: /^#\/dashboard(?:\/([^/]+))?$/, nav: "dashboard", view: ([key]) => dashboardView(key) },
+  { pattern: /^#\/delegations$/, nav: "delegations", view: () => delegationsView(rerender) },
+  { pattern: /^#\/ledgers(?:\/([^/]+))?$/, nav: "ledgers", view: ([key]) => ledgersView(key, navigate, rerender) },
   { pattern: /^#\/admin$/, nav: "admin", view: () => adminView() },
   { pattern: /^#\/admin\/definition\/([^/]+)(?:\/(\d+))?$/, nav: "admin", view: ([key, version]) => definitionAdminView(key, version) },
   { pattern: /^#\/admin\/calendar\/([^/]+)$/, nav: "admin", view: ([name]) => calendarAdminView(name) },
 ];
 
-const NAV = [
+type NavItem = { id: string; hash: string; label: () => string; shown?: () => boolean };
+
+const NAV: NavItem[] = [
   { id: "inbox", hash: "#/inbox", label: () => t("nav.inbox") },
   { id: "start", hash: "#/start", label: () => t("nav.start") },
   { id: "requests", hash: "#/requests", label: () => t("nav.requests") },
+  { id: "delegations", hash: "#/delegations", label: () => t("nav.delegations") },
   { id: "dashboard", hash: "#/dashboard", label: () => t("nav.dashboard") },
+  // Balances are for process admins and auditors (the server decides; the
+  // page says so to anyone else who opens it).
+  { id: "ledgers", hash: "#/ledgers", label: () => t("nav.ledgers"), shown: () => holdsRole(PROCESS_ADMIN) || holdsRole(AUDITOR) },
   { id: "admin", hash: "#/admin", label: () => t("nav.admin") },
 ];
 
@@ -80,7 +90,7 @@ function header(active: string | undefined): HTMLElement {
           h(
             "ul",
             null,
-            NAV.map((item) =>
+            NAV.filter((item) => item.shown?.() ?? true).map((item) =>
               h("li", null, h("a", { href: item.hash, "aria-current": item.id === active ? "page" : undefined }, item.label())),
             ),
           ),

@@ -8,11 +8,12 @@ import { h, replaceChildren, uniqueId, type Child } from "../dom";
 import { formatTime, formatValue } from "../format";
 import { t } from "../i18n";
 import { me } from "../session";
-import { Action } from "../../gen/signoff/v1/definition_pb";
+import { Action, FieldType } from "../../gen/signoff/v1/definition_pb";
 import { InstanceStatus, TaskStatus, type Task } from "../../gen/signoff/v1/instance_pb";
 import { SignerPosition, type InstanceView, type PreviewRouteResponse } from "../../gen/signoff/v1/service_pb";
 import {
   actionLabel,
+  badge,
   displayName,
   errorBox,
   getDefinition,
@@ -95,7 +96,7 @@ async function caseView(instanceId: string, task: Task | null, rerender: () => v
 
 function summary(instance: InstanceView, definition: Awaited<ReturnType<typeof getDefinition>>): HTMLElement {
   const rows: [string, Child][] = [
-    [t("case.applicant"), userLabel(instance.applicant)],
+    ...whoRows(instance, definition),
     [t("case.definition"), `${instance.definitionKey} v${instance.definitionVersion}`],
     [t("case.started"), formatTime(instance.createdAt)],
     [t("case.updated"), formatTime(instance.updatedAt)],
@@ -138,6 +139,31 @@ function summary(instance: InstanceView, definition: Awaited<ReturnType<typeof g
   if (instance.appealUntil) rows.push([t("case.appealUntil"), formatTime(instance.appealUntil)]);
   if (instance.slaBreached) rows.push([t("case.sla"), h("span", { class: "badge badge-bad" }, t("task.slaBreached"))]);
   return h("dl", { class: "summary" }, rows.map(([term, value]) => [h("dt", null, term), h("dd", null, value)]));
+}
+
+// Who filed the instance and whom it is about: the applicant, and the
+// subject (a person by name when the definition's subject field is a user
+// field), marked when someone filed it on the subject's behalf.
+function whoRows(instance: InstanceView, definition: Awaited<ReturnType<typeof getDefinition>>): [string, Child][] {
+  const subject = definition.definition?.subject;
+  const subjectField = definition.definition?.form?.fields.find((field) => field.name === subject?.field);
+  const subjectIsUser = subjectField?.type === FieldType.USER;
+  const rows: [string, Child][] = [];
+  rows.push([instance.filedFor ? t("case.filedBy") : t("case.applicant"), h("span", { class: "applicant", dataset: { user: instance.applicant } }, userLabel(instance.applicant))]);
+  if (instance.subject) {
+    const label = subject?.type ? t("case.subjectOfType", { type: subject.type }) : t("case.subject");
+    rows.push([
+      label,
+      h(
+        "span",
+        { class: "subject", dataset: { subject: instance.subject } },
+        subjectIsUser ? [userLabel(instance.subject), " ", h("span", { class: "muted" }, `(${instance.subject})`)] : h("code", null, instance.subject),
+        instance.filedFor ? [" ", badge(t("case.filedFor", { user: displayName(instance.filedFor) }), "info")] : null,
+        !instance.filedFor && subjectIsUser && instance.subject === instance.applicant ? [" ", badge(t("case.filedBySubject"), "muted")] : null,
+      ),
+    ]);
+  }
+  return rows;
 }
 
 // A download button per file of an attachment field.

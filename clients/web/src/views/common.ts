@@ -1,9 +1,10 @@
 // Pieces several views share: error boxes, badges, names, caches.
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { Code, asConnectError, definitions, directory } from "../api";
+import { Code, asConnectError, definitions, directory, fieldViolations } from "../api";
 import { h, uniqueId, type Child } from "../dom";
 import { formatRelative, formatTime, toDate } from "../format";
 import { t, type Key } from "../i18n";
+import { me } from "../session";
 import { InstanceStatus, TaskStatus, type Event, type Task } from "../../gen/signoff/v1/instance_pb";
 import { Action } from "../../gen/signoff/v1/definition_pb";
 import type { InstanceView, PublishedDefinition } from "../../gen/signoff/v1/service_pb";
@@ -210,4 +211,101 @@ export function mayAppeal(instance: InstanceView, events: Event[], definition: P
   if (!policy?.allowed) return false;
   const filed = events.filter((event) => event.body.case === "appealFiled").length;
   return filed < Math.max(1, policy.maxAppeals);
+}
+
+// ---------------------------------------------------------------- roles
+
+// The directory roles the portal offers pages by. The server decides what
+// each caller may do; these only choose what to show.
+export const WORKFLOW_ADMIN = "workflow-admin";
+export const PROCESS_ADMIN = "process-admin";
+export const AUDITOR = "auditor";
+
+// Whether the signed-in user holds `role`; with a definition key, a grant
+// that lists definitions must name it (one that lists none covers all).
+export function holdsRole(role: string, definitionKey?: string): boolean {
+  const grants = users.get(me())?.roles ?? [];
+  return grants.some(
+    (grant) =>
+      grant.role === role &&
+      (definitionKey === undefined || grant.definitions.length === 0 || grant.definitions.includes(definitionKey)),
+  );
+}
+
+// ---------------------------------------------------------------- fields
+
+type Control = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+
+// One labelled control of a hand-made form, with a hint and a place for
+// the server's field violation, tied to the control for screen readers.
+export type FieldBox = {
+  element: HTMLElement;
+  control: Control;
+  setError: (text: string) => void;
+};
+
+export function fieldBox(name: string, label: string, control: Control, options: { required?: boolean; hint?: string } = {}): FieldBox {
+  if (!control.id) control.id = uniqueId(name);
+  control.name ||= name;
+  const hint = options.hint ? h("p", { class: "hint", id: `${control.id}-hint` }, options.hint) : null;
+  const error = h("p", { class: "field-error", id: `${control.id}-error`, "aria-live": "polite" });
+  control.setAttribute("aria-describedby", [hint?.id, error.id].filter(Boolean).join(" "));
+  if (options.required) control.required = true;
+  const element = h(
+    "div",
+    { class: "field", dataset: { field: name } },
+    h("label", { for: control.id }, label, options.required ? h("span", { class: "required", "aria-hidden": "true" }, " *") : null),
+    control,
+    hint,
+    error,
+  );
+  return {
+    element,
+    control,
+    setError: (text: string) => {
+      error.textContent = text;
+      element.classList.toggle("invalid", text !== "");
+      if (text) control.setAttribute("aria-invalid", "true");
+      else control.removeAttribute("aria-invalid");
+    },
+  };
+}
+
+// Puts the server's field violations beside the boxes they name (by the
+// field path the server uses: "delegation.ends_at", "limit"; a list
+// element "definition_keys[0]" goes to its list's box). Focuses the first
+// box in error; returns the alert to show, with the violations that named
+// no box.
+export function showViolations(error: unknown, boxes: Record<string, FieldBox>): HTMLElement {
+  for (const box of Object.values(boxes)) box.setError("");
+  const unplaced: string[] = [];
+  let first: Control | null = null;
+  for (const [path, descriptions] of fieldViolations(error)) {
+    const name = Object.keys(boxes).find((candidate) => path === candidate || path.startsWith(`${candidate}[`));
+    if (name === undefined) {
+      unplaced.push(`${path}: ${descriptions.join("; ")}`);
+      continue;
+    }
+    boxes[name].setError(descriptions.join("; "));
+    first ??= boxes[name].control;
+  }
+  first?.focus();
+  return h(
+    "div",
+    null,
+    errorBox(error),
+    unplaced.length ? h("ul", { class: "error" }, unplaced.map((line) => h("li", null, line))) : null,
+  );
+}
+
+// The server's refusal of a page the caller's roles do not reach: what
+// the page is, who may use it, and the server's own words.
+export function deniedBox(error: unknown, what: string, who: string): HTMLElement {
+  return h(
+    "div",
+    { class: "error denied", role: "alert" },
+    h("strong", null, what),
+    h("p", null, who),
+    h("p", { class: "muted" }, asConnectError(error).rawMessage),
+  );
 }

@@ -16,7 +16,7 @@ import {
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ReportRequestSchema } from "../../gen/signoff/v1/reports_pb";
 import type { PublishedDefinition } from "../../gen/signoff/v1/service_pb";
-import { errorBox, getDefinition, stepName } from "./common";
+import { deniedBox, errorBox, getDefinition, stepName } from "./common";
 import {
   barChart,
   dataTable,
@@ -169,16 +169,7 @@ export async function dashboardView(initialKey: string | undefined): Promise<HTM
     const denied = failures.find((result) => asConnectError(result.reason).code === Code.PermissionDenied);
     if (denied) {
       charts.dataset.state = "denied";
-      replaceChildren(
-        charts,
-        h(
-          "div",
-          { class: "error denied", role: "alert" },
-          h("strong", null, t("dash.denied")),
-          h("p", null, t("dash.deniedWho")),
-          h("p", { class: "muted" }, asConnectError(denied.reason).rawMessage),
-        ),
-      );
+      replaceChildren(charts, deniedBox(denied.reason, t("dash.denied"), t("dash.deniedWho")));
       return;
     }
     const definition = published.status === "fulfilled" ? published.value : undefined;

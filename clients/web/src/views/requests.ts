@@ -7,18 +7,23 @@ import { t } from "../i18n";
 import { me } from "../session";
 import { InstanceStatus } from "../../gen/signoff/v1/instance_pb";
 import type { InstanceView } from "../../gen/signoff/v1/service_pb";
-import { errorBox, getDefinition, loadUsers, mayAppeal, statusBadge, userLabel } from "./common";
+import { displayName, errorBox, getDefinition, loadUsers, mayAppeal, statusBadge, userLabel } from "./common";
 import { toDate } from "../format";
 
 const LIMIT = 200;
 
-async function load(status: InstanceStatus, copied: boolean): Promise<InstanceView[]> {
+// Which requests: those the caller filed, those they were copied on, and
+// those about them (they are the subject, whoever filed them).
+type Scope = "mine" | "copied" | "about";
+
+async function load(status: InstanceStatus, scope: Scope): Promise<InstanceView[]> {
   const all: InstanceView[] = [];
   let pageToken = "";
   do {
     const page = await instances.listInstances({
-      applicant: copied ? "" : me(),
-      ccToMe: copied,
+      applicant: scope === "mine" ? me() : "",
+      ccToMe: scope === "copied",
+      subject: scope === "about" ? me() : "",
       status,
       pageSize: 50,
       pageToken,
@@ -40,7 +45,7 @@ const STATUSES = [
 
 export async function requestsView(): Promise<HTMLElement> {
   await loadUsers().catch(() => undefined);
-  const filter = { status: InstanceStatus.INSTANCE_STATUS_UNSPECIFIED, copied: false };
+  const filter = { status: InstanceStatus.INSTANCE_STATUS_UNSPECIFIED, scope: "mine" as Scope };
   const list = h("div", { class: "request-list", "aria-live": "polite" });
   // The caller's rejected requests that may still be appealed (see
   // mayAppeal): only those whose window is open need their history read.
@@ -85,7 +90,8 @@ export async function requestsView(): Promise<HTMLElement> {
       h(
         "p",
         { class: "meta" },
-        filter.copied ? [t("inbox.applicant"), ": ", userLabel(instance.applicant), " · "] : null,
+        filter.scope !== "mine" ? [instance.filedFor ? t("case.filedBy") : t("inbox.applicant"), ": ", userLabel(instance.applicant), " · "] : null,
+        filter.scope === "mine" && instance.filedFor ? [h("span", { class: "filed-for" }, t("case.filedFor", { user: displayName(instance.filedFor) })), " · "] : null,
         t("requests.updated"), " ", formatTime(instance.updatedAt),
         waiting.length ? [" · ", t("requests.waitingOn"), " ", waiting.map((user, i) => [i ? ", " : "", userLabel(user)])] : null,
       ),
@@ -96,7 +102,7 @@ export async function requestsView(): Promise<HTMLElement> {
   const render = async () => {
     replaceChildren(list, h("p", { class: "loading" }, t("common.loading")));
     try {
-      const found = await load(filter.status, filter.copied);
+      const found = await load(filter.status, filter.scope);
       await findAppealable(found);
       replaceChildren(list, found.length ? found.map(row) : h("p", { class: "empty" }, t("requests.none")));
     } catch (error) {
@@ -105,7 +111,11 @@ export async function requestsView(): Promise<HTMLElement> {
   };
 
   const statusId = uniqueId("status");
-  const copiedId = uniqueId("copied");
+  const scopes: [Scope, string][] = [
+    ["mine", t("requests.mine")],
+    ["copied", t("requests.copied")],
+    ["about", t("requests.aboutMe")],
+  ];
   const filters = h(
     "form",
     { class: "filters", "aria-label": t("inbox.filters"), onsubmit: (event: Event) => event.preventDefault() },
@@ -127,17 +137,27 @@ export async function requestsView(): Promise<HTMLElement> {
       ),
     ),
     h(
-      "div",
-      { class: "field inline" },
-      h("input", {
-        type: "checkbox",
-        id: copiedId,
-        onchange: (event: Event) => {
-          filter.copied = (event.target as HTMLInputElement).checked;
-          void render();
-        },
-      }),
-      h("label", { for: copiedId }, t("requests.copied")),
+      "fieldset",
+      { class: "choices scope" },
+      h("legend", { class: "visually-hidden" }, t("requests.show")),
+      scopes.map(([scope, label]) =>
+        h(
+          "label",
+          { class: "choice" },
+          h("input", {
+            type: "radio",
+            name: "scope",
+            value: scope,
+            checked: scope === filter.scope,
+            onchange: () => {
+              filter.scope = scope;
+              void render();
+            },
+          }),
+          " ",
+          label,
+        ),
+      ),
     ),
   );
   await render();

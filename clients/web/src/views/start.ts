@@ -5,7 +5,10 @@ import { h, replaceChildren } from "../dom";
 import { formatTime } from "../format";
 import { t } from "../i18n";
 import { InstanceStatus } from "../../gen/signoff/v1/instance_pb";
-import { errorBox, getDefinition, loadUsers, statusLabel } from "./common";
+import { displayName, errorBox, getDefinition, loadUsers, statusLabel } from "./common";
+import { me } from "../session";
+import { FieldType } from "../../gen/signoff/v1/definition_pb";
+import type { PublishedDefinition } from "../../gen/signoff/v1/service_pb";
 import { formEditor } from "./form";
 import { previewSteps } from "./history";
 
@@ -37,6 +40,7 @@ export async function startFormView(key: string, navigate: (hash: string) => voi
   const definition = published.definition;
   const fields = definition?.form?.fields ?? [];
   const editor = formEditor(fields, {}, undefined, [], key);
+  markSubjectField(published, editor.element);
   const status = h("div", { "aria-live": "polite" });
   const previewArea = h("div", { class: "preview", "aria-live": "polite" });
 
@@ -113,4 +117,29 @@ export async function startFormView(key: string, navigate: (hash: string) => voi
     ),
     previewArea,
   );
+}
+
+// When the definition's subject is a person named by a user field, that
+// field says so: naming someone else files the request on their behalf
+// (they can follow it, and the route follows them, not the applicant).
+function markSubjectField(published: PublishedDefinition, form: HTMLElement): void {
+  const definition = published.definition;
+  const name = definition?.subject?.field;
+  const field = definition?.form?.fields.find((candidate) => candidate.name === name);
+  if (!name || field?.type !== FieldType.USER) return;
+  const wrapper = form.querySelector<HTMLElement>(`.field[data-field="${CSS.escape(name)}"]`);
+  const input = wrapper?.querySelector("input");
+  if (!wrapper || !input) return;
+  wrapper.classList.add("subject-field");
+  const note = h("p", { class: "on-behalf", id: `${input.id}-behalf`, "aria-live": "polite" });
+  input.setAttribute("aria-describedby", `${input.getAttribute("aria-describedby") ?? ""} ${note.id}`.trim());
+  const hint = h("p", { class: "hint subject-hint" }, t("start.subjectHint", { type: definition?.subject?.type || field.label || name }));
+  wrapper.querySelector(".hint")?.after(hint, note);
+  const update = () => {
+    const chosen = input.value.trim();
+    note.textContent = !chosen ? "" : chosen === me() ? t("start.forYourself") : t("start.onBehalf", { user: displayName(chosen) });
+    note.classList.toggle("filing-for-other", chosen !== "" && chosen !== me());
+  };
+  input.addEventListener("input", update);
+  input.addEventListener("change", update);
 }

@@ -6,7 +6,7 @@
 // opening the page directly.
 import assert from "node:assert/strict";
 import test from "node:test";
-import { assertControlsLabelled, browserTest, ready } from "./harness.mjs";
+import { PHONE, assertControlsLabelled, browserTest, ready } from "./harness.mjs";
 
 async function startScheme(portal, name, budget, ratio) {
   const started = await portal.ctl(
@@ -42,7 +42,7 @@ browserTest(test, "process admins read and limit a ledger; others are refused", 
   await lena.getByRole("navigation").getByRole("link", { name: "Ledgers" }).click();
   await ready(lena);
   await portal.go(lena, "#/ledgers/loyalty-scheme");
-  assert.equal(await lena.getByLabel("Process").inputValue(), "loyalty-scheme");
+  assert.equal(await lena.getByLabel("Process", { exact: true }).inputValue(), "loyalty-scheme");
   const row = lena.locator('.ledger-balances tr[data-ledger="loyalty-budget"]');
   assert.equal(await row.count(), 1);
   const period = await row.getAttribute("data-period");
@@ -61,21 +61,21 @@ browserTest(test, "process admins read and limit a ledger; others are refused", 
   // A period the ledger does not keep, then a negative limit: each refused
   // beside its field.
   await row.getByRole("button", { name: `Change the limit of loyalty-budget for ${period}` }).click();
-  assert.equal(await lena.getByLabel("Period").inputValue(), period);
+  assert.equal(await lena.getByLabel("Period", { exact: true }).inputValue(), period);
   assert.equal(await lena.evaluate(() => document.activeElement?.closest(".field")?.dataset.field), "limit");
-  await lena.getByLabel("Period").fill("2026-13");
+  await lena.getByLabel("Period", { exact: true }).fill("2026-13");
   await lena.getByRole("button", { name: "Set limit" }).click();
   await field(lena, "period").locator(".field-error:not(:empty)").waitFor();
-  assert.equal(await lena.getByLabel("Period").getAttribute("aria-invalid"), "true");
-  await lena.getByLabel("Period").fill(period);
-  await lena.getByLabel("Limit").fill("-5");
+  assert.equal(await lena.getByLabel("Period", { exact: true }).getAttribute("aria-invalid"), "true");
+  await lena.getByLabel("Period", { exact: true }).fill(period);
+  await field(lena, "limit").locator("input").fill("-5");
   await lena.getByRole("button", { name: "Set limit" }).click();
   await field(lena, "limit").locator(".field-error:not(:empty)").waitFor();
   assert.match(await field(lena, "limit").locator(".field-error").innerText(), /non-negative/);
   assert.equal(await field(lena, "period").locator(".field-error").innerText(), "");
   await portal.screenshot(lena, "limit-invalid");
 
-  await lena.getByLabel("Limit").fill("800000");
+  await field(lena, "limit").locator("input").fill("800000");
   await lena.getByRole("button", { name: "Set limit" }).click();
   await lena.locator(".notice").filter({ hasText: `The limit of loyalty-budget for ${period} is now 800,000 CNY.` }).waitFor();
   assert.equal(await cell("limit"), "800,000 CNY");
@@ -91,6 +91,16 @@ browserTest(test, "process admins read and limit a ledger; others are refused", 
   await portal.go(olivia, "#/ledgers/loyalty-scheme");
   assert.equal(await olivia.locator('.ledger-balances tr[data-ledger="loyalty-budget"] td.limit').innerText(), "800,000 CNY");
   assert.equal(await olivia.locator("form.set-limit").count(), 0);
+  // The same in Chinese on a phone, with nothing wider than the screen.
+  const phone = await portal.open("olivia.ke", { viewport: PHONE, locale: "zh-CN" });
+  await phone.getByRole("navigation").getByRole("link", { name: "台账" }).click();
+  await ready(phone);
+  await portal.go(phone, "#/ledgers/loyalty-scheme");
+  assert.equal(await phone.locator("h1").innerText(), "台账");
+  assert.match(await phone.locator('.ledger-balances tr[data-ledger="loyalty-budget"] .usage').getAttribute("aria-label"), /^已使用 94%/);
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than a phone`);
+  await portal.screenshot(phone, "auditor-phone");
 
   // The product owner: no Ledgers entry; opened directly, the server's
   // refusal is shown.

@@ -38,15 +38,24 @@ browserTest(test, "a review filed on an employee's behalf shows its filer and su
   assert.match(subject, /Filed on behalf of Fiona Yang/);
   await portal.screenshot(amy, "case-filer");
 
-  // The employee: not among what she filed, but under "About me".
+  // The employee files a claim of her own, which is not about her. The
+  // review is not among what she filed, but under "About me" (and the
+  // claim is not).
+  const claim = (await portal.ctl(
+    "fiona.yang", "instance", "start", "dealer-claim",
+    "--form", "dealer_id=D-3003", "--form", "claim_type=warranty", "--form", "amount=500",
+    "--form", "region=sales-west", "--form", "description=Warranty repair of one vehicle",
+  )).instance.id;
   const fiona = await portal.open("fiona.yang");
   await fiona.getByRole("navigation").getByRole("link", { name: "My requests" }).click();
   await ready(fiona);
   const row = fiona.locator(`article.request[data-instance-id="${id}"]`);
-  await fiona.locator(".request-list .empty").waitFor();
+  const claimRow = fiona.locator(`article.request[data-instance-id="${claim}"]`);
+  await claimRow.waitFor();
   assert.equal(await row.count(), 0);
   await fiona.getByRole("radio", { name: "About me" }).check();
   await row.waitFor();
+  assert.equal(await claimRow.count(), 0);
   assert.match(await row.innerText(), /probation-review · fiona\.yang/);
   assert.match(await row.innerText(), /Filed by: Amy Song/);
   await portal.screenshot(fiona, "about-me");

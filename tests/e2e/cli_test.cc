@@ -1321,7 +1321,7 @@ TEST_F(CliTest, ReportsAsTableCsvAndJson) {
   if (at_qc.instance().active_steps_size() == 1 &&
       at_qc.instance().active_steps(0) == "quality-check") {
     Ok(Run({"--as", "uma.deng", "task", "complete", InboxTask("uma.deng", approved).id(),
-            "--result", "qc_result=pass"}));
+            "--result", "qc_result=pass", "--comment", "documents and amounts match"}));
   }
   Ok(Run({"--as", "tina.luo", "task", "return", InboxTask("tina.luo", returned).id(), "--reason",
           "missing_invoice", "--comment", "attach the invoice"}));

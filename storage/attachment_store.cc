@@ -156,16 +156,18 @@ class AttachmentWriter {
     if (AffectedRows(mark) != 1) {
       return absl::FailedPreconditionError("the upload is completed, expired or unknown");
     }
-    int stored = 0;
-    session_ << "SELECT COUNT(*) FROM attachment_contents WHERE sha256 = :s",
-        soci::use(completion.sha256), soci::into(stored);
-    // The casts give PostgreSQL the types of values it cannot infer in a
-    // SELECT list.
-    if (stored == 0) {
-      session_ << "INSERT INTO attachment_contents (sha256, size, created_us)"
-                  " SELECT CAST(:s AS TEXT), size, CAST(:t AS BIGINT) FROM attachment_uploads"
-                  " WHERE id = :i",
-          soci::use(completion.sha256), soci::use(at_us), soci::use(completion.upload_id);
+    // Content is kept once per digest. Two uploads of the same file that
+    // complete at once both try to store it: the conflict clause makes the
+    // later one wait for the earlier and then find it stored, instead of
+    // failing on the key. The casts give PostgreSQL the types of values it
+    // cannot infer in a SELECT list.
+    soci::statement store_content =
+        (session_.prepare << "INSERT INTO attachment_contents (sha256, size, created_us)"
+                             " SELECT CAST(:s AS TEXT), size, CAST(:t AS BIGINT)"
+                             " FROM attachment_uploads WHERE id = :i"
+                             " ON CONFLICT (sha256) DO NOTHING",
+         soci::use(completion.sha256), soci::use(at_us), soci::use(completion.upload_id));
+    if (AffectedRows(store_content) == 1) {
       session_ << "INSERT INTO attachment_content_chunks (sha256, start_byte, size, data)"
                   " SELECT CAST(:s AS TEXT), start_byte, size, data FROM attachment_chunks"
                   " WHERE upload_id = :i",

@@ -2,6 +2,9 @@
 // instances hold, and expiry, on every backend.
 
 #include <string>
+#include <memory>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "store_test_base.h"
@@ -161,6 +164,39 @@ TEST_P(AttachmentStoreTest, TheSameContentUploadedTwiceIsStoredOnce) {
   // One copy: with its second chunk gone, neither upload reads whole.
   ASSERT_OK(backend().ExecuteRaw("DELETE FROM attachment_content_chunks WHERE start_byte = 8"));
   EXPECT_CODE(store().ReadContent(kDigest, 0, 100).status(), absl::StatusCode::kDataLoss);
+}
+
+// Several people upload the same file and complete it at the same moment
+// on different replicas (a store each): every completion succeeds and the
+// content is kept once, whole.
+TEST_P(AttachmentStoreTest, TheSameContentCompletedAtOnceByManyIsStoredOnce) {
+  constexpr int kUploads = 8;
+  for (int i = 0; i < kUploads; ++i) {
+    const std::string id = absl::StrCat("up-", i);
+    ASSERT_OK(store().Commit(Create(MakeUpload(id, absl::StrCat("user-", i), 12))));
+    ASSERT_OK(store().Commit(Chunk(id, 0, kFirst)));
+    ASSERT_OK(store().Commit(Chunk(id, 8, kSecond)));
+  }
+  std::vector<std::unique_ptr<Store>> replicas;
+  for (int i = 0; i < kUploads; ++i) {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> replica, backend().Open());
+    replicas.push_back(std::move(replica));
+  }
+  std::vector<absl::Status> completed(kUploads);
+  std::vector<std::thread> completers;
+  for (int i = 0; i < kUploads; ++i) {
+    completers.emplace_back([&, i] {
+      completed[i] = replicas[i]->Commit(Complete(absl::StrCat("up-", i), kDigest)).status();
+    });
+  }
+  for (std::thread& completer : completers) completer.join();
+  for (int i = 0; i < kUploads; ++i) EXPECT_OK(completed[i]) << "upload " << i;
+  ASSERT_OK_AND_ASSIGN(ContentRange whole, store().ReadContent(kDigest, 0, 100));
+  EXPECT_EQ(whole.data, kFirst + kSecond);
+  for (int i = 0; i < kUploads; ++i) {
+    ASSERT_OK_AND_ASSIGN(StoredUpload done, store().GetUpload(absl::StrCat("up-", i)));
+    EXPECT_EQ(done.sha256, kDigest);
+  }
 }
 
 TEST_P(AttachmentStoreTest, ADiscardedUploadLeavesNothing) {

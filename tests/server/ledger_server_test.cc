@@ -61,34 +61,17 @@ steps:
     end: {}
 )";
 
-// Every working day at 09:30, one instance per dealer, every missed day
-// caught up; `{open}` says whether a dealer holds one open instance.
-constexpr char kDailyDefinition[] = R"(
-key: {key}
-calendar: work
-service_accounts: [svc]
-subject: {field: dealer, type: dealer, unique_open: {open}}
-form:
-  fields:
-    - {name: dealer, type: STRING, required: true}
-schedule:
-  every: DAILY
-  at: "09:30"
-  catch_up: CATCH_UP_ALL
-  applicant: svc
-  subjects: [D1, D2]
-steps:
-  - id: review
-    approval: {approvers: [{user: mia}]}
-    next: [{to: done}]
-  - id: done
-    end: {}
-)";
-
+// The monthly definition made daily at 09:30 under another key; with
+// `unique_open` a dealer holds one open instance at a time.
 std::string DailyDefinition(const std::string& key, bool unique_open) {
-  std::string yaml = kDailyDefinition;
-  yaml.replace(yaml.find("{key}"), 5, key);
-  yaml.replace(yaml.find("{open}"), 6, unique_open ? "true" : "false");
+  std::string yaml = kScheduledDefinition;
+  auto replace = [&yaml](const std::string& from, const std::string& to) {
+    yaml.replace(yaml.find(from), from.size(), to);
+  };
+  replace("key: monthly", "key: " + key);
+  replace("working_day: 1", "every: DAILY");
+  replace("at: \"10:00\"", "at: \"09:30\"");
+  if (unique_open) replace("type: dealer}", "type: dealer, unique_open: true}");
   return yaml;
 }
 

@@ -259,7 +259,7 @@ TEST_F(WeeklyScheduleTest, MissedWeeksAreCaughtUpAsTheScheduleSays) {
 }
 
 // A scheduled definition, with `schedule` lines in place of {schedule}.
-std::vector<std::string> ScheduleProblems(const std::string& schedule) {
+absl::StatusOr<v1::WorkflowDefinition> ScheduledDefinition(const std::string& schedule) {
   std::string yaml = R"(
 key: batch
 calendar: cn
@@ -274,14 +274,21 @@ steps:
   - {id: done, end: {}}
 )";
   yaml.replace(yaml.find("{schedule}"), 10, schedule);
-  auto definition = workflow::ParseDefinitionYaml(yaml);
-  EXPECT_OK(definition);
+  return workflow::ParseDefinitionYaml(yaml);
+}
+
+std::vector<std::string> ProblemPaths(const v1::WorkflowDefinition& definition) {
   std::vector<std::string> paths;
-  if (!definition.ok()) return paths;
-  for (const auto& problem : workflow::ValidateDefinition(*definition, nullptr, nullptr)) {
+  for (const auto& problem : workflow::ValidateDefinition(definition, nullptr, nullptr)) {
     paths.push_back(problem.path());
   }
   return paths;
+}
+
+std::vector<std::string> ScheduleProblems(const std::string& schedule) {
+  auto definition = ScheduledDefinition(schedule);
+  EXPECT_OK(definition);
+  return definition.ok() ? ProblemPaths(*definition) : std::vector<std::string>{};
 }
 
 TEST(ScheduleValidationTest, WorkingDayIsBoundedByWhatTheScheduleCounts) {
@@ -296,14 +303,18 @@ TEST(ScheduleValidationTest, WorkingDayIsBoundedByWhatTheScheduleCounts) {
   EXPECT_THAT(ScheduleProblems("every: WEEKLY, working_day: 8"),
               ::testing::ElementsAre("schedule.working_day"));
   EXPECT_THAT(ScheduleProblems("every: WEEKLY"), ::testing::ElementsAre("schedule.working_day"));
-  EXPECT_THAT(ScheduleProblems("every: 9, working_day: 1"), ::testing::ElementsAre("schedule.every"));
 }
 
 TEST(ScheduleValidationTest, AnUnknownFrequencyIsAnErrorWithItsPath) {
-  auto parsed = workflow::ParseDefinitionYaml("key: x\nschedule: {every: HOURLY}\n");
-  ASSERT_FALSE(parsed.ok());
-  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(parsed.status().message()), ::testing::HasSubstr("every"));
+  for (const char* every : {"every: HOURLY", "every: 9"}) {
+    auto parsed = ScheduledDefinition(every);
+    EXPECT_CODE(parsed, absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(parsed.status().message()), ::testing::HasSubstr("schedule.every"));
+  }
+  // A number no frequency has, as a binary request may carry it.
+  ASSERT_OK_AND_ASSIGN(auto definition, ScheduledDefinition("every: DAILY"));
+  definition.mutable_schedule()->set_every(static_cast<v1::ScheduleEvery>(9));
+  EXPECT_THAT(ProblemPaths(definition), ::testing::ElementsAre("schedule.every"));
 }
 
 }  // namespace

@@ -16,6 +16,18 @@ namespace {
 // firing thread busy.
 constexpr int kTimersPerRound = 1000;
 
+// One run a schedule started or skipped ("definition/period/subject"),
+// with why it was skipped.
+void LogScheduled(const char* event, const std::string& run, const std::string& reason) {
+  const std::string because =
+      reason.empty() ? "" : absl::StrCat(",\"reason\":\"", JsonEscape(reason), "\"");
+  std::fprintf(stderr,
+               "{\"time\":\"%s\",\"level\":\"info\",\"component\":\"schedules\","
+               "\"event\":\"%s\",\"run\":\"%s\"%s}\n",
+               absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()).c_str(),
+               event, JsonEscape(run).c_str(), because.c_str());
+}
+
 }  // namespace
 
 TimerScheduler::TimerScheduler(app::Application& application, absl::Duration poll,
@@ -62,13 +74,8 @@ void TimerScheduler::StartScheduled() {
     LogFailure("", "schedules", round.status());
     return;
   }
-  for (const std::string& started : round->started) {
-    std::fprintf(stderr,
-                 "{\"time\":\"%s\",\"level\":\"info\",\"component\":\"schedules\","
-                 "\"event\":\"scheduled_start\",\"run\":\"%s\"}\n",
-                 absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()).c_str(),
-                 JsonEscape(started).c_str());
-  }
+  for (const std::string& started : round->started) LogScheduled("scheduled_start", started, "");
+  for (const auto& skip : round->skipped) LogScheduled("scheduled_skip", skip.run, skip.reason);
   for (const auto& failure : round->failures) {
     LogFailure(failure.subject, absl::StrCat("schedule:", failure.definition_key), failure.status);
   }

@@ -138,11 +138,12 @@ absl::StatusOr<std::vector<ScheduleStart>> QueryScheduleStarts(soci::session& se
   ScheduleStart row;
   int64_t run_us = 0;
   soci::statement statement =
-      (session.prepare << "SELECT definition_key, period, subject, instance_id, run_us"
-                          " FROM schedule_starts WHERE definition_key = :d AND period = :p"
-                          " ORDER BY subject",
+      (session.prepare << "SELECT definition_key, period, subject, instance_id, run_us,"
+                          " skip_reason FROM schedule_starts"
+                          " WHERE definition_key = :d AND period = :p ORDER BY subject",
        soci::use(definition_key), soci::use(period), soci::into(row.definition_key), soci::into(row.period),
-       soci::into(row.subject), soci::into(row.instance_id), soci::into(run_us));
+       soci::into(row.subject), soci::into(row.instance_id), soci::into(run_us),
+       soci::into(row.skip_reason));
   std::vector<ScheduleStart> found;
   if (statement.execute(true)) {
     do {
@@ -159,14 +160,14 @@ absl::Status ApplyLedgerWrites(soci::session& session, const LedgerWrites& write
     const int64_t run_us = absl::ToUnixMicros(start.run_at);
     soci::statement insert =
         (session.prepare << "INSERT INTO schedule_starts (definition_key, period, subject,"
-                            " instance_id, run_us) VALUES (:d, :p, :s, :i, :r)"
+                            " instance_id, run_us, skip_reason) VALUES (:d, :p, :s, :i, :r, :k)"
                             " ON CONFLICT DO NOTHING",
          soci::use(start.definition_key), soci::use(start.period), soci::use(start.subject),
-         soci::use(start.instance_id), soci::use(run_us));
+         soci::use(start.instance_id), soci::use(run_us), soci::use(start.skip_reason));
     insert.execute(true);
     if (insert.get_affected_rows() == 0) {
       return absl::AlreadyExistsError(absl::StrCat("the schedule of ", start.definition_key,
-                                                   " already started ", start.period, " for ",
+                                                   " already ran ", start.period, " for ",
                                                    start.subject));
     }
   }

@@ -2,7 +2,7 @@
 
 // What the store keeps for ledgers and scheduled starts: balances per
 // definition, ledger, key and period, and the (definition, period,
-// subject) triples that schedules have started.
+// subject) triples that schedules have started or skipped.
 
 #include <cstdint>
 #include <optional>
@@ -38,14 +38,18 @@ struct LedgerLimit {
   int64_t limit_cents = 0;
 };
 
-// One instance a schedule started. A second record for the same
-// definition, period and subject is refused with ALREADY_EXISTS.
+// One instance a schedule started, or the start it skipped: a subject
+// whose open instance kept the period's from starting. A second record for
+// the same definition, period and subject is refused with ALREADY_EXISTS.
 struct ScheduleStart {
   std::string definition_key;
   std::string period;
   std::string subject;
+  // Empty for a skip.
   std::string instance_id;
   absl::Time run_at;
+  // Why the run started nothing for the subject; empty for a start.
+  std::string skip_reason;
 };
 
 struct LedgerWrites {

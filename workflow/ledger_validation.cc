@@ -107,9 +107,7 @@ class Checker {
 
   void CheckSchedule() {
     const v1::Schedule& schedule = definition_.schedule();
-    if (schedule.working_day() < 1 || schedule.working_day() > kMaxScheduleWorkingDay) {
-      Add("schedule.working_day", absl::StrCat("must be 1 to ", kMaxScheduleWorkingDay));
-    }
+    CheckScheduleWorkingDay(schedule);
     if (!ParseClockTime(schedule.at())) Add("schedule.at", "must be HH:MM");
     if (definition_.calendar().empty()) {
       Add("schedule", "a schedule counts working days on the definition's calendar; set calendar");
@@ -127,6 +125,33 @@ class Checker {
     }
     if (!definition_.has_subject() || definition_.subject().field().empty()) {
       Add("schedule", "a scheduled definition needs a subject field to start one instance per subject");
+    }
+  }
+
+  // Which working day of the period; a daily schedule's period is the day.
+  void CheckScheduleWorkingDay(const v1::Schedule& schedule) {
+    uint32_t most = kMaxScheduleWorkingDay;
+    switch (schedule.every()) {
+      case v1::SCHEDULE_EVERY_UNSPECIFIED:
+      case v1::MONTHLY:
+        break;
+      case v1::WEEKLY:
+        most = kMaxScheduleWorkingDayOfWeek;
+        break;
+      case v1::DAILY:
+        if (schedule.working_day() != 0) {
+          Add("schedule.working_day",
+              "a daily schedule runs on every working day; leave working_day unset");
+        }
+        return;
+      default:
+        Add("schedule.every", "must be MONTHLY, WEEKLY or DAILY");
+        return;
+    }
+    if (schedule.working_day() < 1 || schedule.working_day() > most) {
+      Add("schedule.working_day", absl::StrCat("must be 1 to ", most, " for a ",
+                                               schedule.every() == v1::WEEKLY ? "weekly" : "monthly",
+                                               " schedule"));
     }
   }
 

@@ -1,8 +1,8 @@
 #pragma once
 
-// Scheduled starts (signoff.v1.Schedule): when each monthly run falls on a
-// business calendar, and which runs are due. Pure: the caller brings the
-// calendar and the time.
+// Scheduled starts (signoff.v1.Schedule): when each run falls on a
+// business calendar (monthly, weekly or daily), and which runs are due.
+// Pure: the caller brings the calendar and the time.
 
 #include <cstdint>
 #include <string>
@@ -16,25 +16,34 @@
 
 namespace signoff::workflow {
 
+// The bounds of `working_day`: of a month (MONTHLY) and of an ISO week
+// (WEEKLY). A DAILY schedule runs on every working day and takes none.
 inline constexpr uint32_t kMaxScheduleWorkingDay = 20;
+inline constexpr uint32_t kMaxScheduleWorkingDayOfWeek = 7;
 // Under CATCH_UP_SKIP a run still starts when found this late; later than
 // that it counts as missed.
 inline constexpr absl::Duration kScheduleSkipGrace = absl::Hours(1);
 
-// One run of a schedule: its period ("2026-04") and when it falls.
+// One run of a schedule: its period ("2026-04", "2026-W16" or
+// "2026-04-15") and when it falls.
 struct ScheduledRun {
   std::string period;
   absl::Time at;
 };
 
-// The period text of a month, as runs and ledgers spell it.
+// The period texts runs and ledgers spell: a month, the ISO week holding
+// a day, a day.
 std::string MonthPeriod(absl::CivilMonth month);
+std::string WeekPeriod(absl::CivilDay day);
+std::string DayPeriod(absl::CivilDay day);
 
-// The month's run: its nth working day at the schedule's local time.
-// OUT_OF_RANGE when the month has fewer working days; INVALID_ARGUMENT
-// for a time that is not HH:MM.
+// The run of the period holding `day` (a CivilMonth names its first day):
+// the period's nth working day at the schedule's local time, or the day
+// itself for a daily schedule. OUT_OF_RANGE when the period has fewer
+// working days (a daily schedule's holiday); INVALID_ARGUMENT for a time
+// that is not HH:MM.
 absl::StatusOr<ScheduledRun> RunIn(const signoff::v1::Schedule& schedule,
-                                   const BusinessCalendar& calendar, absl::CivilMonth month);
+                                   const BusinessCalendar& calendar, absl::CivilDay day);
 
 // The first run strictly after `after`.
 absl::StatusOr<ScheduledRun> NextRun(const signoff::v1::Schedule& schedule,

@@ -4,6 +4,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "server/app/views.h"
 #include "workflow/status_macros.h"
 #include "workflow/time_util.h"
@@ -47,13 +48,27 @@ absl::Status ScheduleFiring::StartDueOf(const v1::PublishedDefinition& published
     for (const auto& start : done) started.insert(start.subject);
     for (const std::string& subject : SubjectsOf(definition.schedule())) {
       if (started.count(subject)) continue;
+      const std::string id = absl::StrCat(definition.key(), "/", run.period, "/", subject);
       absl::Status status = StartOne(published, run, subject);
       if (status.ok()) {
-        round.started.push_back(absl::StrCat(definition.key(), "/", run.period, "/", subject));
-      } else if (!absl::IsAlreadyExists(status)) {
-        // Another replica's start of the same run and subject, or an open
-        // instance holding the subject, is not a failure.
+        round.started.push_back(id);
+        continue;
+      }
+      if (!absl::IsAlreadyExists(status)) {
         round.failures.push_back({definition.key(), subject, status});
+        continue;
+      }
+      // Either the run's record exists (another replica started or skipped
+      // it: nothing to do) or an open instance holds the subject. Writing
+      // the skip tells the two apart, under the same unique key.
+      // The store names the subject by its key, definition and subject
+      // joined by a unit separator.
+      const std::string reason = absl::StrReplaceAll(status.message(), {{"\x1f", "/"}});
+      absl::Status skip = RecordSkip(definition.key(), run, subject, reason);
+      if (skip.ok()) {
+        round.skipped.push_back({id, reason});
+      } else if (!absl::IsAlreadyExists(skip)) {
+        round.failures.push_back({definition.key(), subject, skip});
       }
     }
   }
@@ -89,12 +104,21 @@ absl::Status ScheduleFiring::StartOne(const v1::PublishedDefinition& published,
   command.request_id = start.request_id();
   *command.command.mutable_start() = start;
   command.command.set_scheduled_period(run.period);
-  command.schedule_start = storage::ScheduleStart{definition.key(), run.period, subject, "", run.at};
+  command.schedule_start = storage::ScheduleStart{definition.key(), run.period, subject, "", run.at, ""};
   command.reply = InstanceReply;
   v1::InstanceResponse reply;
   // The service account itself calls, so that it is the applicant.
   const Caller applicant{definition.schedule().applicant()};
   return pipeline_.Run(applicant, command, reply);
+}
+
+absl::Status ScheduleFiring::RecordSkip(const std::string& definition_key,
+                                        const workflow::ScheduledRun& run,
+                                        const std::string& subject, const std::string& reason) {
+  storage::Mutation mutation;
+  mutation.ledgers.schedule_start =
+      storage::ScheduleStart{definition_key, run.period, subject, "", run.at, reason};
+  return context_.store().Commit(std::move(mutation)).status();
 }
 
 }  // namespace signoff::app

@@ -3,6 +3,7 @@
 // schedule on a fake clock starting each period once across two
 // applications on one store, catching up missed periods.
 
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -59,6 +60,20 @@ steps:
   - id: done
     end: {}
 )";
+
+// The monthly definition made daily at 09:30 under another key; with
+// `unique_open` a dealer holds one open instance at a time.
+std::string DailyDefinition(const std::string& key, bool unique_open) {
+  std::string yaml = kScheduledDefinition;
+  auto replace = [&yaml](const std::string& from, const std::string& to) {
+    yaml.replace(yaml.find(from), from.size(), to);
+  };
+  replace("key: monthly", "key: " + key);
+  replace("working_day: 1", "every: DAILY");
+  replace("at: \"10:00\"", "at: \"09:30\"");
+  if (unique_open) replace("type: dealer}", "type: dealer, unique_open: true}");
+  return yaml;
+}
 
 // UTC, Monday to Friday 09:00-17:00.
 constexpr char kWorkCalendar[] = R"(
@@ -203,9 +218,9 @@ class ScheduleServerTest : public ServerTest {
     ASSERT_OK(Publish(kScheduledDefinition, "publish-monthly"));
   }
 
-  std::vector<v1::InstanceState> Started() {
+  std::vector<v1::InstanceState> Started(const std::string& key = "monthly") {
     storage::InstanceFilter filter;
-    filter.definition_key = "monthly";
+    filter.definition_key = key;
     filter.page_size = 100;
     auto page = store_->ListInstances(filter);
     EXPECT_TRUE(page.ok()) << page.status();
@@ -257,6 +272,131 @@ TEST_F(ScheduleServerTest, TwoApplicationsCatchUpMissedMonthsOnceBetweenThem) {
   ASSERT_OK_AND_ASSIGN(auto other_again, second->schedules().StartDue());
   EXPECT_THAT(other_again.started, ::testing::IsEmpty());
   EXPECT_THAT(Started(), SizeIs(8));
+}
+
+// The runs of one definition among a round's starts.
+std::vector<std::string> RunsOf(const std::string& key, const std::vector<std::string>& runs) {
+  std::vector<std::string> of;
+  for (const auto& run : runs) {
+    if (run.rfind(key + "/", 0) == 0) of.push_back(run);
+  }
+  return of;
+}
+
+TEST_F(ScheduleServerTest, DailyRunsStartOnceAcrossTwoApplicationsAndARestart) {
+  ASSERT_OK(Publish(DailyDefinition("daily", false), "publish-daily"));
+  ASSERT_OK_AND_ASSIGN(auto second,
+                       app::Application::Create(store_, [this] { return now_.load(); }));
+  // Thursday 2026-01-01 09:29: its run is a minute away.
+  now_.Advance(absl::Hours(9) + absl::Minutes(29));
+  ASSERT_OK_AND_ASSIGN(auto early, app_->schedules().StartDue());
+  EXPECT_THAT(RunsOf("daily", early.started), ::testing::IsEmpty());
+  now_.Advance(absl::Minutes(1));
+  auto race = [&] {
+    std::vector<app::ScheduleRound> rounds(2);
+    std::thread other([&] {
+      auto round = second->schedules().StartDue();
+      EXPECT_OK(round);
+      if (round.ok()) rounds[1] = *round;
+    });
+    auto round = app_->schedules().StartDue();
+    other.join();
+    EXPECT_OK(round);
+    if (round.ok()) rounds[0] = *round;
+    std::vector<std::string> started = RunsOf("daily", rounds[0].started);
+    for (const auto& run : RunsOf("daily", rounds[1].started)) started.push_back(run);
+    std::sort(started.begin(), started.end());
+    for (const auto& round : rounds) {
+      EXPECT_THAT(round.failures, ::testing::IsEmpty());
+      EXPECT_THAT(round.skipped, ::testing::IsEmpty());
+    }
+    return started;
+  };
+  EXPECT_THAT(race(), ElementsAre("daily/2026-01-01/D1", "daily/2026-01-01/D2"));
+
+  // Down from there to Tuesday 12:00: Friday, Monday and Tuesday are
+  // caught up, the weekend has no run.
+  now_.Advance(absl::Hours(24 * 5) + absl::Hours(2) + absl::Minutes(30));
+  EXPECT_THAT(race(), ElementsAre("daily/2026-01-02/D1", "daily/2026-01-02/D2",
+                                  "daily/2026-01-05/D1", "daily/2026-01-05/D2",
+                                  "daily/2026-01-06/D1", "daily/2026-01-06/D2"));
+  std::map<std::string, int> per_period;
+  for (const auto& instance : Started("daily")) ++per_period[instance.scheduled_period()];
+  EXPECT_THAT(per_period, ElementsAre(::testing::Pair("2026-01-01", 2), ::testing::Pair("2026-01-02", 2),
+                                      ::testing::Pair("2026-01-05", 2), ::testing::Pair("2026-01-06", 2)));
+
+  // A restart, or another round on either, starts nothing more.
+  Restart();
+  ASSERT_OK_AND_ASSIGN(auto again, app_->schedules().StartDue());
+  EXPECT_THAT(RunsOf("daily", again.started), ::testing::IsEmpty());
+  ASSERT_OK_AND_ASSIGN(auto other_again, second->schedules().StartDue());
+  EXPECT_THAT(RunsOf("daily", other_again.started), ::testing::IsEmpty());
+  EXPECT_THAT(Started("daily"), SizeIs(8));
+}
+
+TEST_F(ScheduleServerTest, ASubjectStillOpenIsSkippedForThePeriodOnceAndForAll) {
+  ASSERT_OK(Publish(DailyDefinition("daily-open", true), "publish-daily-open"));
+  now_.Advance(absl::Hours(9) + absl::Minutes(30));
+  ASSERT_OK_AND_ASSIGN(auto first, app_->schedules().StartDue());
+  EXPECT_THAT(RunsOf("daily-open", first.started),
+              ElementsAre("daily-open/2026-01-01/D1", "daily-open/2026-01-01/D2"));
+
+  // Friday's run: both dealers' Thursday instances are still open.
+  now_.Advance(absl::Hours(24));
+  ASSERT_OK_AND_ASSIGN(auto friday, app_->schedules().StartDue());
+  EXPECT_THAT(RunsOf("daily-open", friday.started), ::testing::IsEmpty());
+  EXPECT_THAT(friday.failures, ::testing::IsEmpty());
+  ASSERT_THAT(friday.skipped, SizeIs(2));
+  EXPECT_EQ(friday.skipped[0].run, "daily-open/2026-01-02/D1");
+  EXPECT_THAT(friday.skipped[0].reason, HasSubstr("already has an open instance"));
+  ASSERT_OK_AND_ASSIGN(auto recorded, store_->ListScheduleStarts("daily-open", "2026-01-02"));
+  ASSERT_THAT(recorded, SizeIs(2));
+  EXPECT_EQ(recorded[0].subject, "D1");
+  EXPECT_EQ(recorded[0].instance_id, "");
+  EXPECT_THAT(recorded[0].skip_reason, HasSubstr("already has an open instance"));
+
+  // The next rounds leave the skipped run be, even once D1 is free again
+  // within the same day.
+  now_.Advance(absl::Minutes(1));
+  ASSERT_OK_AND_ASSIGN(auto settled, app_->schedules().StartDue());
+  EXPECT_THAT(settled.skipped, ::testing::IsEmpty());
+  EXPECT_THAT(settled.failures, ::testing::IsEmpty());
+  std::string d1_task;
+  for (const auto& instance : Started("daily-open")) {
+    if (instance.subject() == "D1" && instance.tasks_size() == 1) d1_task = instance.tasks(0).id();
+  }
+  ASSERT_FALSE(d1_task.empty());
+  ASSERT_OK(client_->Decide("mia", d1_task, v1::APPROVE, "approve-d1"));
+  now_.Advance(absl::Minutes(1));
+  ASSERT_OK_AND_ASSIGN(auto after_approval, app_->schedules().StartDue());
+  EXPECT_THAT(RunsOf("daily-open", after_approval.started), ::testing::IsEmpty());
+  EXPECT_THAT(after_approval.skipped, ::testing::IsEmpty());
+  Restart();
+  ASSERT_OK_AND_ASSIGN(auto restarted, app_->schedules().StartDue());
+  EXPECT_THAT(RunsOf("daily-open", restarted.started), ::testing::IsEmpty());
+  EXPECT_THAT(restarted.skipped, ::testing::IsEmpty());
+
+  // Monday's run starts D1 again; D2 is still open and skipped.
+  now_.Advance(absl::Hours(24 * 3));
+  ASSERT_OK_AND_ASSIGN(auto monday, app_->schedules().StartDue());
+  EXPECT_THAT(RunsOf("daily-open", monday.started), ElementsAre("daily-open/2026-01-05/D1"));
+  ASSERT_THAT(monday.skipped, SizeIs(1));
+  EXPECT_EQ(monday.skipped[0].run, "daily-open/2026-01-05/D2");
+  EXPECT_THAT(Started("daily-open"), SizeIs(3));
+}
+
+TEST_F(ScheduleServerTest, ASchedulesWorkingDayMustFitItsFrequency) {
+  std::string daily = DailyDefinition("bad-daily", false);
+  daily.replace(daily.find("every: DAILY"), 12, "every: DAILY\n  working_day: 1");
+  EXPECT_CODE(Publish(daily, "publish-bad-daily"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("definition.schedule.working_day"));
+  std::string weekly = DailyDefinition("bad-weekly", false);
+  weekly.replace(weekly.find("every: DAILY"), 12, "every: WEEKLY\n  working_day: 8");
+  EXPECT_CODE(Publish(weekly, "publish-bad-weekly"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("definition.schedule.working_day"));
+  std::string good = DailyDefinition("weekly", false);
+  good.replace(good.find("every: DAILY"), 12, "every: WEEKLY\n  working_day: 5");
+  EXPECT_OK(Publish(good, "publish-weekly"));
 }
 
 }  // namespace

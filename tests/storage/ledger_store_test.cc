@@ -59,7 +59,7 @@ class LedgerStoreTest : public StoreTest {
   ScheduleStart Start(const std::string& period, const std::string& subject,
                       const std::string& instance_id) {
     return ScheduleStart{"quota", period, subject, instance_id,
-                         absl::FromUnixSeconds(1775000000)};
+                         absl::FromUnixSeconds(1775000000), ""};
   }
 };
 
@@ -157,6 +157,30 @@ TEST_P(LedgerStoreTest, AScheduledPeriodStartsOncePerSubject) {
   EXPECT_EQ(started[0].instance_id, "i1");
   EXPECT_EQ(started[1].instance_id, "i3");
   EXPECT_EQ(*store().LastScheduledRun("quota"), absl::FromUnixSeconds(1775000000));
+}
+
+TEST_P(LedgerStoreTest, ASkippedRunSettlesItsDayForTheSubject) {
+  ScheduleStart skip = Start("2026-04-15", "DLR-001", "");
+  skip.skip_reason = "subject quota/DLR-001 already has an open instance (instance i0)";
+  LedgerWrites skipped;
+  skipped.schedule_start = skip;
+  ASSERT_OK(Write(skipped));
+  // Neither a start nor a second skip of that day and subject is taken.
+  LedgerWrites start;
+  start.schedule_start = Start("2026-04-15", "DLR-001", "i1");
+  EXPECT_CODE(Write(start), absl::StatusCode::kAlreadyExists);
+  EXPECT_CODE(Write(skipped), absl::StatusCode::kAlreadyExists);
+  LedgerWrites next_day;
+  next_day.schedule_start = Start("2026-04-16", "DLR-001", "i2");
+  ASSERT_OK(Write(next_day));
+  ASSERT_OK_AND_ASSIGN(auto recorded, store().ListScheduleStarts("quota", "2026-04-15"));
+  ASSERT_THAT(recorded, SizeIs(1));
+  EXPECT_EQ(recorded[0].instance_id, "");
+  EXPECT_EQ(recorded[0].skip_reason, skip.skip_reason);
+  ASSERT_OK_AND_ASSIGN(auto started, store().ListScheduleStarts("quota", "2026-04-16"));
+  ASSERT_THAT(started, SizeIs(1));
+  EXPECT_EQ(started[0].instance_id, "i2");
+  EXPECT_EQ(started[0].skip_reason, "");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, LedgerStoreTest,

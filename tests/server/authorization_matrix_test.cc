@@ -601,6 +601,23 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
   report_column("GetQualityReport", &RS::GetQualityReport);
   report_column("GetBacklogReport", &RS::GetBacklogReport);
   report_column("GetServiceReport", &RS::GetServiceReport);
+  // Ledger balances are not kept per department: no department head's
+  // share of them.
+  columns.push_back({"GetLedgerReport",
+                     [](Row row, State) {
+                       if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+                       const bool sees =
+                           row == Row::kAuditor || row == Row::kProcessAdmin || row == Row::kViewer;
+                       return Code(sees ? StatusCode::kOk : StatusCode::kPermissionDenied);
+                     },
+                     [this](const std::string& user, const std::string&) {
+                       v1::LedgerReportRequest request;
+                       request.set_definition_key("review");
+                       request.set_from("2026-01-01");
+                       request.set_to("2026-03-31");
+                       return Run(user, *v1::ReportService::NewStub(server_->InProcessChannel()),
+                                  &RS::GetLedgerReport, request);
+                     }});
 
   // Ledger balances: process admins of the definition and auditors read
   // them; only process admins set limits.

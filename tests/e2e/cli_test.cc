@@ -1443,8 +1443,8 @@ TEST_F(CliTest, LedgerReportLimitTrailAndOverlappingDelegations) {
 
   Result trail = Run({"--as", "olivia.ke", "audit", "admin-log", "--after", "11"});
   Ok(trail);
+  EXPECT_THAT(trail.out, HasSubstr("1 admin event(s) shown of 12; hash chain verified"));
   ParsedTable events(trail.out);
-  ASSERT_EQ(events.size(), 1u) << trail.out;
   EXPECT_EQ(events.Cell(0, "ACTOR"), "lena.bai");
   EXPECT_EQ(events.Cell(0, "ACTION"), "ledger_limit_set");
   EXPECT_EQ(events.Cell(0, "TARGET"), "loyalty-scheme/loyalty-budget");

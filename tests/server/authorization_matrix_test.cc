@@ -982,14 +982,19 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
     const bool may = row == Row::kOrdinary || row == Row::kWorkflowAdmin;
     return Code(may ? StatusCode::kOk : StatusCode::kPermissionDenied);
   };
-  auto outsiders_delegation = [this] {
+  // Each one a week after the one before (from 2099-01-01): overlapping
+  // delegations of one person are refused.
+  auto weeks = std::make_shared<int64_t>(0);
+  auto outsiders_delegation = [this, weeks] {
+    constexpr int64_t kWeek = 7 * 24 * 3600;
     v1::SetDelegationRequest request;
     request.set_request_id(NextId("delegation"));
     v1::Delegation& delegation = *request.mutable_delegation();
     delegation.set_delegator("outsider");
     delegation.set_delegate("chief");
-    delegation.mutable_starts_at()->set_seconds(4070908800);  // 2099-01-01
-    delegation.mutable_ends_at()->set_seconds(4071513600);    // 2099-01-08
+    const int64_t starts = 4070908800 + (*weeks)++ * kWeek;
+    delegation.mutable_starts_at()->set_seconds(starts);
+    delegation.mutable_ends_at()->set_seconds(starts + kWeek);
     return request;
   };
   columns.push_back({"SetDelegation", self_or_workflow_admin,

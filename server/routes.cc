@@ -160,6 +160,7 @@ std::map<std::string, Route> BuildRoutes(app::Application& application) {
   SIGNOFF_ROUTE(ReportService, reports, GetQualityReport);
   SIGNOFF_ROUTE(ReportService, reports, GetBacklogReport);
   SIGNOFF_ROUTE(ReportService, reports, GetServiceReport);
+  SIGNOFF_ROUTE(ReportService, reports, GetLedgerReport);
   SIGNOFF_ROUTE(LedgerService, ledgers, ListLedgers);
   SIGNOFF_ROUTE(LedgerService, ledgers, GetLedger);
   SIGNOFF_ROUTE(LedgerService, ledgers, SetLedgerLimit);

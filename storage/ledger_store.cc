@@ -10,11 +10,11 @@ namespace {
 
 constexpr char kBalanceColumns[] =
     "SELECT definition_key, ledger, ledger_key, period, limit_cents, reserved_cents,"
-    " consumed_cents FROM ledger_balances";
+    " consumed_cents, exceeded_count FROM ledger_balances";
 
 struct BalanceRow {
   std::string definition_key, ledger, key, period;
-  int64_t limit = 0, reserved = 0, consumed = 0;
+  int64_t limit = 0, reserved = 0, consumed = 0, exceeded = 0;
 
   template <typename Statement>
   void Bind(Statement& statement) {
@@ -25,6 +25,7 @@ struct BalanceRow {
     statement.exchange(soci::into(limit));
     statement.exchange(soci::into(reserved));
     statement.exchange(soci::into(consumed));
+    statement.exchange(soci::into(exceeded));
   }
 
   StoredLedgerBalance Stored() const {
@@ -36,6 +37,7 @@ struct BalanceRow {
     stored.balance.limit_cents = limit;
     stored.balance.reserved_cents = reserved;
     stored.balance.consumed_cents = consumed;
+    stored.exceeded_count = exceeded;
     return stored;
   }
 };
@@ -70,13 +72,15 @@ absl::Status ApplyChange(soci::session& session, const LedgerChange& change) {
   const int grows = added > 0 ? 1 : 0;
   soci::statement update =
       (session.prepare << "UPDATE ledger_balances SET reserved_cents = reserved_cents + :r,"
-                          " consumed_cents = consumed_cents + :c"
+                          " consumed_cents = consumed_cents + :c,"
+                          " exceeded_count = exceeded_count + :e"
                           " WHERE definition_key = :d AND ledger = :l AND ledger_key = :k"
                           " AND period = :p AND (:g = 0 OR"
                           " limit_cents - reserved_cents - consumed_cents >= :a)",
        soci::use(change.reserved_delta_cents), soci::use(change.consumed_delta_cents),
-       soci::use(change.definition_key), soci::use(position.ledger()), soci::use(position.key()),
-       soci::use(position.period()), soci::use(grows), soci::use(added));
+       soci::use(change.exceeded_delta), soci::use(change.definition_key),
+       soci::use(position.ledger()), soci::use(position.key()), soci::use(position.period()),
+       soci::use(grows), soci::use(added));
   update.execute(true);
   if (update.get_affected_rows() == 1) return absl::OkStatus();
   return absl::AbortedError(absl::StrCat("ledger ", position.ledger(), " of ",

@@ -19,6 +19,8 @@ struct StoredLedgerBalance {
   std::string definition_key;
   signoff::v1::LedgerPosition position;
   workflow::LedgerBalance balance;
+  // Movements routed to on_exceeded instead of overdrawing it.
+  int64_t exceeded_count = 0;
 };
 
 // A change to one balance. The row is created with `default_limit_cents`
@@ -30,6 +32,8 @@ struct LedgerChange {
   int64_t default_limit_cents = 0;
   int64_t reserved_delta_cents = 0;
   int64_t consumed_delta_cents = 0;
+  // Movements the commit routed to on_exceeded at this position.
+  int64_t exceeded_delta = 0;
 };
 
 struct LedgerLimit {

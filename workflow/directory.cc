@@ -110,6 +110,17 @@ bool Covers(const v1::Delegation& delegation, const std::string& definition_key)
   return keys.empty() || std::find(keys.begin(), keys.end(), definition_key) != keys.end();
 }
 
+// Whether the two name a definition in common, or both cover every one.
+bool SameScope(const v1::Delegation& a, const v1::Delegation& b) {
+  if (a.definition_keys().empty() || b.definition_keys().empty()) {
+    return a.definition_keys().empty() && b.definition_keys().empty();
+  }
+  for (const auto& key : a.definition_keys()) {
+    if (Covers(b, key)) return true;
+  }
+  return false;
+}
+
 bool RunsAt(const v1::Delegation& delegation, absl::Time now) {
   return FromTimestamp(delegation.starts_at()) <= now && now < FromTimestamp(delegation.ends_at());
 }
@@ -126,6 +137,23 @@ bool Narrower(const v1::Delegation& a, const v1::Delegation& b) {
 }
 
 }  // namespace
+
+const v1::Delegation* ConflictingDelegation(const std::vector<v1::Delegation>& delegations,
+                                            const v1::Delegation& candidate) {
+  const absl::Time starts = FromTimestamp(candidate.starts_at());
+  const absl::Time ends = FromTimestamp(candidate.ends_at());
+  for (const auto& other : delegations) {
+    if (other.id() == candidate.id() || other.delegator() != candidate.delegator() ||
+        !SameScope(other, candidate)) {
+      continue;
+    }
+    // Both run from starts_at (included) until ends_at (excluded).
+    if (starts < FromTimestamp(other.ends_at()) && FromTimestamp(other.starts_at()) < ends) {
+      return &other;
+    }
+  }
+  return nullptr;
+}
 
 const v1::Delegation* Directory::DelegationFor(const std::string& user,
                                                const std::string& definition_key,

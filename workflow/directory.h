@@ -81,4 +81,15 @@ signoff::v1::Organisation MergeOrganisation(
     const signoff::v1::Organisation& base,
     const signoff::v1::Organisation& change);
 
+// The delegation among `delegations`, other than `candidate` itself (the
+// same id), that would leave a new task's delegate ambiguous next to it:
+// the same delegator, the same scope (a definition both name, or both
+// covering every definition) and time ranges that share an instant.
+// Ranges exclude their end, so one ending when the other starts does not
+// overlap. A delegation naming definitions never conflicts with one
+// covering every definition: the named one wins (DelegationFor).
+const signoff::v1::Delegation* ConflictingDelegation(
+    const std::vector<signoff::v1::Delegation>& delegations,
+    const signoff::v1::Delegation& candidate);
+
 }  // namespace signoff::workflow

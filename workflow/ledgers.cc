@@ -20,6 +20,17 @@ constexpr char kOperandPrefix[] = "ledger.";
 
 int Quarter(const absl::CivilMonth& month) { return (month.month() - 1) / 3 + 1; }
 
+std::string PeriodOfMonth(v1::LedgerPeriod period, const absl::CivilMonth& month) {
+  switch (period) {
+    case v1::QUARTER:
+      return absl::StrFormat("%04d-Q%d", month.year(), Quarter(month));
+    case v1::YEAR:
+      return absl::StrFormat("%04d", month.year());
+    default:
+      return absl::StrFormat("%04d-%02d", month.year(), month.month());
+  }
+}
+
 google::protobuf::Value NumberValue(int64_t cents) {
   google::protobuf::Value value;
   value.set_number_value(FromCents(cents));
@@ -43,15 +54,17 @@ std::string PositionKey(const v1::LedgerPosition& position) {
 }
 
 std::string PeriodAt(v1::LedgerPeriod period, absl::Time now, absl::TimeZone zone) {
-  const absl::CivilMonth month(absl::ToCivilDay(now, zone));
-  switch (period) {
-    case v1::QUARTER:
-      return absl::StrFormat("%04d-Q%d", month.year(), Quarter(month));
-    case v1::YEAR:
-      return absl::StrFormat("%04d", month.year());
-    default:
-      return absl::StrFormat("%04d-%02d", month.year(), month.month());
+  return PeriodOfMonth(period, absl::CivilMonth(absl::ToCivilDay(now, zone)));
+}
+
+std::vector<std::string> PeriodsBetween(v1::LedgerPeriod period, absl::CivilDay from,
+                                        absl::CivilDay to) {
+  std::vector<std::string> periods;
+  for (absl::CivilMonth month(from); month <= absl::CivilMonth(to); ++month) {
+    std::string label = PeriodOfMonth(period, month);
+    if (periods.empty() || periods.back() != label) periods.push_back(std::move(label));
   }
+  return periods;
 }
 
 absl::Status CheckPeriod(v1::LedgerPeriod period, const std::string& text) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/struct.pb.h"
 #include "signoff/v1/definition.pb.h"
@@ -41,6 +42,10 @@ using LedgerBalances = std::map<std::string, LedgerBalance>;
 
 // The period that holds at `now` in `zone`: "2026-04", "2026-Q2", "2026".
 std::string PeriodAt(signoff::v1::LedgerPeriod period, absl::Time now, absl::TimeZone zone);
+// The periods of this kind that have a day in [from, to], oldest first;
+// none when `to` is before `from`.
+std::vector<std::string> PeriodsBetween(signoff::v1::LedgerPeriod period, absl::CivilDay from,
+                                        absl::CivilDay to);
 // INVALID_ARGUMENT unless `text` names a period of this kind.
 absl::Status CheckPeriod(signoff::v1::LedgerPeriod period, const std::string& text);
 

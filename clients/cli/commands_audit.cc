@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "commands.h"
 #include "output.h"
 
@@ -107,7 +108,7 @@ absl::StatusOr<v1::ListAdminEventsResponse> ReadAdminLog(Cli& cli, const AdminLo
 }
 
 // What an admin event changed, in a few words.
-std::string AdminDetail(const v1::AdminEvent& event) {
+std::string AdminDetail(const v1::AdminEvent& event, absl::TimeZone zone) {
   auto document = [](const v1::DocumentPublished& published) {
     std::string detail = absl::StrCat("version ", published.version(), ", sha256 ",
                                       published.digest().substr(0, 12));
@@ -117,6 +118,10 @@ std::string AdminDetail(const v1::AdminEvent& event) {
   auto directory = [](const v1::DirectoryChange& change) {
     return absl::StrCat(change.departments_size(), " department(s), ", change.users_size(),
                         " user(s)");
+  };
+  auto delegation = [zone](const v1::Delegation& set) {
+    return absl::StrCat(set.id(), ": to ", set.delegate(), " from ",
+                        ShowTime(set.starts_at(), zone), " until ", ShowTime(set.ends_at(), zone));
   };
   switch (event.body_case()) {
     case v1::AdminEvent::kDefinitionPublished:
@@ -131,6 +136,17 @@ std::string AdminDetail(const v1::AdminEvent& event) {
       return directory(event.directory_seeded());
     case v1::AdminEvent::kAdminGranted:
       return directory(event.admin_granted());
+    case v1::AdminEvent::kDelegationSet:
+      return delegation(event.delegation_set());
+    case v1::AdminEvent::kDelegationRemoved:
+      return delegation(event.delegation_removed());
+    case v1::AdminEvent::kLedgerLimitSet: {
+      const v1::LedgerLimitSet& set = event.ledger_limit_set();
+      return absl::StrFormat(
+          "%s%speriod %s: limit %.2f -> %.2f%s%s", set.key().empty() ? "" : "key ",
+          set.key().empty() ? "" : set.key() + ", ", set.period(), set.previous_limit(),
+          set.limit(), set.unit().empty() ? "" : " ", set.unit());
+    }
     default:
       return "";
   }
@@ -140,7 +156,7 @@ void PrintAdminLog(const v1::ListAdminEventsResponse& log, absl::TimeZone zone) 
   Table table({"SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "DETAIL"});
   for (const auto& event : log.events()) {
     table.Add({absl::StrCat(event.seq()), ShowTime(event.time(), zone), event.actor(),
-               event.action(), event.target(), AdminDetail(event)});
+               event.action(), event.target(), AdminDetail(event, zone)});
   }
   table.Print();
   std::cout << log.events_size() << " admin event(s) shown of " << log.event_count() << "; ";

@@ -1,5 +1,5 @@
-// `report volume|timing|sla|quality|reasons|backlog|service`: the KPI
-// reports of one definition over a period, as a table, JSON or CSV.
+// `report volume|timing|sla|quality|reasons|backlog|service|ledgers`: the
+// KPI reports of one definition over a period, as a table, JSON or CSV.
 #include <iostream>
 #include <map>
 
@@ -23,6 +23,8 @@ struct ReportArgs {
   std::string by;
   std::string from;
   std::string to;
+  // `report ledgers` only.
+  std::string ledger;
 };
 
 // Rows of text cells under a header, printed for people or as CSV.
@@ -74,16 +76,29 @@ absl::StatusOr<v1::ReportGrouping> GroupingOf(const std::string& by) {
 
 // The last 30 days up to today unless --from and --to say otherwise;
 // today in the zone the definition's report days are read in.
+template <typename Request>
+void SetDays(Cli& cli, const ReportArgs& args, Request& request) {
+  const absl::CivilDay today =
+      absl::ToCivilDay(absl::Now(), cli.zones().ForDefinition(args.definition, 0));
+  request.set_to(args.to.empty() ? absl::FormatCivilTime(today) : args.to);
+  request.set_from(args.from.empty() ? absl::FormatCivilTime(today - 29) : args.from);
+}
+
 absl::StatusOr<v1::ReportRequest> RequestOf(Cli& cli, const ReportArgs& args) {
   v1::ReportRequest request;
   request.set_definition_key(args.definition);
   auto grouping = GroupingOf(args.by);
   if (!grouping.ok()) return grouping.status();
   request.set_group_by(*grouping);
-  const absl::CivilDay today =
-      absl::ToCivilDay(absl::Now(), cli.zones().ForDefinition(args.definition, 0));
-  request.set_to(args.to.empty() ? absl::FormatCivilTime(today) : args.to);
-  request.set_from(args.from.empty() ? absl::FormatCivilTime(today - 29) : args.from);
+  SetDays(cli, args, request);
+  return request;
+}
+
+absl::StatusOr<v1::LedgerReportRequest> LedgerRequestOf(Cli& cli, const ReportArgs& args) {
+  v1::LedgerReportRequest request;
+  request.set_definition_key(args.definition);
+  request.set_ledger(args.ledger);
+  SetDays(cli, args, request);
   return request;
 }
 
@@ -214,13 +229,29 @@ Sheet ServiceSheet(const v1::ServiceReport& report, bool csv) {
   return sheet;
 }
 
-// Calls one report RPC and prints its answer as -o asks.
-template <typename Response, typename ToSheet>
+std::string Amount(double amount) { return absl::StrFormat("%.2f", amount); }
+
+Sheet LedgerSheet(const v1::LedgerReport& report, bool /*csv*/) {
+  Sheet sheet{{"LEDGER", "KEY", "PERIOD", "LIMIT", "RESERVED", "CONSUMED", "REMAINING", "USED_%",
+               "EXCEEDED", "UNIT"}};
+  for (const auto& row : report.rows()) {
+    sheet.rows.push_back({row.ledger(), row.key(), row.period(), Amount(row.limit()),
+                          Amount(row.reserved()), Amount(row.consumed()), Amount(row.remaining()),
+                          Percent(row.utilisation_percent()), Number(row.exceeded_routed()),
+                          row.unit()});
+  }
+  return sheet;
+}
+
+// Calls one report RPC with the request `request_of` makes from the
+// arguments, and prints its answer as -o asks.
+template <typename Request, typename Response, typename ToSheet>
 absl::Status RunReport(Cli& cli, const ReportArgs& args,
-                       grpc::Status (Stub::*method)(grpc::ClientContext*, const v1::ReportRequest&,
+                       absl::StatusOr<Request> (*request_of)(Cli&, const ReportArgs&),
+                       grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
                                                     Response*),
                        ToSheet to_sheet) {
-  auto request = RequestOf(cli, args);
+  auto request = request_of(cli, args);
   if (!request.ok()) return request.status();
   auto response = cli.Connect().Call(cli.Connect().reports(), method, *request);
   if (!response.ok()) return response.status();
@@ -233,17 +264,11 @@ absl::Status RunReport(Cli& cli, const ReportArgs& args,
   return absl::OkStatus();
 }
 
+// The options every report takes; `example` shows the command in use.
 CLI::App* ReportCommand(CLI::App& noun, const std::string& name, const std::string& description,
-                        std::shared_ptr<ReportArgs> args) {
-  auto* command =
-      Command(noun, name, description,
-              absl::StrCat("signoffctl --as olivia.ke report ", name,
-                           " --definition dealer-claim --by week --from 2026-01-01 --to "
-                           "2026-03-31 -o csv"));
+                        const std::string& example, std::shared_ptr<ReportArgs> args) {
+  auto* command = Command(noun, name, description, example);
   command->add_option("--definition", args->definition, "the definition's key")->required();
-  command->add_option("--by", args->by,
-                      "group by step, department, approver, subject, day, week or month "
-                      "(one row when not given)");
   command->add_option("--from", args->from, "first day, YYYY-MM-DD (default: 29 days before --to)");
   command->add_option("--to", args->to, "last day, YYYY-MM-DD, included (default: today where the definition's calendar is)");
   return command;
@@ -262,8 +287,19 @@ void AddReportCommands(CLI::App& app, Cli& cli) {
   auto args = std::make_shared<ReportArgs>();
   auto add = [&](const std::string& name, const std::string& description, auto method,
                  auto to_sheet) {
-    ReportCommand(*noun, name, description, args)->callback([&cli, args, method, to_sheet] {
-      cli.run = [&cli, args, method, to_sheet] { return RunReport(cli, *args, method, to_sheet); };
+    auto* command =
+        ReportCommand(*noun, name, description,
+                      absl::StrCat("signoffctl --as olivia.ke report ", name,
+                                   " --definition dealer-claim --by week --from 2026-01-01 --to "
+                                   "2026-03-31 -o csv"),
+                      args);
+    command->add_option("--by", args->by,
+                        "group by step, department, approver, subject, day, week or month "
+                        "(one row when not given)");
+    command->callback([&cli, args, method, to_sheet] {
+      cli.run = [&cli, args, method, to_sheet] {
+        return RunReport(cli, *args, &RequestOf, method, to_sheet);
+      };
     });
   };
   add("volume", "started, finished, outcomes; tasks created and decided", &Stub::GetVolumeReport,
@@ -279,6 +315,20 @@ void AddReportCommands(CLI::App& app, Cli& cli) {
       &Stub::GetBacklogReport, BacklogSheet);
   add("service", "time to solve, first-contact resolution, CSAT", &Stub::GetServiceReport,
       ServiceSheet);
+
+  auto* ledgers = ReportCommand(
+      *noun, "ledgers",
+      "ledger balances of the periods overlapping the days: limit, reserved, consumed, "
+      "remaining, % used, movements routed for exceeding (not for department heads)",
+      "signoffctl --as olivia.ke report ledgers --definition loyalty-scheme --from 2026-04-01 "
+      "--to 2026-06-30 -o csv",
+      args);
+  ledgers->add_option("--ledger", args->ledger, "only this ledger (every one when not given)");
+  ledgers->callback([&cli, args] {
+    cli.run = [&cli, args] {
+      return RunReport(cli, *args, &LedgerRequestOf, &Stub::GetLedgerReport, LedgerSheet);
+    };
+  });
 }
 
 }  // namespace signoff::cli

@@ -134,7 +134,8 @@ absl::StatusOr<storage::Mutation> CommandPipeline::ApplyCommand(
   mutation.notifications =
       workflow::NotificationsOf(mutation.events, transition.state, *engine.directory);
   mutation.job_lease = command.job_lease;
-  mutation.ledgers.changes = LedgerChangesOf(definition->definition(), transition.ledger_moves);
+  mutation.ledgers.changes =
+      LedgerChangesOf(definition->definition(), transition.ledger_moves, mutation.events);
   if (command.schedule_start) {
     mutation.ledgers.schedule_start = *command.schedule_start;
     mutation.ledgers.schedule_start->instance_id = transition.state.id();

@@ -107,11 +107,26 @@ absl::StatusOr<v1::SetDelegationResponse> DirectoryService::SetDelegation(
   if (delegation.id().empty()) delegation.set_id(NewDelegationId(now));
   delegation.set_created_by(caller.system ? "system" : caller.user);
   *delegation.mutable_created_at() = workflow::ToTimestamp(now);
+  // One change at a time, so that two overlapping delegations set at once
+  // cannot both pass the check below.
+  std::lock_guard<std::mutex> changing(change_mutex_);
   PlainChange commit;
   commit.method = "SetDelegation";
   commit.request = &request;
   commit.request_id = request.request_id();
+  // Checked once the request id is known to be new, so that a retry of a
+  // delegation that went through gets its first answer, not a conflict
+  // with itself.
   commit.build = [&](google::protobuf::Message& out) -> absl::StatusOr<storage::Mutation> {
+    if (const v1::Delegation* conflict =
+            workflow::ConflictingDelegation(context_.directory()->delegations(), delegation)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("delegation ", conflict->id(), " of ", delegation.delegator(), " to ",
+                       conflict->delegate(), " already runs from ",
+                       workflow::FormatTimestamp(conflict->starts_at()), " until ",
+                       workflow::FormatTimestamp(conflict->ends_at()),
+                       " for the same definitions; change or remove it first"));
+    }
     storage::Mutation mutation;
     mutation.delegations.push_back(delegation);
     *mutation.admin_events.emplace_back(AdminEventOf(caller, now, delegation.delegator()))

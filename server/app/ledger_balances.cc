@@ -28,18 +28,26 @@ absl::StatusOr<workflow::LedgerBalances> LoadLedgerBalances(
 }
 
 std::vector<storage::LedgerChange> LedgerChangesOf(const v1::WorkflowDefinition& definition,
-                                                   const std::vector<v1::LedgerMoved>& moves) {
+                                                   const std::vector<v1::LedgerMoved>& moves,
+                                                   const std::vector<v1::Event>& events) {
   std::map<std::string, storage::LedgerChange> by_position;
-  for (const auto& moved : moves) {
-    storage::LedgerChange& change = by_position[workflow::PositionKey(moved.position())];
+  auto change_at = [&](const v1::LedgerPosition& position) -> storage::LedgerChange& {
+    storage::LedgerChange& change = by_position[workflow::PositionKey(position)];
     if (change.definition_key.empty()) {
       change.definition_key = definition.key();
-      change.position = moved.position();
-      const v1::Ledger* ledger = workflow::FindLedger(definition, moved.position().ledger());
+      change.position = position;
+      const v1::Ledger* ledger = workflow::FindLedger(definition, position.ledger());
       if (ledger != nullptr) change.default_limit_cents = workflow::ToCents(ledger->limit());
     }
+    return change;
+  };
+  for (const auto& moved : moves) {
+    storage::LedgerChange& change = change_at(moved.position());
     change.reserved_delta_cents += moved.reserved_delta_cents();
     change.consumed_delta_cents += moved.consumed_delta_cents();
+  }
+  for (const auto& event : events) {
+    if (event.has_ledger_exceeded()) ++change_at(event.ledger_exceeded().position()).exceeded_delta;
   }
   std::vector<storage::LedgerChange> changes;
   for (auto& [key, change] : by_position) changes.push_back(std::move(change));

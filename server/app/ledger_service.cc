@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "server/app/admin_events.h"
 #include "workflow/errors.h"
 #include "workflow/ledgers.h"
 #include "workflow/limits.h"
@@ -166,6 +167,19 @@ absl::StatusOr<v1::GetLedgerResponse> LedgerService::SetLedgerLimit(
     mutation.ledgers.limit =
         storage::LedgerLimit{request.definition_key(), position, workflow::ToCents(limit)};
     SIGNOFF_ASSIGN_OR_RETURN(workflow::LedgerBalance balance, Read(target, position));
+    v1::LedgerLimitSet& recorded =
+        *mutation.admin_events
+             .emplace_back(
+                 AdminEventOf(caller, context_.Now(),
+                              absl::StrCat(request.definition_key(), "/", position.ledger())))
+             .mutable_ledger_limit_set();
+    recorded.set_definition_key(request.definition_key());
+    recorded.set_ledger(position.ledger());
+    recorded.set_key(position.key());
+    recorded.set_period(position.period());
+    recorded.set_unit(target.ledger->unit());
+    recorded.set_previous_limit(workflow::FromCents(balance.limit_cents));
+    recorded.set_limit(workflow::FromCents(workflow::ToCents(limit)));
     balance.limit_cents = workflow::ToCents(limit);
     *static_cast<v1::GetLedgerResponse&>(out).mutable_balance() =
         BalanceMessage(request.definition_key(), *target.ledger, position, balance);

@@ -56,10 +56,15 @@ void CheckDays(const v1::ReportRequest& request, ReportShape shape,
 
 // Everyone who reads every instance of the definition sees all of it; a
 // department head sees the cases of applicants in the departments below.
-absl::Status ScopeCaller(AppContext& context, const Caller& caller, ReportScope& scope) {
+absl::Status ScopeCaller(AppContext& context, const Caller& caller, ReportShape shape,
+                         ReportScope& scope) {
   SIGNOFF_ASSIGN_OR_RETURN(workflow::Reader reader, context.ReaderOf(caller));
   const std::string& key = scope.definition->definition().key();
   if (reader.reads_every_definition || reader.definitions.count(key) > 0) return absl::OkStatus();
+  if (shape == ReportShape::kLedgers) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the ledger report on ", key, " is for auditors, its process admins and viewers"));
+  }
   std::set<std::string> headed = DepartmentsHeadedBy(*context.directory(), caller.user);
   if (headed.empty()) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -124,7 +129,7 @@ absl::StatusOr<ReportScope> ResolveReportScope(AppContext& context, const Caller
     scope.day_from = static_cast<int32_t>(*from - absl::CivilDay(1970, 1, 1));
     scope.day_to = static_cast<int32_t>(*to - absl::CivilDay(1970, 1, 1));
   }
-  SIGNOFF_RETURN_IF_ERROR(ScopeCaller(context, caller, scope));
+  SIGNOFF_RETURN_IF_ERROR(ScopeCaller(context, caller, shape, scope));
   return scope;
 }
 

@@ -19,6 +19,9 @@ enum class ReportShape {
   kNoPeriods,
   // Service KPIs: per instance, so no steps or approvers.
   kInstances,
+  // Ledger balances: not kept per department, so only for those who see
+  // every case of the definition.
+  kLedgers,
 };
 
 // A report request checked and resolved: its definition, the days it
@@ -39,7 +42,7 @@ struct ReportScope {
 
 // INVALID_ARGUMENT with a violation per bad field (dates, definition,
 // grouping); PERMISSION_DENIED for a caller who may see none of the
-// definition's cases through a report.
+// definition's cases through a report (nor, for kLedgers, all of them).
 absl::StatusOr<ReportScope> ResolveReportScope(AppContext& context, const Caller& caller,
                                                const v1::ReportRequest& request,
                                                ReportShape shape);

@@ -10,6 +10,8 @@
 #include "server/app/report_periods.h"
 #include "server/app/report_projection.h"
 #include "server/app/report_request.h"
+#include "workflow/errors.h"
+#include "workflow/ledgers.h"
 #include "workflow/status_macros.h"
 #include "workflow/time_util.h"
 
@@ -188,6 +190,24 @@ absl::StatusOr<std::vector<v1::ReasonRow>> Pareto(AppContext& context, const Rep
   return rows;
 }
 
+v1::LedgerReportRow LedgerRowOf(const v1::Ledger& ledger,
+                                const storage::StoredLedgerBalance& stored) {
+  const workflow::LedgerBalance& balance = stored.balance;
+  v1::LedgerReportRow row;
+  row.set_ledger(stored.position.ledger());
+  row.set_key(stored.position.key());
+  row.set_period(stored.position.period());
+  row.set_unit(ledger.unit());
+  row.set_limit(workflow::FromCents(balance.limit_cents));
+  row.set_reserved(workflow::FromCents(balance.reserved_cents));
+  row.set_consumed(workflow::FromCents(balance.consumed_cents));
+  row.set_remaining(workflow::FromCents(balance.remaining_cents()));
+  row.set_utilisation_percent(
+      Percent(balance.reserved_cents + balance.consumed_cents, balance.limit_cents));
+  row.set_exceeded_routed(stored.exceeded_count);
+  return row;
+}
+
 bool PerTask(v1::ReportGrouping grouping) {
   return grouping == v1::BY_STEP || grouping == v1::BY_APPROVER;
 }
@@ -317,6 +337,41 @@ absl::StatusOr<v1::ServiceReport> ReportService::GetServiceReport(
     const Sum& csat = SumOf(metrics, metric::kCsat);
     row.set_csat_responses(csat.count);
     row.set_csat_mean(csat.count == 0 ? 0.0 : csat.total_wall / 1000.0 / csat.count);
+  }
+  return report;
+}
+
+absl::StatusOr<v1::LedgerReport> ReportService::GetLedgerReport(
+    const Caller& caller, const v1::LedgerReportRequest& request) {
+  v1::ReportRequest days;
+  days.set_definition_key(request.definition_key());
+  days.set_from(request.from());
+  days.set_to(request.to());
+  SIGNOFF_ASSIGN_OR_RETURN(ReportScope scope,
+                           ResolveReportScope(context_, caller, days, ReportShape::kLedgers));
+  const v1::WorkflowDefinition& definition = scope.definition->definition();
+  std::vector<const v1::Ledger*> ledgers;
+  if (request.ledger().empty()) {
+    for (const v1::Ledger& ledger : definition.ledgers()) ledgers.push_back(&ledger);
+  } else if (const v1::Ledger* ledger = workflow::FindLedger(definition, request.ledger())) {
+    ledgers.push_back(ledger);
+  } else {
+    return workflow::InvalidArgumentWithViolations(
+        "the report request is not valid",
+        {{"ledger", absl::StrCat("names no ledger of ", definition.key())}});
+  }
+  const absl::CivilDay epoch(1970, 1, 1);
+  v1::LedgerReport report;
+  for (const v1::Ledger* ledger : ledgers) {
+    for (const std::string& period :
+         workflow::PeriodsBetween(ledger->period(), epoch + scope.day_from, epoch + scope.day_to)) {
+      SIGNOFF_ASSIGN_OR_RETURN(
+          std::vector<storage::StoredLedgerBalance> balances,
+          context_.store().ListLedgerBalances({definition.key(), ledger->name(), period}));
+      for (const storage::StoredLedgerBalance& stored : balances) {
+        *report.add_rows() = LedgerRowOf(*ledger, stored);
+      }
+    }
   }
   return report;
 }

@@ -8,8 +8,9 @@
 namespace signoff::app {
 
 // ReportService: KPIs over a period and a definition, summed from the
-// report projections' cells (storage/reports.h), never from events. Who
-// sees what: server/app/report_request.h.
+// report projections' cells (storage/reports.h), never from events; the
+// ledger report from the stored ledger balances. Who sees what:
+// server/app/report_request.h.
 class ReportService {
  public:
   explicit ReportService(AppContext& context) : context_(context) {}
@@ -26,6 +27,8 @@ class ReportService {
                                                      const v1::ReportRequest& request);
   absl::StatusOr<v1::ServiceReport> GetServiceReport(const Caller& caller,
                                                      const v1::ReportRequest& request);
+  absl::StatusOr<v1::LedgerReport> GetLedgerReport(const Caller& caller,
+                                                   const v1::LedgerReportRequest& request);
 
  private:
   AppContext& context_;

@@ -1384,6 +1384,90 @@ TEST_F(CliTest, ReportsAsTableCsvAndJson) {
   EXPECT_EQ(refused.exit_code, 64 + 7) << refused.err;
 }
 
+// The ledger report of the loyalty budget after a scheme consumed part of
+// it and the process admin lowered the quarter's limit; that limit in the
+// admin trail; an overlapping delegation refused.
+TEST_F(CliTest, LedgerReportLimitTrailAndOverlappingDelegations) {
+  const std::string form = File("scheme.yaml",
+                                "scheme_name: Double points\nbudget: 150000\npnl_ratio: 2.0\n"
+                                "description: double points on weekend dining\n");
+  Result started = Run(
+      {"--as", "mia.xu", "-o", "json", "instance", "start", "loyalty-scheme", "--form-file", form});
+  Ok(started);
+  const std::string id = Json<v1::InstanceResponse>(started).instance().id();
+  Ok(Run({"--as", "rachel.feng", "task", "approve", InboxTask("rachel.feng", id).id()}));
+  Ok(Run(
+      {"--as", "lena.bai", "ledger", "set-limit", "loyalty-scheme", "loyalty-budget", "400000"}));
+
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  // signoffctl as `user` with `globals`, then the report with `options`.
+  auto report = [&](const std::string& user, std::vector<std::string> globals,
+                    std::vector<std::string> options = {}) {
+    std::vector<std::string> args = {"--as", user};
+    args.insert(args.end(), globals.begin(), globals.end());
+    args.insert(args.end(), {"report", "ledgers", "--definition", "loyalty-scheme", "--from",
+                             absl::FormatCivilTime(today - 1), "--to",
+                             absl::FormatCivilTime(today + 1)});
+    args.insert(args.end(), options.begin(), options.end());
+    return Run(args);
+  };
+  Result table_out = report("lena.bai", {});
+  Ok(table_out);
+  ParsedTable table(table_out.out);
+  ASSERT_EQ(table.size(), 1u) << table_out.out;
+  EXPECT_EQ(table.Cell(0, "LEDGER"), "loyalty-budget");
+  EXPECT_EQ(table.Cell(0, "LIMIT"), "400000.00");
+  EXPECT_EQ(table.Cell(0, "CONSUMED"), "150000.00");
+  EXPECT_EQ(table.Cell(0, "REMAINING"), "250000.00");
+  EXPECT_EQ(table.Cell(0, "USED_%"), "37.5");
+  EXPECT_EQ(table.Cell(0, "EXCEEDED"), "0");
+  EXPECT_EQ(table.Cell(0, "UNIT"), "CNY");
+
+  Result csv = report("olivia.ke", {"-o", "csv"});
+  Ok(csv);
+  EXPECT_THAT(csv.out, ::testing::StartsWith(
+                           "LEDGER,KEY,PERIOD,LIMIT,RESERVED,CONSUMED,REMAINING,USED_%,EXCEEDED,"
+                           "UNIT\nloyalty-budget,,"));
+  auto json = Json<v1::LedgerReport>(
+      report("olivia.ke", {"-o", "json"}, {"--ledger", "loyalty-budget"}));
+  ASSERT_EQ(json.rows_size(), 1);
+  EXPECT_EQ(json.rows(0).utilisation_percent(), 37.5);
+  EXPECT_EQ(json.rows(0).consumed(), 150000);
+
+  // The applicant reads no ledgers; a ledger the definition lacks names
+  // its field.
+  EXPECT_EQ(report("mia.xu", {}).exit_code, 64 + 7);
+  Result unknown = report("lena.bai", {}, {"--ledger", "nope"});
+  EXPECT_EQ(unknown.exit_code, 64 + 3) << unknown.err;
+  EXPECT_THAT(unknown.err, HasSubstr("ledger:"));
+
+  Result trail = Run({"--as", "olivia.ke", "audit", "admin-log", "--after", "11"});
+  Ok(trail);
+  EXPECT_THAT(trail.out, HasSubstr("1 admin event(s) shown of 12; hash chain verified"));
+  ParsedTable events(trail.out);
+  EXPECT_EQ(events.Cell(0, "ACTOR"), "lena.bai");
+  EXPECT_EQ(events.Cell(0, "ACTION"), "ledger_limit_set");
+  EXPECT_EQ(events.Cell(0, "TARGET"), "loyalty-scheme/loyalty-budget");
+  EXPECT_THAT(events.Cell(0, "DETAIL"), HasSubstr(": limit 1000000.00 -> 400000.00 CNY"));
+
+  auto rfc3339 = [](absl::Time at) {
+    return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", at, absl::UTCTimeZone());
+  };
+  const absl::Time now = absl::Now();
+  Result first = Run({"--as", "jack.sun", "-o", "json", "delegation", "set", "--to", "henry.zhao",
+                      "--from", rfc3339(now), "--until", rfc3339(now + absl::Hours(48))});
+  Ok(first);
+  const std::string first_id = Json<v1::SetDelegationResponse>(first).delegation().id();
+  Result overlapping =
+      Run({"--as", "jack.sun", "delegation", "set", "--to", "amy.song", "--from",
+           rfc3339(now + absl::Hours(24)), "--until", rfc3339(now + absl::Hours(72))});
+  EXPECT_EQ(overlapping.exit_code, 64 + 9) << overlapping.err;
+  EXPECT_THAT(overlapping.err, HasSubstr(first_id));
+  // Starting as the first ends is no overlap.
+  Ok(Run({"--as", "jack.sun", "delegation", "set", "--to", "amy.song", "--from",
+          rfc3339(now + absl::Hours(48)), "--until", rfc3339(now + absl::Hours(72))}));
+}
+
 // A probation review an HR business partner files about an employee.
 std::string ProbationFormFor(const std::string& employee) {
   return absl::StrCat("employee: ", employee,

@@ -9,6 +9,7 @@
 #include "e2e_fixture.h"
 #include "google/protobuf/util/json_util.h"
 #include "run_program.h"
+#include "signoff/v1/reports.pb.h"
 #include "workflow/schedule.h"
 #include "workflow/yaml_mapping.h"
 
@@ -182,8 +183,27 @@ TEST_F(LedgerEndToEndTest, TheMonthlyQuotaCheckStartsOncePerDealerAndEscalatesAn
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(listed.out, &balances).ok());
   std::map<std::string, double> consumed;
   for (const auto& balance : balances.balances()) consumed[balance.key()] = balance.consumed();
-  EXPECT_THAT(consumed, UnorderedElementsAre(::testing::Pair("DLR-002", 27),
+  // DLR-001's balance holds nothing, but counts the excess routed away.
+  EXPECT_THAT(consumed, UnorderedElementsAre(::testing::Pair("DLR-001", 0),
+                                             ::testing::Pair("DLR-002", 27),
                                              ::testing::Pair("DLR-003", 10)));
+  ASSERT_GT(balances.balances_size(), 0);
+  const std::string month = balances.balances(0).period();
+  ProgramResult report = Ctl("lena.bai", {"report", "ledgers", "--definition", "quota-monitoring",
+                                          "--from", month + "-01", "--to", month + "-28"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  v1::LedgerReport usage;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(report.out, &usage).ok()) << report.out;
+  std::map<std::string, int64_t> exceeded;
+  std::map<std::string, double> used;
+  for (const auto& row : usage.rows()) {
+    exceeded[row.key()] = row.exceeded_routed();
+    used[row.key()] = row.utilisation_percent();
+  }
+  EXPECT_THAT(exceeded, UnorderedElementsAre(::testing::Pair("DLR-001", 1),
+                                             ::testing::Pair("DLR-002", 0),
+                                             ::testing::Pair("DLR-003", 0)));
+  EXPECT_EQ(used["DLR-002"], 90);
 
   // A restart on the same clock starts nothing again.
   CrashAndRestart();

@@ -601,6 +601,23 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
   report_column("GetQualityReport", &RS::GetQualityReport);
   report_column("GetBacklogReport", &RS::GetBacklogReport);
   report_column("GetServiceReport", &RS::GetServiceReport);
+  // Ledger balances are not kept per department: no department head's
+  // share of them.
+  columns.push_back({"GetLedgerReport",
+                     [](Row row, State) {
+                       if (Unauthenticated(row)) return Code(StatusCode::kUnauthenticated);
+                       const bool sees =
+                           row == Row::kAuditor || row == Row::kProcessAdmin || row == Row::kViewer;
+                       return Code(sees ? StatusCode::kOk : StatusCode::kPermissionDenied);
+                     },
+                     [this](const std::string& user, const std::string&) {
+                       v1::LedgerReportRequest request;
+                       request.set_definition_key("review");
+                       request.set_from("2026-01-01");
+                       request.set_to("2026-03-31");
+                       return Run(user, *v1::ReportService::NewStub(server_->InProcessChannel()),
+                                  &RS::GetLedgerReport, request);
+                     }});
 
   // Ledger balances: process admins of the definition and auditors read
   // them; only process admins set limits.
@@ -965,14 +982,19 @@ std::vector<Column> AuthorizationMatrixTest::Columns() {
     const bool may = row == Row::kOrdinary || row == Row::kWorkflowAdmin;
     return Code(may ? StatusCode::kOk : StatusCode::kPermissionDenied);
   };
-  auto outsiders_delegation = [this] {
+  // Each one a week after the one before (from 2099-01-01): overlapping
+  // delegations of one person are refused.
+  auto weeks = std::make_shared<int64_t>(0);
+  auto outsiders_delegation = [this, weeks] {
+    constexpr int64_t kWeek = 7 * 24 * 3600;
     v1::SetDelegationRequest request;
     request.set_request_id(NextId("delegation"));
     v1::Delegation& delegation = *request.mutable_delegation();
     delegation.set_delegator("outsider");
     delegation.set_delegate("chief");
-    delegation.mutable_starts_at()->set_seconds(4070908800);  // 2099-01-01
-    delegation.mutable_ends_at()->set_seconds(4071513600);    // 2099-01-08
+    const int64_t starts = 4070908800 + (*weeks)++ * kWeek;
+    delegation.mutable_starts_at()->set_seconds(starts);
+    delegation.mutable_ends_at()->set_seconds(starts + kWeek);
     return request;
   };
   columns.push_back({"SetDelegation", self_or_workflow_admin,

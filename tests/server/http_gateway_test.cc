@@ -18,6 +18,7 @@
 #include "server/web_protocols.h"
 #include "server_fixture.h"
 #include "signoff/v1/events.pb.h"
+#include "signoff/v1/reports.pb.h"
 
 namespace signoff::testing {
 namespace {
@@ -298,6 +299,43 @@ TEST_F(HttpGatewayTest, ConnectGetServesReadsOnly) {
       absl::StrCat(Path("TaskService", "ListTasks"), "?connect=v1&encoding=json&message=%7"),
       {{"x-signoff-user", "mia"}}, "");
   EXPECT_EQ(bad_escape.status, 400);
+}
+
+// ReportService is routed like every other service: the ledger report over
+// Connect JSON (POST and GET) and gRPC-web, its errors with their fields.
+TEST_F(HttpGatewayTest, TheLedgerReportTravelsOverEveryWebProtocol) {
+  const std::string path = Path("ReportService", "GetLedgerReport");
+  const std::string json = R"({"definitionKey":"leave","from":"2026-01-01","to":"2026-01-31"})";
+  HttpAnswer posted = PostJson(path, json, "aud");
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  v1::LedgerReport report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(posted.body, &report).ok())
+      << posted.body;
+  EXPECT_EQ(report.rows_size(), 0);
+
+  HttpClient client(port());
+  HttpAnswer got = client.Send(
+      "GET",
+      absl::StrCat(path, "?connect=v1&encoding=json&message=",
+                   "%7B%22definitionKey%22%3A%22leave%22%2C%22from%22%3A%222026-01-01%22%2C"
+                   "%22to%22%3A%222026-01-31%22%7D"),
+      {{"x-signoff-user", "aud"}}, "");
+  EXPECT_EQ(got.status, 200) << got.body;
+
+  v1::LedgerReportRequest request;
+  request.set_definition_key("leave");
+  request.set_from("2026-01-01");
+  request.set_to("2026-01-31");
+  HttpAnswer web = PostGrpcWeb(path, request.SerializeAsString(), "aud");
+  ASSERT_EQ(web.status, 200);
+  EXPECT_EQ(ParseGrpcWeb(web.body).code(), 0);
+
+  HttpAnswer denied = PostJson(path, json, "ann");
+  EXPECT_EQ(denied.status, 403);
+  HttpAnswer invalid =
+      PostJson(path, R"({"definitionKey":"leave","from":"2026-01-01","to":"2025-01-31"})", "aud");
+  EXPECT_EQ(invalid.status, 400);
+  EXPECT_THAT(invalid.body, HasSubstr(R"("type":"google.rpc.BadRequest")"));
 }
 
 TEST_F(HttpGatewayTest, MalformedRequestsGetClearErrorsAndStoreNothing) {

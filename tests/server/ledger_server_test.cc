@@ -7,8 +7,10 @@
 #include <map>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "server_fixture.h"
+#include "signoff/v1/reports.grpc.pb.h"
 
 namespace signoff::testing {
 namespace {
@@ -204,6 +206,204 @@ TEST_F(LedgerServerTest, BadInputNamesItsField) {
   EXPECT_THAT(client_->LastViolationFields(), ElementsAre("definition_key"));
   ASSERT_OK_AND_ASSIGN(v1::LedgerBalance untouched, Get("ceo"));
   EXPECT_EQ(untouched.limit(), 1000);
+}
+
+// ------------------------------------------------------------ limits in the admin trail
+
+TEST_F(LedgerServerTest, ALimitSetIsInTheAdminTrailWithWhatItReplaced) {
+  ASSERT_OK(SetLimit("ceo", 1500, "raise", "2026-Q2"));
+  ASSERT_OK(SetLimit("ceo", 1200.5, "lower", "2026-Q2"));
+  // A retry, a refused caller and a bad limit add nothing.
+  ASSERT_OK(SetLimit("ceo", 1200.5, "lower", "2026-Q2"));
+  EXPECT_CODE(SetLimit("aud", 1, "aud-set", "2026-Q2"), absl::StatusCode::kPermissionDenied);
+  EXPECT_CODE(SetLimit("ceo", -1, "negative", "2026-Q2"), absl::StatusCode::kInvalidArgument);
+
+  v1::ListAdminEventsRequest list;
+  list.set_page_size(1000);
+  ASSERT_OK_AND_ASSIGN(auto trail, client_->Call("aud", *client_->audit,
+                                                 &v1::AuditService::Stub::ListAdminEvents, list));
+  EXPECT_TRUE(trail.chain_verified());
+  std::vector<v1::AdminEvent> limits;
+  for (const auto& event : trail.events()) {
+    if (event.has_ledger_limit_set()) limits.push_back(event);
+  }
+  ASSERT_THAT(limits, SizeIs(2));
+  EXPECT_EQ(limits[0].actor(), "ceo");
+  EXPECT_EQ(limits[0].action(), "ledger_limit_set");
+  EXPECT_EQ(limits[0].target(), "budget/budget");
+  const v1::LedgerLimitSet& raised = limits[0].ledger_limit_set();
+  EXPECT_EQ(raised.definition_key(), "budget");
+  EXPECT_EQ(raised.ledger(), "budget");
+  EXPECT_EQ(raised.key(), "");
+  EXPECT_EQ(raised.period(), "2026-Q2");
+  EXPECT_EQ(raised.unit(), "CNY");
+  // The first limit replaces the declared one.
+  EXPECT_EQ(raised.previous_limit(), 1000);
+  EXPECT_EQ(raised.limit(), 1500);
+  EXPECT_EQ(limits[1].ledger_limit_set().previous_limit(), 1500);
+  EXPECT_EQ(limits[1].ledger_limit_set().limit(), 1200.5);
+}
+
+// ------------------------------------------------------------ the ledger report
+
+// A monthly quota per dealer, consumed when finance approves; a claim the
+// quota cannot pay for goes to sales instead. A yearly pool no step moves.
+constexpr char kRebateDefinition[] = R"(
+key: rebate
+form:
+  fields:
+    - {name: amount, type: MONEY, required: true}
+    - {name: dealer, type: STRING, required: true}
+ledgers:
+  - {name: quota, period: MONTH, key_field: dealer, limit: 100, unit: CNY}
+  - {name: pool, period: YEAR, limit: 1000}
+steps:
+  - id: finance
+    approval: {approvers: [{user: fiona}]}
+    ledger_entries:
+      - {ledger: quota, operation: CONSUME, amount_field: amount, on_exceeded: sales}
+    next: [{to: done}]
+  - id: sales
+    approval: {approvers: [{user: sam}]}
+    next: [{to: done}]
+  - id: done
+    end: {}
+)";
+
+class LedgerReportTest : public ServerTest {
+ protected:
+  void SetUp() override {
+    ServerTest::SetUp();
+    ASSERT_OK(Publish(kRebateDefinition, "publish-rebate"));
+    reports_ = v1::ReportService::NewStub(server_->InProcessChannel());
+  }
+
+  // A claim of `dealer` for `amount` that finance approves.
+  void Claim(const std::string& dealer, const std::string& amount) {
+    const std::string id = absl::StrCat(dealer, "-", amount, "-", ++serial_);
+    auto view =
+        client_->Start("ann", "rebate",
+                       absl::StrCat("{dealer: ", dealer, ", amount: ", amount, "}"), "start-" + id);
+    ASSERT_OK(view);
+    ASSERT_OK(
+        client_->Decide("fiona", PendingTaskOf(*view, "fiona"), v1::APPROVE, "approve-" + id));
+  }
+
+  absl::StatusOr<v1::LedgerReport> Report(const std::string& user, const std::string& from,
+                                          const std::string& to, const std::string& ledger = "",
+                                          const std::string& definition = "rebate") {
+    v1::LedgerReportRequest request;
+    request.set_definition_key(definition);
+    request.set_from(from);
+    request.set_to(to);
+    request.set_ledger(ledger);
+    return client_->Call(user, *reports_, &v1::ReportService::Stub::GetLedgerReport, request);
+  }
+
+  // "ledger key period" of each row.
+  static std::vector<std::string> Places(const v1::LedgerReport& report) {
+    std::vector<std::string> places;
+    for (const auto& row : report.rows()) {
+      places.push_back(absl::StrCat(row.ledger(), " ", row.key(), " ", row.period()));
+    }
+    return places;
+  }
+
+  std::unique_ptr<v1::ReportService::Stub> reports_;
+  int serial_ = 0;
+};
+
+TEST_F(LedgerReportTest, EachBalanceOfThePeriodsWithItsUseAndRoutings) {
+  Claim("D1", "60");
+  // 50 more than the 40 left: routed to sales, nothing moved.
+  Claim("D1", "50");
+  Claim("D2", "100");
+  now_.Advance(absl::Hours(24 * 31));  // February
+  Claim("D1", "30");
+  v1::SetLedgerLimitRequest pool;
+  pool.set_request_id("pool-limit");
+  pool.set_definition_key("rebate");
+  pool.set_ledger("pool");
+  pool.set_limit(5000);
+  ASSERT_OK(
+      client_->Call("ceo", *client_->ledgers, &v1::LedgerService::Stub::SetLedgerLimit, pool));
+
+  ASSERT_OK_AND_ASSIGN(v1::LedgerReport both, Report("aud", "2026-01-01", "2026-02-28"));
+  ASSERT_THAT(Places(both), ElementsAre("quota D1 2026-01", "quota D2 2026-01", "quota D1 2026-02",
+                                        "pool  2026"));
+  const v1::LedgerReportRow& d1 = both.rows(0);
+  EXPECT_EQ(d1.unit(), "CNY");
+  EXPECT_EQ(d1.limit(), 100);
+  EXPECT_EQ(d1.reserved(), 0);
+  EXPECT_EQ(d1.consumed(), 60);
+  EXPECT_EQ(d1.remaining(), 40);
+  EXPECT_DOUBLE_EQ(d1.utilisation_percent(), 60);
+  EXPECT_EQ(d1.exceeded_routed(), 1);
+  EXPECT_DOUBLE_EQ(both.rows(1).utilisation_percent(), 100);
+  EXPECT_EQ(both.rows(1).exceeded_routed(), 0);
+  EXPECT_EQ(both.rows(2).consumed(), 30);
+  EXPECT_EQ(both.rows(3).limit(), 5000);
+  EXPECT_DOUBLE_EQ(both.rows(3).utilisation_percent(), 0);
+
+  // February alone, one ledger; the year's pool shows for any day of it.
+  ASSERT_OK_AND_ASSIGN(v1::LedgerReport february,
+                       Report("ceo", "2026-02-01", "2026-02-28", "quota"));
+  EXPECT_THAT(Places(february), ElementsAre("quota D1 2026-02"));
+  ASSERT_OK_AND_ASSIGN(v1::LedgerReport pool_only,
+                       Report("ceo", "2026-01-31", "2026-01-31", "pool"));
+  EXPECT_THAT(Places(pool_only), ElementsAre("pool  2026"));
+  ASSERT_OK_AND_ASSIGN(v1::LedgerReport before, Report("ceo", "2025-12-01", "2025-12-31"));
+  EXPECT_THAT(before.rows(), SizeIs(0));
+
+  // A limit lowered below what was used: more than 100%, nothing left.
+  v1::SetLedgerLimitRequest lower;
+  lower.set_request_id("lower-d2");
+  lower.set_definition_key("rebate");
+  lower.set_ledger("quota");
+  lower.set_key("D2");
+  lower.set_period("2026-01");
+  lower.set_limit(80);
+  ASSERT_OK(
+      client_->Call("ceo", *client_->ledgers, &v1::LedgerService::Stub::SetLedgerLimit, lower));
+  ASSERT_OK_AND_ASSIGN(v1::LedgerReport lowered,
+                       Report("aud", "2026-01-01", "2026-01-31", "quota"));
+  ASSERT_THAT(Places(lowered), ElementsAre("quota D1 2026-01", "quota D2 2026-01"));
+  EXPECT_DOUBLE_EQ(lowered.rows(1).utilisation_percent(), 125);
+  EXPECT_EQ(lowered.rows(1).remaining(), -20);
+}
+
+TEST_F(LedgerReportTest, OnlyThoseWhoSeeEveryCaseReadIt) {
+  Claim("D1", "10");
+  EXPECT_OK(Report("aud", "2026-01-01", "2026-01-31"));
+  EXPECT_OK(Report("ceo", "2026-01-01", "2026-01-31"));
+  // The applicant, the approver, and a department head (who sees the
+  // volume report of their departments' cases).
+  for (const std::string user : {"ann", "fiona", "sam"}) {
+    EXPECT_CODE(Report(user, "2026-01-01", "2026-01-31"), absl::StatusCode::kPermissionDenied)
+        << user;
+  }
+  v1::ReportRequest volume;
+  volume.set_definition_key("rebate");
+  volume.set_from("2026-01-01");
+  volume.set_to("2026-01-31");
+  EXPECT_OK(client_->Call("sam", *reports_, &v1::ReportService::Stub::GetVolumeReport, volume));
+}
+
+TEST_F(LedgerReportTest, BadRequestsNameTheirFields) {
+  EXPECT_CODE(Report("aud", "2026-13-01", "2026-01-31"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("from"));
+  EXPECT_CODE(Report("aud", "2026-02-01", "2026-01-31"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("to"));
+  EXPECT_CODE(Report("aud", "2026-01-01", "2027-06-30"), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("to"));
+  EXPECT_CODE(Report("aud", "2026-01-01", "2026-01-31", "nope"),
+              absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("ledger"));
+  EXPECT_CODE(Report("aud", "2026-01-01", "2026-01-31", "", "no-such-definition"),
+              absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("definition_key"));
+  EXPECT_CODE(Report("aud", "", "", "", ""), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client_->LastViolationFields(), ElementsAre("from", "to", "definition_key"));
 }
 
 class ScheduleServerTest : public ServerTest {

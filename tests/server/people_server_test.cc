@@ -14,6 +14,8 @@ namespace {
 using DS = v1::DirectoryService::Stub;
 using TS = v1::TaskService::Stub;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
 using ::testing::UnorderedElementsAre;
 
 // ann's manager mia approves; hal and hue share the HR group's task.
@@ -169,6 +171,68 @@ TEST_F(PeopleServerTest, DelegationChangesAreInTheAdminTrail) {
   EXPECT_EQ(last.actor(), "mia");
   EXPECT_EQ(last.action(), "delegation_set");
   EXPECT_EQ(last.delegation_set().id(), set.delegation().id());
+}
+
+// ------------------------------------------------------------ overlapping delegations
+
+TEST_F(PeopleServerTest, AnOverlappingDelegationOfTheSameScopeIsRefusedNamingTheOther) {
+  const absl::Time start = Now() + absl::Hours(24);
+  const absl::Time end = start + absl::Hours(48);
+  ASSERT_OK_AND_ASSIGN(auto first, Set("mia", Delegation("mia", "bo", start, end)));
+  const std::string first_id = first.delegation().id();
+
+  auto overlapping =
+      Set("mia", Delegation("mia", "fred", start + absl::Hours(47), end + absl::Hours(24)));
+  EXPECT_CODE(overlapping, absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(overlapping.status().message()), HasSubstr(first_id));
+  // An administrator setting it for mia is refused alike; a covering range too.
+  EXPECT_CODE(Set("ceo", Delegation("mia", "fred", start - absl::Hours(1), end + absl::Hours(1))),
+              absl::StatusCode::kFailedPrecondition);
+  // One second into the other's range conflicts; ending as it starts does not.
+  EXPECT_CODE(
+      Set("mia", Delegation("mia", "fred", start - absl::Hours(5), start + absl::Seconds(1))),
+      absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK(Set("mia", Delegation("mia", "fred", start - absl::Hours(5), start)));
+  EXPECT_CODE(Set("mia", Delegation("mia", "fred", end - absl::Seconds(1), end + absl::Hours(5))),
+              absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK(Set("mia", Delegation("mia", "fred", end, end + absl::Hours(5))));
+  // Someone else's delegation at the same time is theirs.
+  ASSERT_OK(Set("sam", Delegation("sam", "hana", start, end)));
+  EXPECT_THAT(ListedIds("mia"), SizeIs(3));
+}
+
+TEST_F(PeopleServerTest, ReplacingADelegationOrRetryingItsRequestIsNoConflict) {
+  auto request = Delegation("mia", "bo", Now(), Now() + absl::Hours(10));
+  ASSERT_OK_AND_ASSIGN(auto set, Set("mia", request));
+  // The same request again gets its first answer.
+  ASSERT_OK_AND_ASSIGN(auto again, Set("mia", request));
+  EXPECT_EQ(again.delegation().id(), set.delegation().id());
+  // Replaced by its id, with a longer range over its own.
+  auto longer = Delegation("mia", "fred", Now(), Now() + absl::Hours(20));
+  longer.mutable_delegation()->set_id(set.delegation().id());
+  ASSERT_OK_AND_ASSIGN(auto replaced, Set("mia", longer));
+  EXPECT_EQ(replaced.delegation().delegate(), "fred");
+  EXPECT_THAT(ListedIds("mia"), ElementsAre(set.delegation().id()));
+}
+
+TEST_F(PeopleServerTest, APerDefinitionDelegationMayOverlapACatchAllAndWins) {
+  ASSERT_OK(Set("mia", Delegation("mia", "bo", Now(), Now() + absl::Hours(10))));
+  auto named = Delegation("mia", "fred", Now(), Now() + absl::Hours(5));
+  named.mutable_delegation()->add_definition_keys("people");
+  ASSERT_OK(Set("mia", named));
+  // A second one naming the same definition is ambiguous again; one naming
+  // another definition is not.
+  auto again = Delegation("mia", "hal", Now() + absl::Hours(1), Now() + absl::Hours(2));
+  again.mutable_delegation()->add_definition_keys("leave");
+  again.mutable_delegation()->add_definition_keys("people");
+  EXPECT_CODE(Set("mia", again), absl::StatusCode::kFailedPrecondition);
+  again.mutable_delegation()->clear_definition_keys();
+  again.mutable_delegation()->add_definition_keys("leave");
+  ASSERT_OK(Set("mia", again));
+
+  const v1::Task task = StartForAnn();
+  EXPECT_EQ(task.assignee(), "fred");
+  EXPECT_EQ(task.delegated_from(), "mia");
 }
 
 // ------------------------------------------------------------ unclaim

@@ -140,6 +140,30 @@ TEST_P(LedgerStoreTest, TwoReplicasRacingForTheRestNeverOverdraw) {
   EXPECT_EQ(Balance("").consumed_cents, 10000);
 }
 
+TEST_P(LedgerStoreTest, RoutingsPastTheLimitAreCountedEvenWhenNothingRemains) {
+  ASSERT_OK(Move("DLR-001", 0, 10000));
+  // A routing moves nothing, so it is counted on a full balance, and on
+  // one that no movement touched before (created with its declared limit).
+  LedgerWrites routed;
+  LedgerChange full = Change("DLR-001", 0, 0);
+  full.exceeded_delta = 2;
+  LedgerChange untouched = Change("DLR-002", 0, 0);
+  untouched.exceeded_delta = 1;
+  routed.changes = {full, untouched};
+  ASSERT_OK(Write(routed));
+  ASSERT_OK(Move("DLR-002", 500, 0));
+  ASSERT_OK_AND_ASSIGN(auto listed, store().ListLedgerBalances({"loyalty", "budget", "2026-Q2"}));
+  ASSERT_THAT(listed, SizeIs(2));
+  EXPECT_EQ(listed[0].exceeded_count, 2);
+  EXPECT_EQ(listed[0].balance.consumed_cents, 10000);
+  EXPECT_EQ(listed[1].exceeded_count, 1);
+  EXPECT_EQ(listed[1].balance.limit_cents, 10000);
+  EXPECT_EQ(listed[1].balance.reserved_cents, 500);
+  ASSERT_OK_AND_ASSIGN(auto loaded, store().LoadLedgerBalances("loyalty", {Position("DLR-001")}));
+  ASSERT_THAT(loaded, SizeIs(1));
+  EXPECT_EQ(loaded[0].exceeded_count, 2);
+}
+
 TEST_P(LedgerStoreTest, AScheduledPeriodStartsOncePerSubject) {
   EXPECT_EQ(*store().LastScheduledRun("quota"), std::nullopt);
   LedgerWrites first;

@@ -228,6 +228,24 @@ TEST(LedgerTest, PeriodsFollowTheTimeZone) {
   EXPECT_CODE(workflow::CheckPeriod(v1::MONTH, "2026-13"), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(LedgerTest, PeriodsBetweenListEveryPeriodWithADayInTheRange) {
+  const absl::CivilDay april_15(2026, 4, 15);
+  const absl::CivilDay may_31(2026, 5, 31);
+  EXPECT_THAT(workflow::PeriodsBetween(v1::MONTH, april_15, may_31),
+              ElementsAre("2026-04", "2026-05"));
+  EXPECT_THAT(workflow::PeriodsBetween(v1::QUARTER, april_15, may_31), ElementsAre("2026-Q2"));
+  EXPECT_THAT(workflow::PeriodsBetween(v1::YEAR, april_15, may_31), ElementsAre("2026"));
+  // One day on each side of a quarter's and a year's boundary.
+  EXPECT_THAT(workflow::PeriodsBetween(v1::QUARTER, absl::CivilDay(2025, 12, 31),
+                                       absl::CivilDay(2026, 1, 1)),
+              ElementsAre("2025-Q4", "2026-Q1"));
+  EXPECT_THAT(
+      workflow::PeriodsBetween(v1::YEAR, absl::CivilDay(2025, 12, 31), absl::CivilDay(2026, 1, 1)),
+      ElementsAre("2025", "2026"));
+  EXPECT_THAT(workflow::PeriodsBetween(v1::MONTH, may_31, may_31), ElementsAre("2026-05"));
+  EXPECT_THAT(workflow::PeriodsBetween(v1::MONTH, may_31, april_15), IsEmpty());
+}
+
 TEST(LedgerTest, ValidationNamesUnknownLedgersAndOperands) {
   auto definition = workflow::ParseDefinitionYaml(R"(
 key: bad

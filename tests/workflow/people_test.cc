@@ -4,6 +4,7 @@
 #include "gmock/gmock.h"
 #include "harness.h"
 #include "workflow/access.h"
+#include "workflow/directory.h"
 #include "workflow/errors.h"
 
 namespace signoff::testing {
@@ -268,6 +269,52 @@ TEST(DelegationTest, IsNotUsedWhenTheDelegateIsDisabled) {
 
 TEST(DelegationTest, OtherPeoplesDelegationsChangeNothing) {
   EXPECT_EQ(AssigneeAt(kAwayFrom, {Away("d1", "sam", "fiona")}), "mia");
+}
+
+// Mia's delegation `id` to fiona from `from` for `length`, for `keys`.
+v1::Delegation AwayFor(const std::string& id, absl::Time from, absl::Duration length,
+                       std::vector<std::string> keys = {}) {
+  v1::Delegation delegation = Away(id, "mia", "fiona", std::move(keys));
+  *delegation.mutable_starts_at() = workflow::ToTimestamp(from);
+  *delegation.mutable_ends_at() = workflow::ToTimestamp(from + length);
+  return delegation;
+}
+
+std::string ConflictOf(const std::vector<v1::Delegation>& set, const v1::Delegation& candidate) {
+  const v1::Delegation* conflict = workflow::ConflictingDelegation(set, candidate);
+  return conflict == nullptr ? "" : conflict->id();
+}
+
+TEST(DelegationConflictTest, OverlappingRangesOfTheSameScopeConflict) {
+  const std::vector<v1::Delegation> set = {Away("d1", "mia", "fiona")};
+  const absl::Duration day = absl::Hours(24);
+  EXPECT_EQ(ConflictOf(set, AwayFor("new", kAwayFrom + day, day)), "d1");
+  EXPECT_EQ(ConflictOf(set, AwayFor("new", kAwayFrom - day, 10 * day)), "d1");
+  // Ranges exclude their end: one ending as the other starts is no
+  // overlap, one a microsecond longer is.
+  EXPECT_EQ(ConflictOf(set, AwayFor("new", kAwayFrom - day, day)), "");
+  EXPECT_EQ(ConflictOf(set, AwayFor("new", kAwayFrom - day, day + absl::Microseconds(1))), "d1");
+  EXPECT_EQ(ConflictOf(set, AwayFor("new", kAwayUntil, day)), "");
+  EXPECT_EQ(ConflictOf(set, AwayFor("new", kAwayUntil - absl::Microseconds(1), day)), "d1");
+}
+
+TEST(DelegationConflictTest, ReplacingADelegationDoesNotConflictWithItself) {
+  const std::vector<v1::Delegation> set = {Away("d1", "mia", "fiona")};
+  EXPECT_EQ(ConflictOf(set, AwayFor("d1", kAwayFrom + absl::Hours(1), absl::Hours(100))), "");
+}
+
+TEST(DelegationConflictTest, OnlyTheSameDelegatorAndAScopeInCommonConflict) {
+  const std::vector<v1::Delegation> set = {Away("d1", "mia", "fiona", {"t", "u"}),
+                                           Away("d2", "sam", "fiona")};
+  EXPECT_EQ(ConflictOf(set, AwayFor("new", kAwayFrom, absl::Hours(1), {"u"})), "d1");
+  EXPECT_EQ(ConflictOf(set, AwayFor("new", kAwayFrom, absl::Hours(1), {"v"})), "");
+  // A catch-all next to one naming definitions: the named one wins.
+  EXPECT_EQ(ConflictOf(set, AwayFor("new", kAwayFrom, absl::Hours(1))), "");
+  EXPECT_EQ(ConflictOf({Away("d3", "mia", "fred")}, AwayFor("new", kAwayFrom, absl::Hours(1))),
+            "d3");
+  EXPECT_EQ(
+      ConflictOf({Away("d3", "mia", "fred")}, AwayFor("new", kAwayFrom, absl::Hours(1), {"t"})),
+      "");
 }
 
 // ------------------------------------------------------------ unclaim

@@ -17,8 +17,10 @@
 #include "storage/mutation_writer.h"
 #include "storage/queries.h"
 #include "storage/report_store.h"
+#include "storage/sql_query.h"
 #include "storage/webhook_store.h"
 #include "workflow/access.h"
+#include "workflow/directory.h"
 #include "workflow/status_macros.h"
 #include "workflow/time_util.h"
 
@@ -185,6 +187,25 @@ class MutationApplier {
     if (!mutation_.users.empty() || !mutation_.departments.empty() ||
         !mutation_.delegations.empty() || !mutation_.delegations_removed.empty()) {
       MoveCatalogOn("directory");
+    }
+    // After the directory's version row is taken: a replica setting another
+    // delegation waits on that row, and the check reads what it committed.
+    for (const signoff::v1::Delegation& delegation : mutation_.delegations) {
+      SIGNOFF_RETURN_IF_ERROR(RefuseOverlap(delegation));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RefuseOverlap(const signoff::v1::Delegation& delegation) {
+    SqlQuery query("SELECT body FROM delegations");
+    query.Where(absl::StrCat("delegator = ", query.Bind(delegation.delegator())));
+    SIGNOFF_ASSIGN_OR_RETURN(std::vector<signoff::v1::Delegation> given,
+                             FetchBodyRows<signoff::v1::Delegation>(session_, query));
+    if (const signoff::v1::Delegation* conflict =
+            workflow::ConflictingDelegation(given, delegation)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("delegation ", delegation.id(), " overlaps delegation ", conflict->id(),
+                       " of ", delegation.delegator(), " for the same definitions"));
     }
     return absl::OkStatus();
   }

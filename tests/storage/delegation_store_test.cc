@@ -1,6 +1,10 @@
 // Standing delegations: written whole, replaced by id, removed, listed in
 // order, and moving the directory's catalog version on.
 
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
 #include "store_test_base.h"
 #include "workflow/time_util.h"
 
@@ -92,6 +96,65 @@ TEST_P(StoreTest, ADelegationWithoutAnIdStoresNothing) {
   EXPECT_CODE(store().Commit(mutation), absl::StatusCode::kInvalidArgument);
   ASSERT_OK_AND_ASSIGN(auto listed, store().ListDelegations());
   EXPECT_TRUE(listed.empty());
+}
+
+// The store is the last word on overlaps: a delegation of the same user
+// for the same definitions at overlapping times is refused, and nothing of
+// it is stored. Ranges include their start and exclude their end.
+TEST_P(StoreTest, AnOverlappingDelegationOfTheSameUserIsRefusedAndNothingChanges) {
+  Mutation first;
+  first.delegations = {MakeDelegation("d1", "sam", "sid", 0, 5)};
+  ASSERT_OK(store().Commit(first));
+  Mutation overlapping;
+  overlapping.delegations = {MakeDelegation("d2", "sam", "ceo", 4, 2)};
+  EXPECT_CODE(store().Commit(overlapping), absl::StatusCode::kFailedPrecondition);
+  ASSERT_OK_AND_ASSIGN(auto listed, store().ListDelegations());
+  EXPECT_THAT(Ids(listed), ElementsAre("d1"));
+
+  Mutation touching;
+  touching.delegations = {MakeDelegation("d3", "sam", "ceo", 5, 2)};
+  EXPECT_OK(store().Commit(touching));
+  Mutation someone_else;
+  someone_else.delegations = {MakeDelegation("d4", "fay", "fin", 0, 5)};
+  EXPECT_OK(store().Commit(someone_else));
+  Delegation other_definition = MakeDelegation("d5", "sam", "sid", 0, 5);
+  other_definition.set_definition_keys(0, "dealer-claim");
+  Mutation elsewhere;
+  elsewhere.delegations = {other_definition};
+  EXPECT_OK(store().Commit(elsewhere));
+  // A delegation moved within its own time does not conflict with itself.
+  Mutation moved;
+  moved.delegations = {MakeDelegation("d1", "sam", "sid", 1, 4)};
+  EXPECT_OK(store().Commit(moved));
+  ASSERT_OK_AND_ASSIGN(listed, store().ListDelegations());
+  EXPECT_THAT(Ids(listed), ElementsAre("d4", "d5", "d1", "d3"));
+}
+
+// Two replicas (a store each) set overlapping delegations of one user at
+// the same moment: one is stored, the other refused.
+TEST_P(StoreTest, OverlappingDelegationsSetAtOnceOnTwoReplicasStoreOne) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> first_replica, backend().Open());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Store> second_replica, backend().Open());
+  constexpr int kRounds = 10;
+  for (int round = 0; round < kRounds; ++round) {
+    const std::string delegator = absl::StrCat("user-", round);
+    Mutation one;
+    one.delegations = {MakeDelegation(absl::StrCat("a", round), delegator, "sid", 0, 5)};
+    Mutation other;
+    other.delegations = {MakeDelegation(absl::StrCat("b", round), delegator, "ceo", 2, 5)};
+    absl::Status first_status;
+    absl::Status second_status;
+    std::thread first([&] { first_status = first_replica->Commit(one).status(); });
+    std::thread second([&] { second_status = second_replica->Commit(other).status(); });
+    first.join();
+    second.join();
+    EXPECT_NE(first_status.ok(), second_status.ok())
+        << "round " << round << ": " << first_status << " / " << second_status;
+    const absl::Status& refused = first_status.ok() ? second_status : first_status;
+    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  }
+  ASSERT_OK_AND_ASSIGN(auto listed, store().ListDelegations());
+  EXPECT_EQ(listed.size(), static_cast<size_t>(kRounds));
 }
 
 }  // namespace
